@@ -1,0 +1,208 @@
+"""Summaries over replications: the KPIs of summary.json and the bands of the report.
+
+Every KPI is computed per replication first and then summarised by its mean
+and its 5th, 50th and 95th percentiles across replications, so a band is the
+spread of outcomes, not an error bar on a mean.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from atlarge._version import __version__
+from atlarge.model import COST_STAGES, ModelOutput
+from atlarge.scenario import iter_params, scenario_sha256
+
+PERCENTILES = (5, 50, 95)
+
+
+def stats(values: np.ndarray, *, never_as_inf: bool = False) -> dict[str, float | None]:
+    """Mean, p5, p50, p95 of per-replication values.
+
+    NaN marks a replication where the quantity is undefined (detention never
+    full, no removal to divide by). With ``never_as_inf`` a NaN counts as
+    "later than any day" for the percentiles (so p95 is null when more than
+    5% never got there); the mean is then over the replications where it
+    happened, and ``share_reached`` says how many those were.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    defined = ~np.isnan(v)
+    out: dict[str, float | None] = {}
+    out["mean"] = _num(v[defined].mean()) if defined.any() else None
+    if never_as_inf:
+        ranked = np.where(defined, v, np.inf)
+        for q in PERCENTILES:
+            out[f"p{q}"] = _num(np.percentile(ranked, q, method="inverted_cdf"))
+        out["share_reached"] = float(defined.mean())
+    else:
+        for q in PERCENTILES:
+            out[f"p{q}"] = _num(np.percentile(v[defined], q)) if defined.any() else None
+    return out
+
+
+def _num(x: float) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:
+    """Per-replication KPI values, ``(reps,)`` each (NaN where undefined)."""
+    inp = out.inputs
+    arrests = out.totals("arrests").astype(np.float64)
+    target = float(inp.target_national.sum())
+    detained = out.national("detained")
+    removals = out.totals("removed").astype(np.float64)
+    cost = sum(out.costs.values())
+    full = _first_full_day(out)
+    diverted = float(out.agent_days_by_agency[inp.agency_diverted].sum())
+    return {
+        "arrests_total": arrests,
+        "arrests_per_day": arrests / out.days,
+        "target_attainment": arrests / target if target > 0 else np.full(out.reps, np.nan),
+        "peak_detention": detained.max(axis=1).astype(np.float64),
+        "day_detention_full": full,
+        "removals_total": removals,
+        "releases_total": out.totals("released").astype(np.float64),
+        "releases_for_lack_of_beds": out.totals("released_capacity").astype(np.float64),
+        "departures_total": out.totals("departed").astype(np.float64),
+        "transfers_total": out.totals("transferred_in").astype(np.float64),
+        "processing_backlog_end": out.national("processing_backlog")[:, -1].astype(np.float64),
+        "cost_total_usd": cost,
+        "cost_per_removal_usd": np.divide(
+            cost, removals, out=np.full(out.reps, np.nan), where=removals > 0
+        ),
+        "agent_days_diverted": np.full(out.reps, diverted),
+        "leadership_replacements": out.totals("replacements").astype(np.float64),
+    }
+
+
+def _first_full_day(out: ModelOutput) -> np.ndarray:
+    """First day (1 = start date) on which detention could not hold every book-in.
+
+    Under ``overflow = "transfer"`` that is the day national capacity ran out;
+    under ``"release"``, the day the first office ran out. NaN where never.
+    """
+    turned_away = out.national("released_capacity") > 0
+    at_capacity = out.national("detained") >= out.inputs.beds_national[None, :]
+    full = turned_away | (at_capacity & (out.inputs.beds_national[None, :] > 0))
+    day = np.argmax(full, axis=1).astype(np.float64) + 1.0
+    day[~full.any(axis=1)] = np.nan
+    return day
+
+
+NULLABLE_DAY_KPIS = ("day_detention_full",)
+
+
+def summarize(out: ModelOutput) -> dict[str, Any]:
+    """The ``summary.json`` document for a run."""
+    inp = out.inputs
+    sc = out.scenario
+    values = kpi_values(out)
+    kpis = {k: stats(v, never_as_inf=k in NULLABLE_DAY_KPIS) for k, v in values.items()}
+
+    by_office = []
+    arrests_o = out.series["arrests"].sum(axis=2, dtype=np.int64)
+    repl_o = out.series["replacements"].sum(axis=2, dtype=np.int64)
+    peak_o = out.series["detained"].max(axis=2)
+    removed_o = out.series["removed"].sum(axis=2, dtype=np.int64)
+    for i, (code, name) in enumerate(zip(inp.offices.codes, inp.offices.names, strict=True)):
+        by_office.append({
+            "office": name,
+            "code": code,
+            "arrests_total": stats(arrests_o[:, i]),
+            "leadership_replacements": stats(repl_o[:, i]),
+            "peak_detention": stats(peak_o[:, i]),
+            "removals_total": stats(removed_o[:, i]),
+        })
+
+    by_agency = []
+    days_a = out.agent_days_by_agency
+    for i, (key, label) in enumerate(zip(inp.agency_keys, inp.agency_labels, strict=True)):
+        diverted = days_a[i] if inp.agency_diverted[i] else 0.0
+        by_agency.append({
+            "agency": label,
+            "key": key,
+            "diverted": bool(inp.agency_diverted[i]),
+            "agent_days": stats(np.full(out.reps, days_a[i])),
+            "agent_days_diverted": stats(np.full(out.reps, diverted)),
+            "cost_usd": stats(np.full(out.reps, days_a[i] * inp.agency_cost_per_day[i])),
+        })
+
+    by_group = []
+    group_tot = out.series["arrests_by_group"].sum(axis=(1, 3), dtype=np.int64)  # (reps, G)
+    all_arrests = group_tot.sum(axis=1, keepdims=True)
+    share = np.divide(group_tot, all_arrests, out=np.full(group_tot.shape, np.nan),
+                      where=all_arrests > 0)
+    for j, (key, label) in enumerate(zip(inp.group_keys, inp.group_labels, strict=True)):
+        by_group.append({
+            "group": label,
+            "key": key,
+            "arrests_total": stats(group_tot[:, j]),
+            "share_of_arrests": stats(share[:, j]),
+            "pool_end": stats(out.series["pool"][:, :, j, -1].sum(axis=1)),
+            "pool_start": float(inp.pool0[:, j].sum()),
+        })
+
+    return {
+        "atlarge_version": __version__,
+        "scenario": {
+            "name": sc.name,
+            "sha256": scenario_sha256(sc),
+            "start_date": sc.start_date.isoformat(),
+        },
+        "seed": out.seed,
+        "reps": out.reps,
+        "days": out.days,
+        "kpis": kpis,
+        "cost_by_stage_usd": {s: stats(out.costs[s]) for s in COST_STAGES},
+        "by_office": by_office,
+        "by_agency": by_agency,
+        "by_group": by_group,
+        "definitions": DEFINITIONS,
+        "parameters": parameter_table(out),
+    }
+
+
+DEFINITIONS = {
+    "arrests_total": "Administrative arrests by all deployed agents over the horizon.",
+    "target_attainment": "arrests_total divided by the sum of the daily target over the horizon.",
+    "peak_detention": "Largest national detained population on any day.",
+    "day_detention_full": "First day (1 = start date) on which detention could not hold every "
+    "book-in; percentiles count 'never' as later than any day (null), the mean is over the "
+    "replications where it happened, share_reached is their share.",
+    "removals_total": "ICE removals carried out (removal orders executed with transport); "
+    "voluntary departures are counted apart (departures_total).",
+    "releases_total": "Releases from detention for any reason, including for lack of beds.",
+    "cost_total_usd": "Sum of cost_by_stage_usd: agent-days, Guard troop-days, book-ins, "
+    "bed-days, court cases, transport per removal and ATD participant-days.",
+    "cost_per_removal_usd": "cost_total_usd divided by removals_total (all costs, not only "
+    "those of removed people).",
+    "agent_days_diverted": "Agent-days worked in the operation by agents detailed from agencies "
+    "whose own mission is not immigration arrests (all but ERO).",
+    "leadership_replacements": "Field office leaderships replaced by the performance regime.",
+}
+
+
+def parameter_table(out: ModelOutput) -> list[dict[str, Any]]:
+    """Every parameter of the scenario with its value, unit, provenance and range."""
+    rows = []
+    for path, p in iter_params(out.scenario):
+        rows.append({
+            "path": path,
+            "value": p.value,
+            "unit": p.unit,
+            "schedule": {d.isoformat(): v for d, v in sorted((p.schedule or {}).items())} or None,
+            "assumption": p.assumption,
+            "source": p.source,
+            "rationale": p.rationale,
+            "range": list(p.range) if p.range else None,
+        })
+    return rows
+
+
+def bands(series: np.ndarray, qs: tuple[int, ...] = (5, 25, 50, 75, 95)) -> dict[str, np.ndarray]:
+    """Percentile bands over replications of a ``(reps, days)`` series."""
+    pct = np.percentile(series, qs, axis=0)
+    return {f"p{q}": pct[i] for i, q in enumerate(qs)} | {"mean": series.mean(axis=0)}

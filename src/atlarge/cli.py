@@ -1,0 +1,131 @@
+"""Command line: parse, call the layers below, print. Nothing else lives here.
+
+Exit codes: 0 success, 2 bad input (scenario, flags), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from atlarge._version import __version__
+from atlarge.errors import AtlargeInputError, OptionError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="atlarge: simulate large-scale immigration enforcement operations (aggregates only).",
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Simulate large-scale immigration enforcement operations (aggregate counts only)."""
+
+
+def _parse_sets(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        path, sep, value = item.partition("=")
+        if not sep or not path.strip() or not value.strip():
+            raise OptionError("--set", f"expected PATH=VALUE, got '{item}'")
+        out[path.strip()] = value.strip()
+    return out
+
+
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
+) -> None:
+    """Check a scenario file; exit 0 if valid, 2 with the file, field and problem if not."""
+    from atlarge.scenario import iter_params, load_scenario, scenario_sha256
+
+    sc = load_scenario(scenario, set=_parse_sets(set_))
+    params = list(iter_params(sc))
+    n_assume = sum(p.assumption for _, p in params)
+    out_console.print(
+        f"[green]valid[/green]: {scenario} — '{sc.name}', {len(params)} parameters "
+        f"({n_assume} assumptions), sha256 {scenario_sha256(sc)[:16]}"
+    )
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    reps: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    days: Annotated[int | None, typer.Option(min=1, help="Horizon in days (default: the "
+                                             "scenario's).")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: one per "
+                                                "core).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
+    from atlarge.report import kpi_table
+    from atlarge.runs import check_out_dir
+    from atlarge.scenario import load_scenario
+    from atlarge.simulation import simulate
+
+    sc = load_scenario(scenario, set=_parse_sets(set_))
+    check_out_dir(out)
+    n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, disable=quiet,
+                  transient=False) as bar:
+        task = bar.add_task(f"Simulating {sc.name}", total=reps)
+        result = simulate(sc, reps=reps, seed=seed, days=days, workers=n_workers,
+                          progress=lambda n: bar.advance(task, n))
+        write = bar.add_task("Writing report", total=None)
+        path = result.report(out)
+        bar.update(write, total=1, completed=1)
+    out_console.print(kpi_table(result.summary()))
+    out_console.print(f"Wrote {path}/summary.json, timeseries.parquet, report.html")
+
+
+def main() -> None:
+    """Entry point: turn errors into messages and exit codes, never tracebacks."""
+    try:
+        app(standalone_mode=False)
+    except AtlargeInputError as exc:
+        err_console.print(f"[red]error[/red]: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if os.environ.get("ATLARGE_DEBUG"):
+            raise
+        err_console.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc} "
+                          "(set ATLARGE_DEBUG=1 for a traceback)", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Philox4x32-10, the counter-based random bit generator, written over NumPy arrays.
+
+Why a counter-based generator: the engine advances every replication at once
+(arrays shaped ``(reps, units, ...)``), yet each replication must draw from its
+own stream so that results do not depend on how replications are chunked or
+which worker ran them. A sequential generator per replication would need a
+Python loop over replications every day. With a counter-based generator the
+random words are a pure function ``philox(key, counter)``: the key comes from
+the replication's ``SeedSequence`` child, the counter names the draw (element,
+step, stream, attempt), and a whole array of draws for all replications is a
+handful of vectorized integer operations.
+
+Reference: J. K. Salmon, M. A. Moraes, R. O. Dror, D. E. Shaw (2011),
+"Parallel random numbers: as easy as 1, 2, 3", SC'11. Philox4x32-10 is the
+variant recommended there (ten rounds; it passes TestU01 BigCrush). The test
+suite checks this implementation word for word against ``randomgen``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
+_MASK32 = np.uint64(0xFFFFFFFF)
+_SHIFT32 = np.uint64(32)
+ROUNDS = 10
+
+
+def philox4x32(
+    counter: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    key: tuple[np.ndarray, np.ndarray],
+    rounds: int = ROUNDS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the four 32-bit output words for the given counters and keys.
+
+    All inputs are ``uint64`` arrays holding 32-bit values, broadcastable
+    against each other; the outputs have the broadcast shape and hold 32-bit
+    values in ``uint64``. 32x32-bit products fit exactly in 64 bits, so the
+    high and low halves come from one multiplication.
+    """
+    c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in counter)
+    k0, k1 = (np.asarray(k, dtype=np.uint64) for k in key)
+    for r in range(rounds):
+        if r:
+            k0 = (k0 + _W0) & _MASK32
+            k1 = (k1 + _W1) & _MASK32
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = (
+            (p1 >> _SHIFT32) ^ c1 ^ k0,
+            p1 & _MASK32,
+            (p0 >> _SHIFT32) ^ c3 ^ k1,
+            p0 & _MASK32,
+        )
+    return c0, c1, c2, c3
+
+
+_TWO_M53 = 2.0**-53
+_SHIFT5 = np.uint64(5)
+_SHIFT6 = np.uint64(6)
+_SHIFT26 = np.uint64(26)
+
+
+def words_to_open_unit(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Combine two 32-bit words into a double in the open interval (0, 1).
+
+    Uses 53 random bits (27 from ``hi``, 26 from ``lo``) and centres the value
+    in its bin, so neither 0 nor 1 can occur (samplers take logarithms).
+    """
+    bits = ((hi >> _SHIFT5) << _SHIFT26) | (lo >> _SHIFT6)
+    return (bits.astype(np.float64) + 0.5) * _TWO_M53

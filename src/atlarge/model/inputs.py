@@ -1,0 +1,203 @@
+"""Turn a validated scenario into the daily, per-office arrays the model steps through.
+
+Everything here is deterministic and shared by all replications: the
+workforce on duty each day (with ramp-up), effort per office, capacities,
+the target and its office shares, pools and delay chains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from atlarge.engine.allocation import largest_remainder
+from atlarge.engine.delays import PhaseChains
+from atlarge.model.offices import Offices, load_offices
+from atlarge.scenario import AGENCY_LABELS, Param, Scenario
+
+OUTCOMES = ("removal", "release", "departure")
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    scenario: Scenario
+    offices: Offices
+    dates: np.ndarray  # (D,) datetime64[D]
+    group_keys: tuple[str, ...]
+    group_labels: tuple[str, ...]
+    agency_keys: tuple[str, ...]
+    agency_labels: tuple[str, ...]
+    agency_diverted: np.ndarray  # (A,) bool
+    agent_days: np.ndarray  # (A, D) agent-days worked per calendar day, national
+    agency_cost_per_day: np.ndarray  # (A,)
+    effort: np.ndarray  # (D, O) officer-equivalent days of arrest effort
+    guard_troops: np.ndarray  # (D,) troops on duty (after ramp-up)
+    target_national: np.ndarray  # (D,)
+    target_office: np.ndarray  # (D, O)
+    pool0: np.ndarray  # (O, G) initial pools
+    replenish: np.ndarray  # (D, O, G) expected persons per day
+    yield_per_agent_day: np.ndarray  # (G,)
+    effort_share: np.ndarray  # (G,)
+    processing_capacity: np.ndarray  # (D, O) integer book-ins per day
+    border_inflow: np.ndarray  # (D, O) expected persons per day
+    beds: np.ndarray  # (D, O) integer
+    beds_national: np.ndarray  # (D,) integer
+    seats: np.ndarray  # (D,) integer, national
+    chains: PhaseChains
+    chain_keys: tuple[str, ...]
+    chain_labels: tuple[str, ...]
+    chain_outcome: np.ndarray  # (C,) index into OUTCOMES
+    chain_share: np.ndarray  # (C,)
+    chain_cost: np.ndarray  # (C,) USD per case
+    initial_detained: np.ndarray  # (O, S) integer
+    atd_exit_p: float
+    atd_enrol: float
+    month_ends: np.ndarray  # (D,) bool: rank offices at the end of this day
+
+    @property
+    def days(self) -> int:
+        return int(self.dates.size)
+
+    @property
+    def n_offices(self) -> int:
+        return self.offices.n
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_keys)
+
+
+def ramped(headcount: np.ndarray, ramp_days: float) -> np.ndarray:
+    """Headcount on duty when every increase phases in linearly over ``ramp_days``.
+
+    Decreases take effect at once. With ``ramp_days = 0`` this is ``headcount``.
+    """
+    steps = np.diff(headcount, prepend=0.0)
+    if ramp_days <= 0:
+        return headcount.copy()
+    kernel = np.minimum(1.0, np.arange(1, headcount.size + 1) / ramp_days)
+    up = np.convolve(np.maximum(steps, 0.0), kernel)[: headcount.size]
+    down = np.cumsum(np.minimum(steps, 0.0))
+    return np.maximum(up + down, 0.0)
+
+
+def _spread(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Whole counts per office for each day's national integer total."""
+    return largest_remainder(np.floor(total + 1e-9).astype(np.int64), np.broadcast_to(
+        weights, (total.size, weights.size)))
+
+
+def month_end_flags(start: dt.date, days: int, min_period: int = 28) -> np.ndarray:
+    """Days that close a ranking period: calendar month ends, first period >= ``min_period``."""
+    dates = np.arange(np.datetime64(start), np.datetime64(start) + days)
+    nxt = dates + 1
+    ends = nxt.astype("datetime64[M]") != dates.astype("datetime64[M]")
+    flags = ends.copy()
+    idx = np.flatnonzero(ends)
+    if idx.size and idx[0] + 1 < min_period:
+        flags[idx[0]] = False
+    return flags
+
+
+def build_inputs(scenario: Scenario) -> ModelInputs:
+    sc = scenario
+    offices = load_offices()
+    days = sc.days
+    start = sc.start_date
+    dates = np.arange(np.datetime64(start), np.datetime64(start) + days)
+
+    def daily(p: Param) -> np.ndarray:
+        return p.daily(start, days)
+
+    pop_w = offices.population_weight
+    target = daily(sc.target.arrests_per_day)
+    target_office = target[:, None] * pop_w[None, :]
+
+    work_share = sc.workforce.working_days_per_week.value / 7.0
+    deployed = sc.workforce.deployed()
+    agency_keys = tuple(deployed)
+    agent_days = np.zeros((len(agency_keys), days))
+    effort = np.zeros((days, offices.n))
+    for i, (key, ag) in enumerate(deployed.items()):
+        on_duty = ramped(daily(ag.headcount), ag.ramp_days.value)
+        agent_days[i] = on_duty * work_share
+        # Agents are spread over offices like the target, by population weight.
+        effort += (agent_days[i] * ag.relative_productivity.value)[:, None] * pop_w[None, :]
+
+    guard = sc.support.national_guard
+    if guard is not None:
+        troops = ramped(daily(guard.headcount), guard.ramp_days.value)
+        extra_processing = troops * guard.processing_per_troop_day.value
+        extra_seats = troops * guard.transport_seats_per_troop_day.value
+    else:
+        troops = np.zeros(days)
+        extra_processing = np.zeros(days)
+        extra_seats = np.zeros(days)
+
+    groups = sc.groups
+    group_keys = tuple(groups)
+    pool0 = np.stack(
+        [np.floor(g.initial_pool.value * pop_w) for g in groups.values()], axis=-1
+    )
+    replenish = np.stack(
+        [daily(g.replenishment_per_day)[:, None] * pop_w[None, :] for g in groups.values()],
+        axis=-1,
+    )
+
+    processing = _spread(daily(sc.processing.capacity_per_day) + extra_processing, pop_w)
+    beds_national = np.floor(daily(sc.detention.beds) + 1e-9).astype(np.int64)
+    beds = _spread(beds_national.astype(np.float64), offices.bed_weight)
+    seats = np.floor(daily(sc.transport.seats_per_day) + extra_seats + 1e-9).astype(np.int64)
+    border = daily(sc.inflow.border_transfers_per_day)[:, None] * offices.bed_weight[None, :]
+
+    disp = sc.dispositions
+    chains = PhaseChains(
+        means=tuple(d.mean_days.value for d in disp.values()),
+        phases=tuple(d.phases for d in disp.values()),
+    )
+    share = np.array([d.share.value for d in disp.values()])
+    initial_office = largest_remainder(
+        np.array(int(sc.detention.initial_population.value)), offices.bed_weight
+    )
+    initial = largest_remainder(
+        initial_office, np.broadcast_to(chains.steady_state_split(share), (offices.n, chains.n_slots))
+    )
+    return ModelInputs(
+        scenario=sc,
+        offices=offices,
+        dates=dates,
+        group_keys=group_keys,
+        group_labels=tuple(g.label for g in groups.values()),
+        agency_keys=agency_keys,
+        agency_labels=tuple(AGENCY_LABELS[k] for k in agency_keys),
+        agency_diverted=np.array([deployed[k].diverted for k in agency_keys], dtype=bool),
+        agent_days=agent_days,
+        agency_cost_per_day=np.array([deployed[k].cost_per_agent_day.value for k in agency_keys]),
+        effort=effort,
+        guard_troops=troops,
+        target_national=target,
+        target_office=target_office,
+        pool0=pool0,
+        replenish=replenish,
+        yield_per_agent_day=np.array([g.arrests_per_agent_day.value for g in groups.values()]),
+        effort_share=np.array([g.effort_share.value for g in groups.values()]),
+        processing_capacity=processing,
+        border_inflow=border,
+        beds=beds,
+        beds_national=beds_national,
+        seats=seats,
+        chains=chains,
+        chain_keys=tuple(disp),
+        chain_labels=tuple(d.label for d in disp.values()),
+        chain_outcome=np.array([OUTCOMES.index(d.outcome) for d in disp.values()]),
+        chain_share=share,
+        chain_cost=np.array(
+            [d.cost_per_case.value if d.cost_per_case else 0.0 for d in disp.values()]
+        ),
+        initial_detained=initial,
+        atd_exit_p=1.0 / sc.atd.mean_days.value,
+        atd_enrol=sc.atd.enrolment_share.value,
+        month_ends=month_end_flags(start, days),
+    )

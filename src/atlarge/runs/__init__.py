@@ -1,0 +1,9 @@
+"""Running replications and keeping their results: output folders, tidy tables.
+
+Never imports ``report/``, ``api/`` or the CLI.
+"""
+
+from atlarge.runs.outdir import check_out_dir, write_out_dir
+from atlarge.runs.timeseries import timeseries_table
+
+__all__ = ["check_out_dir", "timeseries_table", "write_out_dir"]

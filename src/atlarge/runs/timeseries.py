@@ -1,0 +1,39 @@
+"""The tidy daily table: one row per (replication, office, day), one column per measure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from atlarge.model import ModelOutput
+from atlarge.model.simulate import OFFICE_MEASURES
+
+
+def timeseries_table(out: ModelOutput) -> pa.Table:
+    """Build the table without a Python loop over rows (NumPy reshapes only).
+
+    Columns: ``rep``, ``office`` (code, dictionary-encoded), ``day`` (1 = start
+    date), ``date``, each office measure, then ``arrests_<group>`` and
+    ``pool_<group>`` for each priority group. National totals are a group-by
+    away.
+    """
+    inp = out.inputs
+    r, o, d = out.reps, inp.n_offices, inp.days
+    rep = np.repeat(np.arange(r, dtype=np.int32), o * d)
+    office_idx = np.tile(np.repeat(np.arange(o, dtype=np.int32), d), r)
+    day = np.tile(np.arange(1, d + 1, dtype=np.int16), r * o)
+    dates = np.tile(inp.dates, r * o)
+    cols: dict[str, pa.Array] = {
+        "rep": pa.array(rep),
+        "office": pa.DictionaryArray.from_arrays(pa.array(office_idx),
+                                                 pa.array(list(inp.offices.codes))),
+        "day": pa.array(day),
+        "date": pa.array(dates.astype("datetime64[D]")),
+    }
+    for m in OFFICE_MEASURES:
+        cols[m] = pa.array(out.series[m].reshape(-1))
+    for j, key in enumerate(inp.group_keys):
+        cols[f"arrests_{key}"] = pa.array(out.series["arrests_by_group"][:, :, j, :].reshape(-1))
+    for j, key in enumerate(inp.group_keys):
+        cols[f"pool_{key}"] = pa.array(out.series["pool"][:, :, j, :].reshape(-1))
+    return pa.table(cols)

@@ -1,0 +1,114 @@
+"""The notebook API: ``simulate`` and the result it returns.
+
+It is the same path as the CLI: scenario -> model -> analysis -> report, so a
+notebook and ``atlarge run`` give the same numbers for the same inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from atlarge.analysis import summarize
+from atlarge.errors import OptionError
+from atlarge.model import ModelOutput, run_model
+from atlarge.report import render_report
+from atlarge.runs import timeseries_table, write_out_dir
+from atlarge.scenario import Scenario
+
+DEFAULT_CHUNK = 100
+
+
+def with_days(scenario: Scenario, days: int) -> Scenario:
+    """The scenario with another horizon, validated like a file."""
+    data = scenario.model_dump()
+    data["days"] = days
+    return Scenario.model_validate(data)
+
+
+class Simulation:
+    """Results of a run: labelled arrays inside, summaries and files on request."""
+
+    def __init__(self, output: ModelOutput) -> None:
+        self.output = output
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.output.scenario
+
+    @cached_property
+    def _summary(self) -> dict[str, Any]:
+        return summarize(self.output)
+
+    def summary(self) -> dict[str, Any]:
+        """The dict written to ``summary.json``."""
+        return self._summary
+
+    def to_arrow(self) -> pa.Table:
+        """The tidy daily table as Arrow (what ``timeseries.parquet`` holds)."""
+        return timeseries_table(self.output)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The tidy daily table: one row per (rep, office, day), one column per measure."""
+        return self.to_arrow().to_pandas()
+
+    def report(self, out_dir: str | Path) -> Path:
+        """Write ``summary.json``, ``timeseries.parquet``, ``report.html`` and ``scenario.json``.
+
+        The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
+        """
+        summary = self.summary()
+
+        def write_summary(p: Path) -> None:
+            p.write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+
+        def write_parquet(p: Path) -> None:
+            pq.write_table(self.to_arrow(), p, compression="zstd")
+
+        def write_report(p: Path) -> None:
+            p.write_text(render_report(self.output, summary), encoding="utf-8")
+
+        def write_scenario(p: Path) -> None:
+            p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
+
+        return write_out_dir(out_dir, {
+            "summary.json": write_summary,
+            "timeseries.parquet": write_parquet,
+            "report.html": write_report,
+            "scenario.json": write_scenario,
+        })
+
+
+def simulate(
+    scenario: Scenario,
+    reps: int = 200,
+    seed: int = 1,
+    *,
+    days: int | None = None,
+    workers: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> Simulation:
+    """Run ``reps`` replications of ``scenario``; the same seed gives the same numbers.
+
+    Replication ``i`` always draws from its own random stream, so ``workers``
+    and ``chunk_size`` change only speed and memory, never the results.
+    """
+    if reps < 1:
+        raise OptionError("--reps", f"must be at least 1, got {reps}")
+    if seed < 0:
+        raise OptionError("--seed", f"must be a non-negative integer, got {seed}")
+    if days is not None:
+        if days < 1:
+            raise OptionError("--days", f"must be at least 1, got {days}")
+        scenario = with_days(scenario, days)
+    out = run_model(scenario, reps, seed, chunk_size=chunk_size, workers=workers,
+                    progress=progress)
+    return Simulation(out)
