@@ -34,8 +34,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Simulate large-scale immigration enforcement operations (aggregate counts only)."""
 
@@ -72,12 +76,14 @@ def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     reps: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
-    days: Annotated[int | None, typer.Option(min=1, help="Horizon in days (default: the "
-                                             "scenario's).")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, help="Horizon in days (default: the scenario's).")
+    ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: one per "
-                                                "core).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
@@ -89,12 +95,24 @@ def run(
     sc = load_scenario(scenario, set=_parse_sets(set_))
     check_out_dir(out)
     n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, disable=quiet,
-                  transient=False) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=False,
+    ) as bar:
         task = bar.add_task(f"Simulating {sc.name}", total=reps)
-        result = simulate(sc, reps=reps, seed=seed, days=days, workers=n_workers,
-                          progress=lambda n: bar.advance(task, n))
+        result = simulate(
+            sc,
+            reps=reps,
+            seed=seed,
+            days=days,
+            workers=n_workers,
+            progress=lambda n: bar.advance(task, n),
+        )
         write = bar.add_task("Writing report", total=None)
         path = result.report(out)
         bar.update(write, total=1, completed=1)
@@ -114,7 +132,7 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the CLI boundary
+    except Exception as exc:
         import click
 
         if isinstance(exc, click.ClickException):
@@ -122,8 +140,11 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("ATLARGE_DEBUG"):
             raise
-        err_console.print(f"[red]internal error[/red]: {type(exc).__name__}: {exc} "
-                          "(set ATLARGE_DEBUG=1 for a traceback)", highlight=False)
+        err_console.print(
+            f"[red]internal error[/red]: {type(exc).__name__}: {exc} "
+            "(set ATLARGE_DEBUG=1 for a traceback)",
+            highlight=False,
+        )
         sys.exit(1)
 
 

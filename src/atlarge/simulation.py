@@ -78,12 +78,15 @@ class Simulation:
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
 
-        return write_out_dir(out_dir, {
-            "summary.json": write_summary,
-            "timeseries.parquet": write_parquet,
-            "report.html": write_report,
-            "scenario.json": write_scenario,
-        })
+        return write_out_dir(
+            out_dir,
+            {
+                "summary.json": write_summary,
+                "timeseries.parquet": write_parquet,
+                "report.html": write_report,
+                "scenario.json": write_scenario,
+            },
+        )
 
 
 def simulate(
@@ -109,6 +112,5 @@ def simulate(
         if days < 1:
             raise OptionError("--days", f"must be at least 1, got {days}")
         scenario = with_days(scenario, days)
-    out = run_model(scenario, reps, seed, chunk_size=chunk_size, workers=workers,
-                    progress=progress)
+    out = run_model(scenario, reps, seed, chunk_size=chunk_size, workers=workers, progress=progress)
     return Simulation(out)

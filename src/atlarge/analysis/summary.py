@@ -108,42 +108,49 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
     peak_o = out.series["detained"].max(axis=2)
     removed_o = out.series["removed"].sum(axis=2, dtype=np.int64)
     for i, (code, name) in enumerate(zip(inp.offices.codes, inp.offices.names, strict=True)):
-        by_office.append({
-            "office": name,
-            "code": code,
-            "arrests_total": stats(arrests_o[:, i]),
-            "leadership_replacements": stats(repl_o[:, i]),
-            "peak_detention": stats(peak_o[:, i]),
-            "removals_total": stats(removed_o[:, i]),
-        })
+        by_office.append(
+            {
+                "office": name,
+                "code": code,
+                "arrests_total": stats(arrests_o[:, i]),
+                "leadership_replacements": stats(repl_o[:, i]),
+                "peak_detention": stats(peak_o[:, i]),
+                "removals_total": stats(removed_o[:, i]),
+            }
+        )
 
     by_agency = []
     days_a = out.agent_days_by_agency
     for i, (key, label) in enumerate(zip(inp.agency_keys, inp.agency_labels, strict=True)):
         diverted = days_a[i] if inp.agency_diverted[i] else 0.0
-        by_agency.append({
-            "agency": label,
-            "key": key,
-            "diverted": bool(inp.agency_diverted[i]),
-            "agent_days": stats(np.full(out.reps, days_a[i])),
-            "agent_days_diverted": stats(np.full(out.reps, diverted)),
-            "cost_usd": stats(np.full(out.reps, days_a[i] * inp.agency_cost_per_day[i])),
-        })
+        by_agency.append(
+            {
+                "agency": label,
+                "key": key,
+                "diverted": bool(inp.agency_diverted[i]),
+                "agent_days": stats(np.full(out.reps, days_a[i])),
+                "agent_days_diverted": stats(np.full(out.reps, diverted)),
+                "cost_usd": stats(np.full(out.reps, days_a[i] * inp.agency_cost_per_day[i])),
+            }
+        )
 
     by_group = []
     group_tot = out.series["arrests_by_group"].sum(axis=(1, 3), dtype=np.int64)  # (reps, G)
     all_arrests = group_tot.sum(axis=1, keepdims=True)
-    share = np.divide(group_tot, all_arrests, out=np.full(group_tot.shape, np.nan),
-                      where=all_arrests > 0)
+    share = np.divide(
+        group_tot, all_arrests, out=np.full(group_tot.shape, np.nan), where=all_arrests > 0
+    )
     for j, (key, label) in enumerate(zip(inp.group_keys, inp.group_labels, strict=True)):
-        by_group.append({
-            "group": label,
-            "key": key,
-            "arrests_total": stats(group_tot[:, j]),
-            "share_of_arrests": stats(share[:, j]),
-            "pool_end": stats(out.series["pool"][:, :, j, -1].sum(axis=1)),
-            "pool_start": float(inp.pool0[:, j].sum()),
-        })
+        by_group.append(
+            {
+                "group": label,
+                "key": key,
+                "arrests_total": stats(group_tot[:, j]),
+                "share_of_arrests": stats(share[:, j]),
+                "pool_end": stats(out.series["pool"][:, :, j, -1].sum(axis=1)),
+                "pool_start": float(inp.pool0[:, j].sum()),
+            }
+        )
 
     return {
         "atlarge_version": __version__,
@@ -189,16 +196,19 @@ def parameter_table(out: ModelOutput) -> list[dict[str, Any]]:
     """Every parameter of the scenario with its value, unit, provenance and range."""
     rows = []
     for path, p in iter_params(out.scenario):
-        rows.append({
-            "path": path,
-            "value": p.value,
-            "unit": p.unit,
-            "schedule": {d.isoformat(): v for d, v in sorted((p.schedule or {}).items())} or None,
-            "assumption": p.assumption,
-            "source": p.source,
-            "rationale": p.rationale,
-            "range": list(p.range) if p.range else None,
-        })
+        rows.append(
+            {
+                "path": path,
+                "value": p.value,
+                "unit": p.unit,
+                "schedule": {d.isoformat(): v for d, v in sorted((p.schedule or {}).items())}
+                or None,
+                "assumption": p.assumption,
+                "source": p.source,
+                "rationale": p.rationale,
+                "range": list(p.range) if p.range else None,
+            }
+        )
     return rows
 
 

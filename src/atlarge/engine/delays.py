@@ -63,8 +63,9 @@ class PhaseChains:
 
     def exit_probability(self, scale: np.ndarray | float = 1.0) -> np.ndarray:
         """Per-slot daily exit probability ``k / m`` (``scale`` stretches the means)."""
-        per_slot = np.repeat([k / m for m, k in zip(self.means, self.phases, strict=True)],
-                             self.phases)
+        per_slot = np.repeat(
+            [k / m for m, k in zip(self.means, self.phases, strict=True)], self.phases
+        )
         return np.clip(per_slot / np.asarray(scale, dtype=np.float64)[..., None], 0.0, 1.0)
 
     def steady_state_split(self, chain_shares: np.ndarray) -> np.ndarray:

@@ -58,8 +58,7 @@ def philox4x32(
     return c0, c1, c2, c3
 
 
-_TWO_M53 = 2.0**-53
-_SHIFT5 = np.uint64(5)
+_TWO_M52 = 2.0**-52
 _SHIFT6 = np.uint64(6)
 _SHIFT26 = np.uint64(26)
 
@@ -67,8 +66,10 @@ _SHIFT26 = np.uint64(26)
 def words_to_open_unit(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """Combine two 32-bit words into a double in the open interval (0, 1).
 
-    Uses 53 random bits (27 from ``hi``, 26 from ``lo``) and centres the value
-    in its bin, so neither 0 nor 1 can occur (samplers take logarithms).
+    Uses 52 random bits (26 from each word) and centres the value in its bin:
+    ``(bits + 0.5) / 2**52`` is exact in double precision, so neither 0 nor 1
+    can occur (samplers take logarithms and divide by ``0.5 - |u - 0.5|``).
+    With 53 bits the top value would round up to exactly 1.0.
     """
-    bits = ((hi >> _SHIFT5) << _SHIFT26) | (lo >> _SHIFT6)
-    return (bits.astype(np.float64) + 0.5) * _TWO_M53
+    bits = ((hi >> _SHIFT6) << _SHIFT26) | (lo >> _SHIFT6)
+    return (bits.astype(np.float64) + 0.5) * _TWO_M52

@@ -49,7 +49,9 @@ def binomial(
     p_flat = np.broadcast_to(np.asarray(p, dtype=np.float64), shape).ravel()
     if n_flat.size and n_flat.min() < 0:
         raise ValueError("binomial n must be non-negative")
-    if p_flat.size and (np.nanmin(p_flat) < 0.0 or np.nanmax(p_flat) > 1.0 or np.isnan(p_flat).any()):
+    if p_flat.size and (
+        np.nanmin(p_flat) < 0.0 or np.nanmax(p_flat) > 1.0 or np.isnan(p_flat).any()
+    ):
         raise ValueError("binomial p must lie in [0, 1]")
     row, element = streams.grid(shape[1:])
     out = np.zeros(n_flat.size, dtype=np.int64)
@@ -135,7 +137,12 @@ def _btrs(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
             t = todo[rest]
             kk = k[rest]
             lhs = np.log(v[rest] * alpha[t] / (a[t] / (us[rest] * us[rest]) + b[t]))
-            rhs = log_fm[t] - gammaln(kk + 1.0) - gammaln(nf[t] - kk + 1.0) + (kk - m[t]) * log_ratio[t]
+            rhs = (
+                log_fm[t]
+                - gammaln(kk + 1.0)
+                - gammaln(nf[t] - kk + 1.0)
+                + (kk - m[t]) * log_ratio[t]
+            )
             accept[rest] = lhs <= rhs
         result[todo[accept]] = k[accept].astype(np.int64)
         todo = todo[~accept]

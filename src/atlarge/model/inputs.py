@@ -85,8 +85,10 @@ def ramped(headcount: np.ndarray, ramp_days: float) -> np.ndarray:
 
 def _spread(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Whole counts per office for each day's national integer total."""
-    return largest_remainder(np.floor(total + 1e-9).astype(np.int64), np.broadcast_to(
-        weights, (total.size, weights.size)))
+    return largest_remainder(
+        np.floor(total + 1e-9).astype(np.int64),
+        np.broadcast_to(weights, (total.size, weights.size)),
+    )
 
 
 def month_end_flags(start: dt.date, days: int, min_period: int = 28) -> np.ndarray:
@@ -120,7 +122,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     agency_keys = tuple(deployed)
     agent_days = np.zeros((len(agency_keys), days))
     effort = np.zeros((days, offices.n))
-    for i, (key, ag) in enumerate(deployed.items()):
+    for i, (_key, ag) in enumerate(deployed.items()):
         on_duty = ramped(daily(ag.headcount), ag.ramp_days.value)
         agent_days[i] = on_duty * work_share
         # Agents are spread over offices like the target, by population weight.
@@ -138,9 +140,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
 
     groups = sc.groups
     group_keys = tuple(groups)
-    pool0 = np.stack(
-        [np.floor(g.initial_pool.value * pop_w) for g in groups.values()], axis=-1
-    )
+    pool0 = np.stack([np.floor(g.initial_pool.value * pop_w) for g in groups.values()], axis=-1)
     replenish = np.stack(
         [daily(g.replenishment_per_day)[:, None] * pop_w[None, :] for g in groups.values()],
         axis=-1,
@@ -162,7 +162,8 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         np.array(int(sc.detention.initial_population.value)), offices.bed_weight
     )
     initial = largest_remainder(
-        initial_office, np.broadcast_to(chains.steady_state_split(share), (offices.n, chains.n_slots))
+        initial_office,
+        np.broadcast_to(chains.steady_state_split(share), (offices.n, chains.n_slots)),
     )
     return ModelInputs(
         scenario=sc,

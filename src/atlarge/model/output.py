@@ -59,7 +59,9 @@ class ModelOutput:
         r = self.reps
         agents = float((inp.agent_days.sum(axis=1) * inp.agency_cost_per_day).sum())
         guard = sc.support.national_guard
-        guard_cost = float(inp.guard_troops.sum() * guard.cost_per_troop_day.value) if guard else 0.0
+        guard_cost = (
+            float(inp.guard_troops.sum() * guard.cost_per_troop_day.value) if guard else 0.0
+        )
         bed_days = self.series["detained"].sum(axis=(1, 2), dtype=np.int64)
         atd_days = self.series["atd_population"].sum(axis=(1, 2), dtype=np.int64)
         entries = self.series["path_entries"].sum(axis=2, dtype=np.int64)  # (reps, paths)

@@ -4,8 +4,10 @@ State arrays are shaped ``(reps, offices, ...)``. Each day, in this order:
 
 1. Effort: officer-equivalent agent-days per office (ramped workforce, times
    relative productivity, less any post-replacement dip).
-2. Allocation across priority groups: baseline shares, shifted under pressure
-   toward the groups with the highest current yield per agent-day.
+2. Allocation across priority groups: baseline shares; under pressure (target
+   shortfall plus the regime's pressure, capped at 1) the share
+   ``pressure_shift * pressure`` of effort moves to the group with the highest
+   current yield per agent-day.
 3. Arrests per group: ``Binomial(pool, 1 - exp(-y * E_g / pool0))``, the
    random-search (Koopman) / Baranov catch form; pools are depleted by arrests
    and replenished at a stated rate.
@@ -81,8 +83,9 @@ def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.
     safe_pool0 = np.where(pool0 > 0, pool0, 1.0)
     y = inp.yield_per_agent_day
     w0 = inp.effort_share
+    group_index = np.arange(n_g)
     shift = sc.targeting.pressure_shift.value
-    window = int(round(sc.targeting.pressure_window_days.value))
+    window = round(sc.targeting.pressure_window_days.value)
     recent = np.zeros((window, n_r, n_o), dtype=np.int64)
 
     stock = np.broadcast_to(inp.initial_detained, (n_r, n_o, chains.n_slots)).astype(np.int64)
@@ -97,7 +100,7 @@ def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.
     regime_on = regime.enabled
     n_bottom = int(np.floor(regime.bottom_fraction.value * n_o + 1e-9)) if regime_on else 0
     dip = regime.productivity_dip.value
-    dip_days = int(round(regime.dip_days.value))
+    dip_days = round(regime.dip_days.value)
     dip_until = np.zeros((n_r, n_o), dtype=np.int64)
     replaced = np.zeros((n_r, n_o), dtype=bool)
     base_pressure = regime.pressure_all.value if regime_on else 0.0
@@ -116,13 +119,16 @@ def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.
         else:
             shortfall = np.zeros((n_r, n_o))
         pressure = np.clip(
-            np.clip(shortfall, 0.0, 1.0) + base_pressure + regime.pressure_replaced.value * replaced,
+            np.clip(shortfall, 0.0, 1.0)
+            + base_pressure
+            + regime.pressure_replaced.value * replaced,
             0.0,
             1.0,
         )
+        # Current yield per agent-day of each group falls as its pool is depleted;
+        # under pressure a share of effort moves to the group quickest to arrest.
         yld = y * pool / safe_pool0 * (pool0 > 0)
-        ysum = yld.sum(axis=-1, keepdims=True)
-        quickest = np.divide(yld, ysum, out=np.broadcast_to(w0, yld.shape).copy(), where=ysum > 0)
+        quickest = np.argmax(yld, axis=-1)[..., None] == group_index
         moved = (shift * pressure)[..., None]
         alloc = (1.0 - moved) * w0 + moved * quickest
 

@@ -28,30 +28,64 @@ class Chart:
 
 def _rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
 def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: int = 1) -> None:
     if smooth > 1:
         kernel = np.ones(smooth) / smooth
-        series = np.apply_along_axis(lambda s: np.convolve(s, kernel, mode="same"), 1,
-                                     series.astype(np.float64))
+        series = np.apply_along_axis(
+            lambda s: np.convolve(s, kernel, mode="same"), 1, series.astype(np.float64)
+        )
     b = bands(series)
     for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
-        fig.add_trace(go.Scatter(x=x, y=b[hi], mode="lines", line={"width": 0},
-                                 hoverinfo="skip", showlegend=False, legendgroup=name))
-        fig.add_trace(go.Scatter(x=x, y=b[lo], mode="lines", line={"width": 0}, fill="tonexty",
-                                 fillcolor=_rgba(color, alpha), hoverinfo="skip",
-                                 name=f"{name} {lo}-{hi}", showlegend=False, legendgroup=name))
-    fig.add_trace(go.Scatter(x=x, y=b["p50"], mode="lines", line={"color": color, "width": 2},
-                             name=f"{name} (median)", legendgroup=name))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=b[hi],
+                mode="lines",
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=name,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=b[lo],
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor=_rgba(color, alpha),
+                hoverinfo="skip",
+                name=f"{name} {lo}-{hi}",
+                showlegend=False,
+                legendgroup=name,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=b["p50"],
+            mode="lines",
+            line={"color": color, "width": 2},
+            name=f"{name} (median)",
+            legendgroup=name,
+        )
+    )
 
 
 def _layout(fig: go.Figure, y_title: str) -> go.Figure:
-    fig.update_layout(template="plotly_white", height=380, margin={"l": 60, "r": 20, "t": 30,
-                      "b": 40}, yaxis_title=y_title, legend={"orientation": "h", "y": -0.15},
-                      hovermode="x unified")
+    fig.update_layout(
+        template="plotly_white",
+        height=380,
+        margin={"l": 60, "r": 20, "t": 30, "b": 40},
+        yaxis_title=y_title,
+        legend={"orientation": "h", "y": -0.15},
+        hovermode="x unified",
+    )
     return fig
 
 
@@ -62,62 +96,140 @@ def build_charts(out: ModelOutput) -> list[Chart]:
 
     fig = go.Figure()
     _band(fig, x, out.national("arrests"), "Arrests per day", PALETTE[0])
-    fig.add_trace(go.Scatter(x=x, y=inp.target_national, mode="lines", name="Target",
-                             line={"color": "black", "dash": "dash"}))
-    charts.append(Chart("arrests", "National arrests per day against the target",
-                        _layout(fig, "arrests/day"),
-                        ("target.arrests_per_day", "workforce", "groups", "targeting", "regime")))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=inp.target_national,
+            mode="lines",
+            name="Target",
+            line={"color": "black", "dash": "dash"},
+        )
+    )
+    charts.append(
+        Chart(
+            "arrests",
+            "National arrests per day against the target",
+            _layout(fig, "arrests/day"),
+            ("target.arrests_per_day", "workforce", "groups", "targeting", "regime"),
+        )
+    )
 
     fig = go.Figure()
     _band(fig, x, out.national("detained"), "Detained", PALETTE[1])
-    fig.add_trace(go.Scatter(x=x, y=inp.beds_national, mode="lines", name="Beds",
-                             line={"color": "black", "dash": "dash"}))
-    charts.append(Chart("detention", "Detention population against bed capacity",
-                        _layout(fig, "persons"),
-                        ("detention", "dispositions", "processing", "inflow", "transport")))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=inp.beds_national,
+            mode="lines",
+            name="Beds",
+            line={"color": "black", "dash": "dash"},
+        )
+    )
+    charts.append(
+        Chart(
+            "detention",
+            "Detention population against bed capacity",
+            _layout(fig, "persons"),
+            ("detention", "dispositions", "processing", "inflow", "transport"),
+        )
+    )
 
     fig = go.Figure()
     _band(fig, x, out.national("removed"), "Removals", PALETTE[2], smooth=7)
     _band(fig, x, out.national("released"), "Releases", PALETTE[4], smooth=7)
-    _band(fig, x, out.national("released_capacity"), "of which for lack of beds", PALETTE[5],
-          smooth=7)
-    fig.add_trace(go.Scatter(x=x, y=inp.seats, mode="lines", name="Seats per day",
-                             line={"color": "black", "dash": "dot"}))
-    charts.append(Chart("removals", "Removals and releases per day (7-day average)",
-                        _layout(fig, "persons/day"),
-                        ("transport", "dispositions", "detention.overflow", "detention.beds",
-                         "support.national_guard.transport_seats_per_troop_day")))
+    _band(
+        fig, x, out.national("released_capacity"), "of which for lack of beds", PALETTE[5], smooth=7
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=inp.seats,
+            mode="lines",
+            name="Seats per day",
+            line={"color": "black", "dash": "dot"},
+        )
+    )
+    charts.append(
+        Chart(
+            "removals",
+            "Removals and releases per day (7-day average)",
+            _layout(fig, "persons/day"),
+            (
+                "transport",
+                "dispositions",
+                "detention.overflow",
+                "detention.beds",
+                "support.national_guard.transport_seats_per_troop_day",
+            ),
+        )
+    )
 
     costs = out.costs
     med = [float(np.median(costs[s])) for s in COST_STAGES]
     lo = [float(np.percentile(costs[s], 5)) for s in COST_STAGES]
     hi = [float(np.percentile(costs[s], 95)) for s in COST_STAGES]
-    fig = go.Figure(go.Bar(
-        x=[s.replace("_", " ") for s in COST_STAGES], y=med, marker_color=PALETTE[0],
-        error_y={"type": "data", "symmetric": False, "array": np.subtract(hi, med),
-                 "arrayminus": np.subtract(med, lo)}, name="median, p5-p95"))
-    charts.append(Chart("costs", "Cost by stage over the horizon (USD)", _layout(fig, "USD"),
-                        ("workforce", "support.national_guard.cost_per_troop_day",
-                         "processing.cost_per_book_in", "detention.bed_day_cost",
-                         "dispositions", "transport.cost_per_removal", "atd")))
+    fig = go.Figure(
+        go.Bar(
+            x=[s.replace("_", " ") for s in COST_STAGES],
+            y=med,
+            marker_color=PALETTE[0],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": np.subtract(hi, med),
+                "arrayminus": np.subtract(med, lo),
+            },
+            name="median, p5-p95",
+        )
+    )
+    charts.append(
+        Chart(
+            "costs",
+            "Cost by stage over the horizon (USD)",
+            _layout(fig, "USD"),
+            (
+                "workforce",
+                "support.national_guard.cost_per_troop_day",
+                "processing.cost_per_book_in",
+                "detention.bed_day_cost",
+                "dispositions",
+                "transport.cost_per_removal",
+                "atd",
+            ),
+        )
+    )
 
     fig = go.Figure()
     by_group = out.series["arrests_by_group"].sum(axis=1)  # (reps, G, days)
     for j, label in enumerate(inp.group_labels):
         _band(fig, x, by_group[:, j, :], label, PALETTE[j % len(PALETTE)], smooth=7)
-    charts.append(Chart("groups", "Arrests per day by priority group (7-day average)",
-                        _layout(fig, "arrests/day"),
-                        ("groups", "targeting.pressure_shift", "regime.pressure_all",
-                         "regime.pressure_replaced")))
+    charts.append(
+        Chart(
+            "groups",
+            "Arrests per day by priority group (7-day average)",
+            _layout(fig, "arrests/day"),
+            (
+                "groups",
+                "targeting.pressure_shift",
+                "regime.pressure_all",
+                "regime.pressure_replaced",
+            ),
+        )
+    )
 
     fig = go.Figure()
     pools = out.series["pool"].sum(axis=1)
     for j, label in enumerate(inp.group_labels):
         share = pools[:, j, :] / max(float(inp.pool0[:, j].sum()), 1.0)
         _band(fig, x, share, label, PALETTE[j % len(PALETTE)])
-    charts.append(Chart("pools", "Remaining pool by priority group (share of the initial pool)",
-                        _layout(fig, "share of initial pool"),
-                        ("groups.*.initial_pool", "groups.*.replenishment_per_day")))
+    charts.append(
+        Chart(
+            "pools",
+            "Remaining pool by priority group (share of the initial pool)",
+            _layout(fig, "share of initial pool"),
+            ("groups.*.initial_pool", "groups.*.replenishment_per_day"),
+        )
+    )
 
     names = np.array(inp.offices.names)
     attain = out.series["arrests"].sum(axis=2) / np.maximum(inp.target_office.sum(axis=0), 1e-9)
@@ -125,20 +237,40 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     repl = out.series["replacements"].sum(axis=2).mean(axis=0)
     order = np.argsort(med_att)
     fig = go.Figure()
-    fig.add_trace(go.Bar(y=names[order], x=med_att[order], orientation="h",
-                         name="Arrests / office share of target (median)",
-                         marker_color=PALETTE[0]))
-    fig.add_trace(go.Bar(y=names[order], x=repl[order], orientation="h", xaxis="x2",
-                         name="Leadership replacements (mean)", marker_color=PALETTE[1],
-                         opacity=0.6))
-    fig.update_layout(xaxis2={"overlaying": "x", "side": "top", "title": "replacements"},
-                      barmode="group")
+    fig.add_trace(
+        go.Bar(
+            y=names[order],
+            x=med_att[order],
+            orientation="h",
+            name="Arrests / office share of target (median)",
+            marker_color=PALETTE[0],
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=names[order],
+            x=repl[order],
+            orientation="h",
+            xaxis="x2",
+            name="Leadership replacements (mean)",
+            marker_color=PALETTE[1],
+            opacity=0.6,
+        )
+    )
+    fig.update_layout(
+        xaxis2={"overlaying": "x", "side": "top", "title": "replacements"}, barmode="group"
+    )
     _layout(fig, "")
     fig.update_layout(height=640, xaxis_title="attainment")
-    charts.append(Chart("offices", "Field offices: attainment of their target share and "
-                        "leadership replacements", fig,
-                        ("regime", "target.arrests_per_day"),
-                        note="Offices get shares of agents, pools and the target in proportion "
-                        "to the population estimate by AOR, so they differ mainly by chance "
-                        "and by the regime's own effects."))
+    charts.append(
+        Chart(
+            "offices",
+            "Field offices: attainment of their target share and leadership replacements",
+            fig,
+            ("regime", "target.arrests_per_day"),
+            note="Offices get shares of agents, pools and the target in proportion "
+            "to the population estimate by AOR, so they differ mainly by chance "
+            "and by the regime's own effects.",
+        )
+    )
     return charts

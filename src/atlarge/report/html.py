@@ -78,8 +78,11 @@ def _drivers(params: list[dict[str, Any]], drivers: tuple[str, ...]) -> str:
 def _param_rows(params: list[dict[str, Any]]) -> str:
     rows = []
     for p in params:
-        badge = ("<span class=badge>assumption</span>" if p["assumption"]
-                 else "<span class='badge world'>sourced</span>")
+        badge = (
+            "<span class=badge>assumption</span>"
+            if p["assumption"]
+            else "<span class='badge world'>sourced</span>"
+        )
         value = f"{p['value']:g}"
         if p["schedule"]:
             value += "; " + ", ".join(f"{v:g} from {d}" for d, v in p["schedule"].items())
@@ -87,9 +90,11 @@ def _param_rows(params: list[dict[str, Any]]) -> str:
         prov = _esc(p["source"] or "")
         if p["rationale"]:
             prov = (prov + "<br>" if prov else "") + "<i>" + _esc(p["rationale"]) + "</i>"
-        rows.append(f"<tr><td><code>{_esc(p['path'])}</code></td><td class=num>{_esc(value)}</td>"
-                    f"<td>{_esc(p['unit'])}</td><td class=num>{_esc(rng)}</td><td>{badge}</td>"
-                    f"<td>{prov}</td></tr>")
+        rows.append(
+            f"<tr><td><code>{_esc(p['path'])}</code></td><td class=num>{_esc(value)}</td>"
+            f"<td>{_esc(p['unit'])}</td><td class=num>{_esc(rng)}</td><td>{badge}</td>"
+            f"<td>{prov}</td></tr>"
+        )
     return "".join(rows)
 
 
@@ -98,8 +103,9 @@ def _office_rows(out: ModelOutput) -> str:
     return "".join(
         f"<tr><td>{_esc(n)}</td><td>{_esc(c)}</td><td class=num>{pw:.2%}</td>"
         f"<td class=num>{bw:.2%}</td></tr>"
-        for c, n, pw, bw in zip(off.codes, off.names, off.population_weight, off.bed_weight,
-                                strict=True)
+        for c, n, pw, bw in zip(
+            off.codes, off.names, off.population_weight, off.bed_weight, strict=True
+        )
     )
 
 
@@ -111,11 +117,16 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
     n_assume = sum(p["assumption"] for p in params)
     chart_html = []
     for ch in charts:
-        div = ch.figure.to_html(full_html=False, include_plotlyjs=False,
-                                config={"displaylogo": False, "responsive": True})
+        div = ch.figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displaylogo": False, "responsive": True},
+        )
         note = f"<p class=note>{_esc(ch.note)}</p>" if ch.note else ""
-        chart_html.append(f"<section id='chart-{ch.key}'><h2>{_esc(ch.title)}</h2>{div}{note}"
-                          f"{_drivers(params, ch.drivers)}</section>")
+        chart_html.append(
+            f"<section id='chart-{ch.key}'><h2>{_esc(ch.title)}</h2>{div}{note}"
+            f"{_drivers(params, ch.drivers)}</section>"
+        )
     notes = out.inputs.offices.notes
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -126,9 +137,9 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
 </head><body><main>
 <h1>{_esc(sc.name)}</h1>
 <p>{_esc(sc.description)}</p>
-<p class=meta>atlarge {_esc(summary['atlarge_version'])} · scenario sha256
-<code>{_esc(summary['scenario']['sha256'][:16])}</code> · start {_esc(sc.start_date)} ·
-{summary['days']} days · {summary['reps']} replications · seed {summary['seed']}</p>
+<p class=meta>atlarge {_esc(summary["atlarge_version"])} · scenario sha256
+<code>{_esc(summary["scenario"]["sha256"][:16])}</code> · start {_esc(sc.start_date)} ·
+{summary["days"]} days · {summary["reps"]} replications · seed {summary["seed"]}</p>
 <p class=note>Aggregate counts per field office and day only; no person-level data. Bands show
 the spread over replications of the stochastic model (light: 5th–95th percentile, dark:
 25th–75th, line: median). Parameters are held at their stated values in this run; their ranges
@@ -136,14 +147,14 @@ are listed below ({n_assume} of {len(params)} parameters are labelled assumption
 <section id=kpis><h2>Key results</h2>
 <table><tr><th>Measure</th><th>Median</th><th>5th – 95th percentile</th><th>Mean</th></tr>
 {_kpi_rows(summary)}</table></section>
-{''.join(chart_html)}
+{"".join(chart_html)}
 <section id=parameters><h2>Every parameter, with its source</h2>
 <table><tr><th>Parameter</th><th>Value</th><th>Unit</th><th>Range</th><th>Kind</th>
 <th>Source or rationale</th></tr>{_param_rows(params)}</table></section>
 <section id=offices><h2>Field offices and how national figures are spread over them</h2>
-<p class=note>Population weights: {_esc(notes['population'])}. {_esc(notes['harlingen_split'])}
-Bed weights: {_esc(notes['texas_share'])}; {_esc(notes['louisiana_share'])}.
-{_esc(notes['bed_split'])}</p>
+<p class=note>Population weights: {_esc(notes["population"])}. {_esc(notes["harlingen_split"])}
+Bed weights: {_esc(notes["texas_share"])}; {_esc(notes["louisiana_share"])}.
+{_esc(notes["bed_split"])}</p>
 <table><tr><th>Office</th><th>Code</th><th>Population weight</th><th>Bed weight</th></tr>
 {_office_rows(out)}</table></section>
 </main></body></html>

@@ -25,8 +25,9 @@ def timeseries_table(out: ModelOutput) -> pa.Table:
     dates = np.tile(inp.dates, r * o)
     cols: dict[str, pa.Array] = {
         "rep": pa.array(rep),
-        "office": pa.DictionaryArray.from_arrays(pa.array(office_idx),
-                                                 pa.array(list(inp.offices.codes))),
+        "office": pa.DictionaryArray.from_arrays(
+            pa.array(office_idx), pa.array(list(inp.offices.codes))
+        ),
         "day": pa.array(day),
         "date": pa.array(dates.astype("datetime64[D]")),
     }

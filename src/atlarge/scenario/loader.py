@@ -32,7 +32,7 @@ SET_ORIGIN = "command line (--set)"
 
 def load_scenario(
     path: str | Path,
-    set: Mapping[str, Any] | None = None,  # noqa: A002 - the public API name in DESIGN.md
+    set: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """Load, resolve and validate the scenario at ``path``, with optional overrides."""
     data, origins = _resolve(Path(path), chain=())
@@ -211,7 +211,7 @@ def _friendly(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+            msg = msg[len(prefix) :]
     if "input" in err and kind not in ("value_error",):
         shown = repr(err["input"])
         if len(shown) > 60:

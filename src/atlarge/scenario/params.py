@@ -73,7 +73,7 @@ class Param(BaseModel):
         out = np.full(days, self.value, dtype=np.float64)
         for when, v in sorted((self.schedule or {}).items()):
             first = (when - start).days
-            out[max(first, 0):] = v
+            out[max(first, 0) :] = v
         return out
 
     def at(self, when: dt.date) -> float:

@@ -200,7 +200,8 @@ def _check_sum(section: str, field: str, params: dict[str, Param]) -> None:
     total = sum(p.value for p in params.values())
     if abs(total - 1.0) > _SUM_TOLERANCE:
         listing = ", ".join(f"{k}={p.value:g}" for k, p in params.items())
-        raise ValueError(f"{section}: the {field} values must sum to 1, they sum to {total:g} "
-                         f"({listing})")
+        raise ValueError(
+            f"{section}: the {field} values must sum to 1, they sum to {total:g} ({listing})"
+        )
     if any(p.time_varying for p in params.values()):
         raise ValueError(f"{section}: {field} cannot vary over time")
