@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import BASELINE, OPERATION, small_scenario
 
 from atlarge.model.inputs import build_inputs
 from atlarge.model.simulate import run_replications
+from tests.conftest import BASELINE, OPERATION, small_scenario
 
 variants = st.fixed_dictionaries(
     {

@@ -13,12 +13,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from atlarge._version import __version__
 from atlarge.errors import AtlargeInputError, OptionError
 
 app = typer.Typer(
     add_completion=False,
+    pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="atlarge: simulate large-scale immigration enforcement operations (aggregates only).",
 )
@@ -120,32 +122,31 @@ def run(
     out_console.print(f"Wrote {path}/summary.json, timeseries.parquet, report.html")
 
 
-def main() -> None:
-    """Entry point: turn errors into messages and exit codes, never tracebacks."""
-    try:
-        app(standalone_mode=False)
-    except AtlargeInputError as exc:
-        err_console.print(f"[red]error[/red]: {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except Exception as exc:
-        import click
+def _fail(kind: str, message: str, code: int) -> None:
+    err_console.print(Text.assemble((kind, "bold red"), ": ", message), soft_wrap=True)
+    sys.exit(code)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+
+def main() -> None:
+    """Entry point: turn errors into messages and exit codes, never tracebacks.
+
+    Typer reports its own usage errors (unknown option, ``--reps 0``) with
+    exit code 2; errors in scenario files and option values are ours.
+    """
+    try:
+        app()
+    except AtlargeInputError as exc:
+        _fail("error", str(exc), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted", "nothing was written to the output folder", 130)
+    except Exception as exc:
         if os.environ.get("ATLARGE_DEBUG"):
             raise
-        err_console.print(
-            f"[red]internal error[/red]: {type(exc).__name__}: {exc} "
-            "(set ATLARGE_DEBUG=1 for a traceback)",
-            highlight=False,
+        _fail(
+            "internal error",
+            f"{type(exc).__name__}: {exc} (set ATLARGE_DEBUG=1 for a traceback)",
+            1,
         )
-        sys.exit(1)
 
 
 if __name__ == "__main__":

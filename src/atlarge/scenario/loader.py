@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from atlarge.errors import ScenarioError
-from atlarge.scenario.schema import Scenario
+from atlarge.scenario.schema import FieldPathError, Scenario
 
 SET_ORIGIN = "command line (--set)"
 
@@ -118,11 +118,16 @@ def _covers(prefix: str, path: str) -> bool:
 
 
 def _origin_of(loc: str, origins: Mapping[str, Path | str], default: Path) -> Path | str:
-    best = ""
-    for key in origins:
-        if (_covers(key, loc) or _covers(loc, key)) and len(key) > len(best):
-            best = key
-    return origins.get(best, default)
+    """The file that supplied the value at ``loc``.
+
+    A key at or above ``loc`` decides; for an error about a whole section, the
+    most derived file that set anything in it (later entries are more derived).
+    """
+    for key, origin in origins.items():
+        if _covers(key, loc):
+            return origin
+    below = [origin for key, origin in origins.items() if _covers(loc, key)]
+    return below[-1] if below else default
 
 
 def parse_set_value(text: str) -> Any:
@@ -195,6 +200,9 @@ def _validate(data: dict[str, Any], origins: dict[str, Path | str], path: Path) 
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldPathError):
+            loc = cause.path
         msg = _friendly(err)
         extra = len(exc.errors()) - 1
         if extra:
@@ -235,7 +243,7 @@ def iter_params(obj: Any, prefix: str = ""):
         return
     if isinstance(obj, dict):
         items = obj.items()
-    elif hasattr(obj, "model_fields"):
+    elif isinstance(obj, BaseModel):
         items = ((k, getattr(obj, k)) for k in type(obj).model_fields)
     else:
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from atlarge.scenario.params import Days, Fraction, P, Param, PositiveDays
 
@@ -181,27 +181,49 @@ class Scenario(_Section):
         description="Figures as reported for the operation, kept for reference and checks.",
     )
 
+    @field_validator("groups")
+    @classmethod
+    def _effort_shares_sum_to_one(cls, groups: dict[str, Group]) -> dict[str, Group]:
+        _check_sum("effort_share", {k: g.effort_share for k, g in groups.items()})
+        return groups
+
+    @field_validator("dispositions")
+    @classmethod
+    def _path_shares_sum_to_one(cls, paths: dict[str, Disposition]) -> dict[str, Disposition]:
+        _check_sum("share", {k: d.share for k, d in paths.items()})
+        return paths
+
+    @field_validator("workforce")
+    @classmethod
+    def _someone_deployed(cls, workforce: Workforce) -> Workforce:
+        if not workforce.deployed():
+            raise ValueError("no agency is deployed")
+        return workforce
+
     @model_validator(mode="after")
     def _consistency(self) -> Scenario:
-        _check_sum("groups", "effort_share", {k: g.effort_share for k, g in self.groups.items()})
-        _check_sum("dispositions", "share", {k: d.share for k, d in self.dispositions.items()})
-        if not self.workforce.deployed():
-            raise ValueError("workforce: no agency is deployed")
         start_beds = self.detention.beds.at(self.start_date)
         if self.detention.initial_population.value > start_beds:
-            raise ValueError(
-                f"detention.initial_population ({self.detention.initial_population.value:g}) "
-                f"exceeds detention.beds on the start date ({start_beds:g})"
+            raise FieldPathError(
+                "detention.initial_population",
+                f"{self.detention.initial_population.value:g} persons exceeds detention.beds on "
+                f"the start date ({start_beds:g})",
             )
         return self
 
 
-def _check_sum(section: str, field: str, params: dict[str, Param]) -> None:
+class FieldPathError(ValueError):
+    """A consistency error that belongs to a field other than where it was checked."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+def _check_sum(field: str, params: dict[str, Param]) -> None:
     total = sum(p.value for p in params.values())
     if abs(total - 1.0) > _SUM_TOLERANCE:
         listing = ", ".join(f"{k}={p.value:g}" for k, p in params.items())
-        raise ValueError(
-            f"{section}: the {field} values must sum to 1, they sum to {total:g} ({listing})"
-        )
+        raise ValueError(f"the {field} values must sum to 1, they sum to {total:g} ({listing})")
     if any(p.time_varying for p in params.values()):
-        raise ValueError(f"{section}: {field} cannot vary over time")
+        raise ValueError(f"{field} cannot vary over time")

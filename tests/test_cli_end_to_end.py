@@ -1,0 +1,166 @@
+"""``atlarge run`` end to end: files, their contents, reproducibility, safe replacement."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import NO_GUARD, OPERATION
+
+KPI_KEYS = {
+    "arrests_total",
+    "arrests_per_day",
+    "target_attainment",
+    "peak_detention",
+    "day_detention_full",
+    "removals_total",
+    "releases_total",
+    "cost_total_usd",
+    "cost_per_removal_usd",
+    "agent_days_diverted",
+    "leadership_replacements",
+}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "op"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "atlarge.cli",
+            "run",
+            str(OPERATION),
+            "--reps",
+            "6",
+            "--days",
+            "70",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return out, proc
+
+
+def test_run_writes_the_three_files_and_prints_kpis(run_dir):
+    out, proc = run_dir
+    for name in ("summary.json", "timeseries.parquet", "report.html", "scenario.json"):
+        assert (out / name).is_file()
+    assert "Arrests per day" in proc.stdout and "p95" in proc.stdout
+    assert not list(out.parent.glob(".op.tmp-*"))
+
+
+def test_summary_has_the_documented_schema(run_dir):
+    s = json.loads((run_dir[0] / "summary.json").read_text())
+    assert s["atlarge_version"] == "0.1.0"
+    assert s["scenario"]["name"] == "Operation At Large" and len(s["scenario"]["sha256"]) == 64
+    assert (s["seed"], s["reps"], s["days"]) == (3, 6, 70)
+    assert set(s["kpis"]) >= KPI_KEYS
+    for key, st in s["kpis"].items():
+        assert {"mean", "p5", "p50", "p95"} <= set(st), key
+    assert st["p5"] <= st["p50"] <= st["p95"]
+    assert len(s["by_office"]) == 25 and s["by_office"][0]["office"] == "Atlanta"
+    agencies = {a["agency"] for a in s["by_agency"]}
+    assert {"FBI", "ICE HSI", "CBP", "IRS"} <= agencies
+    fbi = next(a for a in s["by_agency"] if a["agency"] == "FBI")
+    assert fbi["agent_days_diverted"]["p50"] > 0
+    ero = next(a for a in s["by_agency"] if a["key"] == "ero")
+    assert ero["agent_days_diverted"]["p50"] == 0
+    # Diverted agent-days add up across agencies.
+    total = sum(a["agent_days_diverted"]["p50"] for a in s["by_agency"])
+    assert total == pytest.approx(s["kpis"]["agent_days_diverted"]["p50"])
+    assert any(p["assumption"] for p in s["parameters"])
+    assert all(p["source"] or p["rationale"] for p in s["parameters"])
+
+
+def test_timeseries_is_tidy(run_dir):
+    t = pq.read_table(run_dir[0] / "timeseries.parquet")
+    assert t.num_rows == 6 * 25 * 70
+    cols = set(t.column_names)
+    assert {"rep", "office", "day", "date", "arrests", "detained", "removed", "released"} <= cols
+    df = t.to_pandas()
+    assert not df.duplicated(["rep", "office", "day"]).any()
+    s = json.loads((run_dir[0] / "summary.json").read_text())
+    per_rep = df.groupby("rep")["arrests"].sum().to_numpy()
+    assert np.median(per_rep) == pytest.approx(s["kpis"]["arrests_total"]["p50"])
+    groups = [c for c in cols if c.startswith("arrests_") and c != "arrests_total"]
+    assert len(groups) == 3
+    assert (df[groups].sum(axis=1) == df["arrests"]).all()
+
+
+def test_report_is_self_contained_with_every_chart(run_dir):
+    html = (run_dir[0] / "report.html").read_text()
+    assert "<script src=" not in html  # plotly.js is embedded, works offline
+    for key in ("arrests", "detention", "removals", "costs", "groups", "offices"):
+        assert f"id='chart-{key}'" in html
+    assert html.count("Driven by") >= 6
+    assert "assumption" in html and "regime.bottom_fraction" in html
+
+
+def test_same_seed_reproduces_bit_for_bit(run_dir, cli, tmp_path):
+    res = cli(
+        "run",
+        OPERATION,
+        "--reps",
+        "6",
+        "--days",
+        "70",
+        "--seed",
+        "3",
+        "--out",
+        tmp_path / "again",
+        "--quiet",
+        "--workers",
+        "1",
+    )
+    assert res.code == 0, res.err
+    a = json.loads((run_dir[0] / "summary.json").read_text())
+    b = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert a == b
+    ta = pq.read_table(run_dir[0] / "timeseries.parquet")
+    tb = pq.read_table(tmp_path / "again" / "timeseries.parquet")
+    assert ta.equals(tb)
+
+
+def test_a_failed_write_leaves_the_previous_run_intact(cli, tmp_path, monkeypatch):
+    out = tmp_path / "keep"
+    assert cli("run", NO_GUARD, "--reps", "2", "--days", "10", "--out", out, "--quiet").code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    import atlarge.simulation
+
+    def broken(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(atlarge.simulation, "render_report", broken)
+    res = cli("run", OPERATION, "--reps", "2", "--days", "12", "--out", out, "--quiet")
+    assert res.code == 1 and "internal error" in res.err and "disk on fire" in res.err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+def test_a_new_run_replaces_an_old_one(cli, tmp_path):
+    out = tmp_path / "o"
+    assert cli("run", NO_GUARD, "--reps", "2", "--days", "10", "--out", out, "--quiet").code == 0
+    assert cli("run", OPERATION, "--reps", "3", "--days", "15", "--out", out, "--quiet").code == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["reps"] == 3 and s["scenario"]["name"] == "Operation At Large"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_validate_reports_the_scenario(cli):
+    res = cli("validate", OPERATION)
+    assert res.code == 0 and "valid" in res.out and "assumptions" in res.out

@@ -1,0 +1,34 @@
+"""The notebook API follows the same path as the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import atlarge
+from tests.conftest import OPERATION
+
+
+def test_load_simulate_summary_frame_report(tmp_path):
+    sc = atlarge.load_scenario(OPERATION, set={"target.arrests_per_day": 2000, "days": 20})
+    assert sc.target.arrests_per_day.value == 2000
+    res = atlarge.simulate(sc, reps=3, seed=1)
+    s = res.summary()
+    assert s["reps"] == 3 and s["days"] == 20
+    assert s["kpis"]["target_attainment"]["p50"] > 0
+    df = res.to_frame()
+    assert len(df) == 3 * 25 * 20
+    assert set(df["office"].unique()) >= {"ATL", "WAS"}
+    out = res.report(tmp_path / "r")
+    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(s))
+
+
+def test_days_override_is_validated():
+    sc = atlarge.load_scenario(OPERATION)
+    res = atlarge.simulate(sc, reps=2, seed=5, days=7)
+    assert res.summary()["days"] == 7
+    try:
+        atlarge.simulate(sc, reps=0)
+    except atlarge.errors.OptionError as exc:
+        assert "--reps" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("reps=0 accepted")
