@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from atlarge.analysis import bands
 from atlarge.model import COST_STAGES, ModelOutput
@@ -32,12 +33,22 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def trailing_mean(series: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the last ``window`` days (fewer at the start), along the last axis.
+
+    A trailing window never reaches past the horizon, so the last days are
+    not dragged toward zero as a centred window would drag them.
+    """
+    c = np.cumsum(series.astype(np.float64), axis=-1)
+    lagged = np.zeros_like(c)
+    lagged[..., window:] = c[..., :-window]
+    n = np.minimum(np.arange(1, series.shape[-1] + 1), window)
+    return (c - lagged) / n
+
+
 def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: int = 1) -> None:
     if smooth > 1:
-        kernel = np.ones(smooth) / smooth
-        series = np.apply_along_axis(
-            lambda s: np.convolve(s, kernel, mode="same"), 1, series.astype(np.float64)
-        )
+        series = trailing_mean(series, smooth)
     b = bands(series)
     for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
         fig.add_trace(
@@ -110,7 +121,17 @@ def build_charts(out: ModelOutput) -> list[Chart]:
             "arrests",
             "National arrests per day against the target",
             _layout(fig, "arrests/day"),
-            ("target.arrests_per_day", "workforce", "groups", "targeting", "regime"),
+            (
+                "target.arrests_per_day",
+                "workforce.*.headcount",
+                "workforce.*.relative_productivity",
+                "workforce.*.ramp_days",
+                "groups.*.arrests_per_agent_day",
+                "groups.*.initial_pool",
+                "targeting",
+                "regime.enabled",
+                "regime.productivity_dip",
+            ),
         )
     )
 
@@ -130,7 +151,15 @@ def build_charts(out: ModelOutput) -> list[Chart]:
             "detention",
             "Detention population against bed capacity",
             _layout(fig, "persons"),
-            ("detention", "dispositions", "processing", "inflow", "transport"),
+            (
+                "detention",
+                "dispositions.*.share",
+                "dispositions.*.mean_days",
+                "processing.capacity_per_day",
+                "support.national_guard.processing_per_troop_day",
+                "inflow",
+                "transport.seats_per_day",
+            ),
         )
     )
 
@@ -152,14 +181,15 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     charts.append(
         Chart(
             "removals",
-            "Removals and releases per day (7-day average)",
+            "Removals and releases per day (trailing 7-day average)",
             _layout(fig, "persons/day"),
             (
-                "transport",
-                "dispositions",
+                "transport.seats_per_day",
+                "support.national_guard.transport_seats_per_troop_day",
+                "dispositions.*.share",
+                "dispositions.*.mean_days",
                 "detention.overflow",
                 "detention.beds",
-                "support.national_guard.transport_seats_per_troop_day",
             ),
         )
     )
@@ -188,11 +218,13 @@ def build_charts(out: ModelOutput) -> list[Chart]:
             "Cost by stage over the horizon (USD)",
             _layout(fig, "USD"),
             (
-                "workforce",
+                "workforce.*.headcount",
+                "workforce.*.cost_per_agent_day",
+                "support.national_guard.headcount",
                 "support.national_guard.cost_per_troop_day",
                 "processing.cost_per_book_in",
                 "detention.bed_day_cost",
-                "dispositions",
+                "dispositions.*.cost_per_case",
                 "transport.cost_per_removal",
                 "atd",
             ),
@@ -206,10 +238,12 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     charts.append(
         Chart(
             "groups",
-            "Arrests per day by priority group (7-day average)",
+            "Arrests per day by priority group (trailing 7-day average)",
             _layout(fig, "arrests/day"),
             (
-                "groups",
+                "groups.*.arrests_per_agent_day",
+                "groups.*.effort_share",
+                "groups.*.initial_pool",
                 "targeting.pressure_shift",
                 "regime.pressure_all",
                 "regime.pressure_replaced",
@@ -234,43 +268,58 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     names = np.array(inp.offices.names)
     attain = out.series["arrests"].sum(axis=2) / np.maximum(inp.target_office.sum(axis=0), 1e-9)
     med_att = np.median(attain, axis=0)
+    lo_att, hi_att = np.percentile(attain, [5, 95], axis=0)
     repl = out.series["replacements"].sum(axis=2).mean(axis=0)
     order = np.argsort(med_att)
-    fig = go.Figure()
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+        subplot_titles=(
+            "Arrests / office share of the target",
+            "Leadership replacements (mean per replication)",
+        ),
+    )
     fig.add_trace(
         go.Bar(
             y=names[order],
             x=med_att[order],
             orientation="h",
-            name="Arrests / office share of target (median)",
             marker_color=PALETTE[0],
-        )
+            name="attainment (median, p5-p95)",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (hi_att - med_att)[order],
+                "arrayminus": (med_att - lo_att)[order],
+            },
+        ),
+        row=1,
+        col=1,
     )
     fig.add_trace(
         go.Bar(
             y=names[order],
             x=repl[order],
             orientation="h",
-            xaxis="x2",
-            name="Leadership replacements (mean)",
             marker_color=PALETTE[1],
-            opacity=0.6,
-        )
-    )
-    fig.update_layout(
-        xaxis2={"overlaying": "x", "side": "top", "title": "replacements"}, barmode="group"
+            name="replacements",
+        ),
+        row=1,
+        col=2,
     )
     _layout(fig, "")
-    fig.update_layout(height=640, xaxis_title="attainment")
+    fig.update_layout(height=700, showlegend=False)
     charts.append(
         Chart(
             "offices",
             "Field offices: attainment of their target share and leadership replacements",
             fig,
             ("regime", "target.arrests_per_day"),
-            note="Offices get shares of agents, pools and the target in proportion "
-            "to the population estimate by AOR, so they differ mainly by chance "
-            "and by the regime's own effects.",
+            note="Agents, pools and the target are spread over offices by the same population "
+            "weight, so offices' attainment differs mainly by chance; under absolute ranking the "
+            "smallest offices rank last every month.",
         )
     )
     return charts

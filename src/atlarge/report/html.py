@@ -26,6 +26,7 @@ th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums
 .drivers{font-size:.85rem;color:#444;background:#fafafa;border-left:3px solid #ccc;
  padding:.3rem .6rem;margin:.2rem 0 1.5rem}
 .note{font-size:.9rem;color:#444} section{margin-top:1.5rem}
+#parameters td:last-child{width:42%} #parameters code{word-break:break-all}
 """
 
 
@@ -59,8 +60,25 @@ def _matches(path: str, driver: str) -> bool:
     return path == driver or path.startswith(driver + ".")
 
 
+def _idle_prefixes(params: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Sections of agencies and support that are not deployed (headcount always 0)."""
+    idle = []
+    for p in params:
+        if p["path"].endswith(".headcount"):
+            values = [p["value"], *(p["schedule"] or {}).values()]
+            if not any(values):
+                idle.append(p["path"].rsplit(".", 1)[0])
+    return tuple(idle)
+
+
 def _drivers(params: list[dict[str, Any]], drivers: tuple[str, ...]) -> str:
-    hit = [p for p in params if any(_matches(p["path"], d) for d in drivers)]
+    idle = _idle_prefixes(params)
+    hit = [
+        p
+        for p in params
+        if any(_matches(p["path"], d) for d in drivers)
+        and not any(_matches(p["path"], i) for i in idle)
+    ]
     assumptions = [p for p in hit if p["assumption"]]
     world = [p for p in hit if not p["assumption"]]
 
