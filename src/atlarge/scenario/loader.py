@@ -144,21 +144,22 @@ def apply_overrides(
     """Apply ``--set``-style overrides to raw scenario data.
 
     Setting a parameter replaces its value and keeps its unit; a time-varying
-    parameter becomes constant. The range is kept only if it still contains
-    the new value, and the source records the override.
+    parameter becomes constant. A range that no longer contains the new value
+    is dropped, except for an assumption, whose range (which it must have) is
+    widened to include it. The source records the override and the old value.
     """
     out = copy.deepcopy(data)
     for path, raw in overrides.items():
         value = parse_set_value(raw) if isinstance(raw, str) else raw
         keys = path.split(".")
         node: Any = out
-        for i, key in enumerate(keys[:-1]):
+        for key in keys[:-1]:
             if not isinstance(node, dict) or key not in node or _is_param_table(node):
-                _no_such_path(path, out, upto=i)
+                _no_such_path(path, out)
             node = node[key]
         last = keys[-1]
         if not isinstance(node, dict) or last not in node or _is_param_table(node):
-            _no_such_path(path, out, upto=len(keys) - 1)
+            _no_such_path(path, out)
         current = node[last]
         if _is_param_table(current):
             node[last] = _override_param(path, current, value)
@@ -187,7 +188,7 @@ def _override_param(path: str, param: dict[str, Any], value: Any) -> dict[str, A
     return new
 
 
-def _no_such_path(path: str, data: dict[str, Any], upto: int) -> None:
+def _no_such_path(path: str, data: dict[str, Any]) -> None:
     known = _leaf_paths(data)
     close = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""

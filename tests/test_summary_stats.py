@@ -1,0 +1,34 @@
+"""KPI statistics: percentiles over replications, and days that never come."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from atlarge.analysis import stats
+
+
+def test_four_statistics():
+    s = stats(np.arange(101, dtype=float))
+    assert s == {"mean": 50.0, "p5": 5.0, "p50": 50.0, "p95": 95.0}
+
+
+def test_never_counts_as_later_than_any_day():
+    days = np.array([10.0] * 90 + [np.nan] * 10)
+    s = stats(days, never_as_inf=True)
+    assert s["p5"] == 10 and s["p50"] == 10
+    assert s["p95"] is None  # more than 5% never got there
+    assert s["mean"] == 10 and s["share_reached"] == pytest.approx(0.9)
+    assert stats(np.full(5, np.nan), never_as_inf=True) == {
+        "mean": None,
+        "p5": None,
+        "p50": None,
+        "p95": None,
+        "share_reached": 0.0,
+    }
+
+
+def test_undefined_values_are_left_out_of_ordinary_statistics():
+    s = stats(np.array([1.0, np.nan, 3.0]))
+    assert s["mean"] == 2.0 and s["p50"] == 2.0
+    assert stats(np.array([np.nan]))["p50"] is None
