@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import NO_GUARD, OPERATION
 
+RUN_ARGS = ("run", str(OPERATION), "--reps", "6", "--days", "70", "--seed", "3", "--quiet")
 KPI_KEYS = {
     "arrests_total",
     "arrests_per_day",
@@ -31,22 +32,7 @@ KPI_KEYS = {
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "op"
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "atlarge.cli",
-            "run",
-            str(OPERATION),
-            "--reps",
-            "6",
-            "--days",
-            "70",
-            "--seed",
-            "3",
-            "--out",
-            str(out),
-            "--quiet",
-        ],
+        [sys.executable, "-m", "atlarge.cli", *RUN_ARGS, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -111,21 +97,7 @@ def test_report_is_self_contained_with_every_chart(run_dir):
 
 
 def test_same_seed_reproduces_bit_for_bit(run_dir, cli, tmp_path):
-    res = cli(
-        "run",
-        OPERATION,
-        "--reps",
-        "6",
-        "--days",
-        "70",
-        "--seed",
-        "3",
-        "--out",
-        tmp_path / "again",
-        "--quiet",
-        "--workers",
-        "1",
-    )
+    res = cli(*RUN_ARGS, "--out", tmp_path / "again", "--workers", "1")
     assert res.code == 0, res.err
     a = json.loads((run_dir[0] / "summary.json").read_text())
     b = json.loads((tmp_path / "again" / "summary.json").read_text())

@@ -88,6 +88,13 @@ def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: 
     )
 
 
+def _reference_line(fig: go.Figure, x, y, name: str, dash: str = "dash") -> None:
+    """A black line for what the band is compared with: target, beds, seats."""
+    fig.add_trace(
+        go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": "black", "dash": dash})
+    )
+
+
 def _layout(fig: go.Figure, y_title: str) -> go.Figure:
     fig.update_layout(
         template="plotly_white",
@@ -107,15 +114,7 @@ def build_charts(out: ModelOutput) -> list[Chart]:
 
     fig = go.Figure()
     _band(fig, x, out.national("arrests"), "Arrests per day", PALETTE[0])
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=inp.target_national,
-            mode="lines",
-            name="Target",
-            line={"color": "black", "dash": "dash"},
-        )
-    )
+    _reference_line(fig, x, inp.target_national, "Target", "dash")
     charts.append(
         Chart(
             "arrests",
@@ -137,15 +136,7 @@ def build_charts(out: ModelOutput) -> list[Chart]:
 
     fig = go.Figure()
     _band(fig, x, out.national("detained"), "Detained", PALETTE[1])
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=inp.beds_national,
-            mode="lines",
-            name="Beds",
-            line={"color": "black", "dash": "dash"},
-        )
-    )
+    _reference_line(fig, x, inp.beds_national, "Beds", "dash")
     charts.append(
         Chart(
             "detention",
@@ -169,15 +160,7 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     _band(
         fig, x, out.national("released_capacity"), "of which for lack of beds", PALETTE[5], smooth=7
     )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=inp.seats,
-            mode="lines",
-            name="Seats per day",
-            line={"color": "black", "dash": "dot"},
-        )
-    )
+    _reference_line(fig, x, inp.seats, "Seats per day", "dot")
     charts.append(
         Chart(
             "removals",
