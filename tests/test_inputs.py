@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 
 from atlarge.model.inputs import build_inputs, month_end_flags, ramped
-from atlarge.model.offices import load_offices
+from atlarge.scenario.offices import load_offices
 from tests.conftest import OPERATION
 
 

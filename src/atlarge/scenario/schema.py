@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from atlarge.scenario.offices import load_offices
 from atlarge.scenario.params import Days, Fraction, P, Param, PositiveDays
 
 AGENCIES: tuple[str, ...] = ("ero", "hsi", "fbi", "dea", "usms", "atf", "cbp", "irs")
@@ -31,6 +32,30 @@ _SUM_TOLERANCE = 1e-6
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OfficeSelection(_Section):
+    """Which of the 25 ERO field offices to simulate (default: all)."""
+
+    include: list[str] | None = Field(
+        default=None,
+        description="Office codes (e.g. ATL, DAL); national figures are spread over these only.",
+    )
+
+    @field_validator("include")
+    @classmethod
+    def _known_codes(cls, codes: list[str] | None) -> list[str] | None:
+        if codes is None:
+            return None
+        known = load_offices().codes
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ValueError(f"unknown office code(s) {unknown}; known: {', '.join(known)}")
+        if not codes:
+            raise ValueError("include must name at least one office")
+        if len(set(codes)) != len(codes):
+            raise ValueError("an office is named twice")
+        return codes
 
 
 class Target(_Section):
@@ -164,6 +189,7 @@ class Scenario(_Section):
     description: str = ""
     start_date: dt.date
     days: int = Field(ge=1, le=3650)
+    offices: OfficeSelection = OfficeSelection()
     target: Target
     targeting: Targeting
     groups: dict[str, Group] = Field(min_length=1)

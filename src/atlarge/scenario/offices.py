@@ -27,6 +27,25 @@ class Offices:
     def n(self) -> int:
         return len(self.codes)
 
+    def subset(self, codes: list[str] | tuple[str, ...] | None) -> Offices:
+        """The offices named by ``codes`` (all if None), weights renormalised to sum to 1.
+
+        National figures in a scenario that simulates a subset apply to that
+        subset: they are spread over the included offices only.
+        """
+        if codes is None:
+            return self
+        idx = np.array([self.codes.index(c) for c in codes])
+        pw = self.population_weight[idx]
+        bw = self.bed_weight[idx]
+        return Offices(
+            codes=tuple(self.codes[i] for i in idx),
+            names=tuple(self.names[i] for i in idx),
+            population_weight=pw / pw.sum(),
+            bed_weight=bw / bw.sum(),
+            notes=self.notes,
+        )
+
 
 @lru_cache(maxsize=1)
 def load_offices() -> Offices:

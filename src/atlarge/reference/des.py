@@ -1,0 +1,371 @@
+"""An entity-level discrete-event version of the model, written with SimPy.
+
+Each arrested or transferred case is a SimPy process that waits for a book-in
+slot, is admitted to a bed (or transferred, or released for lack of one), picks
+its disposition path, spends a geometric number of days in each phase of the
+path, and then waits for a removal seat, is released, or departs. Book-in
+slots, beds and seats are SimPy containers.
+
+It shares with the engine only the scenario and the deterministic parameter
+arrays (:class:`~atlarge.model.inputs.ModelInputs`): every random draw here is
+made per case or per office with NumPy's ``Generator`` (not the engine's
+counter-based streams or samplers), and the allocation rules are written again
+in plain Python. So the agreement tests compare two independent
+implementations of the same semantics.
+
+Timing. The model is a daily model; within day ``t`` the steps run at fixed
+fractions of the day, in the engine's order:
+
+    t+0.0 arrests        t+0.4 phase exits     t+0.7 path entry
+    t+0.1 book-in        t+0.5 removals        t+0.8 ATD
+    t+0.6 admissions     t+0.9 records, monthly ranking
+
+A case entering a phase on day ``s`` draws ``d ~ Geometric(k/m)`` (d >= 1) and
+leaves it at ``s + d + 0.4``; the initial population is present before day 0
+and can leave on day 0. These are the engine's semantics (a count entering a
+phase faces the daily exit probability from the next day on).
+
+Meant for small scenarios: a few offices and up to a few thousand arrests a
+day. It is slow by design (one process per case).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from atlarge.model.inputs import ModelInputs
+from atlarge.model.simulate import OFFICE_MEASURES
+
+ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
+    0.0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+)  # fmt: skip
+
+
+def _largest_remainder(total: int, weights: list[float]) -> list[int]:
+    """Whole shares of ``total`` proportional to ``weights``; ties to the lower index."""
+    wsum = sum(weights)
+    if wsum <= 0 or total <= 0:
+        return [0] * len(weights)
+    exact = [(w / wsum) * total for w in weights]
+    out = [math.floor(e) for e in exact]
+    short = total - sum(out)
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - out[i]), i))
+    for i in order[:short]:
+        out[i] += 1
+    return out
+
+
+def _place(total: int, room: list[int]) -> list[int]:
+    """Place up to ``total`` over units in proportion to their room, never past it."""
+    room = [max(r, 0) for r in room]
+    return _largest_remainder(min(total, sum(room)), [float(r) for r in room])
+
+
+@dataclass
+class Case:
+    office: int
+    decision: simpy.Event | None = None
+    removed: simpy.Event | None = None
+    bed_office: int = -1
+
+
+@dataclass
+class _Office:
+    slots: simpy.Container
+    beds: simpy.Container
+    backlog: int = 0
+    wanting: list[Case] = field(default_factory=list)
+    queue: list[Case] = field(default_factory=list)
+
+
+class ReferenceRun:
+    """One replication of the reference model."""
+
+    def __init__(self, inputs: ModelInputs, seed: int, rep: int) -> None:
+        if np.any(np.diff(inputs.beds, axis=0) < 0):
+            raise NotImplementedError("the reference model needs beds that never decrease")
+        self.inp = inputs
+        ss = np.random.SeedSequence(seed, spawn_key=(rep, 0xEF))  # not the engine's stream
+        self.rng = np.random.default_rng(ss)
+        self.env = simpy.Environment()
+        sc = inputs.scenario
+        n_o, n_g, n_d = inputs.n_offices, inputs.n_groups, inputs.days
+        self.n_o, self.n_g, self.n_d = n_o, n_g, n_d
+        beds0 = inputs.beds[0]
+        initial = inputs.initial_detained.sum(axis=1)
+        cap = int(inputs.beds.max()) + 1
+        self.offices = [
+            _Office(
+                slots=simpy.Container(self.env, capacity=10**12, init=0),
+                beds=simpy.Container(self.env, capacity=cap, init=int(beds0[o] - initial[o])),
+            )
+            for o in range(n_o)
+        ]
+        self.pool = inputs.pool0.astype(np.int64).copy()  # (O, G)
+        self.rec = {m: np.zeros((n_o, n_d), dtype=np.int64) for m in OFFICE_MEASURES}
+        self.rec_group = np.zeros((n_o, n_g, n_d), dtype=np.int64)
+        self.rec_pool = np.zeros((n_o, n_g, n_d), dtype=np.int64)
+        self.rec_entries = np.zeros((inputs.chains.n_chains, n_d), dtype=np.int64)
+        self.atd = [0] * n_o
+        self.detained = [int(x) for x in initial]
+        self.regime = sc.regime
+        self.window = round(sc.targeting.pressure_window_days.value)
+        self.recent = np.zeros((self.window, n_o))
+        self.dip_until = np.zeros(n_o)
+        self.replaced = np.zeros(n_o, dtype=bool)
+        self.period_arrests = np.zeros(n_o)
+        self.period_target = np.zeros(n_o)
+        self.share = inputs.chain_share
+        self.means = inputs.chains.means
+        self.phases = inputs.chains.phases
+        for o in range(n_o):
+            slot = 0
+            for c in range(inputs.chains.n_chains):
+                for k in range(self.phases[c]):
+                    for _ in range(int(inputs.initial_detained[o, slot])):
+                        self.env.process(self._detained(Case(o, bed_office=o), c, k, start=-1))
+                    slot += 1
+        self.env.process(self._day_controller())
+
+    # ------------------------------------------------------------------ cases
+    def _at(self, day: int, frac: float):
+        return self.env.timeout(max(day + frac - self.env.now, 0.0))
+
+    def _arrested(self, case: Case):
+        off = self.offices[case.office]
+        off.backlog += 1
+        yield off.slots.get(1)  # a book-in slot (FIFO)
+        off.backlog -= 1
+        t = int(self.env.now)
+        self.rec["booked"][case.office, t] += 1
+        yield from self._wants_bed(case)
+
+    def _border(self, case: Case):
+        self.rec["border_admissions"][case.office, int(self.env.now)] += 1
+        yield from self._wants_bed(case)
+
+    def _wants_bed(self, case: Case):
+        case.decision = self.env.event()
+        self.offices[case.office].wanting.append(case)
+        outcome = yield case.decision
+        if outcome is None:  # released for lack of beds
+            yield from self._released(case.office)
+            return
+        case.bed_office = outcome
+        yield self.offices[outcome].beds.get(1)
+        t = int(self.env.now)
+        yield self._at(t, ENTRY)
+        path = int(self.rng.choice(len(self.share), p=self.share))
+        self.rec_entries[path, t] += 1
+        yield from self._detained(case, path, 0, start=t)
+
+    def _detained(self, case: Case, path: int, first_phase: int, start: int):
+        day = start
+        q = self.phases[path] / self.means[path]
+        for _ in range(first_phase, self.phases[path]):
+            day += int(self.rng.geometric(q))
+            yield self._at(day, EXITS)
+        o = case.bed_office
+        outcome = self.inp.chain_outcome[path]
+        if outcome == 0:  # removal: wait for a seat, still holding the bed
+            case.removed = self.env.event()
+            self.offices[o].queue.append(case)
+            yield case.removed
+            return
+        self.detained[o] -= 1
+        yield self.offices[o].beds.put(1)
+        if outcome == 1:
+            yield from self._released(o)
+        else:
+            self.rec["departed"][o, day] += 1
+
+    def _released(self, office: int):
+        t = int(self.env.now)
+        self.rec["released"][office, t] += 1
+        yield self._at(t, ATD)
+        if self.rng.random() < self.inp.atd_enrol:
+            self.atd[office] += 1
+            stay = int(self.rng.geometric(self.inp.atd_exit_p))
+            yield self._at(t + stay, ATD)
+            self.atd[office] -= 1
+
+    # ------------------------------------------------------------- the day
+    def _day_controller(self):
+        inp = self.inp
+        for t in range(self.n_d):
+            yield self._at(t, ARREST)
+            self._arrests(t)
+            yield self._at(t, BOOKIN)
+            for o, off in enumerate(self.offices):
+                cap = int(inp.processing_capacity[t, o])
+                if cap:
+                    yield off.slots.put(cap)
+                expected = inp.border_inflow[t, o]
+                n_border = math.floor(expected) + (self.rng.random() < expected % 1.0)
+                for _ in range(n_border):
+                    self.env.process(self._border(Case(o)))
+            yield self.env.timeout(0.05)  # unused slots do not carry over
+            for off in self.offices:
+                if off.slots.level:
+                    yield off.slots.get(off.slots.level)
+            yield self._at(t, REMOVALS)
+            self._removals(t)
+            yield self._at(t, ADMIT)
+            self._admissions(t)
+            yield self._at(t, RECORD)
+            self._record(t)
+
+    def _arrests(self, t: int) -> None:
+        inp, sc = self.inp, self.inp.scenario
+        y = inp.yield_per_agent_day
+        w0 = inp.effort_share
+        shift = sc.targeting.pressure_shift.value
+        regime = self.regime
+        base = regime.pressure_all.value if regime.enabled else 0.0
+        seen = min(t, self.window)
+        for o in range(self.n_o):
+            effort = inp.effort[t, o] * (
+                1.0 - regime.productivity_dip.value if self.dip_until[o] > t else 1.0
+            )
+            shortfall = 0.0
+            tgt = inp.target_office[t, o]
+            if seen and tgt > 0:
+                shortfall = 1.0 - self.recent[:, o].sum() / seen / tgt
+            pressure = min(
+                max(
+                    min(max(shortfall, 0.0), 1.0)
+                    + base
+                    + regime.pressure_replaced.value * self.replaced[o],
+                    0.0,
+                ),
+                1.0,
+            )
+            pool0 = inp.pool0[o]
+            yields = [
+                y[g] * self.pool[o, g] / pool0[g] if pool0[g] > 0 else 0.0 for g in range(self.n_g)
+            ]
+            best = int(np.argmax(yields))
+            total = 0
+            for g in range(self.n_g):
+                alloc = (1 - shift * pressure) * w0[g] + shift * pressure * (g == best)
+                p = 0.0 if pool0[g] <= 0 else 1.0 - math.exp(-y[g] * effort * alloc / pool0[g])
+                a = int(self.rng.binomial(self.pool[o, g], p)) if self.pool[o, g] else 0
+                self.pool[o, g] -= a
+                add = inp.replenish[t, o, g]
+                self.pool[o, g] += math.floor(add) + (self.rng.random() < add % 1.0)
+                self.rec_group[o, g, t] = a
+                total += a
+                for _ in range(a):
+                    self.env.process(self._arrested(Case(o)))
+            self.rec["arrests"][o, t] = total
+            self.recent[t % self.window, o] = total
+            self.period_arrests[o] += total
+            self.period_target[o] += inp.target_office[t, o]
+
+    def _removals(self, t: int) -> None:
+        seats = int(self.inp.seats[t])
+        take = _place(seats, [len(off.queue) for off in self.offices])
+        for o, off in enumerate(self.offices):
+            for _ in range(take[o]):
+                case = off.queue.pop(0)
+                self.detained[o] -= 1
+                off.beds.put(1)
+                case.removed.succeed()
+            self.rec["removed"][o, t] = take[o]
+
+    def _admissions(self, t: int) -> None:
+        overflow_cases: list[list[Case]] = []
+        room = []
+        for o, off in enumerate(self.offices):
+            free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
+            wanting, off.wanting = off.wanting, []
+            admit = wanting[:free]
+            for case in admit:
+                case.decision.succeed(o)
+            self.detained[o] += len(admit)
+            overflow_cases.append(wanting[free:])
+            room.append(free - len(admit))
+        overflow = [len(c) for c in overflow_cases]
+        if self.inp.scenario.detention.overflow == "transfer":
+            moved_in = _place(sum(overflow), room)
+            released = _largest_remainder(
+                sum(overflow) - sum(moved_in), [float(x) for x in overflow]
+            )
+        else:
+            moved_in = [0] * self.n_o
+            released = overflow
+        movers: list[Case] = []
+        for o, cases in enumerate(overflow_cases):
+            for case in cases[: released[o]]:
+                case.decision.succeed(None)
+            movers += cases[released[o] :]
+            self.rec["released_capacity"][o, t] = released[o]
+            self.rec["transferred_out"][o, t] = overflow[o] - released[o]
+        for o in range(self.n_o):
+            for _ in range(moved_in[o]):
+                movers.pop(0).decision.succeed(o)
+            self.detained[o] += moved_in[o]
+            self.rec["transferred_in"][o, t] = moved_in[o]
+
+    def _record(self, t: int) -> None:
+        for o, off in enumerate(self.offices):
+            self.rec["processing_backlog"][o, t] = off.backlog
+            self.rec["detained"][o, t] = self.detained[o]
+            self.rec["removal_queue"][o, t] = len(off.queue)
+            self.rec["atd_population"][o, t] = self.atd[o]
+        self.rec_pool[:, :, t] = self.pool
+        if self.inp.month_ends[t]:
+            n_bottom = (
+                math.floor((self.regime.bottom_fraction.value * self.n_o + 1e-9))
+                if self.regime.enabled
+                else 0
+            )
+            if n_bottom:
+                if self.regime.ranking == "share_of_target":
+                    score = self.period_arrests / np.where(
+                        self.period_target > 0, self.period_target, 1.0
+                    )
+                else:
+                    score = self.period_arrests.copy()
+                ties = self.rng.random(self.n_o)
+                bottom = sorted(range(self.n_o), key=lambda o: (score[o], ties[o]))[:n_bottom]
+                for o in bottom:
+                    self.rec["replacements"][o, t] = 1
+                    self.dip_until[o] = t + 1 + self.regime.dip_days.value
+                    self.replaced[o] = True
+            self.period_arrests[:] = 0
+            self.period_target[:] = 0
+
+    def run(self) -> dict[str, np.ndarray]:
+        self.env.run(until=self.n_d)
+        out = {m: a[None] for m, a in self.rec.items()}
+        out["arrests_by_group"] = self.rec_group[None]
+        out["pool"] = self.rec_pool[None]
+        out["path_entries"] = self.rec_entries[None]
+        return out
+
+
+def _one(args: tuple[ModelInputs, int, int]) -> dict[str, np.ndarray]:
+    inputs, seed, rep = args
+    return ReferenceRun(inputs, seed, rep).run()
+
+
+def run_reference(
+    inputs: ModelInputs, seed: int, reps: int, workers: int = 1
+) -> dict[str, np.ndarray]:
+    """Run ``reps`` replications; series shaped like the engine's.
+
+    Replication ``r`` uses its own seed, so ``workers`` changes only speed.
+    """
+    jobs = [(inputs, seed, r) for r in range(reps)]
+    if workers > 1 and reps > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(_one, jobs))
+    else:
+        parts = [_one(j) for j in jobs]
+    return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
