@@ -321,7 +321,7 @@ class ReferenceRun:
         self.rec_pool[:, :, t] = self.pool
         if self.inp.month_ends[t]:
             n_bottom = (
-                math.floor((self.regime.bottom_fraction.value * self.n_o + 1e-9))
+                math.floor(self.regime.bottom_fraction.value * self.n_o + 1e-9)
                 if self.regime.enabled
                 else 0
             )
