@@ -122,6 +122,62 @@ def run(
     out_console.print(f"Wrote {path}/summary.json, timeseries.parquet, report.html")
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Short horizon, under a minute.")] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the cases as JSON to this file.")
+    ] = None,
+    scenario: Annotated[Path, typer.Option(help="Scenario the cases are built from.")] = Path(
+        "scenarios/baseline-2024.toml"
+    ),
+) -> None:
+    """Speed of the engine against the SimPy reference model (seconds per replication)."""
+    import json
+
+    from rich.table import Table
+
+    from atlarge.reference.bench import run_bench
+
+    if not scenario.is_file():
+        raise OptionError(
+            "--scenario",
+            f"'{scenario}' not found (run from the project folder or name a scenario file)",
+        )
+    with err_console.status("benchmarking") as status:
+        cases = run_bench(scenario, quick, progress=lambda m: status.update(f"benchmarking {m}"))
+    table = Table(
+        title="atlarge bench: engine vs SimPy reference (same process)", title_justify="left"
+    )
+    for col in (
+        "size/day",
+        "sim/day",
+        "offices",
+        "days",
+        "reps",
+        "engine s/rep",
+        "ref s/rep",
+        "ratio",
+    ):
+        table.add_column(col, justify="right")
+    for c in cases:
+        table.add_row(
+            f"{c.arrests_per_day:,}",
+            f"{c.simulated_arrests_per_day:,.0f}",
+            str(c.offices),
+            str(c.days),
+            str(c.reps),
+            f"{c.engine_s_per_rep:.4f}",
+            f"{c.reference_s_per_rep:.2f}",
+            f"{c.ratio:,.0f}x",
+        )
+    out_console.print(table)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps({"cases": [c.as_dict() for c in cases]}, indent=2) + "\n")
+        out_console.print(f"Wrote {json_out}")
+
+
 def _fail(kind: str, message: str, code: int) -> None:
     err_console.print(Text.assemble((kind, "bold red"), ": ", message), soft_wrap=True)
     sys.exit(code)
