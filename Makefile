@@ -1,11 +1,12 @@
 # make run   - create .venv if missing, install, run Operation At Large, write its report
 # make test  - create .venv if missing, install with test extras, run the test suite
+# make bench - speed: pytest-benchmark timings and atlarge bench --quick (not part of make test)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench-run clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
@@ -24,6 +25,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest benchmarks --benchmark-only -p no:cacheprovider
+	$(BIN)/atlarge bench --quick --json out/bench-quick.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

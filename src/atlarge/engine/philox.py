@@ -22,8 +22,6 @@ import numpy as np
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
-_W0 = np.uint64(0x9E3779B9)
-_W1 = np.uint64(0xBB67AE85)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
 ROUNDS = 10
@@ -39,23 +37,40 @@ def philox4x32(
     All inputs are ``uint64`` arrays holding 32-bit values, broadcastable
     against each other; the outputs have the broadcast shape and hold 32-bit
     values in ``uint64``. 32x32-bit products fit exactly in 64 bits, so the
-    high and low halves come from one multiplication.
+    high and low halves come from one multiplication. Every round works in
+    place on six buffers: no temporary arrays are made inside the loop.
     """
     c0, c1, c2, c3 = (np.asarray(c, dtype=np.uint64) for c in counter)
     k0, k1 = (np.asarray(k, dtype=np.uint64) for k in key)
+    shape = np.broadcast_shapes(c0.shape, c1.shape, c2.shape, c3.shape, k0.shape, k1.shape)
+    o0, o1, o2, o3, p0, p1 = (np.empty(shape, dtype=np.uint64) for _ in range(6))
+    rk0 = rk1 = None
     for r in range(rounds):
-        if r:
-            k0 = (k0 + _W0) & _MASK32
-            k1 = (k1 + _W1) & _MASK32
-        p0 = _M0 * c0
-        p1 = _M1 * c2
-        c0, c1, c2, c3 = (
-            (p1 >> _SHIFT32) ^ c1 ^ k0,
-            p1 & _MASK32,
-            (p0 >> _SHIFT32) ^ c3 ^ k1,
-            p0 & _MASK32,
-        )
-    return c0, c1, c2, c3
+        np.multiply(c0, _M0, out=p0)
+        np.multiply(c2, _M1, out=p1)
+        if r:  # round key: the key bumped r times by the Weyl constants
+            if rk0 is None:
+                rk0 = np.empty(np.broadcast_shapes(k0.shape), dtype=np.uint64)
+                rk1 = np.empty(np.broadcast_shapes(k1.shape), dtype=np.uint64)
+            np.add(k0, np.uint64((r * 0x9E3779B9) & 0xFFFFFFFF), out=rk0)
+            rk0 &= _MASK32
+            np.add(k1, np.uint64((r * 0xBB67AE85) & 0xFFFFFFFF), out=rk1)
+            rk1 &= _MASK32
+            key0, key1 = rk0, rk1
+        else:
+            key0, key1 = k0, k1
+        # c0' = hi(p1) ^ c1 ^ k0, c1' = lo(p1), c2' = hi(p0) ^ c3 ^ k1, c3' = lo(p0).
+        # In rounds after the first, c_i is o_i; each is read before it is overwritten.
+        np.right_shift(p1, _SHIFT32, out=o0)
+        o0 ^= c1
+        o0 ^= key0
+        np.bitwise_and(p1, _MASK32, out=o1)
+        np.right_shift(p0, _SHIFT32, out=o2)
+        o2 ^= c3
+        o2 ^= key1
+        np.bitwise_and(p0, _MASK32, out=o3)
+        c0, c1, c2, c3 = o0, o1, o2, o3
+    return o0, o1, o2, o3
 
 
 _TWO_M52 = 2.0**-52

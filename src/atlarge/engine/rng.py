@@ -72,22 +72,24 @@ class RandomStreams:
         step: int,
         stream: int,
         substream: int = 0,
-        attempt: int = 0,
+        attempt: int | np.ndarray = 0,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Two independent open-(0,1) uniforms for each ``(row, element)``.
+        """Two independent open-(0,1) uniforms for each ``(row, element[, attempt])``.
 
         ``row`` indexes this block's replications, ``element`` is the flat
         index of the draw within one replication's array, so it is the same
-        whatever the block size.
+        whatever the block size. ``attempt`` (a number or an array like
+        ``element``) numbers redraws of the same element by rejection samplers.
         """
-        if not 0 <= substream < _MAX_SUBSTREAM or not 0 <= attempt < _MAX_ATTEMPT:
+        att = np.asarray(attempt, dtype=np.int64)
+        if not 0 <= substream < _MAX_SUBSTREAM or att.min() < 0 or att.max() >= _MAX_ATTEMPT:
             raise ValueError("substream and attempt must lie in [0, 65536)")
         if step < 0 or stream < 0:
             raise ValueError("step and stream must be non-negative")
         c0 = element.astype(np.uint64, copy=False)
         c1 = np.uint64(step & 0xFFFFFFFF)
         c2 = np.uint64(stream & 0xFFFFFFFF)
-        c3 = np.uint64((substream << 16) | attempt)
+        c3 = np.uint64(substream << 16) | att.astype(np.uint64)
         w0, w1, w2, w3 = philox4x32((c0, c1, c2, c3), (self.key0[row], self.key1[row]))
         return words_to_open_unit(w0, w1), words_to_open_unit(w2, w3)
 

@@ -25,6 +25,7 @@ from scipy.special import gammaln
 from atlarge.engine.rng import RandomStreams
 
 _INVERSION_MEAN = 10.0
+_BATCH = 4  # rejection attempts drawn together after the first
 _MAX_ATTEMPTS = 1 << 16
 
 
@@ -71,13 +72,31 @@ def binomial(
     return out.reshape(shape)
 
 
-def _uniform_pair(ctx, idx: np.ndarray, attempt: int):
+def _uniform_pairs(ctx, idx: np.ndarray, attempt: int, n_attempts: int = 1):
+    """Uniform pairs for ``idx`` at attempts ``attempt .. attempt+n_attempts-1``.
+
+    Returned shaped ``(n_attempts, len(idx))``. All attempts come from one
+    Philox call, since the attempt number is part of each draw's counter.
+    """
     streams, row, element, step, stream, substream = ctx
-    return streams.pairs(row[idx], element[idx], step, stream, substream, attempt)
+    if n_attempts == 1:
+        u, v = streams.pairs(row[idx], element[idx], step, stream, substream, attempt)
+        return u[None], v[None]
+    reps = np.tile(row[idx], n_attempts)
+    elems = np.tile(element[idx], n_attempts)
+    tries = np.repeat(np.arange(attempt, attempt + n_attempts), idx.size)
+    u, v = streams.pairs(reps, elems, step, stream, substream, tries)
+    return u.reshape(n_attempts, idx.size), v.reshape(n_attempts, idx.size)
 
 
 def _inversion(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """BINV: walk the CDF upward from 0; past a safe bound, redraw (next attempt)."""
+    """BINV: walk the CDF upward from 0 (Kachitvichyanukul and Schmeiser 1988).
+
+    One Python step per value of ``k`` (at most ~43, since ``np < 10``), on
+    arrays compacted as elements finish. An element whose uniform lies past
+    the safe bound ``np + 10 sqrt(npq + 1)`` (probability ~1e-20) is redrawn
+    with the next attempt.
+    """
     q = 1.0 - p
     s = p / q
     a = (n + 1) * s
@@ -88,28 +107,30 @@ def _inversion(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray
     attempt = 0
     while todo.size:
         _check_attempts(attempt)
-        u, _ = _uniform_pair(ctx, idx[todo], attempt)
-        r = pmf0[todo]
-        a_t, s_t, bound_t = a[todo], s[todo], bound[todo]
+        (u,), _ = _uniform_pairs(ctx, idx[todo], attempt)
+        pos, r, a_t, s_t, bound_t = todo, pmf0[todo], a[todo], s[todo], bound[todo]
         k = 0
-        act = np.arange(todo.size)
-        while act.size:
-            done = u[act] <= r[act]
-            result[todo[act[done]]] = k
-            act = act[~done]
-            if not act.size:
-                break
+        while pos.size:
+            done = u <= r
+            result[pos[done]] = k
+            keep = ~done
             k += 1
-            u[act] -= r[act]
-            r[act] *= a_t[act] / k - s_t[act]
-            act = act[k <= bound_t[act]]  # numerical tail: left unset, redrawn
+            keep &= k <= bound_t
+            pos, u, r, a_t, s_t, bound_t = (x[keep] for x in (pos, u, r, a_t, s_t, bound_t))
+            u -= r
+            r *= a_t / k - s_t
         todo = todo[result[todo] < 0]
         attempt += 1
     return result
 
 
 def _btrs(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """BTRS with exact log-factorials in the final acceptance test."""
+    """BTRS with exact log-factorials in the final acceptance test.
+
+    Attempt 0 is drawn for every element; elements it rejects (about 5-10%)
+    get their next ``_BATCH`` attempts from one call and keep the first one
+    accepted, which is exactly what drawing them one by one would give.
+    """
     nf = n.astype(np.float64)
     q = 1.0 - p
     spq = np.sqrt(nf * p * q)
@@ -126,27 +147,31 @@ def _btrs(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     attempt = 0
     while todo.size:
         _check_attempts(attempt)
-        uu, v = _uniform_pair(ctx, idx[todo], attempt)
+        batch = 1 if attempt == 0 else _BATCH
+        uu, v = _uniform_pairs(ctx, idx[todo], attempt, batch)  # (batch, len(todo))
+        t = np.broadcast_to(todo, uu.shape)
         u = uu - 0.5
         us = 0.5 - np.abs(u)
-        k = np.floor((2.0 * a[todo] / us + b[todo]) * u + c[todo])
-        valid = (k >= 0.0) & (k <= nf[todo])
-        accept = valid & (us >= 0.07) & (v <= v_r[todo])
-        rest = np.flatnonzero(valid & ~accept)
-        if rest.size:
-            t = todo[rest]
-            kk = k[rest]
-            lhs = np.log(v[rest] * alpha[t] / (a[t] / (us[rest] * us[rest]) + b[t]))
+        k = np.floor((2.0 * a[t] / us + b[t]) * u + c[t])
+        valid = (k >= 0.0) & (k <= nf[t])
+        accept = valid & (us >= 0.07) & (v <= v_r[t])
+        rest = np.nonzero(valid & ~accept)
+        if rest[0].size:
+            tr, kk = t[rest], k[rest]
+            lhs = np.log(v[rest] * alpha[tr] / (a[tr] / (us[rest] * us[rest]) + b[tr]))
             rhs = (
-                log_fm[t]
+                log_fm[tr]
                 - gammaln(kk + 1.0)
-                - gammaln(nf[t] - kk + 1.0)
-                + (kk - m[t]) * log_ratio[t]
+                - gammaln(nf[tr] - kk + 1.0)
+                + (kk - m[tr]) * log_ratio[tr]
             )
             accept[rest] = lhs <= rhs
-        result[todo[accept]] = k[accept].astype(np.int64)
-        todo = todo[~accept]
-        attempt += 1
+        hit = accept.any(axis=0)
+        first = np.argmax(accept, axis=0)
+        cols = np.flatnonzero(hit)
+        result[todo[cols]] = k[first[cols], cols].astype(np.int64)
+        todo = todo[~hit]
+        attempt += batch
     return result
 
 
