@@ -23,11 +23,12 @@ Tests, at stated levels:
 Power. A bias of 5% of the mean is detected with probability at least 0.9 when
 ``0.05 * mean >= (Z + z_0.9) * se = 5.28 * se``. With coefficient of variation
 ``cv`` in both samples, ``se = cv * mean * sqrt(1/N_REF + 1/N_ENG)``, so the
-condition is ``cv <= 0.05 / (5.28 * sqrt(1/40 + 1/400)) = 0.057``. The
-totals compared have cv between 0.005 (arrests) and about 0.05 (departures,
-transfers in the open scenario, which are therefore held to a cv check
-first); metrics whose cv exceeds 0.057 are reported but only held to the KS
-test, and the test asserts that the headline totals are all powered.
+condition is ``cv <= 0.05 / (5.28 * sqrt(1/40 + 1/400)) = 0.057``. The test
+asserts this condition for the headline totals (arrests, arrests by group,
+removals, releases), whose cv lies between about 0.005 and 0.03 here. Every
+total, headline or not, is held to both tests; for the small totals
+(departures, transfers, releases for lack of beds) the cv can be larger, so a
+5% bias there is detected with less power.
 
 Daily discretisation. The reference runs on the same daily schedule as the
 engine (see ``atlarge.reference.des``): it differs in implementation and in
@@ -111,7 +112,7 @@ def test_end_of_horizon_totals_agree(name):
         p = stats.ks_2samp(a, b).pvalue
         assert p > ALPHA_KS, f"{name}/{metric}: KS p = {p:.2g}"
         cv = max(a.std(ddof=1), b.std(ddof=1)) / max(abs(a.mean()), 1e-9)
-        if metric in HEADLINE:
+        if metric in HEADLINE or metric.startswith("arrests_group"):
             assert cv <= MAX_CV, f"{name}/{metric}: cv {cv:.3f} too large to detect a 5% bias"
 
 
