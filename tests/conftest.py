@@ -14,6 +14,12 @@ OPERATION = SCENARIOS / "operation-at-large.toml"
 NO_GUARD = SCENARIOS / "operation-at-large-no-guard.toml"
 
 
+def copy_scenarios(dest: Path) -> None:
+    """Copy every shipped scenario into ``dest`` (they extend one another by name)."""
+    for path in SCENARIOS.glob("*.toml"):
+        (dest / path.name).write_text(path.read_text())
+
+
 def small_scenario(path: Path = OPERATION, days: int = 60, **sets):
     """A shipped scenario with a short horizon and ``--set``-style overrides."""
     from atlarge.scenario import load_scenario

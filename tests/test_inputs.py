@@ -21,13 +21,13 @@ def test_ramp_phases_increases_in_and_drops_at_once():
 
 def test_guard_arriving_on_a_date_is_absent_before_and_ramps_after(tmp_path):
     from atlarge.scenario import load_scenario
-    from tests.conftest import BASELINE
+    from tests.conftest import copy_scenarios
 
     text = OPERATION.read_text().replace(
         "[support.national_guard.headcount]\nvalue = 21000",
         "[support.national_guard.headcount]\nvalue = 0\nschedule = { 2025-07-01 = 21000 }",
     )
-    (tmp_path / "baseline-2024.toml").write_text(BASELINE.read_text())
+    copy_scenarios(tmp_path)
     (tmp_path / "op.toml").write_text(text)
     inp = build_inputs(load_scenario(tmp_path / "op.toml"))
     arrive = (dt.date(2025, 7, 1) - inp.scenario.start_date).days

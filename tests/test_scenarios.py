@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from atlarge.scenario import iter_params, load_scenario, scenario_sha256
-from tests.conftest import BASELINE, NO_GUARD, OPERATION, SCENARIOS
+from tests.conftest import BASELINE, NO_GUARD, OPERATION, SCENARIOS, copy_scenarios
 
 ALL = sorted(SCENARIOS.glob("*.toml"))
 
@@ -76,7 +76,7 @@ def test_set_keeps_the_unit_and_makes_time_varying_values_constant(tmp_path):
         )
         .replace('value = 21000\nunit = "troops"\nschedule', 'value = 0\nunit = "troops"\nschedule')
     )
-    (tmp_path / "baseline-2024.toml").write_text(BASELINE.read_text())
+    copy_scenarios(tmp_path)
     path = tmp_path / "op.toml"
     path.write_text(text)
     sc = load_scenario(path)

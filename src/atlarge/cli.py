@@ -178,6 +178,118 @@ def bench(
         out_console.print(f"Wrote {json_out}")
 
 
+@app.command()
+def calibrate(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the fit here (default: the package's data/calibration.json)."),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per year and step.")] = 8,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (common random numbers).")] = 1,
+    iterations: Annotated[int, typer.Option(min=1, help="Fixed-point steps.")] = 6,
+    scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
+        "scenarios/baseline-2024.toml"
+    ),
+    scenario_out: Annotated[
+        Path | None, typer.Option(help="Fitted scenario to write (default: SCENARIO-fitted.toml).")
+    ] = None,
+) -> None:
+    """Fit arrest posture, removal share, inflow and LOS scale to FY2016-FY2024.
+
+    Writes the fit with its statistics (data/calibration.json) and a scenario that
+    extends SCENARIO with the FY2024 fitted values, each marked as fitted.
+    """
+    import json
+
+    from atlarge.analysis.backtest_run import default_calibration_path, run_calibration
+    from atlarge.analysis.fitted_scenario import fitted_scenario_toml
+    from atlarge.scenario import load_scenario
+
+    base = load_scenario(scenario)
+    with err_console.status("calibrating") as status:
+        doc = run_calibration(
+            base,
+            reps=reps,
+            seed=seed,
+            iterations=iterations,
+            progress=lambda m: status.update(f"calibrating: {m}"),
+        )
+    path = out or default_calibration_path()
+    fitted_path = scenario_out or scenario.with_name(f"{scenario.stem}-fitted.toml")
+    fitted_text = fitted_scenario_toml(
+        os.path.relpath(scenario.resolve(), fitted_path.resolve().parent), base, doc
+    )
+    for target, text in ((path, json.dumps(doc, indent=2) + "\n"), (fitted_path, fitted_text)):
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text)
+        tmp.replace(target)  # each file appears whole or not at all
+    fit = doc["fit"]
+    out_console.print(
+        f"LOS scale {fit['los_scale']:.3f}; largest |log error| by step: "
+        + ", ".join(f"{e:.3f}" for e in fit["max_abs_log_error_by_iteration"])
+    )
+    out_console.print(f"Wrote {path} and {fitted_path}")
+
+
+@app.command()
+def backtest(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
+    reps: Annotated[int, typer.Option(min=1, help="Replications per year.")] = 50,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 11,
+    calibration: Annotated[
+        Path | None, typer.Option(help="Calibration file (default: the package's).")
+    ] = None,
+    scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
+        "scenarios/baseline-2024.toml"
+    ),
+) -> None:
+    """Simulate each fiscal year and compare with what was observed; writes backtest.json."""
+    import json
+
+    from rich.table import Table
+
+    from atlarge.analysis.backtest_run import load_calibration, run_backtest
+    from atlarge.analysis.observed import METRIC_LABELS
+    from atlarge.report.backtest_page import render_backtest
+    from atlarge.runs import check_out_dir, write_out_dir
+    from atlarge.scenario import load_scenario
+
+    base = load_scenario(scenario)
+    check_out_dir(out)
+    if calibration is not None and not calibration.is_file():
+        raise OptionError("--calibration", f"'{calibration}' not found")
+    cal = load_calibration(calibration)
+    with err_console.status("backtesting") as status:
+        doc = run_backtest(
+            base, cal, reps=reps, seed=seed, progress=lambda m: status.update(f"backtesting {m}")
+        )
+    write_out_dir(
+        out,
+        {
+            "backtest.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
+            "backtest.html": lambda p: p.write_text(render_backtest(doc), encoding="utf-8"),
+            "summary.json": lambda p: p.write_text(json.dumps(doc["summary"], indent=2) + "\n"),
+        },
+    )
+    table = Table(title="Backtest: largest absolute relative error (median)", title_justify="left")
+    table.add_column("metric")
+    for kind in ("in sample", "left out", "kept aside"):
+        table.add_column(kind, justify="right")
+    summ = doc["summary"]
+    for m, label in METRIC_LABELS.items():
+        cells = []
+        for kind in ("in_sample", "leave-one-year-out", "aside"):
+            v = summ.get(kind, {}).get(m)
+            cells.append(
+                "-"
+                if v is None
+                else f"{v['max_abs_rel_error']:.1%} ({v['median_abs_rel_error']:.1%})"
+            )
+        table.add_row(label, *cells)
+    out_console.print(table)
+    out_console.print(f"Wrote {out}/backtest.json and backtest.html")
+
+
 def _fail(kind: str, message: str, code: int) -> None:
     err_console.print(Text.assemble((kind, "bold red"), ": ", message), soft_wrap=True)
     sys.exit(code)

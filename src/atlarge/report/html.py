@@ -23,6 +23,7 @@ th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-
 th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:0 .4rem;border-radius:.6rem;font-size:.75rem;
  background:#fde2b8;color:#7a4500} .world{background:#d8ecd8;color:#1d5c1d}
+.fitted{background:#dbe4f7;color:#1b3a7a}
 .drivers{font-size:.85rem;color:#444;background:#fafafa;border-left:3px solid #ccc;
  padding:.3rem .6rem;margin:.2rem 0 1.5rem}
 .note{font-size:.9rem;color:#444} section{margin-top:1.5rem}
@@ -96,11 +97,12 @@ def _drivers(params: list[dict[str, Any]], drivers: tuple[str, ...]) -> str:
 def _param_rows(params: list[dict[str, Any]]) -> str:
     rows = []
     for p in params:
-        badge = (
-            "<span class=badge>assumption</span>"
-            if p["assumption"]
-            else "<span class='badge world'>sourced</span>"
-        )
+        if p.get("fitted"):
+            badge = "<span class='badge fitted'>fitted</span>"
+        elif p["assumption"]:
+            badge = "<span class=badge>assumption</span>"
+        else:
+            badge = "<span class='badge world'>sourced</span>"
         value = f"{p['value']:g}"
         if p["schedule"]:
             value += "; " + ", ".join(f"{v:g} from {d}" for d, v in p["schedule"].items())
@@ -108,6 +110,9 @@ def _param_rows(params: list[dict[str, Any]]) -> str:
         prov = _esc(p["source"] or "")
         if p["rationale"]:
             prov = (prov + "<br>" if prov else "") + "<i>" + _esc(p["rationale"]) + "</i>"
+        if p.get("fitted"):
+            f = p["fitted"]
+            prov += "<br><small>fitted on " + _esc(", ".join(f["fitted_on"])) + "</small>"
         rows.append(
             f"<tr><td><code>{_esc(p['path'])}</code></td><td class=num>{_esc(value)}</td>"
             f"<td>{_esc(p['unit'])}</td><td class=num>{_esc(rng)}</td><td>{badge}</td>"

@@ -21,6 +21,16 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 
+class FitNote(BaseModel):
+    """How a fitted value was obtained: method, and the figures it was fitted on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str = Field(min_length=1)
+    fitted_on: list[str] = Field(min_length=1, description="Figures, e.g. 'arrests FY2024'.")
+    statistic: str | None = None
+
+
 class Param(BaseModel):
     """A quantity with unit and provenance; see the module docstring."""
 
@@ -34,6 +44,7 @@ class Param(BaseModel):
     range: tuple[float, float] | None = None
     distribution: Literal["uniform", "triangular"] | None = None
     schedule: dict[dt.date, float] | None = None
+    fitted: FitNote | None = None
 
     @model_validator(mode="after")
     def _provenance(self) -> Param:
@@ -121,4 +132,4 @@ Fraction = P("fraction", ge=0.0, le=1.0)
 Days = P("days", ge=0.0)
 PositiveDays = P("days", gt=0.0)
 
-__all__ = ["Days", "Field", "Fraction", "P", "Param", "ParamSpec", "PositiveDays"]
+__all__ = ["Days", "Field", "FitNote", "Fraction", "P", "Param", "ParamSpec", "PositiveDays"]

@@ -1,0 +1,140 @@
+"""Run the whole backtest: fitted years, years left out of the fit, years kept aside."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from atlarge._version import __version__
+from atlarge.analysis.backtest import (
+    ASIDE_YEARS,
+    FIT_YEARS,
+    YEARS,
+    YearParams,
+    backtest_rows,
+    simulate_year,
+)
+from atlarge.analysis.calibrate import Calibration, calibrate, held_out_params
+from atlarge.scenario import Scenario
+
+CALIBRATION_FILE = "calibration.json"
+
+
+def default_calibration_path() -> Path:
+    return Path(str(resources.files("atlarge.data").joinpath(CALIBRATION_FILE)))
+
+
+def _from_dict(d: dict[str, Any]) -> Calibration:
+    years = {
+        k: YearParams(**{f: v[f] for f in ("posture", "removal_share", "border_transfers_per_day")})
+        for k, v in d["years"].items()
+    }
+    return Calibration(
+        los_scale=d["los_scale"],
+        years=years,
+        border_fitted={k: v["border_fitted"] for k, v in d["years"].items()},
+        fitted_on=d["fitted_on"],
+        history=d["max_abs_log_error_by_iteration"],
+        residuals=d["final_log_errors"],
+        reps=d["reps"],
+        seed=d["seed"],
+    )
+
+
+def run_calibration(
+    base: Scenario,
+    *,
+    reps: int = 8,
+    seed: int = 1,
+    iterations: int = 6,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The full fit, and one refit per fit year with that year left out."""
+    full = calibrate(base, reps=reps, seed=seed, iterations=iterations, progress=progress)
+    loo = {}
+    for fy in FIT_YEARS:
+        years = tuple(YEARS[y] for y in FIT_YEARS if y != fy)
+        if progress:
+            progress(f"leaving out FY{fy}")
+        refit = calibrate(
+            base, years, reps=reps, seed=seed, iterations=max(iterations // 2, 1), start=full
+        )
+        loo[f"FY{fy}"] = refit.as_dict()
+    return {
+        "atlarge_version": __version__,
+        "method": "fixed-point solution of the log-error equations under common random "
+        "numbers; see atlarge.analysis.calibrate",
+        "fit": full.as_dict(),
+        "leave_one_year_out": loo,
+    }
+
+
+def load_calibration(path: Path | None = None) -> dict[str, Any]:
+    return json.loads((path or default_calibration_path()).read_text())
+
+
+def run_backtest(
+    base: Scenario,
+    calibration: dict[str, Any],
+    *,
+    reps: int = 50,
+    seed: int = 11,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Simulate every year and compare with the record; the backtest.json document."""
+    fit = _from_dict(calibration["fit"])
+    rows: list[dict[str, Any]] = []
+    bands: dict[str, dict[str, list[float]]] = {}
+
+    def run(year, params: YearParams, kind: str, fitted: set[str]) -> None:
+        if progress:
+            progress(f"{year.period} ({kind})")
+        values = simulate_year(base, year, params, reps, seed)
+        rows.extend(backtest_rows(values, year, kind, fitted))
+        bands[f"{year.period}/{kind}"] = {
+            k: np.percentile(v, [5, 50, 95]).tolist() for k, v in values.items()
+        }
+
+    for fy in FIT_YEARS:
+        year = YEARS[fy]
+        run(year, fit.params(year.period), "fit", set(fit.fitted_on[year.period]))
+    for fy in FIT_YEARS:
+        year = YEARS[fy]
+        refit = _from_dict(calibration["leave_one_year_out"][year.period])
+        run(year, held_out_params(refit, year), "leave-one-year-out", set())
+    for fy in ASIDE_YEARS:
+        year = YEARS[fy]
+        run(year, held_out_params(fit, year), "aside", set())
+    return {
+        "atlarge_version": __version__,
+        "reps": reps,
+        "seed": seed,
+        "rows": rows,
+        "summary": summarize_errors(rows),
+        "calibration": calibration["fit"],
+    }
+
+
+def summarize_errors(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Largest and typical relative errors by kind of comparison and metric."""
+    out: dict[str, Any] = {}
+    for kind in ("in_sample", "leave-one-year-out", "aside"):
+        if kind == "in_sample":
+            sel = [r for r in rows if r["in_sample"]]
+        else:
+            sel = [r for r in rows if r["kind"] == kind and not r["from_memory"]]
+        by_metric: dict[str, Any] = {}
+        for m in sorted({r["metric"] for r in sel}):
+            errs = [abs(r["rel_error"]) for r in sel if r["metric"] == m]
+            by_metric[m] = {
+                "max_abs_rel_error": max(errs),
+                "median_abs_rel_error": float(np.median(errs)),
+                "n": len(errs),
+            }
+        out[kind] = by_metric
+    return out

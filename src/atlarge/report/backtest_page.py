@@ -1,0 +1,141 @@
+"""The backtest page: observed figures over simulated bands, one panel per metric."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.offline
+from plotly.subplots import make_subplots
+
+from atlarge.analysis.observed import METRIC_LABELS, TARGET_METRICS
+from atlarge.report.html import CSS
+
+KINDS = {
+    "fit": ("Fitted (in sample)", "#1f77b4"),
+    "leave-one-year-out": ("Left out of the fit", "#ff7f0e"),
+    "aside": ("Kept aside (never fitted)", "#2ca02c"),
+}
+
+
+def _figure(rows: list[dict[str, Any]]) -> go.Figure:
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[METRIC_LABELS[m] for m in TARGET_METRICS])
+    for i, metric in enumerate(TARGET_METRICS):
+        r, c = divmod(i, 2)
+        sel = [x for x in rows if x["metric"] == metric]
+        for kind, (label, color) in KINDS.items():
+            ks = [x for x in sel if x["kind"] == kind]
+            if not ks:
+                continue
+            offset = {"fit": -0.15, "leave-one-year-out": 0.15, "aside": 0.0}[kind]
+            fig.add_trace(
+                go.Scatter(
+                    x=[int(x["period"][2:]) + offset for x in ks],
+                    y=[x["sim_p50"] for x in ks],
+                    mode="markers",
+                    marker={
+                        "color": color,
+                        "size": 9,
+                        "symbol": "line-ew-open",
+                        "line": {"width": 3, "color": color},
+                    },
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [x["sim_p95"] - x["sim_p50"] for x in ks],
+                        "arrayminus": [x["sim_p50"] - x["sim_p5"] for x in ks],
+                        "color": color,
+                        "thickness": 6,
+                        "width": 0,
+                    },
+                    name=f"{label}: simulated p5-p95",
+                    legendgroup=kind,
+                    showlegend=i == 0,
+                ),
+                row=r + 1,
+                col=c + 1,
+            )
+        years = sorted({x["period"] for x in sel})
+        obs = [next(x for x in sel if x["period"] == y) for y in years]
+        fig.add_trace(
+            go.Scatter(
+                x=[int(y[2:]) for y in years],
+                y=[x["observed"] for x in obs],
+                mode="markers",
+                marker={
+                    "color": "black",
+                    "size": 8,
+                    "symbol": ["circle-open" if x["from_memory"] else "circle" for x in obs],
+                },
+                name="Observed (open: recorded from memory, not fitted)",
+                legendgroup="obs",
+                showlegend=i == 0,
+            ),
+            row=r + 1,
+            col=c + 1,
+        )
+    fig.update_layout(
+        template="plotly_white",
+        height=720,
+        legend={"orientation": "h", "y": -0.08},
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+    )
+    fig.update_xaxes(dtick=1, title_text="fiscal year")
+    return fig
+
+
+def _rows_table(rows: list[dict[str, Any]]) -> str:
+    out = []
+    for x in sorted(rows, key=lambda x: (x["metric"], x["period"], x["kind"])):
+        flag = " (from memory)" if x["from_memory"] else ""
+        kind = KINDS[x["kind"]][0]
+        if x["kind"] == "fit" and not x["in_sample"]:
+            kind += " (shown, not fitted)"
+        out.append(
+            f"<tr><td>{METRIC_LABELS[x['metric']]}</td><td>{x['period']}</td>"
+            f"<td>{html.escape(kind)}</td>"
+            f"<td class=num>{x['observed']:,.1f}{flag}</td><td class=num>{x['sim_p50']:,.1f}</td>"
+            f"<td class=num>{x['sim_p5']:,.1f} – {x['sim_p95']:,.1f}</td>"
+            f"<td class=num>{x['rel_error']:+.1%}</td></tr>"
+        )
+    return "".join(out)
+
+
+def render_backtest(doc: dict[str, Any]) -> str:
+    fig = _figure(doc["rows"]).to_html(
+        full_html=False, include_plotlyjs=False, config={"displaylogo": False}
+    )
+    summ = doc["summary"]
+    lines = []
+    for kind, label in (
+        ("in_sample", "in sample"),
+        ("leave-one-year-out", "left out of the fit"),
+        ("aside", "kept aside"),
+    ):
+        parts = [
+            f"{METRIC_LABELS[m]} {v['max_abs_rel_error']:.1%} "
+            f"(median {v['median_abs_rel_error']:.1%})"
+            for m, v in summ.get(kind, {}).items()
+        ]
+        if parts:
+            lines.append(f"<li><b>{label}</b>, largest absolute error: {'; '.join(parts)}</li>")
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>atlarge backtest</title><style>{CSS}</style>
+<script>{plotly.offline.get_plotlyjs()}</script></head><body><main>
+<h1>Backtest against the public record</h1>
+<p class=meta>atlarge {html.escape(doc["atlarge_version"])} · {doc["reps"]} replications per year ·
+seed {doc["seed"]}</p>
+<p class=note>Each fiscal year is simulated from its own inputs (ERO officers, funded beds,
+published book-ins) with the calibrated quantities (arrest posture, removal share, non-ERO
+inflow per year; one length-of-stay scale for all years). <b>Fitted</b> years used their own
+figures; <b>left out</b> years were refitted without their own figures and use the other years'
+typical posture, removal share and inflow; <b>kept aside</b> years were never fitted.
+Counts: ICE ERO administrative arrests; ICE removals (not returns or Title 42 expulsions).</p>
+<ul>{"".join(lines)}</ul>
+{fig}
+<section><h2>Every comparison</h2><table><tr><th>Metric</th><th>Year</th><th>Kind</th>
+<th>Observed</th><th>Simulated median</th><th>5th – 95th</th><th>Error</th></tr>
+{_rows_table(doc["rows"])}</table></section>
+</main></body></html>
+"""

@@ -1,0 +1,88 @@
+"""Calibration machinery: known parameters are recovered from a synthetic record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from atlarge.analysis.backtest import YEARS, YearParams, simulate_year, year_scenario
+from atlarge.analysis.calibrate import calibrate, held_out_params
+from atlarge.scenario import load_scenario
+
+SMALL = Path(__file__).parent / "scenarios" / "small-open.toml"
+TOL = {"posture": 0.03, "removal_share": 0.03, "border_transfers_per_day": 0.08, "los": 0.05}
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """Two years of a three-office pipeline generated with known parameters."""
+    base = load_scenario(SMALL, set={"transport.seats_per_day": 3000})
+    years = (YEARS[2017], YEARS[2024])  # FY2017: inflow from book-ins; FY2024: fitted
+    truth = {  # chosen so that neither beds nor seats bind in either year
+        "FY2017": YearParams(1.25, 0.70, YEARS[2017].border_from_book_ins(), 0.9),
+        "FY2024": YearParams(0.85, 0.60, 300.0, 0.9),
+    }
+    record = {}
+    for y in years:
+        values = simulate_year(base, y, truth[y.period], reps=24, seed=99)
+        for metric, v in values.items():
+            record[(metric, y.period)] = float(np.mean(v))
+    return base, years, truth, record
+
+
+def test_calibrate_recovers_known_parameters(synthetic):
+    base, years, truth, record = synthetic
+    fit = calibrate(
+        base, years, observed=lambda m, p: record.get((m, p)), reps=6, seed=1, iterations=8
+    )
+    assert fit.history[-1] < 0.02 < fit.history[0]  # it converged from a real distance
+    assert fit.los_scale == pytest.approx(0.9, rel=TOL["los"])
+    for period, true in truth.items():
+        got = fit.years[period]
+        assert got.posture == pytest.approx(true.posture, rel=TOL["posture"]), period
+        assert got.removal_share == pytest.approx(true.removal_share, rel=TOL["removal_share"]), (
+            period
+        )
+        assert got.border_transfers_per_day == pytest.approx(
+            true.border_transfers_per_day, rel=TOL["border_transfers_per_day"]
+        ), period
+    assert not fit.border_fitted["FY2017"] and fit.border_fitted["FY2024"]
+
+
+def test_held_out_years_take_the_other_years_typical_values(synthetic):
+    base, years, _, record = synthetic
+    fit = calibrate(
+        base, years, observed=lambda m, p: record.get((m, p)), reps=2, seed=1, iterations=1
+    )
+    p = held_out_params(fit, YEARS[2024])
+    assert p.posture == pytest.approx(fit.years["FY2017"].posture)
+    assert p.los_scale == fit.los_scale
+
+
+def test_year_scenario_uses_the_years_inputs():
+    base = load_scenario(SMALL)
+    sc = year_scenario(base, YEARS[2017], YearParams(1.0, 0.5, 100.0, 1.0))
+    assert sc.workforce.ero.headcount.value == 5800
+    assert sc.detention.beds.value == 39324
+    removal = sum(d.share.value for d in sc.dispositions.values() if d.outcome == "removal")
+    assert removal == pytest.approx(0.5)
+    assert sum(d.share.value for d in sc.dispositions.values()) == pytest.approx(1.0)
+    assert sc.start_date.isoformat() == "2016-06-03"  # 120 warm-up days before 1 Oct 2016
+
+
+def test_fitted_scenario_is_what_calibrate_writes_from_the_committed_fit():
+    from atlarge.analysis.backtest_run import load_calibration
+    from atlarge.analysis.fitted_scenario import fitted_scenario_toml
+    from tests.conftest import SCENARIOS
+
+    base = load_scenario(SCENARIOS / "baseline-2024.toml")
+    expected = fitted_scenario_toml("baseline-2024.toml", base, load_calibration())
+    path = SCENARIOS / "baseline-2024-fitted.toml"
+    assert path.read_text() == expected, "rerun `atlarge calibrate` and commit both files"
+    sc = load_scenario(path)
+    fitted = [p for p in sc.dispositions.values() if p.share.fitted]
+    assert len(fitted) == len(sc.dispositions)
+    assert all("FY2024" in f for f in sc.inflow.border_transfers_per_day.fitted.fitted_on)
+    assert sc.groups["no_criminal"].arrests_per_agent_day.fitted is not None
