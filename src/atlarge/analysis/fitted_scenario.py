@@ -4,7 +4,8 @@
 the base's own values stay the priors, and the file overrides the quantities
 the calibration fits (arrest yields, path shares, mean stays, non-ERO inflow)
 with the year's fitted values, each marked ``fitted`` with the figures it was
-fitted on. Other scenarios extend it to use the fitted pipeline.
+fitted on, together with the year's inputs the fit was made under (the ERO
+headcount). Other scenarios extend it to use the fitted pipeline.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from atlarge._version import __version__
 from atlarge.analysis.backtest import YEARS, YearParams, year_scenario
-from atlarge.analysis.observed import METRIC_LABELS
+from atlarge.analysis.observed import METRIC_LABELS, figure
 from atlarge.scenario import Param, Scenario
 
 METHOD = (
@@ -118,6 +119,16 @@ def fitted_scenario_toml(
             stat("detention_adp"),
         )
     )
+    # The values were fitted under the year's inputs, so the inputs come along.
+    year = YEARS[fy]
+    ero = base.workforce.ero.headcount
+    officers = figure("ero_officers", year.officers_from)
+    inputs = [
+        f"[workforce.ero.headcount]\nvalue = {year.officers!r}\nunit = {_q(ero.unit)}\n"
+        f"source = {_q(f'{period} input of the fit: {officers.published_as} ({officers.source})')}"
+    ]
+    if ero.range is not None and ero.range[0] <= year.officers <= ero.range[1]:
+        inputs[0] += f"\nrange = [{ero.range[0]!r}, {ero.range[1]!r}]"
     worst = max((abs(e) for e in errors.values()), default=0.0)
     description = f"{base.description} Fitted to the public record; largest {period} log error "
     description += f"{worst:.3f}."
@@ -130,4 +141,4 @@ extends = {_q(base_file)}
 name = {_q(base.name + " (fitted)")}
 description = {_q(description)}
 """
-    return head + "\n" + "\n\n".join(blocks) + "\n"
+    return head + "\n" + "\n\n".join(inputs + blocks) + "\n"

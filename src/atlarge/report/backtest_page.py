@@ -126,10 +126,11 @@ def render_backtest(doc: dict[str, Any]) -> str:
 <h1>Backtest against the public record</h1>
 <p class=meta>atlarge {html.escape(doc["atlarge_version"])} · {doc["reps"]} replications per year ·
 seed {doc["seed"]}</p>
-<p class=note>Each fiscal year is simulated from its own inputs (ERO officers, funded beds,
-published book-ins) with the calibrated quantities (arrest posture, removal share, non-ERO
-inflow per year; one length-of-stay scale for all years). <b>Fitted</b> years used their own
-figures; <b>left out</b> years were refitted without their own figures and use the other years'
+<p class=note>Each fiscal year is simulated from its own inputs (ERO officers, bed
+capacity from funded beds or the observed population where that was higher, published
+book-ins) with the calibrated quantities (arrest posture, removal share, non-ERO inflow per
+year; one length-of-stay scale for all years). <b>Fitted</b> years used their own figures;
+<b>left out</b> years were refitted without their own figures and use the other years'
 typical posture, removal share and inflow; <b>kept aside</b> years were never fitted.
 Counts: ICE ERO administrative arrests; ICE removals (not returns or Title 42 expulsions).</p>
 <ul>{"".join(lines)}</ul>
