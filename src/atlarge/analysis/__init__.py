@@ -1,4 +1,4 @@
-"""Summaries, percentiles and bands over replications (later: backtest, sensitivity)."""
+"""Summaries, percentiles and bands over replications; the public record, backtest, calibration."""
 
 from atlarge.analysis.summary import bands, kpi_values, stats, summarize
 

@@ -89,16 +89,12 @@ def run_backtest(
     """Simulate every year and compare with the record; the backtest.json document."""
     fit = _from_dict(calibration["fit"])
     rows: list[dict[str, Any]] = []
-    bands: dict[str, dict[str, list[float]]] = {}
 
     def run(year, params: YearParams, kind: str, fitted: set[str]) -> None:
         if progress:
             progress(f"{year.period} ({kind})")
         values = simulate_year(base, year, params, reps, seed)
         rows.extend(backtest_rows(values, year, kind, fitted))
-        bands[f"{year.period}/{kind}"] = {
-            k: np.percentile(v, [5, 50, 95]).tolist() for k, v in values.items()
-        }
 
     for fy in FIT_YEARS:
         year = YEARS[fy]

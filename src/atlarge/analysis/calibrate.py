@@ -14,7 +14,7 @@ multiplicative fixed-point steps that drive the log errors to zero:
   step's updates, since removals scale with admissions too (kept in [0.05, 0.98])
 * ``los_scale *= geometric mean over years of ALOS_obs / ALOS_sim``
 
-A year whose simulated population sits at its funded beds (99% or more) skips
+A year whose simulated population sits at its bed capacity (99% or more) skips
 the inflow step and does not enter the LOS step: at capacity the population
 no longer follows the inflow and the stay is confounded with turn-aways.
 
@@ -23,8 +23,8 @@ removals on the share, the population on the inflow); the common LOS scale
 takes the geometric mean, which is the least-squares point of the log ALOS
 errors across years. Only confirmed figures are used; figures recorded "from
 memory" are shown, never fitted. A parameter a year's figures do not pin down
-stays at its starting value: posture 1, the baseline's removal share, and for
-the inflow the FY2024 baseline's 490 persons/day.
+stays at its starting value: posture 1, and the base scenario's removal share
+and non-ERO inflow.
 
 Why not a generic optimiser: one evaluation simulates six years (about ten
 seconds), so a finite-difference Jacobian over 17 parameters costs minutes
@@ -47,8 +47,7 @@ from atlarge.model.inputs import OUTCOMES
 from atlarge.scenario import Scenario
 
 Observed = Callable[[str, str], float | None]
-DEFAULT_BORDER = 490.0  # baseline-2024.toml, inflow.border_transfers_per_day
-AT_CAPACITY = 0.99  # simulated ADP at this share of funded beds counts as full
+AT_CAPACITY = 0.99  # simulated ADP at this share of bed capacity counts as full
 
 
 def confirmed(metric: str, period: str) -> float | None:
@@ -103,6 +102,7 @@ def calibrate(
 ) -> Calibration:
     """Fit the calibrated quantities to the observed figures of ``years``."""
     share0 = base_removal_share(base)
+    prior_border = base.inflow.border_transfers_per_day.value
     state: dict[str, YearParams] = {}
     fitted_border: dict[str, bool] = {}
     for y in years:
@@ -114,7 +114,7 @@ def calibrate(
             state[y.period] = YearParams(
                 posture=1.0,
                 removal_share=share0,
-                border_transfers_per_day=DEFAULT_BORDER if derived is None else derived,
+                border_transfers_per_day=prior_border if derived is None else derived,
             )
     los = start.los_scale if start is not None else 1.0
     fitted_on = {
