@@ -28,6 +28,20 @@ def small_scenario(path: Path = OPERATION, days: int = 60, **sets):
     return load_scenario(path, set=overrides)
 
 
+def run_atlarge(*args: str, timeout: int = 600):
+    """Run ``python -m atlarge.cli ARGS`` in a fresh process; assert it succeeds."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "atlarge.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
 class CliResult:
     def __init__(self, code: int, out: str, err: str) -> None:
         self.code, self.out, self.err = code, out, err

@@ -8,6 +8,7 @@ import pytest
 
 from atlarge.analysis.backtest import FIT_YEARS
 from atlarge.analysis.observed import figure
+from tests.conftest import run_atlarge
 
 ROW_KEYS = {
     "metric",
@@ -23,17 +24,8 @@ ROW_KEYS = {
 
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory):
-    import subprocess
-    import sys
-
     out = tmp_path_factory.mktemp("bt") / "backtest"
-    proc = subprocess.run(
-        [sys.executable, "-m", "atlarge.cli", "backtest", "--reps", "4", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = run_atlarge("backtest", "--reps", "4", "--out", out)
     return json.loads((out / "backtest.json").read_text()), out, proc
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import NO_GUARD, OPERATION
+from tests.conftest import NO_GUARD, OPERATION, run_atlarge
 
 RUN_ARGS = ("run", str(OPERATION), "--reps", "6", "--days", "70", "--seed", "3", "--quiet")
 KPI_KEYS = {
@@ -31,14 +29,7 @@ KPI_KEYS = {
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "op"
-    proc = subprocess.run(
-        [sys.executable, "-m", "atlarge.cli", *RUN_ARGS, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return out, proc
+    return out, run_atlarge(*RUN_ARGS, "--out", out, timeout=300)
 
 
 def test_run_writes_the_three_files_and_prints_kpis(run_dir):
