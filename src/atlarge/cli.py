@@ -87,6 +87,17 @@ def run(
         int | None, typer.Option(min=1, help="Processes (default: one per core).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--uncertainty",
+            help="Also draw every ranged parameter (outer draws x inner replications).",
+        ),
+    ] = False,
+    inner: Annotated[
+        int,
+        typer.Option(min=1, help="With --uncertainty: stochastic replications per parameter draw."),
+    ] = 10,
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
     from atlarge.report import kpi_table
@@ -114,6 +125,7 @@ def run(
             days=days,
             workers=n_workers,
             progress=lambda n: bar.advance(task, n),
+            uncertainty_inner=inner if uncertainty else None,
         )
         write = bar.add_task("Writing report", total=None)
         path = result.report(out)

@@ -98,11 +98,14 @@ def simulate(
     workers: int = 1,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
+    uncertainty_inner: int | None = None,
 ) -> Simulation:
     """Run ``reps`` replications of ``scenario``; the same seed gives the same numbers.
 
     Replication ``i`` always draws from its own random stream, so ``workers``
-    and ``chunk_size`` change only speed and memory, never the results.
+    and ``chunk_size`` change only speed and memory, never the results. With
+    ``uncertainty_inner = J`` every ranged parameter is drawn too: replication
+    ``i`` uses parameter draw ``i // J``.
     """
     if reps < 1:
         raise OptionError("--reps", f"must be at least 1, got {reps}")
@@ -112,5 +115,20 @@ def simulate(
         if days < 1:
             raise OptionError("--days", f"must be at least 1, got {days}")
         scenario = with_days(scenario, days)
-    out = run_model(scenario, reps, seed, chunk_size=chunk_size, workers=workers, progress=progress)
+    if uncertainty_inner is not None and uncertainty_inner < 1:
+        raise OptionError("--inner", f"must be at least 1, got {uncertainty_inner}")
+    try:
+        out = run_model(
+            scenario,
+            reps,
+            seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            progress=progress,
+            uncertainty_inner=uncertainty_inner,
+        )
+    except ValueError as exc:
+        if "no ranged parameter" in str(exc):
+            raise OptionError("--uncertainty", str(exc)) from None
+        raise
     return Simulation(out)

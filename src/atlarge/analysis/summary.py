@@ -56,7 +56,7 @@ def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:
     removals = out.totals("removed").astype(np.float64)
     cost = sum(out.costs.values())
     full = _first_full_day(out)
-    diverted = float(out.agent_days_by_agency[inp.agency_diverted].sum())
+    diverted = out.agent_days_by_agency[:, inp.agency_diverted].sum(axis=1)
     return {
         "arrests_total": arrests,
         "arrests_per_day": arrests / out.days,
@@ -73,7 +73,7 @@ def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:
         "cost_per_removal_usd": np.divide(
             cost, removals, out=np.full(out.reps, np.nan), where=removals > 0
         ),
-        "agent_days_diverted": np.full(out.reps, diverted),
+        "agent_days_diverted": diverted,
         "leadership_replacements": out.totals("replacements").astype(np.float64),
     }
 
@@ -85,8 +85,8 @@ def _first_full_day(out: ModelOutput) -> np.ndarray:
     under ``"release"``, the day the first office ran out. NaN where never.
     """
     turned_away = out.national("released_capacity") > 0
-    at_capacity = out.national("detained") >= out.inputs.beds_national[None, :]
-    full = turned_away | (at_capacity & (out.inputs.beds_national[None, :] > 0))
+    beds = out.beds_national
+    full = turned_away | ((out.national("detained") >= beds) & (beds > 0))
     day = np.argmax(full, axis=1).astype(np.float64) + 1.0
     day[~full.any(axis=1)] = np.nan
     return day
@@ -120,17 +120,18 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         )
 
     by_agency = []
-    days_a = out.agent_days_by_agency
+    days_a = out.agent_days_by_agency  # (reps, agencies)
+    cost_a = out.per_rep(lambda d: d.agent_days.sum(axis=1) * d.agency_cost_per_day)
     for i, (key, label) in enumerate(zip(inp.agency_keys, inp.agency_labels, strict=True)):
-        diverted = days_a[i] if inp.agency_diverted[i] else 0.0
+        diverted = days_a[:, i] if inp.agency_diverted[i] else np.zeros(out.reps)
         by_agency.append(
             {
                 "agency": label,
                 "key": key,
                 "diverted": bool(inp.agency_diverted[i]),
-                "agent_days": stats(np.full(out.reps, days_a[i])),
-                "agent_days_diverted": stats(np.full(out.reps, diverted)),
-                "cost_usd": stats(np.full(out.reps, days_a[i] * inp.agency_cost_per_day[i])),
+                "agent_days": stats(days_a[:, i]),
+                "agent_days_diverted": stats(diverted),
+                "cost_usd": stats(cost_a[:, i]),
             }
         )
 
@@ -162,6 +163,7 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "seed": out.seed,
         "reps": out.reps,
         "days": out.days,
+        "uncertainty": uncertainty_note(out),
         "kpis": kpis,
         "cost_by_stage_usd": {s: stats(out.costs[s]) for s in COST_STAGES},
         "by_office": by_office,
@@ -190,6 +192,19 @@ DEFINITIONS = {
     "whose own mission is not immigration arrests (all but ERO).",
     "leadership_replacements": "Field office leaderships replaced by the performance regime.",
 }
+
+
+def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
+    """What the spread over replications contains."""
+    if not out.uncertainty:
+        return {"kind": "stochastic", "draws": 0, "inner": out.reps, "drawn_parameters": []}
+    inner = int(np.bincount(out.draw_of_rep).max())
+    return {
+        "kind": "stochastic and parameter",
+        "draws": len(out.draws),
+        "inner": inner,
+        "drawn_parameters": sorted(out.drawn_values[0]),
+    }
 
 
 def parameter_table(out: ModelOutput) -> list[dict[str, Any]]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from atlarge.model.inputs import ModelInputs, build_inputs
-from atlarge.model.simulate import run_replications
+from atlarge.model.simulate import run_jobs
 from atlarge.scenario import Scenario
+from atlarge.scenario.uncertainty import drawn_scenario, ranged_parameters
 
 COST_STAGES = (
     "agents",
@@ -31,13 +32,23 @@ class ModelOutput:
     ``series[m]`` is ``(reps, offices, days)`` for office measures,
     ``series["arrests_by_group"]`` and ``series["pool"]`` are
     ``(reps, offices, groups, days)``, ``series["path_entries"]`` is
-    ``(reps, paths, days)``.
+    ``(reps, paths, days)``. With parameter uncertainty, ``draws[k]`` are the
+    inputs of parameter draw ``k`` and replication ``i`` used draw
+    ``draw_of_rep[i]``; without it there is one draw, the scenario itself.
     """
 
     inputs: ModelInputs
     seed: int
     reps: int
     series: dict[str, np.ndarray]
+    draws: tuple[ModelInputs, ...] = ()
+    draw_of_rep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    drawn_values: tuple[dict[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.draws:
+            self.draws = (self.inputs,)
+            self.draw_of_rep = np.zeros(self.reps, dtype=np.int64)
 
     @property
     def scenario(self) -> Scenario:
@@ -47,42 +58,60 @@ class ModelOutput:
     def days(self) -> int:
         return self.inputs.days
 
+    @property
+    def uncertainty(self) -> bool:
+        return len(self.draws) > 1 or bool(self.drawn_values)
+
+    def per_rep(self, fn: Callable[[ModelInputs], np.ndarray | float]) -> np.ndarray:
+        """``fn`` of each replication's inputs, stacked over replications."""
+        values = [np.asarray(fn(d), dtype=np.float64) for d in self.draws]
+        return np.stack(values)[self.draw_of_rep]
+
     def national(self, measure: str) -> np.ndarray:
         """``(reps, days)`` national total of an office measure."""
         return self.series[measure].sum(axis=1, dtype=np.int64)
-
-    @cached_property
-    def costs(self) -> dict[str, np.ndarray]:
-        """Cost in USD by stage, ``(reps,)`` each, over the whole horizon."""
-        sc = self.scenario
-        inp = self.inputs
-        r = self.reps
-        agents = float((inp.agent_days.sum(axis=1) * inp.agency_cost_per_day).sum())
-        guard = sc.support.national_guard
-        guard_cost = (
-            float(inp.guard_troops.sum() * guard.cost_per_troop_day.value) if guard else 0.0
-        )
-        bed_days = self.series["detained"].sum(axis=(1, 2), dtype=np.int64)
-        atd_days = self.series["atd_population"].sum(axis=(1, 2), dtype=np.int64)
-        entries = self.series["path_entries"].sum(axis=2, dtype=np.int64)  # (reps, paths)
-        return {
-            "agents": np.full(r, agents),
-            "national_guard": np.full(r, guard_cost),
-            "processing": self.totals("booked") * sc.processing.cost_per_book_in.value,
-            "detention": bed_days * sc.detention.bed_day_cost.value,
-            "court": entries @ inp.chain_cost,
-            "transport": self.totals("removed") * sc.transport.cost_per_removal.value,
-            "atd": atd_days * sc.atd.cost_per_participant_day.value,
-        }
 
     def totals(self, measure: str) -> np.ndarray:
         """``(reps,)`` total of an office measure over offices and days."""
         return self.series[measure].sum(axis=(1, 2), dtype=np.int64)
 
+    @cached_property
+    def costs(self) -> dict[str, np.ndarray]:
+        """Cost in USD by stage, ``(reps,)`` each, over the whole horizon."""
+
+        def unit(get: Callable[[Scenario], float]) -> np.ndarray:
+            return self.per_rep(lambda d: get(d.scenario))
+
+        def guard_cost(d: ModelInputs) -> float:
+            guard = d.scenario.support.national_guard
+            return float(d.guard_troops.sum() * guard.cost_per_troop_day.value) if guard else 0.0
+
+        bed_days = self.series["detained"].sum(axis=(1, 2), dtype=np.int64)
+        atd_days = self.series["atd_population"].sum(axis=(1, 2), dtype=np.int64)
+        entries = self.series["path_entries"].sum(axis=2, dtype=np.int64)  # (reps, paths)
+        return {
+            "agents": self.per_rep(
+                lambda d: (d.agent_days.sum(axis=1) * d.agency_cost_per_day).sum()
+            ),
+            "national_guard": self.per_rep(guard_cost),
+            "processing": self.totals("booked")
+            * unit(lambda s: s.processing.cost_per_book_in.value),
+            "detention": bed_days * unit(lambda s: s.detention.bed_day_cost.value),
+            "court": (entries * self.per_rep(lambda d: d.chain_cost)).sum(axis=1),
+            "transport": self.totals("removed")
+            * unit(lambda s: s.transport.cost_per_removal.value),
+            "atd": atd_days * unit(lambda s: s.atd.cost_per_participant_day.value),
+        }
+
     @property
     def agent_days_by_agency(self) -> np.ndarray:
-        """``(agencies,)`` agent-days worked over the horizon (the same in every replication)."""
-        return self.inputs.agent_days.sum(axis=1)
+        """``(reps, agencies)`` agent-days worked over the horizon."""
+        return self.per_rep(lambda d: d.agent_days.sum(axis=1))
+
+    @property
+    def beds_national(self) -> np.ndarray:
+        """``(reps, days)`` national beds (they differ by draw when beds are drawn)."""
+        return self.per_rep(lambda d: d.beds_national)
 
 
 def run_model(
@@ -93,10 +122,39 @@ def run_model(
     chunk_size: int = 100,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    uncertainty_inner: int | None = None,
 ) -> ModelOutput:
-    """Simulate ``reps`` replications of ``scenario`` with ``seed``."""
+    """Simulate ``reps`` replications of ``scenario`` with ``seed``.
+
+    With ``uncertainty_inner = J``, replication ``i`` runs parameter draw
+    ``i // J`` (see :mod:`atlarge.scenario.uncertainty`): outer draws of every
+    ranged parameter times ``J`` stochastic replications each.
+    """
     inputs = build_inputs(scenario)
-    series = run_replications(
-        inputs, seed, reps, chunk_size=chunk_size, workers=workers, progress=progress
+    if not uncertainty_inner:
+        series = run_jobs(
+            [(inputs, 0, reps)], seed, chunk_size=chunk_size, workers=workers, progress=progress
+        )
+        return ModelOutput(inputs=inputs, seed=seed, reps=reps, series=series)
+    if uncertainty_inner < 1:
+        raise ValueError("uncertainty_inner must be at least 1")
+    if not ranged_parameters(scenario):
+        raise ValueError("the scenario has no ranged parameter to draw")
+    n_draws = -(-reps // uncertainty_inner)
+    draws, values, jobs = [], [], []
+    for k in range(n_draws):
+        sc_k, drawn = drawn_scenario(scenario, seed, k)
+        inputs_k = build_inputs(sc_k)
+        draws.append(inputs_k)
+        values.append(drawn)
+        jobs.append((inputs_k, k * uncertainty_inner, min((k + 1) * uncertainty_inner, reps)))
+    series = run_jobs(jobs, seed, chunk_size=chunk_size, workers=workers, progress=progress)
+    return ModelOutput(
+        inputs=inputs,
+        seed=seed,
+        reps=reps,
+        series=series,
+        draws=tuple(draws),
+        draw_of_rep=np.arange(reps) // uncertainty_inner,
+        drawn_values=tuple(values),
     )
-    return ModelOutput(inputs=inputs, seed=seed, reps=reps, series=series)

@@ -248,22 +248,44 @@ def run_replications(
     """
     if reps < 1:
         raise ValueError("reps must be at least 1")
+    return run_jobs(
+        [(inputs, 0, reps)], seed, chunk_size=chunk_size, workers=workers, progress=progress
+    )
+
+
+def run_jobs(
+    jobs: list[tuple[ModelInputs, int, int]],
+    seed: int,
+    *,
+    chunk_size: int = 100,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Run replications ``a..b-1`` with each job's inputs, concatenated in job order.
+
+    Replication ``i`` always draws from its own stream, so how jobs are cut
+    into chunks and spread over processes never changes the numbers.
+    """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    bounds = [(a, min(a + chunk_size, reps)) for a in range(0, reps, chunk_size)]
+    chunks = [
+        (inputs, np.arange(lo, min(lo + chunk_size, b)))
+        for inputs, a, b in jobs
+        for lo in range(a, b, chunk_size)
+    ]
     parts: list[dict[str, np.ndarray]] = []
-    if workers > 1 and len(bounds) > 1:
+    if workers > 1 and len(chunks) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_chunk, inputs, seed, np.arange(a, b)) for a, b in bounds]
+            futures = [pool.submit(run_chunk, inputs, seed, reps) for inputs, reps in chunks]
             for fut in futures:
                 parts.append(fut.result())
                 if progress:
                     progress(parts[-1]["arrests"].shape[0])
     else:
-        for a, b in bounds:
-            parts.append(run_chunk(inputs, seed, np.arange(a, b)))
+        for inputs, reps in chunks:
+            parts.append(run_chunk(inputs, seed, reps))
             if progress:
-                progress(b - a)
+                progress(reps.size)
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}

@@ -132,6 +132,20 @@ def _office_rows(out: ModelOutput) -> str:
     )
 
 
+def _band_kind(summary: dict[str, Any]) -> str:
+    u = summary.get("uncertainty") or {}
+    if u.get("kind") == "stochastic and parameter":
+        return (
+            f"<b>They contain both kinds of uncertainty:</b> {u['draws']} draws of the "
+            f"{len(u['drawn_parameters'])} ranged parameters (uniform over each range, "
+            f"triangular where stated), times {u['inner']} stochastic replications each."
+        )
+    return (
+        "<b>They contain stochastic uncertainty only:</b> every parameter is held at its "
+        "stated value (run with --uncertainty to draw the ranged ones)."
+    )
+
+
 def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
     """The whole report as one HTML string."""
     sc = out.scenario
@@ -164,9 +178,8 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
 <code>{_esc(summary["scenario"]["sha256"][:16])}</code> · start {_esc(sc.start_date)} ·
 {summary["days"]} days · {summary["reps"]} replications · seed {summary["seed"]}</p>
 <p class=note>Aggregate counts per field office and day only; no person-level data. Bands show
-the spread over replications of the stochastic model (light: 5th–95th percentile, dark:
-25th–75th, line: median). Parameters are held at their stated values in this run; their ranges
-are listed below ({n_assume} of {len(params)} parameters are labelled assumptions).</p>
+the spread over replications (light: 5th–95th percentile, dark: 25th–75th, line: median).
+{_band_kind(summary)} {n_assume} of {len(params)} parameters are labelled assumptions.</p>
 <section id=kpis><h2>Key results</h2>
 <table><tr><th>Measure</th><th>Median</th><th>5th – 95th percentile</th><th>Mean</th></tr>
 {_kpi_rows(summary)}</table></section>

@@ -1,0 +1,93 @@
+"""Parameter uncertainty: what is drawn, how, and that it reproduces under any chunking."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from atlarge.model import run_model
+from atlarge.scenario import load_scenario
+from atlarge.scenario.uncertainty import drawn_scenario, ranged_parameters
+from tests.conftest import OPERATION, small_scenario
+
+
+@pytest.fixture(scope="module")
+def operation():
+    return load_scenario(OPERATION)
+
+
+def test_drawn_values_stay_in_range_and_shares_sum_to_one(operation):
+    ranged = {r.path: r.param for r in ranged_parameters(operation)}
+    assert "targeting.pressure_shift" in ranged
+    assert not any(p.fitted for p in ranged.values())  # fitted values are not redrawn
+    assert not any(path.startswith("reported.") for path in ranged)
+    for k in range(5):
+        sc, values = drawn_scenario(operation, seed=3, draw=k)
+        for path, v in values.items():
+            lo, hi = ranged[path].range
+            assert lo <= v <= hi, path
+        assert sum(g.effort_share.value for g in sc.groups.values()) == pytest.approx(1)
+        assert sum(d.share.value for d in sc.dispositions.values()) == pytest.approx(1)
+    a = drawn_scenario(operation, seed=3, draw=0)[1]
+    assert a == drawn_scenario(operation, seed=3, draw=0)[1]
+    assert a != drawn_scenario(operation, seed=3, draw=1)[1]
+    assert a != drawn_scenario(operation, seed=4, draw=0)[1]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 7), st.integers(1, 4))
+def test_uncertainty_runs_do_not_depend_on_chunking(chunk, inner):
+    sc = small_scenario(days=20)
+    whole = run_model(sc, 7, 5, chunk_size=7, uncertainty_inner=inner)
+    parts = run_model(sc, 7, 5, chunk_size=chunk, uncertainty_inner=inner)
+    for k in whole.series:
+        assert np.array_equal(whole.series[k], parts.series[k]), k
+    assert list(whole.draw_of_rep) == [i // inner for i in range(7)]
+
+
+def test_parameter_draws_widen_the_bands():
+    sc = small_scenario(days=45)
+    fixed = run_model(sc, 40, 1).totals("arrests")
+    drawn = run_model(sc, 40, 1, uncertainty_inner=4).totals("arrests")
+    assert np.percentile(drawn, 95) - np.percentile(drawn, 5) > 5 * (
+        np.percentile(fixed, 95) - np.percentile(fixed, 5)
+    )
+
+
+def test_costs_follow_each_draw():
+    sc = small_scenario(days=20)
+    out = run_model(sc, 6, 2, uncertainty_inner=2)
+    per_day = out.per_rep(lambda d: d.scenario.workforce.hsi.cost_per_agent_day.value)
+    assert len(set(per_day)) == 3  # one value per draw
+    agents = out.costs["agents"]
+    assert agents[0] == agents[1] and agents[0] != agents[2]
+
+
+def test_cli_uncertainty_run_says_what_its_bands_contain(cli, tmp_path):
+    res = cli(
+        "run",
+        OPERATION,
+        "--reps",
+        "6",
+        "--days",
+        "15",
+        "--uncertainty",
+        "--inner",
+        "3",
+        "--out",
+        tmp_path / "u",
+        "--quiet",
+        "--workers",
+        "1",
+    )
+    assert res.code == 0, res.err
+    s = json.loads((tmp_path / "u" / "summary.json").read_text())
+    assert s["uncertainty"]["kind"] == "stochastic and parameter"
+    assert s["uncertainty"]["draws"] == 2 and s["uncertainty"]["inner"] == 3
+    assert "both kinds of uncertainty" in (tmp_path / "u" / "report.html").read_text()
+    res = cli("run", OPERATION, "--reps", "2", "--days", "5", "--out", tmp_path / "f", "--quiet")
+    assert "stochastic uncertainty only" in (tmp_path / "f" / "report.html").read_text()
