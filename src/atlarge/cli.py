@@ -302,6 +302,151 @@ def backtest(
     out_console.print(f"Wrote {out}/backtest.json and backtest.html")
 
 
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    vary: Annotated[list[str], typer.Option("--vary", help="PATH=LO:HI[:N], repeatable.")],
+    design: Annotated[str, typer.Option(help="grid or lhs.")] = "grid",
+    samples: Annotated[int, typer.Option(help="Points of an lhs design.")] = 16,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every point.")
+    ] = None,
+    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+    ] = None,
+    uncertainty: Annotated[
+        bool, typer.Option("--uncertainty", help="Draw ranged parameters too.")
+    ] = False,
+    inner: Annotated[
+        int, typer.Option(min=1, help="With --uncertainty: replications per draw.")
+    ] = 10,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Run SCENARIO over a design of parameter values; each point is stored as it finishes.
+
+    Started again with the same command, a sweep runs only the points still missing.
+    """
+    from rich.progress import TaskProgressColumn, TimeRemainingColumn
+
+    from atlarge.runs.sweep import Vary, run_sweep
+
+    varies = [Vary.parse(v) for v in vary]
+    n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("Sweep points", total=None, rate="")
+        ran = {"n": 0}
+
+        def progress(done: int, total: int, new: bool) -> None:
+            ran["n"] += new
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{ran['n'] / elapsed:.2f} points/s" if ran["n"] and elapsed else ""
+            bar.update(task, completed=done, total=total, rate=rate)
+
+        res = run_sweep(
+            scenario,
+            varies,
+            sets=_parse_sets(set_),
+            design=design,
+            samples=samples,
+            reps=reps,
+            seed=seed,
+            inner=inner if uncertainty else None,
+            db=db,
+            workers=n_workers,
+            progress=progress,
+        )
+    out_console.print(
+        f"Sweep {res['sweep_id']}: {res['points']} points, {res['ran']} run now, "
+        f"{res['points'] - res['ran']} already stored, in {res['db']}"
+    )
+
+
+results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)
+app.add_typer(results_app, name="results")
+
+
+def _store(db: Path):
+    from atlarge.runs.store import Store
+
+    if not db.is_file():
+        raise OptionError("--db", f"'{db}' does not exist (run a sweep or `run --db` first)")
+    return Store(db)
+
+
+@results_app.command("list")
+def results_list(
+    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+) -> None:
+    """List stored runs."""
+    from rich.table import Table
+
+    rows = _store(db).runs()
+    table = Table(title=f"{len(rows)} runs in {db}", title_justify="left")
+    for col in ("run", "scenario", "overrides", "reps", "seed", "finished", "arrests/day p50"):
+        table.add_column(col)
+    for r in rows:
+        apd = r["arrests_per_day_p50"]
+        table.add_row(
+            r["run_id"][:10],
+            r["scenario_name"],
+            r["overrides"],
+            str(r["reps"]),
+            str(r["seed"]),
+            str(r["finished_at"])[:19],
+            "" if apd is None else f"{apd:,.0f}",
+        )
+    out_console.print(table)
+
+
+@results_app.command("compare")
+def results_compare(
+    run_a: Annotated[str, typer.Argument(help="Run id (a prefix is enough).")],
+    run_b: Annotated[str, typer.Argument(help="Run id (a prefix is enough).")],
+    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+) -> None:
+    """Compare the KPIs of two stored runs (medians, and B minus A)."""
+    from rich.table import Table
+
+    from atlarge.report.format import KPI_LABELS, format_value
+
+    store = _store(db)
+    ids = []
+    for name, prefix in (("RUN_A", run_a), ("RUN_B", run_b)):
+        try:
+            ids.append(store.resolve(prefix))
+        except KeyError as exc:
+            raise OptionError(name, f"no single stored run matches {exc}") from None
+    a, b = store.kpis(ids[0]), store.kpis(ids[1])
+    table = Table(title=f"{ids[0][:10]} vs {ids[1][:10]} (medians)", title_justify="left")
+    for col in ("KPI", "A", "B", "B - A", "change"):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for key, label in KPI_LABELS.items():
+        if key not in a or key not in b:
+            continue
+        va, vb = a[key]["p50"], b[key]["p50"]
+        if va is None or vb is None:
+            diff = ""
+        elif key == "day_detention_full":
+            diff = f"{vb - va:+,.0f} days"
+        else:
+            diff = format_value(key, vb - va)
+        rel = "" if not va or vb is None else f"{(vb - va) / abs(va):+.1%}"
+        table.add_row(label, format_value(key, va), format_value(key, vb), diff, rel)
+    out_console.print(table)
+
+
 def _fail(kind: str, message: str, code: int) -> None:
     err_console.print(Text.assemble((kind, "bold red"), ": ", message), soft_wrap=True)
     sys.exit(code)

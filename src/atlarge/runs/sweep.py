@@ -1,0 +1,195 @@
+"""Sweeps: run a scenario over a design of parameter values, storing each point.
+
+``--vary path=lo:hi[:n]`` names a parameter and its range; the design is a
+full grid (``n`` values per parameter, default 3) or a Latin hypercube of
+``--samples`` points (scipy.stats.qmc, seeded). Every point is validated
+before anything runs. Points run in a local process pool; each finished
+point is stored at once (see :mod:`atlarge.runs.store`), so a sweep that is
+interrupted and started again with the same command runs only what is
+missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from scipy.stats import qmc
+
+from atlarge._version import __version__
+from atlarge.analysis.summary import kpi_values, stats
+from atlarge.errors import OptionError, ScenarioError
+from atlarge.model import run_model
+from atlarge.runs.store import Store, run_id
+from atlarge.scenario import Scenario, load_scenario, scenario_sha256
+
+SERIES = ("arrests", "detained", "removed", "released", "released_capacity")
+
+
+@dataclass(frozen=True)
+class Vary:
+    path: str
+    lo: float
+    hi: float
+    n: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Vary:
+        path, sep, spec = text.partition("=")
+        parts = spec.split(":")
+        if not sep or not path.strip() or len(parts) not in (2, 3):
+            raise OptionError("--vary", f"expected PATH=LO:HI[:N], got '{text}'")
+        try:
+            lo, hi = float(parts[0]), float(parts[1])
+            n = int(parts[2]) if len(parts) == 3 else None
+        except ValueError:
+            raise OptionError(
+                "--vary", f"LO and HI must be numbers and N a whole number: '{text}'"
+            ) from None
+        if lo > hi:
+            raise OptionError("--vary", f"{path.strip()}: LO ({lo:g}) is above HI ({hi:g})")
+        if n is not None and n < 1:
+            raise OptionError("--vary", f"{path.strip()}: N must be at least 1, got {n}")
+        return cls(path.strip(), lo, hi, n)
+
+
+def design_points(
+    varies: Sequence[Vary], design: str, samples: int, seed: int
+) -> list[dict[str, float]]:
+    """The points of the design, each a mapping from path to value."""
+    if not varies:
+        raise OptionError("--vary", "name at least one parameter to vary")
+    if len({v.path for v in varies}) != len(varies):
+        raise OptionError("--vary", "a parameter is named twice")
+    if design == "grid":
+        axes = [
+            np.linspace(v.lo, v.hi, v.n or 3) if v.lo < v.hi else np.array([v.lo]) for v in varies
+        ]
+        return [
+            dict(zip([v.path for v in varies], map(float, pt), strict=True))
+            for pt in itertools.product(*axes)
+        ]
+    if design == "lhs":
+        if samples < 1:
+            raise OptionError("--samples", f"must be at least 1, got {samples}")
+        unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
+        lo = np.array([v.lo for v in varies])
+        hi = np.array([v.hi for v in varies])
+        names = [v.path for v in varies]
+        return [dict(zip(names, map(float, lo + u * (hi - lo)), strict=True)) for u in unit]
+    raise OptionError("--design", f"must be grid or lhs, got '{design}'")
+
+
+def _run_point(scenario: Scenario, reps: int, seed: int, inner: int | None):
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    out = run_model(scenario, reps, seed, uncertainty_inner=inner)
+    kpis = {k: stats(v, never_as_inf=k == "day_detention_full") for k, v in kpi_values(out).items()}
+    days = out.days
+    table = pa.table(
+        {
+            "rep": np.repeat(np.arange(reps, dtype=np.int32), days),
+            "day": np.tile(np.arange(1, days + 1, dtype=np.int16), reps),
+            **{m: out.national(m).reshape(-1) for m in SERIES},
+        }
+    )
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return kpis, table, started, finished
+
+
+def run_sweep(
+    scenario_path: Path,
+    varies: Sequence[Vary],
+    *,
+    sets: dict[str, str] | None = None,
+    design: str = "grid",
+    samples: int = 16,
+    reps: int = 200,
+    seed: int = 1,
+    inner: int | None = None,
+    db: Path = Path("results.duckdb"),
+    workers: int = 1,
+    progress: Callable[[int, int, bool], None] | None = None,
+) -> dict[str, Any]:
+    """Run every point not already in the store; return counts and the sweep id.
+
+    ``progress(done, total, ran)`` is called once per point already stored
+    (``ran`` False) and after each point finished here.
+    """
+    points = design_points(varies, design, samples, seed)
+    base = load_scenario(scenario_path, set=sets or {})
+    try:
+        scenarios = [load_scenario(scenario_path, set={**(sets or {}), **p}) for p in points]
+    except ScenarioError as exc:
+        if exc.path in {v.path for v in varies}:
+            raise OptionError("--vary", f"{exc.path}: {exc.message}") from None
+        raise
+    spec = {
+        "vary": [v.__dict__ for v in varies],
+        "design": design,
+        "samples": samples,
+        "sets": sets or {},
+        "reps": reps,
+        "seed": seed,
+        "inner": inner,
+        "version": __version__,
+    }
+    sweep_id = hashlib.sha256(
+        json.dumps([scenario_sha256(base), spec], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    store = Store(db)
+    store.add_sweep(sweep_id, base.name, scenario_sha256(base), spec, len(points))
+    ids = [run_id(scenario_sha256(sc), seed, reps, inner, __version__) for sc in scenarios]
+    done = store.finished_runs(sweep_id)
+    todo = [i for i, rid in enumerate(ids) if rid not in done]
+    total, finished = len(points), len(points) - len(todo)
+    if progress:
+        for _ in range(finished):
+            progress(finished, total, False)
+
+    def store_point(i: int, result) -> None:
+        nonlocal finished
+        kpis, table, started, ended = result
+        path = store.write_series(ids[i], table)
+        store.record(
+            {
+                "run_id": ids[i],
+                "sweep_id": sweep_id,
+                "point_index": i,
+                "scenario_name": scenarios[i].name,
+                "scenario_sha256": scenario_sha256(scenarios[i]),
+                "overrides": json.dumps({**(sets or {}), **points[i]}, sort_keys=True),
+                "seed": seed,
+                "reps": reps,
+                "days": scenarios[i].days,
+                "uncertainty_inner": inner,
+                "atlarge_version": __version__,
+                "started_at": started,
+                "finished_at": ended,
+                "timeseries_path": str(path),
+            },
+            kpis,
+        )
+        finished += 1
+        if progress:
+            progress(finished, total, True)
+
+    if workers > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending = {pool.submit(_run_point, scenarios[i], reps, seed, inner): i for i in todo}
+            while pending:
+                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in ready:
+                    store_point(pending.pop(fut), fut.result())
+    else:
+        for i in todo:
+            store_point(i, _run_point(scenarios[i], reps, seed, inner))
+    return {"sweep_id": sweep_id, "points": total, "ran": len(todo), "db": str(db)}
