@@ -32,3 +32,12 @@ def test_undefined_values_are_left_out_of_ordinary_statistics():
     s = stats(np.array([1.0, np.nan, 3.0]))
     assert s["mean"] == 2.0 and s["p50"] == 2.0
     assert stats(np.array([np.nan]))["p50"] is None
+
+
+def test_kpi_keys_list_every_kpi_in_order():
+    from atlarge.analysis.summary import KPI_KEYS, kpi_values
+    from atlarge.model import run_model
+    from tests.conftest import small_scenario
+
+    out = run_model(small_scenario(days=5), 2, 1)
+    assert tuple(kpi_values(out)) == KPI_KEYS

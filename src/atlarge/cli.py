@@ -373,6 +373,105 @@ def sweep(
     )
 
 
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    method: Annotated[str, typer.Option(help="sobol or morris.")] = "morris",
+    vary: Annotated[
+        list[str] | None,
+        typer.Option("--vary", help="PATH=LO:HI, repeatable (default: every ranged parameter)."),
+    ] = None,
+    outputs: Annotated[str, typer.Option(help="KPIs, comma-separated.")] = (
+        "arrests_per_day,peak_detention,removals_total,cost_total_usd"
+    ),
+    samples: Annotated[
+        int | None, typer.Option(help="Sobol N or Morris trajectories (default 32 or 10).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every run.")
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per model run.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sensitivity"),
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
+    import json
+
+    from rich.table import Table
+
+    from atlarge.report.format import KPI_LABELS
+    from atlarge.report.sensitivity_page import render_sensitivity
+    from atlarge.runs import check_out_dir, write_out_dir
+    from atlarge.runs.sensitivity_run import run_sensitivity
+    from atlarge.runs.sweep import Vary
+
+    check_out_dir(out)
+    varies = [Vary.parse(v) for v in vary or []]
+    outs = [o.strip() for o in outputs.split(",") if o.strip()]
+    n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("Model runs", total=None)
+        doc = run_sensitivity(
+            scenario,
+            method,
+            varies=varies,
+            outputs=outs,
+            samples=samples,
+            reps=reps,
+            seed=seed,
+            db=db,
+            workers=n_workers,
+            progress=lambda done, total, _new: bar.update(task, completed=done, total=total),
+        )
+    write_out_dir(
+        out,
+        {
+            "sensitivity.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
+            "sensitivity.html": lambda p: p.write_text(render_sensitivity(doc), encoding="utf-8"),
+            "summary.json": lambda p: p.write_text(
+                json.dumps({k: v for k, v in doc.items() if k != "indices"}, indent=2) + "\n"
+            ),
+        },
+    )
+    for o, rows in doc["indices"].items():
+        table = Table(
+            title=f"{KPI_LABELS.get(o, o)}: top parameters ({method})", title_justify="left"
+        )
+        table.add_column("parameter")
+        cols = (
+            (("S1", "S1_conf"), ("ST", "ST_conf"))
+            if method == "sobol"
+            else (("mu_star", "mu_star_conf"), ("sigma", None))
+        )
+        for c, _ in cols:
+            table.add_column(c, justify="right")
+        if isinstance(rows, dict):
+            out_console.print(f"{KPI_LABELS.get(o, o)}: {rows['skipped']}")
+            continue
+        for r in rows[:10]:
+            table.add_row(
+                r["parameter"],
+                *(f"{r[c]:.3g}" + (f" ± {r[ci]:.2g}" if ci else "") for c, ci in cols),
+            )
+        out_console.print(table)
+    out_console.print(
+        f"Wrote {out}/sensitivity.json and sensitivity.html "
+        f"({doc['points']} model runs, {doc['ran']} run now; store {doc['db']})"
+    )
+
+
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)
 app.add_typer(results_app, name="results")
 

@@ -93,6 +93,24 @@ def _first_full_day(out: ModelOutput) -> np.ndarray:
 
 
 NULLABLE_DAY_KPIS = ("day_detention_full",)
+KPI_KEYS = (
+    "arrests_total",
+    "arrests_per_day",
+    "target_attainment",
+    "peak_detention",
+    "day_detention_full",
+    "removals_total",
+    "releases_total",
+    "releases_for_lack_of_beds",
+    "departures_total",
+    "transfers_total",
+    "processing_backlog_end",
+    "cost_total_usd",
+    "cost_per_removal_usd",
+    "agent_days_diverted",
+    "leadership_replacements",
+)
+"""Every KPI of summary.json, in its order (the keys of :func:`kpi_values`)."""
 
 
 def summarize(out: ModelOutput) -> dict[str, Any]:

@@ -119,11 +119,7 @@ def run_sweep(
     workers: int = 1,
     progress: Callable[[int, int, bool], None] | None = None,
 ) -> dict[str, Any]:
-    """Run every point not already in the store; return counts and the sweep id.
-
-    ``progress(done, total, ran)`` is called once per point already stored
-    (``ran`` False) and after each point finished here.
-    """
+    """Run every point of the design not already in the store (see :func:`run_points`)."""
     points = design_points(varies, design, samples, seed)
     base = load_scenario(scenario_path, set=sets or {})
     try:
@@ -133,24 +129,58 @@ def run_sweep(
             raise OptionError("--vary", f"{exc.path}: {exc.message}") from None
         raise
     spec = {
+        "kind": "sweep",
         "vary": [v.__dict__ for v in varies],
         "design": design,
         "samples": samples,
         "sets": sets or {},
-        "reps": reps,
-        "seed": seed,
-        "inner": inner,
-        "version": __version__,
     }
+    overrides = [{**(sets or {}), **p} for p in points]
+    return run_points(
+        base,
+        scenarios,
+        overrides,
+        spec,
+        reps=reps,
+        seed=seed,
+        inner=inner,
+        db=db,
+        workers=workers,
+        progress=progress,
+    )
+
+
+def run_points(
+    base: Scenario,
+    scenarios: Sequence[Scenario],
+    overrides: Sequence[dict[str, Any]],
+    spec: dict[str, Any],
+    *,
+    reps: int,
+    seed: int,
+    inner: int | None = None,
+    db: Path = Path("results.duckdb"),
+    workers: int = 1,
+    progress: Callable[[int, int, bool], None] | None = None,
+) -> dict[str, Any]:
+    """Run each scenario not already in the store; store each as soon as it finishes.
+
+    The sweep's id hashes the base scenario and ``spec`` (with replications,
+    seed, uncertainty and version), each point's id what determines its
+    numbers, so the same command run again skips what is stored.
+    ``progress(done, total, ran)`` is called once per point already stored
+    (``ran`` False) and after each point finished here.
+    """
+    spec = {**spec, "reps": reps, "seed": seed, "inner": inner, "version": __version__}
     sweep_id = hashlib.sha256(
         json.dumps([scenario_sha256(base), spec], sort_keys=True).encode()
     ).hexdigest()[:16]
     store = Store(db)
-    store.add_sweep(sweep_id, base.name, scenario_sha256(base), spec, len(points))
+    store.add_sweep(sweep_id, base.name, scenario_sha256(base), spec, len(scenarios))
     ids = [run_id(scenario_sha256(sc), seed, reps, inner, __version__) for sc in scenarios]
     done = store.finished_runs(sweep_id)
     todo = [i for i, rid in enumerate(ids) if rid not in done]
-    total, finished = len(points), len(points) - len(todo)
+    total, finished = len(scenarios), len(scenarios) - len(todo)
     if progress:
         for _ in range(finished):
             progress(finished, total, False)
@@ -166,7 +196,7 @@ def run_sweep(
                 "point_index": i,
                 "scenario_name": scenarios[i].name,
                 "scenario_sha256": scenario_sha256(scenarios[i]),
-                "overrides": json.dumps({**(sets or {}), **points[i]}, sort_keys=True),
+                "overrides": json.dumps(overrides[i], sort_keys=True),
                 "seed": seed,
                 "reps": reps,
                 "days": scenarios[i].days,
@@ -192,4 +222,4 @@ def run_sweep(
     else:
         for i in todo:
             store_point(i, _run_point(scenarios[i], reps, seed, inner))
-    return {"sweep_id": sweep_id, "points": total, "ran": len(todo), "db": str(db)}
+    return {"sweep_id": sweep_id, "points": total, "ran": len(todo), "db": str(db), "run_ids": ids}

@@ -74,11 +74,20 @@ def _set_value(table: dict[str, Any], value: float) -> None:
 def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, dict[str, float]]:
     """Scenario ``draw`` of an uncertainty run, and the values drawn for it."""
     rng = draw_generator(seed, draw)
+    values = {r.path: r.draw(rng) for r in ranged_parameters(scenario)}
+    return scenario_with_values(scenario, values), values
+
+
+def scenario_with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
+    """``scenario`` with parameters set to ``values`` (path -> value), kept consistent.
+
+    Ranges widen to include a value outside them; shares that must sum to one
+    are renormalised; mean stays are kept at least their number of phases;
+    the starting population is kept within the beds.
+    """
     d = scenario.model_dump()
-    values: dict[str, float] = {}
-    for r in ranged_parameters(scenario):
-        values[r.path] = r.draw(rng)
-        _set_value(_node(d, r.path), values[r.path])
+    for path, value in values.items():
+        _set_value(_node(d, path), float(value))
     for section, field in SHARE_GROUPS:
         tables = [v[field] for v in d[section].values()]
         total = sum(t["value"] for t in tables)
@@ -92,4 +101,4 @@ def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, 
     init = d["detention"]["initial_population"]
     if init["value"] > beds:
         _set_value(init, beds)
-    return Scenario.model_validate(d), values
+    return Scenario.model_validate(d)
