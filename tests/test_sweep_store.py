@@ -142,3 +142,43 @@ def test_results_list_and_compare(cli, tmp_path):
     res = cli("results", "compare", "nope", ids[1], "--db", db)
     assert res.code == 2 and "RUN_A" in res.err
     assert cli("results", "list", "--db", tmp_path / "none.duckdb").code == 2
+
+
+def test_ray_gives_the_same_results_as_the_local_pool(tmp_path):
+    """A local Ray started by the sweep itself (2 CPUs) against the process pool."""
+    pytest.importorskip("ray", reason="Ray is part of the test extras; install atlarge[test]")
+    varies = [
+        Vary("detention.beds", 40000, 60000, 2),
+        Vary("target.arrests_per_day", 1000, 3000, 2),
+    ]
+    run_sweep(
+        OPERATION, varies, sets=SMALL, reps=3, seed=4, db=tmp_path / "local.duckdb", workers=2
+    )
+    run_sweep(
+        OPERATION,
+        varies,
+        sets=SMALL,
+        reps=3,
+        seed=4,
+        db=tmp_path / "ray.duckdb",
+        workers=2,
+        executor="ray",
+    )
+    assert _kpis(tmp_path / "local.duckdb") == _kpis(tmp_path / "ray.duckdb")
+
+
+def test_executor_options_are_checked(cli, tmp_path):
+    base = (
+        "sweep",
+        OPERATION,
+        "--vary",
+        "detention.beds=40000:50000:2",
+        "--db",
+        tmp_path / "r.duckdb",
+        "--quiet",
+    )
+    res = cli(*base, "--executor", "dask")
+    assert res.code == 2 and "local or ray" in res.err
+    res = cli(*base, "--address", "auto")
+    assert res.code == 2 and "--executor ray" in res.err
+    assert not (tmp_path / "r.duckdb").exists()

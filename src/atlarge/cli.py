@@ -323,6 +323,11 @@ def sweep(
     inner: Annotated[
         int, typer.Option(min=1, help="With --uncertainty: replications per draw.")
     ] = 10,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Run SCENARIO over a design of parameter values; each point is stored as it finishes.
@@ -365,6 +370,8 @@ def sweep(
             inner=inner if uncertainty else None,
             db=db,
             workers=n_workers,
+            executor=executor,
+            address=address,
             progress=progress,
         )
     out_console.print(
@@ -397,6 +404,11 @@ def sensitivity(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Processes (default: one per core).")
     ] = None,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
@@ -427,12 +439,15 @@ def sensitivity(
             scenario,
             method,
             varies=varies,
+            sets=_parse_sets(set_),
             outputs=outs,
             samples=samples,
             reps=reps,
             seed=seed,
             db=db,
             workers=n_workers,
+            executor=executor,
+            address=address,
             progress=lambda done, total, _new: bar.update(task, completed=done, total=total),
         )
     write_out_dir(

@@ -43,6 +43,8 @@ def run_sensitivity(
     seed: int = 1,
     db: Path = Path("results.duckdb"),
     workers: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
 ) -> dict[str, Any]:
     if method not in sa.METHODS:
@@ -91,6 +93,8 @@ def run_sensitivity(
         seed=seed,
         db=db,
         workers=workers,
+        executor=executor,
+        address=address,
         progress=progress,
     )
     store = Store(db)

@@ -16,7 +16,6 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from atlarge._version import __version__
 from atlarge.analysis.summary import kpi_values, stats
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.model import run_model
+from atlarge.runs.executors import check_executor, run_each
 from atlarge.runs.store import Store, run_id
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
 
@@ -117,6 +117,8 @@ def run_sweep(
     inner: int | None = None,
     db: Path = Path("results.duckdb"),
     workers: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
 ) -> dict[str, Any]:
     """Run every point of the design not already in the store (see :func:`run_points`)."""
@@ -146,6 +148,8 @@ def run_sweep(
         inner=inner,
         db=db,
         workers=workers,
+        executor=executor,
+        address=address,
         progress=progress,
     )
 
@@ -161,6 +165,8 @@ def run_points(
     inner: int | None = None,
     db: Path = Path("results.duckdb"),
     workers: int = 1,
+    executor: str = "local",
+    address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
 ) -> dict[str, Any]:
     """Run each scenario not already in the store; store each as soon as it finishes.
@@ -171,6 +177,7 @@ def run_points(
     ``progress(done, total, ran)`` is called once per point already stored
     (``ran`` False) and after each point finished here.
     """
+    check_executor(executor, address)
     spec = {**spec, "reps": reps, "seed": seed, "inner": inner, "version": __version__}
     sweep_id = hashlib.sha256(
         json.dumps([scenario_sha256(base), spec], sort_keys=True).encode()
@@ -212,14 +219,9 @@ def run_points(
         if progress:
             progress(finished, total, True)
 
-    if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(_run_point, scenarios[i], reps, seed, inner): i for i in todo}
-            while pending:
-                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in ready:
-                    store_point(pending.pop(fut), fut.result())
-    else:
-        for i in todo:
-            store_point(i, _run_point(scenarios[i], reps, seed, inner))
+    jobs = [(i, (scenarios[i], reps, seed, inner)) for i in todo]
+    for i, result in run_each(
+        _run_point, jobs, executor=executor, workers=workers, address=address
+    ):
+        store_point(i, result)
     return {"sweep_id": sweep_id, "points": total, "ran": len(todo), "db": str(db), "run_ids": ids}
