@@ -1,12 +1,13 @@
 # make run   - create .venv if missing, install, run Operation At Large, write its report
 # make test  - create .venv if missing, install with test extras, run the test suite
+# make serve - the HTTP API on http://127.0.0.1:8000/
 # make bench - speed: pytest-benchmark timings and atlarge bench --quick (not part of make test)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench profile clean
+.PHONY: run test lint bench profile serve clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 2; }
@@ -29,6 +30,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-only -p no:cacheprovider
 	$(BIN)/atlarge bench --quick --json out/bench-quick.json
+
+serve: $(STAMP)
+	$(BIN)/atlarge serve
 
 profile: $(STAMP)
 	$(BIN)/python benchmarks/profile_engine.py

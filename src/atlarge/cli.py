@@ -487,6 +487,32 @@ def sensitivity(
     )
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (localhost by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    scenarios: Annotated[Path, typer.Option(help="Folder of scenarios the server offers.")] = Path(
+        "scenarios"
+    ),
+    max_jobs: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 2,
+    max_cells: Annotated[
+        int, typer.Option(min=1, help="Cap on replications x days x offices per run.")
+    ] = 400 * 365 * 25,
+) -> None:
+    """Serve the HTTP API (and its landing page) with uvicorn."""
+    import uvicorn
+
+    from atlarge.api import ApiSettings, create_app
+
+    if not scenarios.is_dir():
+        raise OptionError("--scenarios", f"'{scenarios}' is not a folder")
+    settings = ApiSettings(scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells)
+    out_console.print(f"atlarge API on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)
 app.add_typer(results_app, name="results")
 

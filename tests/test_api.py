@@ -1,0 +1,121 @@
+"""The HTTP API: scenarios, background runs, results, limits and safety."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from atlarge.api import ApiSettings, create_app
+from tests.conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2, max_cells=60 * 30 * 25))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def _wait(client, job_id, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st = client.get(f"/api/runs/{job_id}").json()
+        if st["status"] in ("done", "failed"):
+            return st
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+def _run(client, **body):
+    res = client.post(
+        "/api/runs", json={"scenario": "operation-at-large", "reps": 4, "days": 20, **body}
+    )
+    assert res.status_code == 202, res.text
+    st = _wait(client, res.json()["job_id"])
+    assert st["status"] == "done", st
+    return st["job_id"]
+
+
+def test_scenarios_and_their_parameters(client):
+    ids = {s["id"] for s in client.get("/api/scenarios").json()}
+    assert {"operation-at-large", "operation-at-large-no-guard", "baseline-2024"} <= ids
+    sc = client.get("/api/scenarios/operation-at-large").json()
+    params = {p["path"]: p for p in sc["parameters"]}
+    assert params["target.arrests_per_day"]["value"] == 3000
+    assert params["target.arrests_per_day"]["unit"] == "arrests/day"
+    assert params["target.arrests_per_day"]["source"]
+    assert params["targeting.pressure_shift"]["assumption"] is True
+    assert params["dispositions.expedited.share"]["fitted"] is True
+    assert client.get("/api/scenarios/nope").status_code == 404
+
+
+def test_a_run_with_overrides_and_its_results(client):
+    job = _run(client, overrides={"target.arrests_per_day": 2000})
+    s = client.get(f"/api/runs/{job}/summary").json()
+    assert s["reps"] == 4 and s["days"] == 20
+    st = client.get(f"/api/runs/{job}").json()
+    assert st["done"] == st["total"] == 4
+    js = client.get(f"/api/runs/{job}/timeseries").json()
+    assert js["columns"][:2] == ["rep", "day"] and len(js["rows"]) == 4 * 20
+    csv = client.get(f"/api/runs/{job}/timeseries", params={"format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv") and csv.text.count("\n") == 81
+    pqt = client.get(f"/api/runs/{job}/timeseries", params={"format": "parquet"})
+    assert pq.read_table(io.BytesIO(pqt.content)).num_rows == 80
+
+
+def test_compare_with_and_without_the_guard(client):
+    a = _run(client)
+    b = _run(client, scenario="operation-at-large-no-guard")
+    cmp = client.get("/api/compare", params={"a": a, "b": b}).json()
+    cost = cmp["kpis"]["cost_total_usd"]
+    assert cost["difference_p50"] < 0  # no Guard, no Guard costs
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "fragment"),
+    [
+        ({"overrides": {"detention.bedz": 5}}, 422, "detention.bedz"),
+        ({"overrides": {"detention.beds": -5}}, 422, "below the minimum"),
+        ({"scenario": "../../etc/passwd"}, 404, "no scenario"),
+        ({"reps": 2000, "days": 365}, 422, "exceeds the cap"),
+        ({"reps": 0}, 422, "greater than or equal"),
+        ({"path": "/tmp/x"}, 422, "Extra inputs"),
+    ],
+)
+def test_bad_requests_name_the_problem(client, body, status, fragment):
+    res = client.post(
+        "/api/runs", json={"scenario": "operation-at-large", "reps": 2, "days": 5, **body}
+    )
+    assert res.status_code == status, res.text
+    assert fragment in res.text and "Traceback" not in res.text
+    if status == 422 and "overrides" in body:
+        loc = res.json()["detail"][0]["loc"]
+        assert loc[:2] == ["body", "overrides"]
+
+
+def test_body_size_and_unknown_jobs(client):
+    big = {"scenario": "operation-at-large", "overrides": {f"override{i}": 1 for i in range(10000)}}
+    assert client.post("/api/runs", json=big).status_code == 413
+    assert client.get("/api/runs/nope").status_code == 404
+    assert client.get("/api/runs/nope/summary").status_code == 404
+
+
+def test_concurrent_jobs_are_capped():
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=1))
+    with TestClient(app) as c:
+        body = {"scenario": "operation-at-large", "reps": 20, "days": 200}
+        first = c.post("/api/runs", json=body)
+        second = c.post("/api/runs", json=body)
+        assert first.status_code == 202
+        assert second.status_code == 429
+        _wait(c, first.json()["job_id"])
+
+
+def test_openapi_schema_is_served(client):
+    schema = client.get("/openapi.json").json()
+    assert "/api/runs" in schema["paths"] and "/api/scenarios/{scenario_id}" in schema["paths"]
+    assert client.get("/").status_code == 200
