@@ -46,6 +46,23 @@ def _main(
     """Simulate large-scale immigration enforcement operations (aggregate counts only)."""
 
 
+def _workers(requested: int | None) -> int:
+    """Processes to use: as asked, or one per core (at most 8)."""
+    return requested or max(1, min(os.cpu_count() or 1, 8))
+
+
+def _bar(quiet: bool) -> Progress:
+    """The progress bar of long commands, on stderr; silent with --quiet."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    )
+
+
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -107,16 +124,8 @@ def run(
 
     sc = load_scenario(scenario, set=_parse_sets(set_))
     check_out_dir(out)
-    n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=False,
-    ) as bar:
+    n_workers = _workers(workers)
+    with _bar(quiet) as bar:
         task = bar.add_task(f"Simulating {sc.name}", total=reps)
         result = simulate(
             sc,
@@ -339,7 +348,7 @@ def sweep(
     from atlarge.runs.sweep import Vary, run_sweep
 
     varies = [Vary.parse(v) for v in vary]
-    n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    n_workers = _workers(workers)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -425,15 +434,8 @@ def sensitivity(
     check_out_dir(out)
     varies = [Vary.parse(v) for v in vary or []]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
-    n_workers = workers or max(1, min(os.cpu_count() or 1, 8))
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-    ) as bar:
+    n_workers = _workers(workers)
+    with _bar(quiet) as bar:
         task = bar.add_task("Model runs", total=None)
         doc = run_sensitivity(
             scenario,
