@@ -18,6 +18,12 @@ from rich.text import Text
 from atlarge._version import __version__
 from atlarge.errors import AtlargeInputError, OptionError
 
+ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or ray.")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
+]
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -332,11 +338,8 @@ def sweep(
     inner: Annotated[
         int, typer.Option(min=1, help="With --uncertainty: replications per draw.")
     ] = 10,
-    executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
-    ] = None,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Run SCENARIO over a design of parameter values; each point is stored as it finishes.
@@ -413,11 +416,8 @@ def sensitivity(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Processes (default: one per core).")
     ] = None,
-    executor: Annotated[str, typer.Option(help="local (process pool) or ray.")] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
-    ] = None,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
