@@ -22,6 +22,7 @@ from atlarge.model import ModelOutput, run_model
 from atlarge.report import render_report
 from atlarge.runs import timeseries_table, write_out_dir
 from atlarge.scenario import Scenario
+from atlarge.scenario.uncertainty import ranged_parameters
 
 DEFAULT_CHUNK = 100
 
@@ -115,20 +116,18 @@ def simulate(
         if days < 1:
             raise OptionError("--days", f"must be at least 1, got {days}")
         scenario = with_days(scenario, days)
-    if uncertainty_inner is not None and uncertainty_inner < 1:
-        raise OptionError("--inner", f"must be at least 1, got {uncertainty_inner}")
-    try:
-        out = run_model(
-            scenario,
-            reps,
-            seed,
-            chunk_size=chunk_size,
-            workers=workers,
-            progress=progress,
-            uncertainty_inner=uncertainty_inner,
-        )
-    except ValueError as exc:
-        if "no ranged parameter" in str(exc):
-            raise OptionError("--uncertainty", str(exc)) from None
-        raise
+    if uncertainty_inner is not None:
+        if uncertainty_inner < 1:
+            raise OptionError("--inner", f"must be at least 1, got {uncertainty_inner}")
+        if not ranged_parameters(scenario):
+            raise OptionError("--uncertainty", "the scenario has no ranged parameter to draw")
+    out = run_model(
+        scenario,
+        reps,
+        seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        progress=progress,
+        uncertainty_inner=uncertainty_inner,
+    )
     return Simulation(out)

@@ -1,5 +1,5 @@
 """Summaries, percentiles and bands over replications; the public record, backtest, calibration."""
 
-from atlarge.analysis.summary import bands, kpi_values, stats, summarize
+from atlarge.analysis.summary import bands, kpi_summary, kpi_values, stats, summarize
 
-__all__ = ["bands", "kpi_values", "stats", "summarize"]
+__all__ = ["bands", "kpi_summary", "kpi_values", "stats", "summarize"]

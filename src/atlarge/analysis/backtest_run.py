@@ -29,23 +29,6 @@ def default_calibration_path() -> Path:
     return Path(str(resources.files("atlarge.data").joinpath(CALIBRATION_FILE)))
 
 
-def _from_dict(d: dict[str, Any]) -> Calibration:
-    years = {
-        k: YearParams(**{f: v[f] for f in ("posture", "removal_share", "border_transfers_per_day")})
-        for k, v in d["years"].items()
-    }
-    return Calibration(
-        los_scale=d["los_scale"],
-        years=years,
-        border_fitted={k: v["border_fitted"] for k, v in d["years"].items()},
-        fitted_on=d["fitted_on"],
-        history=d["max_abs_log_error_by_iteration"],
-        residuals=d["final_log_errors"],
-        reps=d["reps"],
-        seed=d["seed"],
-    )
-
-
 def run_calibration(
     base: Scenario,
     *,
@@ -87,7 +70,7 @@ def run_backtest(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Simulate every year and compare with the record; the backtest.json document."""
-    fit = _from_dict(calibration["fit"])
+    fit = Calibration.from_dict(calibration["fit"])
     rows: list[dict[str, Any]] = []
 
     def run(year, params: YearParams, kind: str, fitted: set[str]) -> None:
@@ -101,7 +84,7 @@ def run_backtest(
         run(year, fit.params(year.period), "fit", set(fit.fitted_on[year.period]))
     for fy in FIT_YEARS:
         year = YEARS[fy]
-        refit = _from_dict(calibration["leave_one_year_out"][year.period])
+        refit = Calibration.from_dict(calibration["leave_one_year_out"][year.period])
         run(year, held_out_params(refit, year), "leave-one-year-out", set())
     for fy in ASIDE_YEARS:
         year = YEARS[fy]

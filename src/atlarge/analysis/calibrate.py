@@ -88,6 +88,21 @@ class Calibration:
             "seed": self.seed,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        """The inverse of :meth:`as_dict` (as stored in calibration.json)."""
+        fields = ("posture", "removal_share", "border_transfers_per_day")
+        return cls(
+            los_scale=d["los_scale"],
+            years={k: YearParams(**{f: v[f] for f in fields}) for k, v in d["years"].items()},
+            border_fitted={k: v["border_fitted"] for k, v in d["years"].items()},
+            fitted_on=d["fitted_on"],
+            history=d["max_abs_log_error_by_iteration"],
+            residuals=d["final_log_errors"],
+            reps=d["reps"],
+            seed=d["seed"],
+        )
+
 
 def calibrate(
     base: Scenario,

@@ -48,10 +48,6 @@ class Figure(BaseModel):
         """
         return self.confidence.upper().startswith("FROM MEMORY")
 
-    @property
-    def fiscal_year(self) -> int:
-        return int(self.period.removeprefix("FY"))
-
 
 @lru_cache(maxsize=1)
 def load_observed() -> tuple[Figure, ...]:

@@ -113,12 +113,16 @@ KPI_KEYS = (
 """Every KPI of summary.json, in its order (the keys of :func:`kpi_values`)."""
 
 
+def kpi_summary(out: ModelOutput) -> dict[str, dict[str, float | None]]:
+    """Every KPI's statistics over replications (the ``kpis`` of summary.json)."""
+    return {k: stats(v, never_as_inf=k in NULLABLE_DAY_KPIS) for k, v in kpi_values(out).items()}
+
+
 def summarize(out: ModelOutput) -> dict[str, Any]:
     """The ``summary.json`` document for a run."""
     inp = out.inputs
     sc = out.scenario
-    values = kpi_values(out)
-    kpis = {k: stats(v, never_as_inf=k in NULLABLE_DAY_KPIS) for k, v in values.items()}
+    kpis = kpi_summary(out)
 
     by_office = []
     arrests_o = out.series["arrests"].sum(axis=2, dtype=np.int64)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fastapi import FastAPI, HTTPException, Request
@@ -32,9 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from atlarge._version import __version__
 from atlarge.errors import AtlargeInputError, ScenarioError
+from atlarge.runs.timeseries import national_table
 from atlarge.scenario import iter_params, load_scenario
+from atlarge.scenario.loader import SET_ORIGIN
 
-MEASURES = ("arrests", "detained", "removed", "released", "released_capacity")
 LANDING = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>atlarge</title>
 <style>body{font-family:system-ui,sans-serif;max-width:760px;margin:2rem auto;color:#222}
 code{background:#f4f4f4;padding:0 .3rem}</style></head><body>
@@ -211,9 +211,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             sc = load_scenario(path, set={k: v for k, v in req.overrides.items()})
         except ScenarioError as exc:
             loc = (
-                ["body", "overrides", exc.path]
-                if exc.file.startswith("command line")
-                else ["body", "scenario"]
+                ["body", "overrides", exc.path] if exc.file == SET_ORIGIN else ["body", "scenario"]
             )
             raise _unprocessable(loc, exc.message) from None
         days = req.days or sc.days
@@ -281,17 +279,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/api/runs/{job_id}/timeseries")
     def run_timeseries(job_id: str, format: Literal["json", "csv", "parquet"] = "json"):
-        out = _job(job_id, finished=True).result.output
-        reps, days = out.reps, out.days
-        import numpy as np
-
-        table = pa.table(
-            {
-                "rep": np.repeat(np.arange(reps, dtype=np.int32), days),
-                "day": np.tile(np.arange(1, days + 1, dtype=np.int32), reps),
-                **{m: out.national(m).reshape(-1) for m in MEASURES},
-            }
-        )
+        table = national_table(_job(job_id, finished=True).result.output)
         if format == "json":
             return {
                 "columns": table.column_names,

@@ -50,9 +50,7 @@ def binomial(
     p_flat = np.broadcast_to(np.asarray(p, dtype=np.float64), shape).ravel()
     if n_flat.size and n_flat.min() < 0:
         raise ValueError("binomial n must be non-negative")
-    if p_flat.size and (
-        np.nanmin(p_flat) < 0.0 or np.nanmax(p_flat) > 1.0 or np.isnan(p_flat).any()
-    ):
+    if not ((p_flat >= 0.0) & (p_flat <= 1.0)).all():  # NaN fails both comparisons
         raise ValueError("binomial p must lie in [0, 1]")
     row, element = streams.grid(shape[1:])
     out = np.zeros(n_flat.size, dtype=np.int64)

@@ -46,8 +46,6 @@ class ModelInputs:
     beds_national: np.ndarray  # (D,) integer
     seats: np.ndarray  # (D,) integer, national
     chains: PhaseChains
-    chain_keys: tuple[str, ...]
-    chain_labels: tuple[str, ...]
     chain_outcome: np.ndarray  # (C,) index into OUTCOMES
     chain_share: np.ndarray  # (C,)
     chain_cost: np.ndarray  # (C,) USD per case
@@ -190,8 +188,6 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         beds_national=beds_national,
         seats=seats,
         chains=chains,
-        chain_keys=tuple(disp),
-        chain_labels=tuple(d.label for d in disp.values()),
         chain_outcome=np.array([OUTCOMES.index(d.outcome) for d in disp.values()]),
         chain_share=share,
         chain_cost=np.array(

@@ -44,6 +44,7 @@ class ModelOutput:
     draws: tuple[ModelInputs, ...] = ()
     draw_of_rep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     drawn_values: tuple[dict[str, float], ...] = ()
+    _national: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.draws:
@@ -68,12 +69,15 @@ class ModelOutput:
         return np.stack(values)[self.draw_of_rep]
 
     def national(self, measure: str) -> np.ndarray:
-        """``(reps, days)`` national total of an office measure."""
-        return self.series[measure].sum(axis=1, dtype=np.int64)
+        """``(reps, days)`` national total of an office measure (computed once)."""
+        cached = self._national.get(measure)
+        if cached is None:
+            cached = self._national[measure] = self.series[measure].sum(axis=1, dtype=np.int64)
+        return cached
 
     def totals(self, measure: str) -> np.ndarray:
         """``(reps,)`` total of an office measure over offices and days."""
-        return self.series[measure].sum(axis=(1, 2), dtype=np.int64)
+        return self.national(measure).sum(axis=1)
 
     @cached_property
     def costs(self) -> dict[str, np.ndarray]:
@@ -86,8 +90,8 @@ class ModelOutput:
             guard = d.scenario.support.national_guard
             return float(d.guard_troops.sum() * guard.cost_per_troop_day.value) if guard else 0.0
 
-        bed_days = self.series["detained"].sum(axis=(1, 2), dtype=np.int64)
-        atd_days = self.series["atd_population"].sum(axis=(1, 2), dtype=np.int64)
+        bed_days = self.totals("detained")
+        atd_days = self.totals("atd_population")
         entries = self.series["path_entries"].sum(axis=2, dtype=np.int64)  # (reps, paths)
         return {
             "agents": self.per_rep(

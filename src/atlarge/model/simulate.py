@@ -168,8 +168,9 @@ def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.
         admit = np.minimum(wanting, free)
         overflow = wanting - admit
         if overflow_transfer:
-            moved_in = fill_up_to(overflow.sum(axis=-1), free - admit)
-            unplaced = overflow.sum(axis=-1) - moved_in.sum(axis=-1)
+            overflow_total = overflow.sum(axis=-1)
+            moved_in = fill_up_to(overflow_total, free - admit)
+            unplaced = overflow_total - moved_in.sum(axis=-1)
             released_cap = largest_remainder(unplaced, overflow)
             moved_out = overflow - released_cap
         else:

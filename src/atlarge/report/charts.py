@@ -50,30 +50,24 @@ def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: 
     if smooth > 1:
         series = trailing_mean(series, smooth)
     b = bands(series)
+    edge = {
+        "x": x,
+        "mode": "lines",
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "legendgroup": name,
+    }
     for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
+        # The lower edge fills up to the upper edge drawn just before it.
+        fig.add_trace(go.Scatter(y=b[hi], **edge))
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=b[hi],
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=name,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
                 y=b[lo],
-                mode="lines",
-                line={"width": 0},
                 fill="tonexty",
                 fillcolor=_rgba(color, alpha),
-                hoverinfo="skip",
                 name=f"{name} {lo}-{hi}",
-                showlegend=False,
-                legendgroup=name,
+                **edge,
             )
         )
     fig.add_trace(

@@ -21,18 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 from scipy.stats import qmc
 
 from atlarge._version import __version__
-from atlarge.analysis.summary import kpi_values, stats
+from atlarge.analysis.summary import kpi_summary
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.model import run_model
 from atlarge.runs.executors import check_executor, run_each
 from atlarge.runs.store import Store, run_id
+from atlarge.runs.timeseries import national_table
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
-
-SERIES = ("arrests", "detained", "removed", "released", "released_capacity")
 
 
 @dataclass(frozen=True)
@@ -92,15 +90,7 @@ def design_points(
 def _run_point(scenario: Scenario, reps: int, seed: int, inner: int | None):
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     out = run_model(scenario, reps, seed, uncertainty_inner=inner)
-    kpis = {k: stats(v, never_as_inf=k == "day_detention_full") for k, v in kpi_values(out).items()}
-    days = out.days
-    table = pa.table(
-        {
-            "rep": np.repeat(np.arange(reps, dtype=np.int32), days),
-            "day": np.tile(np.arange(1, days + 1, dtype=np.int16), reps),
-            **{m: out.national(m).reshape(-1) for m in SERIES},
-        }
-    )
+    kpis, table = kpi_summary(out), national_table(out)
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return kpis, table, started, finished
 

@@ -8,6 +8,21 @@ import pyarrow as pa
 from atlarge.model import ModelOutput
 from atlarge.model.simulate import OFFICE_MEASURES
 
+NATIONAL_MEASURES = ("arrests", "detained", "removed", "released", "released_capacity")
+
+
+def national_table(out: ModelOutput, measures=NATIONAL_MEASURES) -> pa.Table:
+    """National daily series, one row per (replication, day): what sweeps store and the API
+    serves (the per-office table is ``timeseries_table``)."""
+    days = out.days
+    return pa.table(
+        {
+            "rep": np.repeat(np.arange(out.reps, dtype=np.int32), days),
+            "day": np.tile(np.arange(1, days + 1, dtype=np.int16), out.reps),
+            **{m: out.national(m).reshape(-1) for m in measures},
+        }
+    )
+
 
 def timeseries_table(out: ModelOutput) -> pa.Table:
     """Build the table without a Python loop over rows (NumPy reshapes only).
