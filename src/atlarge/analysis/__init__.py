@@ -1,5 +1,21 @@
 """Summaries, percentiles and bands over replications; the public record, backtest, calibration."""
 
-from atlarge.analysis.summary import bands, kpi_summary, kpi_values, stats, summarize
+from atlarge.analysis.summary import (
+    bands,
+    kpi_summary,
+    kpi_values,
+    parameter_rows,
+    stats,
+    summarize,
+    trailing_mean,
+)
 
-__all__ = ["bands", "kpi_summary", "kpi_values", "stats", "summarize"]
+__all__ = [
+    "bands",
+    "kpi_summary",
+    "kpi_values",
+    "parameter_rows",
+    "stats",
+    "summarize",
+    "trailing_mean",
+]

@@ -13,7 +13,7 @@ import numpy as np
 
 from atlarge._version import __version__
 from atlarge.model import COST_STAGES, ModelOutput
-from atlarge.scenario import iter_params, scenario_sha256
+from atlarge.scenario import Scenario, iter_params, scenario_sha256
 
 PERCENTILES = (5, 50, 95)
 
@@ -192,7 +192,7 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_agency": by_agency,
         "by_group": by_group,
         "definitions": DEFINITIONS,
-        "parameters": parameter_table(out),
+        "parameters": parameter_rows(sc),
     }
 
 
@@ -229,27 +229,42 @@ def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
     }
 
 
-def parameter_table(out: ModelOutput) -> list[dict[str, Any]]:
-    """Every parameter of the scenario with its value, unit, provenance and range."""
-    rows = []
-    for path, p in iter_params(out.scenario):
-        rows.append(
-            {
-                "path": path,
-                "value": p.value,
-                "unit": p.unit,
-                "schedule": {d.isoformat(): v for d, v in sorted((p.schedule or {}).items())}
-                or None,
-                "assumption": p.assumption,
-                "source": p.source,
-                "rationale": p.rationale,
-                "range": list(p.range) if p.range else None,
-            }
-        )
-    return rows
+def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
+    """Every parameter of ``sc`` with its value, unit, provenance and range.
+
+    One table for summary.json, the report and the API, so that a value is
+    never shown without its source or its assumption flag.
+    """
+    return [
+        {
+            "path": path,
+            "value": p.value,
+            "unit": p.unit,
+            "schedule": {d.isoformat(): v for d, v in sorted((p.schedule or {}).items())} or None,
+            "assumption": p.assumption,
+            "fitted": p.fitted.model_dump() if p.fitted else None,
+            "source": p.source,
+            "rationale": p.rationale,
+            "range": list(p.range) if p.range else None,
+        }
+        for path, p in iter_params(sc)
+    ]
 
 
 def bands(series: np.ndarray, qs: tuple[int, ...] = (5, 25, 50, 75, 95)) -> dict[str, np.ndarray]:
     """Percentile bands over replications of a ``(reps, days)`` series."""
     pct = np.percentile(series, qs, axis=0)
     return {f"p{q}": pct[i] for i, q in enumerate(qs)} | {"mean": series.mean(axis=0)}
+
+
+def trailing_mean(series: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the last ``window`` days (fewer at the start), along the last axis.
+
+    A trailing window never reaches past the horizon, so the last days are
+    not dragged toward zero as a centred window would drag them.
+    """
+    c = np.cumsum(series.astype(np.float64), axis=-1)
+    lagged = np.zeros_like(c)
+    lagged[..., window:] = c[..., :-window]
+    n = np.minimum(np.arange(1, series.shape[-1] + 1), window)
+    return (c - lagged) / n

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from atlarge.analysis import bands
+from atlarge.analysis import bands, trailing_mean
 from atlarge.model import COST_STAGES, ModelOutput
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -31,19 +31,6 @@ def _rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def trailing_mean(series: np.ndarray, window: int) -> np.ndarray:
-    """Mean over the last ``window`` days (fewer at the start), along the last axis.
-
-    A trailing window never reaches past the horizon, so the last days are
-    not dragged toward zero as a centred window would drag them.
-    """
-    c = np.cumsum(series.astype(np.float64), axis=-1)
-    lagged = np.zeros_like(c)
-    lagged[..., window:] = c[..., :-window]
-    n = np.minimum(np.arange(1, series.shape[-1] + 1), window)
-    return (c - lagged) / n
 
 
 def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: int = 1) -> None:

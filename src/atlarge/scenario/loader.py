@@ -184,7 +184,7 @@ def _override_param(path: str, param: dict[str, Any], value: Any) -> dict[str, A
         if new.get("assumption"):
             new["range"] = [min(rng[0], value), max(rng[1], value)]
     was = param.get("value")
-    new["source"] = f"set on the command line (was {was}: {param.get('source') or 'assumption'})"
+    new["source"] = f"set as an override (was {was}: {param.get('source') or 'assumption'})"
     return new
 
 
