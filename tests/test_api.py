@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -49,7 +50,8 @@ def test_scenarios_and_their_parameters(client):
     assert params["target.arrests_per_day"]["unit"] == "arrests/day"
     assert params["target.arrests_per_day"]["source"]
     assert params["targeting.pressure_shift"]["assumption"] is True
-    assert params["dispositions.expedited.share"]["fitted"] is True
+    assert params["dispositions.expedited.share"]["fitted"]["fitted_on"]
+    assert params["dispositions.expedited.share"]["fitted"]["method"]
     assert client.get("/api/scenarios/nope").status_code == 404
 
 
@@ -118,4 +120,83 @@ def test_concurrent_jobs_are_capped():
 def test_openapi_schema_is_served(client):
     schema = client.get("/openapi.json").json()
     assert "/api/runs" in schema["paths"] and "/api/scenarios/{scenario_id}" in schema["paths"]
-    assert client.get("/").status_code == 200
+    assert "/api/runs/{job_id}/bands" in schema["paths"]
+
+
+def test_the_page_and_its_files_are_served_from_the_package(client):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # Everything the page loads comes from this server (no CDN: it works offline).
+    assert 'src="/static/plotly.min.js"' in page.text and "https://" not in page.text
+    for name, kind in [
+        ("plotly.min.js", "text/javascript"),
+        ("explorer.js", "text/javascript"),
+        ("explorer.css", "text/css"),
+    ]:
+        res = client.get(f"/static/{name}")
+        assert res.status_code == 200 and res.headers["content-type"].startswith(kind), name
+    assert len(client.get("/static/plotly.min.js").content) > 1_000_000
+    # Only the fixed table of files: no other name, no path.
+    for name in ("index.html", "app.py", "..%2Fapp.py", "%2Fetc%2Fpasswd"):
+        assert client.get(f"/static/{name}").status_code == 404, name
+
+
+def test_meta_labels_every_kpi_and_cost_stage(client):
+    meta = client.get("/api/meta").json()
+    job = _run(client)
+    s = client.get(f"/api/runs/{job}/summary").json()
+    assert list(meta["kpi_labels"]) == list(s["kpis"])
+    assert meta["cost_stages"] == list(s["cost_by_stage_usd"])
+    assert meta["limits"]["max_cells"] == 60 * 30 * 25
+
+
+def test_levers_follow_the_scenario(client):
+    op = {lv["path"]: lv for lv in client.get("/api/scenarios/operation-at-large").json()["levers"]}
+    guard = op["support.national_guard.headcount"]
+    assert guard["value"] == 21000 and guard["off_value"] == 0 and guard["switch_label"]
+    assert op["regime.enabled"]["kind"] == "toggle" and op["regime.enabled"]["value"] is True
+    assert op["target.arrests_per_day"]["value"] == 3000
+    assert op["workforce.irs.headcount"]["value"] == 250
+    base = {lv["path"]: lv for lv in client.get("/api/scenarios/baseline-2024").json()["levers"]}
+    assert base["support.national_guard.headcount"]["value"] == 0  # the switch starts off
+    assert base["target.arrests_per_day"]["note"] == ""
+
+
+def test_bands_match_the_timeseries(client):
+    job = _run(client, overrides={"detention.beds": 45000})
+    bands = client.get(f"/api/runs/{job}/bands").json()
+    assert len(bands["dates"]) == 20 and bands["reps"] == 4
+    assert bands["reference"]["beds"] == [45000] * 20
+    assert bands["reference"]["target"] == [3000] * 20
+    rows = client.get(f"/api/runs/{job}/timeseries").json()
+    cols = rows["columns"]
+    arrests = np.array([r[cols.index("arrests")] for r in rows["rows"]]).reshape(4, 20)
+    b = bands["series"]["arrests"]["bands"]
+    assert np.allclose(b["p50"], np.median(arrests, axis=0), atol=0.01)
+    assert np.allclose(b["mean"], arrests.mean(axis=0), atol=0.01)
+    for s in [*bands["series"].values(), *bands["groups"]]:
+        q = s["bands"]
+        assert all(
+            q["p5"][d] <= q["p25"][d] <= q["p50"][d] <= q["p75"][d] <= q["p95"][d]
+            for d in range(20)
+        )
+    assert [g["key"] for g in bands["groups"]] == [
+        g["key"] for g in client.get(f"/api/runs/{job}/summary").json()["by_group"]
+    ]
+
+
+def test_downloads_name_their_run(client):
+    job = _run(client)
+    for path, what in [
+        (f"/api/runs/{job}/timeseries?format=csv", "national.csv"),
+        (f"/api/runs/{job}/timeseries?format=parquet", "national.parquet"),
+        (f"/api/runs/{job}/report", "report.html"),
+    ]:
+        res = client.get(path)
+        assert res.status_code == 200
+        assert f'filename="operation-at-large-{job}-{what}"' in res.headers["content-disposition"]
+    report = client.get(f"/api/runs/{job}/report").text
+    assert report.startswith("<!DOCTYPE html>") and "set as an override" not in report
+    listed = [r["job_id"] for r in client.get("/api/runs").json()]
+    assert job in listed
+    assert client.get(f"/api/runs/{job}").json()["request"]["reps"] == 4

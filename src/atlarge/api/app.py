@@ -14,6 +14,7 @@ a traceback.
 from __future__ import annotations
 
 import io
+import math
 import threading
 import uuid
 from collections import OrderedDict
@@ -22,34 +23,34 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import plotly
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from atlarge._version import __version__
+from atlarge.analysis import parameter_rows
+from atlarge.analysis.summary import DEFINITIONS
+from atlarge.api.bands import run_bands
+from atlarge.api.levers import scenario_levers
 from atlarge.errors import AtlargeInputError, ScenarioError
+from atlarge.model import COST_STAGES
+from atlarge.report.format import KPI_LABELS
 from atlarge.runs.timeseries import national_table
-from atlarge.scenario import iter_params, load_scenario
+from atlarge.scenario import load_scenario
 from atlarge.scenario.loader import SET_ORIGIN
 
-LANDING = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>atlarge</title>
-<style>body{font-family:system-ui,sans-serif;max-width:760px;margin:2rem auto;color:#222}
-code{background:#f4f4f4;padding:0 .3rem}</style></head><body>
-<h1>atlarge API</h1>
-<p>Aggregate counts only. The schema is at <a href="/openapi.json">/openapi.json</a>.</p>
-<ul>
-<li><code>GET /api/scenarios</code>: the scenarios this server has</li>
-<li><code>GET /api/scenarios/{id}</code>: every parameter with value, unit, source and kind</li>
-<li><code>POST /api/runs</code> <code>{"scenario": id, "overrides": {path: value}, "reps": n,
-"days": d, "seed": s}</code>: start a run (a background job)</li>
-<li><code>GET /api/runs/{job}</code>: status and progress</li>
-<li><code>GET /api/runs/{job}/summary</code>, <code>/timeseries?format=json|csv|parquet</code></li>
-<li><code>GET /api/compare?a=job&amp;b=job</code>: two runs' KPIs side by side</li>
-</ul></body></html>
-"""
+STATIC = Path(__file__).parent / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+ASSETS: dict[str, tuple[Path, str]] = {
+    "explorer.js": (STATIC / "explorer.js", "text/javascript"),
+    "explorer.css": (STATIC / "explorer.css", "text/css"),
+    "plotly.min.js": (PLOTLY_JS, "text/javascript"),
+}
+"""The only files the server sends: a fixed table, never a path from a request."""
 
 
 @dataclass(frozen=True)
@@ -80,30 +81,32 @@ class JobStatus(BaseModel):
     job_id: str
     status: Literal["queued", "running", "done", "failed"]
     scenario: str
-    done: int
-    total: int
+    done: int = Field(description="Replications finished so far.")
+    total: int = Field(description="Replications asked for.")
     error: str | None = None
+    request: RunRequest
 
 
 @dataclass
 class Job:
     job_id: str
-    scenario: str
-    total: int
+    request: RunRequest
     status: str = "queued"
     done: int = 0
     error: str | None = None
     result: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def status_model(self) -> JobStatus:
         return JobStatus(
             job_id=self.job_id,
             status=self.status,
-            scenario=self.scenario,
+            scenario=self.request.scenario,
             done=self.done,
-            total=self.total,
+            total=self.request.reps,
             error=self.error,
+            request=self.request,
         )
 
 
@@ -117,6 +120,18 @@ def _scenario_path(settings: ApiSettings, scenario_id: str) -> Path:
     if path is None:
         raise HTTPException(404, f"no scenario '{scenario_id}'")
     return path
+
+
+def _chunk_size(reps: int) -> int:
+    """About ten progress steps, but no chunk under 25 replications: each chunk costs a
+    Python pass over the days, and the numbers do not depend on the chunking."""
+    return max(25, math.ceil(reps / 10))
+
+
+def _download(job: Job, what: str) -> dict[str, str]:
+    """A file name for saving a result: scenario, job id, what it is (ids are safe)."""
+    name = f"{job.request.scenario}-{job.job_id}-{what}"
+    return {"content-disposition": f'attachment; filename="{name}"'}
 
 
 def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
@@ -162,7 +177,30 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:
-        return Response(LANDING, media_type="text/html")
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def asset(name: str) -> Response:
+        if name not in ASSETS:
+            raise HTTPException(404, f"no file '{name}'")
+        path, media_type = ASSETS[name]
+        return FileResponse(path, media_type=media_type)
+
+    @app.get("/api/meta")
+    def meta() -> dict[str, Any]:
+        """What a client needs to label results: KPI names and definitions, cost stages,
+        and this server's limits."""
+        return {
+            "version": __version__,
+            "kpi_labels": KPI_LABELS,
+            "definitions": DEFINITIONS,
+            "cost_stages": list(COST_STAGES),
+            "limits": {
+                "max_cells": settings.max_cells,
+                "max_jobs": settings.max_jobs,
+                "max_body_bytes": settings.max_body_bytes,
+            },
+        }
 
     @app.get("/api/scenarios")
     def list_scenarios() -> list[dict[str, str]]:
@@ -178,20 +216,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/api/scenarios/{scenario_id}")
     def get_scenario(scenario_id: str) -> dict[str, Any]:
         sc = load_scenario(_scenario_path(settings, scenario_id))
-        params = [
-            {
-                "path": path,
-                "value": p.value,
-                "unit": p.unit,
-                "source": p.source,
-                "assumption": p.assumption,
-                "fitted": p.fitted is not None,
-                "rationale": p.rationale,
-                "range": list(p.range) if p.range else None,
-                "time_varying": p.time_varying,
-            }
-            for path, p in iter_params(sc)
-        ]
         return {
             "id": scenario_id,
             "name": sc.name,
@@ -199,7 +223,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             "start_date": sc.start_date.isoformat(),
             "days": sc.days,
             "offices": len(sc.offices.include or []) or 25,
-            "parameters": params,
+            "levers": [lever.model_dump() for lever in scenario_levers(sc)],
+            "parameters": parameter_rows(sc),
         }
 
     @app.post("/api/runs", status_code=202)
@@ -227,7 +252,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             active = sum(j.status in ("queued", "running") for j in jobs.values())
             if active >= settings.max_jobs:
                 raise HTTPException(429, f"{active} jobs already running; try again later")
-            job = Job(job_id=uuid.uuid4().hex[:12], scenario=req.scenario, total=req.reps)
+            job = Job(job_id=uuid.uuid4().hex[:12], request=req)
             jobs[job.job_id] = job
             while len(jobs) > settings.keep_jobs:
                 oldest = next(iter(jobs))
@@ -249,6 +274,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                     seed=req.seed,
                     days=req.days,
                     progress=progress,
+                    chunk_size=_chunk_size(req.reps),
                     uncertainty_inner=req.uncertainty_inner,
                 )
                 job.result.summary()
@@ -269,9 +295,33 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             raise HTTPException(409, f"job '{job_id}' is {job.status}")
         return job
 
+    @app.get("/api/runs")
+    def list_runs() -> list[JobStatus]:
+        """The jobs this server keeps, oldest first (a page reload finds its runs again)."""
+        with jobs_lock:
+            return [j.status_model() for j in jobs.values()]
+
     @app.get("/api/runs/{job_id}")
     def run_status(job_id: str) -> JobStatus:
         return _job(job_id).status_model()
+
+    @app.get("/api/runs/{job_id}/bands")
+    def run_bands_(job_id: str) -> dict[str, Any]:
+        """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
+        the target, beds and seats lines, and arrests by priority group."""
+        job = _job(job_id, finished=True)
+        if "bands" not in job.cache:
+            job.cache["bands"] = run_bands(job.result.output)
+        return job.cache["bands"]
+
+    @app.get("/api/runs/{job_id}/report")
+    def run_report(job_id: str) -> Response:
+        """The run's self-contained HTML report, as ``atlarge run`` writes it."""
+        from atlarge.report import render_report
+
+        job = _job(job_id, finished=True)
+        html = render_report(job.result.output, job.result.summary())
+        return Response(html, media_type="text/html", headers=_download(job, "report.html"))
 
     @app.get("/api/runs/{job_id}/summary")
     def run_summary(job_id: str) -> dict[str, Any]:
@@ -279,7 +329,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/api/runs/{job_id}/timeseries")
     def run_timeseries(job_id: str, format: Literal["json", "csv", "parquet"] = "json"):
-        table = national_table(_job(job_id, finished=True).result.output)
+        job = _job(job_id, finished=True)
+        table = national_table(job.result.output)
         if format == "json":
             return {
                 "columns": table.column_names,
@@ -288,9 +339,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         buf = io.BytesIO()
         if format == "csv":
             pacsv.write_csv(table, buf)
-            return Response(buf.getvalue(), media_type="text/csv")
+            return Response(
+                buf.getvalue(), media_type="text/csv", headers=_download(job, "national.csv")
+            )
         pq.write_table(table, buf)
-        return Response(buf.getvalue(), media_type="application/vnd.apache.parquet")
+        return Response(
+            buf.getvalue(),
+            media_type="application/vnd.apache.parquet",
+            headers=_download(job, "national.parquet"),
+        )
 
     @app.get("/api/compare")
     def compare(a: str, b: str) -> dict[str, Any]:
