@@ -1,6 +1,6 @@
 # make run   - create .venv if missing, install, run Operation At Large, write its report
 # make test  - create .venv if missing, install with test extras, run the test suite
-# make serve - the HTTP API on http://127.0.0.1:8000/
+# make serve - the explorer page and HTTP API on http://127.0.0.1:8000/
 # make bench - speed: pytest-benchmark timings and atlarge bench --quick (not part of make test)
 PYTHON ?= python3.11
 VENV := .venv
@@ -24,6 +24,7 @@ run: $(STAMP)
 	@echo "Open out/operation-at-large/report.html in a browser."
 
 test: $(STAMP)
+	@sh scripts/install-chromium.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 

@@ -1,0 +1,683 @@
+// atlarge explorer: one page over the HTTP API of the same server.
+//
+// Plain JS on purpose (no build step): the page pulls scenarios and their
+// levers from /api/scenarios, starts runs with POST /api/runs, polls their
+// progress, and draws the bands from /api/runs/{id}/bands with the Plotly.js
+// the server ships (no CDN, so it works offline). Text from the server goes
+// into the page as text, never as HTML.
+"use strict";
+
+const COLORS = { A: "#1f77b4", B: "#ff7f0e" };
+const GROUP_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#17becf", "#d62728", "#7f7f7f"];
+const POLL_MS = 250;
+
+const state = {
+  meta: null,
+  scenarios: [],
+  scenario: null, // the picked scenario's detail (levers, parameters)
+  runs: new Map(), // job id -> {status, request, label, scenarioName, summary, bands}
+  a: null,
+  b: null,
+  busy: false,
+};
+
+// ---------------------------------------------------------------- helpers
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "className") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) {
+    if (c === null || c === undefined) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+async function api(path, options = {}) {
+  const res = await fetch(path, options);
+  let body = null;
+  try {
+    body = await res.json();
+  } catch (_) {
+    body = null;
+  }
+  if (!res.ok) {
+    const err = new Error(describeError(res.status, body));
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+function describeError(status, body) {
+  const detail = body && body.detail;
+  if (Array.isArray(detail)) {
+    return detail
+      .map((d) => {
+        const loc = (d.loc || []).filter((p) => p !== "body").join(" › ");
+        return loc ? `${loc}: ${d.msg}` : d.msg;
+      })
+      .join("\n");
+  }
+  if (typeof detail === "string") return detail;
+  return `the server answered ${status}`;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function fmtNumber(v) {
+  return Number(v).toLocaleString("en-US", { maximumFractionDigits: 3 });
+}
+
+// A KPI value as a person reads it (the same rules as the HTML report).
+function fmtKpi(key, v) {
+  if (v === null || v === undefined) return key === "day_detention_full" ? "never" : "n/a";
+  const whole = (x) => x.toLocaleString("en-US", { maximumFractionDigits: 0 });
+  if (key === "target_attainment") return `${(100 * v).toFixed(1)}%`;
+  if (key.endsWith("_usd")) {
+    const sign = v < 0 ? "-" : "";
+    const a = Math.abs(v);
+    if (a >= 1e9) return `${sign}$${(a / 1e9).toFixed(2)}bn`;
+    if (a >= 1e6) return `${sign}$${(a / 1e6).toFixed(1)}m`;
+    return `${sign}$${whole(a)}`;
+  }
+  if (key === "day_detention_full") return `day ${whole(v)}`;
+  return whole(v);
+}
+
+function fmtDiff(key, v) {
+  if (v === null || v === undefined) return "n/a";
+  if (key === "target_attainment") return `${v >= 0 ? "+" : ""}${(100 * v).toFixed(1)} pts`;
+  if (key === "day_detention_full") return `${v >= 0 ? "+" : ""}${v.toFixed(0)} days`;
+  const s = fmtKpi(key, v);
+  return v > 0 ? `+${s}` : s;
+}
+
+function rgba(hex, alpha) {
+  const h = hex.replace("#", "");
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+  return `rgba(${r},${g},${b},${alpha})`;
+}
+
+// ---------------------------------------------------------------- scenarios and levers
+
+function leverId(lever) {
+  return "lever-" + lever.path.replaceAll(".", "-");
+}
+
+function switchId(lever) {
+  return "switch-" + lever.path.replaceAll(".", "-");
+}
+
+function renderLevers() {
+  const box = $("levers");
+  box.replaceChildren();
+  const groups = new Map();
+  for (const lever of state.scenario.levers) {
+    if (!groups.has(lever.group)) groups.set(lever.group, []);
+    groups.get(lever.group).push(lever);
+  }
+  for (const [group, levers] of groups) {
+    const fs = el("fieldset", {}, el("legend", { text: group }));
+    for (const lever of levers) fs.append(leverControl(lever));
+    box.append(fs);
+  }
+}
+
+function leverControl(lever) {
+  if (lever.kind === "toggle") {
+    return el(
+      "label",
+      { className: "check" },
+      el("input", { type: "checkbox", id: leverId(lever), "data-path": lever.path, checked: lever.value }),
+      " " + (lever.switch_label || lever.label),
+    );
+  }
+  const input = el("input", {
+    type: "number",
+    id: leverId(lever),
+    "data-path": lever.path,
+    value: lever.value,
+    min: lever.min,
+    max: lever.max,
+    step: lever.step,
+  });
+  const wrap = el("div", { className: "lever" });
+  if (lever.off_value !== null && lever.off_value !== undefined) {
+    const on = lever.value !== lever.off_value;
+    const sw = el("input", { type: "checkbox", id: switchId(lever), checked: on });
+    input.disabled = !on;
+    if (!on) input.value = "";
+    sw.addEventListener("change", () => {
+      input.disabled = !sw.checked;
+      if (sw.checked && input.value === "") input.value = lever.value || lever.step || 1;
+    });
+    wrap.append(el("label", { className: "check" }, sw, " " + lever.switch_label));
+  }
+  wrap.append(el("label", {}, lever.label + " ", input, " " + lever.unit));
+  if (lever.note) wrap.append(el("div", { className: "lever-note", text: lever.note }));
+  return wrap;
+}
+
+// The overrides the levers ask for: only those that differ from the scenario,
+// so a lever left alone never flattens a time-varying value.
+function collectOverrides() {
+  const overrides = {};
+  for (const lever of state.scenario.levers) {
+    const input = $(leverId(lever));
+    if (lever.kind === "toggle") {
+      if (input.checked !== lever.value) overrides[lever.path] = input.checked;
+      continue;
+    }
+    const sw = $(switchId(lever));
+    let value;
+    if (sw && !sw.checked) {
+      value = lever.off_value;
+    } else {
+      if (input.value.trim() === "" || !Number.isFinite(Number(input.value))) {
+        throw new Error(`${lever.label}: enter a number`);
+      }
+      value = Number(input.value);
+    }
+    if (value !== lever.value) overrides[lever.path] = value;
+  }
+  return overrides;
+}
+
+// A run's name from what its levers changed: "Guard not deployed, Arrest target 2,000".
+function describeOverrides(overrides) {
+  const levers = new Map((state.scenario?.levers || []).map((l) => [l.path, l]));
+  const parts = Object.entries(overrides).map(([path, v]) => {
+    const lever = levers.get(path);
+    if (!lever) return `${path} = ${typeof v === "number" ? fmtNumber(v) : v}`;
+    if (lever.kind === "toggle") return `${lever.label} ${v ? "on" : "off"}`;
+    if (lever.off_label && v === lever.off_value) return lever.off_label;
+    return `${lever.label} ${fmtNumber(v)}`;
+  });
+  return parts.length ? parts.join(", ") : "as in the scenario";
+}
+
+async function pickScenario(id) {
+  state.scenario = await api(`/api/scenarios/${encodeURIComponent(id)}`);
+  $("scenario-description").textContent = state.scenario.description;
+  $("days").value = state.scenario.days;
+  renderLevers();
+  renderParameters();
+}
+
+function resetLevers() {
+  renderLevers();
+  $("days").value = state.scenario.days;
+}
+
+// ---------------------------------------------------------------- runs
+
+function runLabel(run) {
+  return `${run.scenarioName}: ${run.label}`;
+}
+
+function describeRequest(req) {
+  const days = req.days ? `${req.days} days` : "scenario horizon";
+  const unc = req.uncertainty_inner ? ` · parameter draws of ${req.uncertainty_inner}` : "";
+  return `${req.reps} replications · ${days} · seed ${req.seed}${unc}`;
+}
+
+async function startRun(event) {
+  event.preventDefault();
+  showError("");
+  let overrides;
+  try {
+    overrides = collectOverrides();
+  } catch (err) {
+    showError(err.message);
+    return;
+  }
+  const body = {
+    scenario: state.scenario.id,
+    overrides,
+    reps: Number($("reps").value),
+    days: Number($("days").value) || null,
+    seed: Number($("seed").value),
+  };
+  if ($("uncertainty").checked) body.uncertainty_inner = Number($("inner").value);
+  setBusy(true);
+  try {
+    const job = await api("/api/runs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const run = {
+      id: job.job_id,
+      status: job,
+      request: job.request,
+      label: describeOverrides(job.request.overrides),
+      scenarioName: state.scenario.name,
+    };
+    state.runs.set(run.id, run);
+    renderRuns();
+    await follow(run);
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function follow(run) {
+  const bar = $("progress");
+  bar.hidden = false;
+  for (;;) {
+    const st = await api(`/api/runs/${run.id}`);
+    run.status = st;
+    bar.max = st.total;
+    bar.value = st.done;
+    $("status").textContent =
+      st.status === "queued" ? "Queued…" : `Running: ${st.done} of ${st.total} replications`;
+    renderRuns();
+    if (st.status === "done" || st.status === "failed") break;
+    await sleep(POLL_MS);
+  }
+  bar.hidden = true;
+  if (run.status.status === "failed") {
+    $("status").textContent = "";
+    showError(`The run failed: ${run.status.error}`);
+    return;
+  }
+  $("status").textContent = `Finished: ${runLabel(run)}`;
+  await loadResults(run);
+  if (state.a === null || !state.runs.has(state.a)) state.a = run.id;
+  else state.b = run.id;
+  renderRuns();
+  await renderResults();
+}
+
+async function loadResults(run) {
+  if (!run.summary) run.summary = await api(`/api/runs/${run.id}/summary`);
+  if (!run.bands) run.bands = await api(`/api/runs/${run.id}/bands`);
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  $("run-button").disabled = busy;
+  $("run-button").textContent = busy ? "Running…" : "Run";
+}
+
+function showError(msg) {
+  $("error").textContent = msg;
+  $("error").hidden = !msg;
+}
+
+function renderRuns() {
+  const body = $("runs").querySelector("tbody");
+  body.replaceChildren();
+  for (const run of [...state.runs.values()].reverse()) {
+    const done = run.status.status === "done";
+    const pick = (slot) =>
+      el("input", {
+        type: "radio",
+        name: `pick-${slot}`,
+        value: run.id,
+        "aria-label": `run ${run.id} as ${slot.toUpperCase()}`,
+        checked: state[slot] === run.id,
+        disabled: !done,
+        onchange: async () => {
+          state[slot] = run.id;
+          await renderResults();
+        },
+      });
+    const base = `/api/runs/${run.id}`;
+    const file = `${run.request.scenario}-${run.id}`;
+    const downloads = done
+      ? el(
+          "span",
+          {},
+          el("a", { href: `${base}/summary`, download: `${file}-summary.json` }, "summary.json"),
+          el("a", { href: `${base}/timeseries?format=csv`, download: `${file}-national.csv` }, "CSV"),
+          el("a", { href: `${base}/timeseries?format=parquet`, download: `${file}-national.parquet` }, "Parquet"),
+          el("a", { href: `${base}/report`, download: `${file}-report.html` }, "report"),
+        )
+      : el("span", {
+          text: run.status.status === "failed" ? `failed: ${run.status.error}` : `${run.status.status} ${run.status.done}/${run.status.total}`,
+        });
+    const rowClass = state.a === run.id ? "run-a" : state.b === run.id ? "run-b" : null;
+    body.append(
+      el(
+        "tr",
+        { className: rowClass, "data-job": run.id },
+        el("td", {}, pick("a")),
+        el("td", {}, pick("b")),
+        el(
+          "td",
+          {},
+          el("div", { text: runLabel(run) }),
+          el("div", { className: "note", text: describeRequest(run.request) }),
+          el("div", { className: "downloads" }, downloads),
+        ),
+      ),
+    );
+  }
+  $("clear-b").hidden = state.b === null;
+}
+
+// ---------------------------------------------------------------- results
+
+function shown() {
+  const out = [];
+  if (state.a && state.runs.get(state.a)?.summary) out.push(["A", state.runs.get(state.a)]);
+  if (state.b && state.b !== state.a && state.runs.get(state.b)?.summary) {
+    out.push(["B", state.runs.get(state.b)]);
+  }
+  return out;
+}
+
+async function renderResults() {
+  for (const id of [state.a, state.b]) {
+    const run = id && state.runs.get(id);
+    if (run && run.status.status === "done") await loadResults(run);
+  }
+  const runs = shown();
+  $("results").hidden = runs.length === 0;
+  $("empty").hidden = runs.length > 0;
+  if (!runs.length) return;
+  $("results-title").textContent =
+    runs.length === 2 ? "Run A compared with run B" : "Run A";
+  $("results-meta").replaceChildren(
+    ...runs.map(([tag, run]) =>
+      el("div", { className: `run-${tag.toLowerCase()}` }, `${tag}: ${runLabel(run)} (${describeRequest(run.request)})`),
+    ),
+  );
+  renderKpis(runs);
+  drawCharts(runs);
+  renderParameters();
+}
+
+function renderKpis(runs) {
+  const table = $("kpi-table");
+  const head = el("tr", {}, el("th", { text: "Measure" }));
+  for (const [tag] of runs) {
+    head.append(el("th", { text: `${tag}: median` }), el("th", { text: `${tag}: 5th–95th percentile` }));
+  }
+  if (runs.length === 2) head.append(el("th", { text: "B − A (medians)" }));
+  const rows = [head];
+  for (const [key, label] of Object.entries(state.meta.kpi_labels)) {
+    const tr = el("tr", { "data-kpi": key }, el("td", { text: label.trim(), title: state.meta.definitions[key] || "" }));
+    for (const [, run] of runs) {
+      const k = run.summary.kpis[key];
+      tr.append(
+        el("td", { className: "num", text: fmtKpi(key, k.p50) }),
+        el("td", { className: "num", text: `${fmtKpi(key, k.p5)} – ${fmtKpi(key, k.p95)}` }),
+      );
+    }
+    if (runs.length === 2) {
+      const a = runs[0][1].summary.kpis[key].p50;
+      const b = runs[1][1].summary.kpis[key].p50;
+      const d = a === null || b === null ? null : b - a;
+      tr.append(el("td", { className: "num", text: fmtDiff(key, d) }));
+    }
+    rows.push(tr);
+  }
+  table.replaceChildren(...rows);
+}
+
+function layout(title, yTitle, extra = {}) {
+  return {
+    title: { text: title, font: { size: 15 } },
+    height: 360,
+    margin: { l: 70, r: 20, t: 40, b: 40 },
+    paper_bgcolor: "white",
+    plot_bgcolor: "white",
+    xaxis: { gridcolor: "#eee" },
+    yaxis: { title: { text: yTitle }, gridcolor: "#eee", rangemode: "tozero" },
+    legend: { orientation: "h", y: -0.15 },
+    hovermode: "x unified",
+    ...extra,
+  };
+}
+
+const CONFIG = { displaylogo: false, responsive: true };
+
+// The p5-p95 and p25-p75 bands and the median line of one series.
+function bandTraces(x, b, name, color, dash = "solid") {
+  const edge = { x, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: name };
+  return [
+    { ...edge, y: b.p95 },
+    { ...edge, y: b.p5, fill: "tonexty", fillcolor: rgba(color, 0.15), name: `${name} p5–p95` },
+    { ...edge, y: b.p75 },
+    { ...edge, y: b.p25, fill: "tonexty", fillcolor: rgba(color, 0.3), name: `${name} p25–p75` },
+    { x, y: b.p50, mode: "lines", line: { color, width: 2, dash }, name: `${name} (median)`, legendgroup: name },
+  ];
+}
+
+// A line each band is compared with (target, beds, seats); one black line
+// when both runs share it, a line in each run's colour when they differ.
+function referenceTraces(runs, key, name, dash) {
+  const same =
+    runs.length === 2 &&
+    JSON.stringify(runs[0][1].bands.reference[key]) === JSON.stringify(runs[1][1].bands.reference[key]) &&
+    JSON.stringify(runs[0][1].bands.dates) === JSON.stringify(runs[1][1].bands.dates);
+  const list = same ? [runs[0]] : runs;
+  return list.map(([tag, run]) => ({
+    x: run.bands.dates,
+    y: run.bands.reference[key],
+    mode: "lines",
+    name: runs.length === 2 && !same ? `${tag}: ${name}` : name,
+    line: { color: runs.length === 2 && !same ? COLORS[tag] : "black", dash, width: 1.5 },
+  }));
+}
+
+function seriesChart(div, runs, key, title, yTitle, refKey, refName) {
+  const traces = [];
+  for (const [tag, run] of runs) {
+    const s = run.bands.series[key];
+    traces.push(...bandTraces(run.bands.dates, s.bands, `${tag}: ${s.label}`, COLORS[tag]));
+  }
+  if (refKey) traces.push(...referenceTraces(runs, refKey, refName, "dash"));
+  Plotly.react(div, traces, layout(title, yTitle), CONFIG);
+}
+
+function barChart(div, runs, categories, statsOf, title, yTitle) {
+  const traces = runs.map(([tag, run]) => {
+    const stats = statsOf(run);
+    const mid = stats.map((s) => s.p50);
+    return {
+      type: "bar",
+      x: categories,
+      y: mid,
+      name: `${tag} (median, p5–p95)`,
+      marker: { color: COLORS[tag] },
+      error_y: {
+        type: "data",
+        symmetric: false,
+        array: stats.map((s, i) => s.p95 - mid[i]),
+        arrayminus: stats.map((s, i) => mid[i] - s.p5),
+      },
+    };
+  });
+  Plotly.react(div, traces, layout(title, yTitle, { barmode: "group", hovermode: "closest" }), CONFIG);
+}
+
+function drawCharts(runs) {
+  const smooth = runs[0][1].bands.series.removed.smooth_days;
+  seriesChart($("chart-arrests"), runs, "arrests", "National arrests per day against the target", "arrests/day", "target", "Target");
+  seriesChart($("chart-detention"), runs, "detained", "Detention population against bed capacity", "persons", "beds", "Beds");
+  seriesChart($("chart-removals"), runs, "removed", `Removals per day (trailing ${smooth}-day average) against seats`, "persons/day", "seats", "Seats per day");
+
+  const rel = [];
+  for (const [tag, run] of runs) {
+    const s = run.bands.series;
+    rel.push(...bandTraces(run.bands.dates, s.released.bands, `${tag}: ${s.released.label}`, COLORS[tag]));
+    rel.push({
+      x: run.bands.dates,
+      y: s.released_capacity.bands.p50,
+      mode: "lines",
+      line: { color: COLORS[tag], dash: "dot", width: 1.5 },
+      name: `${tag}: ${s.released_capacity.label} (median)`,
+    });
+  }
+  Plotly.react($("chart-releases"), rel, layout(`Releases per day (trailing ${smooth}-day average)`, "persons/day"), CONFIG);
+
+  const stages = state.meta.cost_stages;
+  barChart(
+    $("chart-costs"),
+    runs,
+    stages.map((s) => s.replaceAll("_", " ")),
+    (run) => stages.map((s) => run.summary.cost_by_stage_usd[s]),
+    "Cost by stage over the horizon (USD)",
+    "USD",
+  );
+
+  const groups = runs[0][1].summary.by_group;
+  barChart(
+    $("chart-groups"),
+    runs,
+    groups.map((g) => g.group),
+    (run) => groups.map((g) => run.summary.by_group.find((h) => h.key === g.key)?.arrests_total ?? { p5: null, p50: null, p95: null }),
+    "Arrests by priority group over the horizon",
+    "arrests",
+  );
+
+  const traces = [];
+  for (const [tag, run] of runs) {
+    run.bands.groups.forEach((g, j) => {
+      const color = GROUP_COLORS[j % GROUP_COLORS.length];
+      if (tag === "A") traces.push(...bandTraces(run.bands.dates, g.bands, `A: ${g.label}`, color));
+      else
+        traces.push({
+          x: run.bands.dates,
+          y: g.bands.p50,
+          mode: "lines",
+          line: { color, dash: "dash", width: 2 },
+          name: `B: ${g.label} (median)`,
+        });
+    });
+  }
+  const days = runs[0][1].bands.groups[0]?.smooth_days ?? 1;
+  const note = runs.length === 2 ? "; B as dashed medians" : "";
+  Plotly.react(
+    $("chart-group-days"),
+    traces,
+    layout(`Arrests per day by priority group (trailing ${days}-day average${note})`, "arrests/day"),
+    CONFIG,
+  );
+}
+
+// ---------------------------------------------------------------- parameters
+
+function badge(p) {
+  if (p.fitted) return el("span", { className: "badge fitted", text: "fitted" });
+  if (p.assumption) return el("span", { className: "badge", text: "assumption" });
+  return el("span", { className: "badge world", text: "sourced" });
+}
+
+function fmtParamValue(p) {
+  if (!p) return "";
+  let v = fmtNumber(p.value);
+  if (p.schedule) v += "; " + Object.entries(p.schedule).map(([d, x]) => `${fmtNumber(x)} from ${d}`).join(", ");
+  return v;
+}
+
+function renderParameters() {
+  const runs = shown();
+  const lists = runs.length ? runs.map(([tag, run]) => [tag, run.summary.parameters]) : [["", state.scenario.parameters]];
+  const byPath = lists.map(([tag, list]) => [tag, new Map(list.map((p) => [p.path, p]))]);
+  const base = lists[0][1];
+  const filter = $("param-filter").value;
+  const head = el("tr", {}, el("th", { text: "Parameter" }));
+  for (const [tag] of lists) head.append(el("th", { text: tag ? `Value in ${tag}` : "Value" }));
+  head.append(el("th", { text: "Unit" }), el("th", { text: "Range" }), el("th", { text: "Kind" }), el("th", { text: "Source or rationale" }));
+  const rows = [head];
+  let nAssume = 0;
+  let nChanged = 0;
+  for (const p of base) {
+    const values = byPath.map(([, m]) => m.get(p.path));
+    const changed =
+      values.some((q) => q && /^set as an override/.test(q.source || "")) ||
+      new Set(values.map((q) => fmtParamValue(q))).size > 1;
+    nAssume += p.assumption ? 1 : 0;
+    nChanged += changed ? 1 : 0;
+    if (filter === "assumption" && !p.assumption) continue;
+    if (filter === "fitted" && !p.fitted) continue;
+    if (filter === "changed" && !changed) continue;
+    const prov = el("td", {}, p.source || "");
+    if (p.rationale) prov.append(p.source ? el("br") : "", el("i", { text: p.rationale }));
+    if (p.fitted) prov.append(el("br"), el("small", { text: `fitted on ${p.fitted.fitted_on.join(", ")}` }));
+    const kind = el("td", {}, badge(p));
+    if (changed) kind.append(" ", el("span", { className: "badge changed", text: "changed" }));
+    const tr = el("tr", { "data-path": p.path }, el("td", {}, el("code", { text: p.path })));
+    for (const q of values) tr.append(el("td", { className: "num", text: fmtParamValue(q) }));
+    tr.append(
+      el("td", { text: p.unit }),
+      el("td", { className: "num", text: p.range ? `${fmtNumber(p.range[0])} – ${fmtNumber(p.range[1])}` : "" }),
+      kind,
+      prov,
+    );
+    rows.push(tr);
+  }
+  $("param-table").replaceChildren(...rows);
+  const what = runs.length ? `Parameters of ${runs.map(([t]) => `run ${t}`).join(" and ")}` : `Parameters of ${state.scenario.name}`;
+  $("param-meta").textContent =
+    `${what}: ${base.length} in all, ${nAssume} labelled assumptions (with a range and a rationale), ` +
+    `${nChanged} changed by the levers or differing between the runs.`;
+}
+
+// ---------------------------------------------------------------- start
+
+async function init() {
+  try {
+    state.meta = await api("/api/meta");
+    state.scenarios = await api("/api/scenarios");
+    const select = $("scenario");
+    for (const s of state.scenarios) select.append(el("option", { value: s.id, text: s.name }));
+    const preferred = state.scenarios.find((s) => s.id === "operation-at-large") || state.scenarios[0];
+    if (!preferred) {
+      showError("This server has no scenarios.");
+      return;
+    }
+    select.value = preferred.id;
+    await pickScenario(preferred.id);
+    select.addEventListener("change", () => pickScenario(select.value).catch((e) => showError(e.message)));
+    $("run-form").addEventListener("submit", startRun);
+    $("reset-button").addEventListener("click", resetLevers);
+    $("param-filter").addEventListener("change", renderParameters);
+    $("clear-b").addEventListener("click", async () => {
+      state.b = null;
+      renderRuns();
+      await renderResults();
+    });
+    // Runs this server already holds (a reload keeps them).
+    const names = new Map(state.scenarios.map((s) => [s.id, s.name]));
+    for (const st of await api("/api/runs")) {
+      state.runs.set(st.job_id, {
+        id: st.job_id,
+        status: st,
+        request: st.request,
+        label: describeOverrides(st.request.overrides),
+        scenarioName: names.get(st.scenario) || st.scenario,
+      });
+    }
+    // Show the last two finished runs again, as A and B.
+    const finished = [...state.runs.values()].filter((r) => r.status.status === "done");
+    if (finished.length) {
+      state.a = finished.at(finished.length > 1 ? -2 : -1).id;
+      state.b = finished.length > 1 ? finished.at(-1).id : null;
+    }
+    renderRuns();
+    await renderResults();
+    document.body.dataset.ready = "true";
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+init();

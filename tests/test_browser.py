@@ -1,0 +1,192 @@
+"""The explorer page end to end, in real headless Chromium driven by Playwright.
+
+The server is the real app under uvicorn on a free localhost port; the
+browser is Debian's Chromium (``make test`` installs it where it can, see
+scripts/install-chromium.sh). Where there is no Chromium, every test here
+skips with the reason, which pytest's summary prints (-ra).
+
+A screenshot of the page comparing Operation At Large with and without the
+Guard is written to out/test-artifacts/explorer-compare.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from atlarge.api import ApiSettings, create_app
+from tests.conftest import ROOT, SCENARIOS
+
+ARTIFACTS = Path(os.environ.get("ATLARGE_TEST_ARTIFACTS", ROOT / "out" / "test-artifacts"))
+
+# Chromium on a machine with a closed network: no background connections,
+# no first-run work, no sandbox (the tests may run as root).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str | None:
+    env = os.environ.get("ATLARGE_CHROMIUM")
+    if env:
+        return env if os.access(env, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = _chromium()
+    if path is None:
+        pytest.skip(
+            "Chromium not found (make test installs Debian's chromium with apt-get when it "
+            "runs as root or with sudo; or set ATLARGE_CHROMIUM to a Chromium binary)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+    )
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The real app under uvicorn on a free port, in a thread of this process."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2))
+    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not srv.started:
+        assert time.time() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    problems: list[str] = []
+    pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    expected = "the server responded with a status of 422"  # a bad lever, on purpose
+
+    def console(msg) -> None:
+        if msg.type == "error" and expected not in msg.text:
+            problems.append(msg.text)
+
+    pg.on("console", console)
+    pg.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    pg.goto(server + "/")
+    pg.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    yield pg
+    context.close()
+    assert problems == []  # no script error, no failed request (no CDN either)
+
+
+def _run(pg, expect_columns: int) -> None:
+    """Press Run and wait until the KPI table has ``expect_columns`` columns."""
+    pg.click("#run-button")
+    pg.wait_for_function(
+        "n => document.querySelectorAll('#kpi-table tr:first-child th').length === n "
+        "&& !document.getElementById('run-button').disabled",
+        arg=expect_columns,
+        timeout=120_000,
+    )
+
+
+def _traces(pg, chart: str) -> list[dict]:
+    return pg.evaluate(
+        "id => document.getElementById(id).data.map(t => ({name: t.name, x: t.x, y: t.y}))",
+        f"chart-{chart}",
+    )
+
+
+def _small_run(pg) -> None:
+    pg.fill("#reps", "20")
+    pg.fill("#days", "60")
+
+
+def test_compare_operation_at_large_with_and_without_the_guard(page):
+    pg = page
+    assert pg.input_value("#scenario") == "operation-at-large"
+    assert pg.is_checked("#switch-support-national_guard-headcount")
+    _small_run(pg)
+    _run(pg, 3)  # measure, A median, A band
+    cost = {t["name"]: t for t in _traces(pg, "costs")}
+    guard_stage = cost["A (median, p5–p95)"]["x"].index("national guard")
+    assert cost["A (median, p5–p95)"]["y"][guard_stage] > 0
+
+    pg.uncheck("#switch-support-national_guard-headcount")
+    assert pg.is_disabled("#lever-support-national_guard-headcount")
+    _run(pg, 6)  # + B median, B band, B - A
+
+    cost = {t["name"]: t for t in _traces(pg, "costs")}
+    assert cost["B (median, p5–p95)"]["y"][guard_stage] == 0
+    assert cost["A (median, p5–p95)"]["y"][guard_stage] > 0
+    diff = pg.inner_text("#kpi-table tr[data-kpi=cost_total_usd] td:last-child")
+    assert diff.startswith("-$")
+    names = [t["name"] for t in _traces(pg, "arrests")]
+    assert "A: Arrests per day (median)" in names and "B: Arrests per day (median)" in names
+    assert "Guard not deployed" in pg.inner_text("#runs")
+    # The parameter table marks what differs between the runs.
+    pg.select_option("#param-filter", "changed")
+    assert pg.locator("#param-table tr[data-path]").count() >= 1
+    assert pg.locator("#param-table tr[data-path='support.national_guard.headcount']").count() == 1
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "explorer-compare.png"
+    pg.evaluate("window.scrollTo(0, 0)")
+    pg.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_a_lever_moves_the_charts(page):
+    pg = page
+    _small_run(pg)
+    pg.fill("#lever-target-arrests_per_day", "2000")
+    pg.fill("#lever-detention-beds", "60000")
+    _run(pg, 6)  # a reload shows the last two runs; the new one becomes B
+    arrests = {t["name"]: t for t in _traces(pg, "arrests")}
+    assert set(arrests["B: Target"]["y"]) == {2000}
+    assert set(arrests["A: Target"]["y"]) != {2000}
+    beds = {t["name"]: t for t in _traces(pg, "detention")}
+    assert set(beds["B: Beds"]["y"]) == {60000}
+    downloads = pg.locator("#runs tbody tr").first.locator("a")
+    assert downloads.count() == 4
+    with pg.expect_download() as dl:
+        downloads.nth(1).click()  # the CSV
+    assert dl.value.suggested_filename.endswith("-national.csv")
+
+
+def test_a_bad_lever_gets_a_message_naming_the_field(page):
+    pg = page
+    _small_run(pg)
+    pg.fill("#lever-detention-beds", "-5")
+    pg.click("#run-button")
+    pg.wait_for_selector("#error:not([hidden])")
+    message = pg.inner_text("#error")
+    assert "overrides › detention.beds" in message
+    assert not pg.is_disabled("#run-button")
