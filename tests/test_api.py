@@ -200,3 +200,21 @@ def test_downloads_name_their_run(client):
     listed = [r["job_id"] for r in client.get("/api/runs").json()]
     assert job in listed
     assert client.get(f"/api/runs/{job}").json()["request"]["reps"] == 4
+
+
+def test_runs_are_recorded_in_the_results_store_with_db(tmp_path):
+    from atlarge.runs.store import Store
+
+    db = tmp_path / "results.duckdb"
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, db=db))
+    with TestClient(app) as c:
+        jobs = [_run(c, overrides={"target.arrests_per_day": 2000}) for _ in range(2)]
+        ids = {c.get(f"/api/runs/{j}").json()["stored_run_id"] for j in jobs}
+        summary = c.get(f"/api/runs/{jobs[0]}/summary").json()
+    assert len(ids) == 1 and None not in ids  # the same numbers are stored once
+    (row,) = Store(db).runs()
+    assert row["run_id"] in ids and row["sweep_id"] is None
+    assert row["overrides"] == '{"target.arrests_per_day": 2000}'
+    assert (row["reps"], row["days"], row["seed"]) == (4, 20, 1)
+    assert Store(db).kpis(row["run_id"])["arrests_total"] == summary["kpis"]["arrests_total"]
+    assert pq.read_table(row["timeseries_path"]).num_rows == 4 * 20

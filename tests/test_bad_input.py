@@ -162,3 +162,10 @@ def test_output_folder_that_is_not_ours_is_refused(cli, tmp_path):
     res = cli("run", BASELINE, "--reps", "1", "--days", "3", "--out", precious)
     _assert_clean_error(res, "--out", "refusing to replace it")
     assert (precious / "chapter1.tex").read_text() == "do not delete"
+
+
+def test_serve_refuses_a_db_that_is_not_a_results_store(cli, tmp_path):
+    notes = tmp_path / "notes.duckdb"
+    notes.write_text("not a database\n")
+    _assert_clean_error(cli("serve", "--db", notes), "--db", "notes.duckdb", "not a results store")
+    assert notes.read_text() == "not a database\n"  # left as it was

@@ -502,16 +502,22 @@ def serve(
     max_cells: Annotated[
         int, typer.Option(min=1, help="Cap on replications x days x offices per run.")
     ] = 400 * 365 * 25,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="Also record each finished run in this results store (DuckDB)."),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API (and its landing page) with uvicorn."""
+    """Serve the explorer page and the HTTP API with uvicorn."""
     import uvicorn
 
     from atlarge.api import ApiSettings, create_app
 
     if not scenarios.is_dir():
         raise OptionError("--scenarios", f"'{scenarios}' is not a folder")
-    settings = ApiSettings(scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells)
-    out_console.print(f"atlarge API on http://{host}:{port}/ (Ctrl-C to stop)")
+    if db is not None:
+        _open_store(db)
+    settings = ApiSettings(scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db)
+    out_console.print(f"atlarge explorer and API on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
@@ -520,11 +526,29 @@ app.add_typer(results_app, name="results")
 
 
 def _store(db: Path):
+    if not db.is_file():
+        raise OptionError("--db", f"'{db}' does not exist (run a sweep or `serve --db` first)")
     from atlarge.runs.store import Store
 
-    if not db.is_file():
-        raise OptionError("--db", f"'{db}' does not exist (run a sweep or `run --db` first)")
     return Store(db)
+
+
+def _open_store(db: Path):
+    """The store at ``db``, checked by opening it once (created if missing); a file that
+    is not a results store is an input error and is left as it is."""
+    import duckdb
+
+    from atlarge.runs.store import Store
+
+    if db.exists() and not db.is_file():
+        raise OptionError("--db", f"'{db}' is not a file")
+    store = Store(db)
+    try:
+        with store.connect():
+            pass
+    except duckdb.Error as exc:
+        raise OptionError("--db", f"'{db}' is not a results store ({exc})") from None
+    return store
 
 
 @results_app.command("list")

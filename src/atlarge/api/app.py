@@ -13,7 +13,9 @@ a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import math
 import threading
 import uuid
@@ -39,8 +41,9 @@ from atlarge.api.levers import scenario_levers
 from atlarge.errors import AtlargeInputError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS
+from atlarge.runs.store import Store, run_id
 from atlarge.runs.timeseries import national_table
-from atlarge.scenario import load_scenario
+from atlarge.scenario import load_scenario, scenario_sha256
 from atlarge.scenario.loader import SET_ORIGIN
 
 STATIC = Path(__file__).parent / "static"
@@ -60,6 +63,7 @@ class ApiSettings:
     max_body_bytes: int = 64 * 1024
     max_jobs: int = 2  # running or queued at once
     keep_jobs: int = 50  # finished jobs kept in memory for results and comparisons
+    db: Path | None = None  # results store each finished run is recorded in (as sweeps do)
 
 
 class RunRequest(BaseModel):
@@ -85,6 +89,9 @@ class JobStatus(BaseModel):
     total: int = Field(description="Replications asked for.")
     error: str | None = None
     request: RunRequest
+    stored_run_id: str | None = Field(
+        default=None, description="The run's id in the server's results store (--db)."
+    )
 
 
 @dataclass
@@ -97,6 +104,7 @@ class Job:
     result: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     cache: dict[str, Any] = field(default_factory=dict)
+    stored_run_id: str | None = None
 
     def status_model(self) -> JobStatus:
         return JobStatus(
@@ -107,6 +115,7 @@ class Job:
             total=self.request.reps,
             error=self.error,
             request=self.request,
+            stored_run_id=self.stored_run_id,
         )
 
 
@@ -126,6 +135,38 @@ def _chunk_size(reps: int) -> int:
     """About ten progress steps, but no chunk under 25 replications: each chunk costs a
     Python pass over the days, and the numbers do not depend on the chunking."""
     return max(25, math.ceil(reps / 10))
+
+
+def _store_run(store: Store, job: Job, started: dt.datetime, finished: dt.datetime) -> str:
+    """Record a finished job in the results store, as a sweep records its points: the
+    same id for the same numbers, so ``atlarge results`` lists and compares it."""
+    out = job.result.output
+    sha = scenario_sha256(out.scenario)
+    rid = run_id(sha, out.seed, out.reps, job.request.uncertainty_inner, __version__)
+    store.add_run(
+        {
+            "run_id": rid,
+            "sweep_id": None,
+            "point_index": None,
+            "scenario_name": out.scenario.name,
+            "scenario_sha256": sha,
+            "overrides": json.dumps(job.request.overrides, sort_keys=True),
+            "seed": out.seed,
+            "reps": out.reps,
+            "days": out.days,
+            "uncertainty_inner": job.request.uncertainty_inner,
+            "atlarge_version": __version__,
+            "started_at": started,
+            "finished_at": finished,
+        },
+        job.result.summary()["kpis"],
+        national_table(out),
+    )
+    return rid
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _download(job: Job, what: str) -> dict[str, str]:
@@ -151,6 +192,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     jobs: OrderedDict[str, Job] = OrderedDict()
     jobs_lock = threading.Lock()
     pool = ThreadPoolExecutor(max_workers=settings.max_jobs, thread_name_prefix="atlarge-job")
+    store = Store(settings.db) if settings.db is not None else None
+    store_lock = threading.Lock()
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
@@ -267,6 +310,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 with job.lock:
                     job.done += n
 
+            started = _utc_now()
             try:
                 job.result = simulate(
                     sc,
@@ -278,6 +322,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                     uncertainty_inner=req.uncertainty_inner,
                 )
                 job.result.summary()
+                if store is not None:
+                    with store_lock:
+                        job.stored_run_id = _store_run(store, job, started, _utc_now())
                 job.status = "done"
             except AtlargeInputError as exc:
                 job.error, job.status = str(exc), "failed"

@@ -2,8 +2,8 @@
 
 Tables:
 
-* ``runs``: one row per finished run (a single ``atlarge run --db`` or a
-  sweep point): scenario name and sha256, overrides, seed, replications,
+* ``runs``: one row per finished run (a sweep point, or a run started through
+  ``atlarge serve --db``): scenario name and sha256, overrides, seed, replications,
   days, uncertainty draws, version, start and finish, the Parquet file of its
   national daily series;
 * ``kpis``: the KPI statistics of each run (mean, p5, p50, p95);
@@ -113,6 +113,20 @@ class Store:
         pq.write_table(table, tmp, compression="zstd")
         tmp.replace(path)
         return path
+
+    def add_run(
+        self,
+        row: dict[str, Any],
+        kpis: dict[str, dict[str, float | None]],
+        table: pa.Table,
+    ) -> bool:
+        """Store a finished run: its national daily series, then the row and its KPIs.
+
+        ``row`` holds the ``runs`` columns except ``timeseries_path``. The
+        Parquet file is written first, so a row never points at a missing file.
+        """
+        path = self.write_series(row["run_id"], table)
+        return self.record({**row, "timeseries_path": str(path)}, kpis)
 
     def record(self, row: dict[str, Any], kpis: dict[str, dict[str, float | None]]) -> bool:
         """Insert a finished run and its KPIs in one transaction; False if already there."""

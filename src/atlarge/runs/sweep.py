@@ -185,8 +185,7 @@ def run_points(
     def store_point(i: int, result) -> None:
         nonlocal finished
         kpis, table, started, ended = result
-        path = store.write_series(ids[i], table)
-        store.record(
+        store.add_run(
             {
                 "run_id": ids[i],
                 "sweep_id": sweep_id,
@@ -201,9 +200,9 @@ def run_points(
                 "atlarge_version": __version__,
                 "started_at": started,
                 "finished_at": ended,
-                "timeseries_path": str(path),
             },
             kpis,
+            table,
         )
         finished += 1
         if progress:
