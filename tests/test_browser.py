@@ -151,6 +151,7 @@ def test_compare_operation_at_large_with_and_without_the_guard(page):
     names = [t["name"] for t in _traces(pg, "arrests")]
     assert "A: Arrests per day (median)" in names and "B: Arrests per day (median)" in names
     assert "Guard not deployed" in pg.inner_text("#runs")
+    assert "chance variation only" in pg.inner_text("#results-meta")
     # The parameter table marks what differs between the runs.
     pg.select_option("#param-filter", "changed")
     assert pg.locator("#param-table tr[data-path]").count() >= 1

@@ -394,12 +394,25 @@ async function renderResults() {
     runs.length === 2 ? "Run A compared with run B" : "Run A";
   $("results-meta").replaceChildren(
     ...runs.map(([tag, run]) =>
-      el("div", { className: `run-${tag.toLowerCase()}` }, `${tag}: ${runLabel(run)} (${describeRequest(run.request)})`),
+      el(
+        "div",
+        { className: `run-${tag.toLowerCase()}` },
+        `${tag}: ${runLabel(run)} (${describeRequest(run.request)}). ${bandsContain(run.summary.uncertainty)}`,
+      ),
     ),
   );
   renderKpis(runs);
   drawCharts(runs);
   renderParameters();
+}
+
+// What the spread over replications contains, in words (as the HTML report says it).
+function bandsContain(u) {
+  if (!u || !u.draws) return "Bands: chance variation only, every parameter at its stated value.";
+  return (
+    `Bands: chance variation and parameter uncertainty (${u.draws} draws of ` +
+    `${u.drawn_parameters.length} ranged parameters, ${u.inner} replications each).`
+  );
 }
 
 function renderKpis(runs) {
