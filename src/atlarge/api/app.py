@@ -1,4 +1,5 @@
-"""The HTTP API: scenarios, runs as background jobs, results, comparisons.
+"""The HTTP API (scenarios, runs as background jobs, results, comparisons) and the
+explorer page at ``/`` that is built on it (static/: plain HTML, JS and CSS).
 
 Thin by design: requests are parsed and checked here, everything else is
 the same path as the CLI (scenario loader, ``atlarge.simulate``, summaries).
@@ -323,8 +324,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 )
                 job.result.summary()
                 if store is not None:
-                    with store_lock:
-                        job.stored_run_id = _store_run(store, job, started, _utc_now())
+                    try:
+                        with store_lock:
+                            job.stored_run_id = _store_run(store, job, started, _utc_now())
+                    except Exception as exc:  # the results stand; say they were not stored
+                        job.error = f"not recorded in the results store ({type(exc).__name__})"
                 job.status = "done"
             except AtlargeInputError as exc:
                 job.error, job.status = str(exc), "failed"
