@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
-from atlarge.analysis import stats
+from atlarge.analysis import bands, stats, trailing_mean
 
 
 def test_four_statistics():
@@ -41,3 +44,30 @@ def test_kpi_keys_list_every_kpi_in_order():
 
     out = run_model(small_scenario(days=5), 2, 1)
     assert tuple(kpi_values(out)) == KPI_KEYS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.int64, st.tuples(st.integers(1, 4), st.integers(1, 40)), elements=st.integers(0, 10**6)
+    ),
+    st.integers(1, 50),
+)
+def test_trailing_mean_is_the_mean_of_the_last_days(series, window):
+    got = trailing_mean(series, window)
+    for d in range(series.shape[1]):
+        lo = max(0, d - window + 1)
+        assert np.allclose(got[:, d], series[:, lo : d + 1].mean(axis=1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(
+        np.float64, st.tuples(st.integers(1, 30), st.integers(1, 10)), elements=st.floats(0, 1e6)
+    )
+)
+def test_bands_are_ordered_and_bracket_the_median(series):
+    b = bands(series)
+    assert np.all(b["p5"] <= b["p25"]) and np.all(b["p25"] <= b["p50"])
+    assert np.all(b["p50"] <= b["p75"]) and np.all(b["p75"] <= b["p95"])
+    assert np.allclose(b["p50"], np.median(series, axis=0))

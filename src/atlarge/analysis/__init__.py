@@ -1,19 +1,19 @@
 """Summaries, percentiles and bands over replications; the public record, backtest, calibration."""
 
+from atlarge.analysis.bands import bands, national_bands, trailing_mean
 from atlarge.analysis.summary import (
-    bands,
     kpi_summary,
     kpi_values,
     parameter_rows,
     stats,
     summarize,
-    trailing_mean,
 )
 
 __all__ = [
     "bands",
     "kpi_summary",
     "kpi_values",
+    "national_bands",
     "parameter_rows",
     "stats",
     "summarize",

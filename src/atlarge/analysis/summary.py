@@ -249,22 +249,3 @@ def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
         }
         for path, p in iter_params(sc)
     ]
-
-
-def bands(series: np.ndarray, qs: tuple[int, ...] = (5, 25, 50, 75, 95)) -> dict[str, np.ndarray]:
-    """Percentile bands over replications of a ``(reps, days)`` series."""
-    pct = np.percentile(series, qs, axis=0)
-    return {f"p{q}": pct[i] for i, q in enumerate(qs)} | {"mean": series.mean(axis=0)}
-
-
-def trailing_mean(series: np.ndarray, window: int) -> np.ndarray:
-    """Mean over the last ``window`` days (fewer at the start), along the last axis.
-
-    A trailing window never reaches past the horizon, so the last days are
-    not dragged toward zero as a centred window would drag them.
-    """
-    c = np.cumsum(series.astype(np.float64), axis=-1)
-    lagged = np.zeros_like(c)
-    lagged[..., window:] = c[..., :-window]
-    n = np.minimum(np.arange(1, series.shape[-1] + 1), window)
-    return (c - lagged) / n

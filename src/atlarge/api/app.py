@@ -35,16 +35,15 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from atlarge._version import __version__
-from atlarge.analysis import parameter_rows
+from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.summary import DEFINITIONS
-from atlarge.api.bands import run_bands
-from atlarge.api.levers import scenario_levers
 from atlarge.errors import AtlargeInputError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS
 from atlarge.runs.store import Store, run_id
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario, scenario_sha256
+from atlarge.scenario.levers import scenario_levers
 from atlarge.scenario.loader import SET_ORIGIN
 
 STATIC = Path(__file__).parent / "static"
@@ -362,7 +361,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         the target, beds and seats lines, and arrests by priority group."""
         job = _job(job_id, finished=True)
         if "bands" not in job.cache:
-            job.cache["bands"] = run_bands(job.result.output)
+            job.cache["bands"] = national_bands(job.result.output)
         return job.cache["bands"]
 
     @app.get("/api/runs/{job_id}/report")

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from atlarge.analysis import bands, trailing_mean
+from atlarge.analysis.bands import SMOOTH_DAYS
 from atlarge.model import COST_STAGES, ModelOutput
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -136,10 +137,15 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     )
 
     fig = go.Figure()
-    _band(fig, x, out.national("removed"), "Removals", PALETTE[2], smooth=7)
-    _band(fig, x, out.national("released"), "Releases", PALETTE[4], smooth=7)
+    _band(fig, x, out.national("removed"), "Removals", PALETTE[2], smooth=SMOOTH_DAYS)
+    _band(fig, x, out.national("released"), "Releases", PALETTE[4], smooth=SMOOTH_DAYS)
     _band(
-        fig, x, out.national("released_capacity"), "of which for lack of beds", PALETTE[5], smooth=7
+        fig,
+        x,
+        out.national("released_capacity"),
+        "of which for lack of beds",
+        PALETTE[5],
+        smooth=SMOOTH_DAYS,
     )
     _reference_line(fig, x, inp.seats, "Seats per day", "dot")
     charts.append(
@@ -198,7 +204,7 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     fig = go.Figure()
     by_group = out.series["arrests_by_group"].sum(axis=1)  # (reps, G, days)
     for j, label in enumerate(inp.group_labels):
-        _band(fig, x, by_group[:, j, :], label, PALETTE[j % len(PALETTE)], smooth=7)
+        _band(fig, x, by_group[:, j, :], label, PALETTE[j % len(PALETTE)], smooth=SMOOTH_DAYS)
     charts.append(
         Chart(
             "groups",

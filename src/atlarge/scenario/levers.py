@@ -1,10 +1,11 @@
 """The main levers of a scenario, as the explorer page shows them.
 
-Each lever is one override path (the same paths as ``--set``), so a page,
-a script or a curl call that sets a lever goes through the same validation
-as a scenario file. The list is built from the scenario itself: only
-agencies that are deployed get a staff lever, and the Guard switch appears
-only where the scenario has a Guard section.
+Each lever is one of the stable parameter paths DESIGN.md names for
+``--set``, sweeps and the web page, so a page, a script or a curl call that
+sets a lever goes through the same validation as a scenario file. The list
+is built from the scenario itself: an agency gets a staff lever when the
+scenario has a section for it, and the Guard gets a switch when the
+scenario has a Guard section.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from atlarge.scenario import AGENCY_LABELS, Param, Scenario
+from atlarge.scenario.params import Param
+from atlarge.scenario.schema import AGENCY_LABELS, Scenario
 
 
 class Lever(BaseModel):
@@ -40,9 +42,13 @@ class Lever(BaseModel):
     note: str = ""
 
 
-def _number(path: str, p: Param, label: str, group: str, step: float, **kw: Any) -> Lever:
+def _number(
+    sc: Scenario, path: str, p: Param, label: str, group: str, step: float, **kw: Any
+) -> Lever:
+    """A number lever showing the value in force on the start date."""
     note = (
-        "Varies over time in the scenario; setting it here makes it constant."
+        "Varies over time in the scenario (shown: the value on the start date); "
+        "setting it here makes it constant."
         if p.time_varying
         else ""
     )
@@ -51,7 +57,7 @@ def _number(path: str, p: Param, label: str, group: str, step: float, **kw: Any)
         label=label,
         group=group,
         kind="number",
-        value=p.value,
+        value=p.at(sc.start_date),
         unit=p.unit,
         min=0.0,
         step=step,
@@ -64,6 +70,7 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
     """The levers of ``sc`` with its own values as defaults."""
     levers = [
         _number(
+            sc,
             f"workforce.{key}.headcount",
             agency.headcount,
             f"{AGENCY_LABELS[key]} staff",
@@ -76,6 +83,7 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
     if guard is not None:
         levers.append(
             _number(
+                sc,
                 "support.national_guard.headcount",
                 guard.headcount,
                 "National Guard troops",
@@ -88,11 +96,16 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
         )
     levers += [
         _number(
-            "target.arrests_per_day", sc.target.arrests_per_day, "Arrest target", "Target", 100
+            sc, "target.arrests_per_day", sc.target.arrests_per_day, "Arrest target", "Target", 100
         ),
-        _number("detention.beds", sc.detention.beds, "Detention beds", "Pipeline", 1000),
+        _number(sc, "detention.beds", sc.detention.beds, "Detention beds", "Pipeline", 1000),
         _number(
-            "transport.seats_per_day", sc.transport.seats_per_day, "Removal seats", "Pipeline", 50
+            sc,
+            "transport.seats_per_day",
+            sc.transport.seats_per_day,
+            "Removal seats",
+            "Pipeline",
+            50,
         ),
         Lever(
             path="regime.enabled",
@@ -103,6 +116,7 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
             switch_label="Regime on",
         ),
         _number(
+            sc,
             "regime.bottom_fraction",
             sc.regime.bottom_fraction,
             "Bottom fraction of offices",

@@ -1,9 +1,9 @@
-"""Daily percentile bands of a run, as the explorer page draws them.
+"""Percentile bands over replications, and the daily bands of a run's national series.
 
-The page gets numbers, not figures: it overlays two runs in one chart when
-they are compared, and any other client can draw the same bands its own
-way. The bands are those of the HTML report (``analysis.bands``): p5, p25,
-p50, p75 and p95 over replications, and the mean.
+The report draws these bands, and the API serves them as numbers (the
+explorer page overlays two runs in one chart; any other client can draw them
+its own way): p5, p25, p50, p75 and p95 over replications, and the mean.
+Daily flows that jump from day to day are smoothed by a trailing mean.
 """
 
 from __future__ import annotations
@@ -12,8 +12,27 @@ from typing import Any
 
 import numpy as np
 
-from atlarge.analysis import bands, trailing_mean
 from atlarge.model import ModelOutput
+
+
+def bands(series: np.ndarray, qs: tuple[int, ...] = (5, 25, 50, 75, 95)) -> dict[str, np.ndarray]:
+    """Percentile bands over replications of a ``(reps, days)`` series."""
+    pct = np.percentile(series, qs, axis=0)
+    return {f"p{q}": pct[i] for i, q in enumerate(qs)} | {"mean": series.mean(axis=0)}
+
+
+def trailing_mean(series: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the last ``window`` days (fewer at the start), along the last axis.
+
+    A trailing window never reaches past the horizon, so the last days are
+    not dragged toward zero as a centred window would drag them.
+    """
+    c = np.cumsum(series.astype(np.float64), axis=-1)
+    lagged = np.zeros_like(c)
+    lagged[..., window:] = c[..., :-window]
+    n = np.minimum(np.arange(1, series.shape[-1] + 1), window)
+    return (c - lagged) / n
+
 
 SMOOTH_DAYS = 7
 """Window of the trailing mean for daily flows that jump from day to day."""
@@ -33,7 +52,7 @@ def _bands(series: np.ndarray, smooth: int) -> dict[str, list[float]]:
     return {k: np.round(v, 2).tolist() for k, v in bands(series).items()}
 
 
-def run_bands(out: ModelOutput) -> dict[str, Any]:
+def national_bands(out: ModelOutput) -> dict[str, Any]:
     """National daily bands of the main series, the lines they are compared with, and
     arrests by priority group."""
     inp = out.inputs
