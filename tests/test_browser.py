@@ -191,3 +191,13 @@ def test_a_bad_lever_gets_a_message_naming_the_field(page):
     message = pg.inner_text("#error")
     assert "overrides › detention.beds" in message
     assert not pg.is_disabled("#run-button")
+
+
+def test_every_input_has_a_name_a_screen_reader_can_read(page):
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, button')]
+            .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                         && !e.textContent.trim())
+            .map(e => e.id || e.outerHTML)"""
+    )
+    assert unnamed == []
