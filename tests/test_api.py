@@ -218,3 +218,15 @@ def test_runs_are_recorded_in_the_results_store_with_db(tmp_path):
     assert (row["reps"], row["days"], row["seed"]) == (4, 20, 1)
     assert Store(db).kpis(row["run_id"])["arrests_total"] == summary["kpis"]["arrests_total"]
     assert pq.read_table(row["timeseries_path"]).num_rows == 4 * 20
+
+
+def test_compare_labels_and_formats_as_the_report(client):
+    a = _run(client)
+    b = _run(client, scenario="operation-at-large-no-guard")
+    cost = client.get("/api/compare", params={"a": a, "b": b}).json()["kpis"]["cost_total_usd"]
+    assert cost["label"] == "Cost, total"
+    assert cost["formatted"]["a"]["p50"].startswith("$")
+    assert cost["formatted"]["difference_p50"].startswith("-$")
+    alone = client.get("/api/compare", params={"a": a}).json()
+    assert alone["b"] is None and "difference_p50" not in alone["kpis"]["arrests_total"]
+    assert set(alone["kpis"]["arrests_total"]["formatted"]) == {"a"}

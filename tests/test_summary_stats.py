@@ -71,3 +71,22 @@ def test_bands_are_ordered_and_bracket_the_median(series):
     assert np.all(b["p5"] <= b["p25"]) and np.all(b["p25"] <= b["p50"])
     assert np.all(b["p50"] <= b["p75"]) and np.all(b["p75"] <= b["p95"])
     assert np.allclose(b["p50"], np.median(series, axis=0))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("cost_total_usd", -886.6e6, "-$886.6m"),
+        ("cost_total_usd", 2.5e9, "+$2.50bn"),
+        ("target_attainment", 0.0, "+0.0 pts"),
+        ("target_attainment", -0.025, "-2.5 pts"),
+        ("day_detention_full", 3.0, "+3 days"),
+        ("removals_total", -993.0, "-993"),
+        ("removals_total", 0.0, "0"),
+        ("releases_total", None, "n/a"),
+    ],
+)
+def test_differences_read_as_people_read_them(key, value, text):
+    from atlarge.report.format import format_difference
+
+    assert format_difference(key, value) == text

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import math
 import threading
 import uuid
@@ -39,10 +38,10 @@ from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.summary import DEFINITIONS
 from atlarge.errors import AtlargeInputError, ScenarioError
 from atlarge.model import COST_STAGES
-from atlarge.report.format import KPI_LABELS
-from atlarge.runs.store import Store, run_id
+from atlarge.report.format import KPI_LABELS, format_difference, format_value
+from atlarge.runs.store import Store, run_row
 from atlarge.runs.timeseries import national_table
-from atlarge.scenario import load_scenario, scenario_sha256
+from atlarge.scenario import load_scenario
 from atlarge.scenario.levers import scenario_levers
 from atlarge.scenario.loader import SET_ORIGIN
 
@@ -103,7 +102,7 @@ class Job:
     error: str | None = None
     result: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
-    cache: dict[str, Any] = field(default_factory=dict)
+    bands: dict[str, Any] | None = None  # computed on first request
     stored_run_id: str | None = None
 
     def status_model(self) -> JobStatus:
@@ -141,28 +140,17 @@ def _store_run(store: Store, job: Job, started: dt.datetime, finished: dt.dateti
     """Record a finished job in the results store, as a sweep records its points: the
     same id for the same numbers, so ``atlarge results`` lists and compares it."""
     out = job.result.output
-    sha = scenario_sha256(out.scenario)
-    rid = run_id(sha, out.seed, out.reps, job.request.uncertainty_inner, __version__)
-    store.add_run(
-        {
-            "run_id": rid,
-            "sweep_id": None,
-            "point_index": None,
-            "scenario_name": out.scenario.name,
-            "scenario_sha256": sha,
-            "overrides": json.dumps(job.request.overrides, sort_keys=True),
-            "seed": out.seed,
-            "reps": out.reps,
-            "days": out.days,
-            "uncertainty_inner": job.request.uncertainty_inner,
-            "atlarge_version": __version__,
-            "started_at": started,
-            "finished_at": finished,
-        },
-        job.result.summary()["kpis"],
-        national_table(out),
+    row = run_row(
+        out.scenario,
+        job.request.overrides,
+        seed=out.seed,
+        reps=out.reps,
+        inner=job.request.uncertainty_inner,
+        started=started,
+        finished=finished,
     )
-    return rid
+    store.add_run(row, job.result.summary()["kpis"], national_table(out))
+    return row["run_id"]
 
 
 def _utc_now() -> dt.datetime:
@@ -360,9 +348,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
         the target, beds and seats lines, and arrests by priority group."""
         job = _job(job_id, finished=True)
-        if "bands" not in job.cache:
-            job.cache["bands"] = national_bands(job.result.output)
-        return job.cache["bands"]
+        if job.bands is None:
+            job.bands = national_bands(job.result.output)
+        return job.bands
 
     @app.get("/api/runs/{job_id}/report")
     def run_report(job_id: str) -> Response:
@@ -400,23 +388,28 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
 
     @app.get("/api/compare")
-    def compare(a: str, b: str) -> dict[str, Any]:
-        sa = _job(a, finished=True).result.summary()["kpis"]
-        sb = _job(b, finished=True).result.summary()["kpis"]
-        return {
-            "a": a,
-            "b": b,
-            "kpis": {
-                k: {
-                    "a": sa[k],
-                    "b": sb[k],
-                    "difference_p50": None
-                    if sa[k]["p50"] is None or sb[k]["p50"] is None
-                    else sb[k]["p50"] - sa[k]["p50"],
-                }
-                for k in sa
-                if k in sb
-            },
-        }
+    def compare(a: str, b: str | None = None) -> dict[str, Any]:
+        """Two runs' KPIs side by side with the difference of medians (B - A), each also
+        labelled and formatted as the report shows it; without ``b``, run A's alone."""
+        runs = {"a": _job(a, finished=True).result.summary()["kpis"]}
+        if b is not None:
+            runs["b"] = _job(b, finished=True).result.summary()["kpis"]
+        kpis = {}
+        for k in runs["a"]:
+            entry: dict[str, Any] = {
+                "label": KPI_LABELS[k].strip(),
+                **{t: s[k] for t, s in runs.items()},
+            }
+            entry["formatted"] = {
+                t: {q: format_value(k, s[k][q]) for q in ("p5", "p50", "p95")}
+                for t, s in runs.items()
+            }
+            if b is not None:
+                pa, pb = runs["a"][k]["p50"], runs["b"][k]["p50"]
+                diff = None if pa is None or pb is None else pb - pa
+                entry["difference_p50"] = diff
+                entry["formatted"]["difference_p50"] = format_difference(k, diff)
+            kpis[k] = entry
+        return {"a": a, "b": b, "kpis": kpis}
 
     return app

@@ -38,3 +38,17 @@ def format_value(key: str, value: float | None) -> str:
     if key == "arrests_per_day":
         return f"{value:,.0f}"
     return f"{value:,.0f}"
+
+
+def format_difference(key: str, value: float | None) -> str:
+    """A difference of two KPI values: '+1,234', '-$886.6m', '+2.5 pts', '+3 days'."""
+    if value is None:
+        return "n/a"
+    if key == "target_attainment":
+        return f"{100 * value:+.1f} pts"
+    if key == "day_detention_full":
+        return f"{value:+.0f} days"
+    text = format_value(key, abs(value))
+    if value > 0:
+        return "+" + text
+    return "-" + text if value < 0 else text

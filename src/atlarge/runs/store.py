@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from atlarge._version import __version__
+from atlarge.scenario import Scenario, scenario_sha256
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sweeps (
@@ -73,6 +76,41 @@ def run_id(scenario_sha256: str, seed: int, reps: int, inner: int | None, versio
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def run_row(
+    scenario: Scenario,
+    overrides: Mapping[str, Any],
+    *,
+    seed: int,
+    reps: int,
+    inner: int | None,
+    started: dt.datetime,
+    finished: dt.datetime,
+    sweep_id: str | None = None,
+    point_index: int | None = None,
+) -> dict[str, Any]:
+    """The ``runs`` row of a finished run, but its Parquet path (see :meth:`Store.add_run`).
+
+    One place builds it, so a sweep point and a run from the API with the same
+    numbers get the same id.
+    """
+    sha = scenario_sha256(scenario)
+    return {
+        "run_id": run_id(sha, seed, reps, inner, __version__),
+        "sweep_id": sweep_id,
+        "point_index": point_index,
+        "scenario_name": scenario.name,
+        "scenario_sha256": sha,
+        "overrides": json.dumps(dict(overrides), sort_keys=True),
+        "seed": seed,
+        "reps": reps,
+        "days": scenario.days,
+        "uncertainty_inner": inner,
+        "atlarge_version": __version__,
+        "started_at": started,
+        "finished_at": finished,
+    }
+
+
 class Store:
     """A results store at ``path`` (created on first use)."""
 
@@ -105,10 +143,13 @@ class Store:
                 [sweep_id, name, sha, json.dumps(spec, sort_keys=True), n, _now()],
             )
 
+    def series_path(self, rid: str) -> Path:
+        return self.series_dir / f"{rid}.parquet"
+
     def write_series(self, rid: str, table: pa.Table) -> Path:
         """Write a run's daily series where the store expects it, atomically."""
         self.series_dir.mkdir(parents=True, exist_ok=True)
-        path = self.series_dir / f"{rid}.parquet"
+        path = self.series_path(rid)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         pq.write_table(table, tmp, compression="zstd")
         tmp.replace(path)
@@ -122,10 +163,14 @@ class Store:
     ) -> bool:
         """Store a finished run: its national daily series, then the row and its KPIs.
 
-        ``row`` holds the ``runs`` columns except ``timeseries_path``. The
-        Parquet file is written first, so a row never points at a missing file.
+        ``row`` (from :func:`run_row`) holds the ``runs`` columns except
+        ``timeseries_path``. The Parquet file is written first, so a row never
+        points at a missing file; a file already there is the same run's (its
+        name is the run id, and it is only ever written whole), so it is kept.
         """
-        path = self.write_series(row["run_id"], table)
+        path = self.series_path(row["run_id"])
+        if not path.exists():
+            self.write_series(row["run_id"], table)
         return self.record({**row, "timeseries_path": str(path)}, kpis)
 
     def record(self, row: dict[str, Any], kpis: dict[str, dict[str, float | None]]) -> bool:

@@ -28,7 +28,7 @@ from atlarge.analysis.summary import kpi_summary
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.model import run_model
 from atlarge.runs.executors import check_executor, run_each
-from atlarge.runs.store import Store, run_id
+from atlarge.runs.store import Store, run_id, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
 
@@ -185,25 +185,18 @@ def run_points(
     def store_point(i: int, result) -> None:
         nonlocal finished
         kpis, table, started, ended = result
-        store.add_run(
-            {
-                "run_id": ids[i],
-                "sweep_id": sweep_id,
-                "point_index": i,
-                "scenario_name": scenarios[i].name,
-                "scenario_sha256": scenario_sha256(scenarios[i]),
-                "overrides": json.dumps(overrides[i], sort_keys=True),
-                "seed": seed,
-                "reps": reps,
-                "days": scenarios[i].days,
-                "uncertainty_inner": inner,
-                "atlarge_version": __version__,
-                "started_at": started,
-                "finished_at": ended,
-            },
-            kpis,
-            table,
+        row = run_row(
+            scenarios[i],
+            overrides[i],
+            seed=seed,
+            reps=reps,
+            inner=inner,
+            started=started,
+            finished=ended,
+            sweep_id=sweep_id,
+            point_index=i,
         )
+        store.add_run(row, kpis, table)
         finished += 1
         if progress:
             progress(finished, total, True)

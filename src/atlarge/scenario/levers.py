@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from atlarge.scenario.params import Param
+from atlarge.scenario.loader import iter_params
 from atlarge.scenario.schema import AGENCY_LABELS, Scenario
 
 
@@ -42,50 +42,43 @@ class Lever(BaseModel):
     note: str = ""
 
 
-def _number(
-    sc: Scenario, path: str, p: Param, label: str, group: str, step: float, **kw: Any
-) -> Lever:
-    """A number lever showing the value in force on the start date."""
-    note = (
-        "Varies over time in the scenario (shown: the value on the start date); "
-        "setting it here makes it constant."
-        if p.time_varying
-        else ""
-    )
-    return Lever(
-        path=path,
-        label=label,
-        group=group,
-        kind="number",
-        value=p.at(sc.start_date),
-        unit=p.unit,
-        min=0.0,
-        step=step,
-        note=note,
-        **kw,
-    )
-
-
 def scenario_levers(sc: Scenario) -> list[Lever]:
-    """The levers of ``sc`` with its own values as defaults."""
-    levers = [
-        _number(
-            sc,
-            f"workforce.{key}.headcount",
-            agency.headcount,
-            f"{AGENCY_LABELS[key]} staff",
-            "Staff per agency",
-            50,
+    """The levers of ``sc`` with its own values as defaults.
+
+    A number lever's unit, value and note come from the parameter at its
+    path, so the path is the only thing said about it here.
+    """
+    params = dict(iter_params(sc))
+
+    def number(path: str, label: str, group: str, step: float, **kw: Any) -> Lever:
+        p = params[path]
+        note = (
+            "Varies over time in the scenario (shown: the value on the start date); "
+            "setting it here makes it constant."
+            if p.time_varying
+            else ""
         )
-        for key, agency in sc.workforce.deployed().items()
+        return Lever(
+            path=path,
+            label=label,
+            group=group,
+            kind="number",
+            value=p.at(sc.start_date),
+            unit=p.unit,
+            min=0.0,
+            step=step,
+            note=note,
+            **kw,
+        )
+
+    levers = [
+        number(f"workforce.{key}.headcount", f"{AGENCY_LABELS[key]} staff", "Staff per agency", 50)
+        for key in sc.workforce.deployed()
     ]
-    guard = sc.support.national_guard
-    if guard is not None:
+    if sc.support.national_guard is not None:
         levers.append(
-            _number(
-                sc,
+            number(
                 "support.national_guard.headcount",
-                guard.headcount,
                 "National Guard troops",
                 "Support",
                 500,
@@ -94,19 +87,11 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
                 off_label="Guard not deployed",
             )
         )
-    levers += [
-        _number(
-            sc, "target.arrests_per_day", sc.target.arrests_per_day, "Arrest target", "Target", 100
-        ),
-        _number(sc, "detention.beds", sc.detention.beds, "Detention beds", "Pipeline", 1000),
-        _number(
-            sc,
-            "transport.seats_per_day",
-            sc.transport.seats_per_day,
-            "Removal seats",
-            "Pipeline",
-            50,
-        ),
+    return [
+        *levers,
+        number("target.arrests_per_day", "Arrest target", "Target", 100),
+        number("detention.beds", "Detention beds", "Pipeline", 1000),
+        number("transport.seats_per_day", "Removal seats", "Pipeline", 50),
         Lever(
             path="regime.enabled",
             label="Bottom-fraction regime",
@@ -115,14 +100,11 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
             value=sc.regime.enabled,
             switch_label="Regime on",
         ),
-        _number(
-            sc,
+        number(
             "regime.bottom_fraction",
-            sc.regime.bottom_fraction,
             "Bottom fraction of offices",
             "Management regime",
             0.05,
             max=1.0,
         ),
     ]
-    return levers

@@ -18,7 +18,6 @@ const state = {
   runs: new Map(), // job id -> {status, request, label, scenarioName, summary, bands}
   a: null,
   b: null,
-  busy: false,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -77,30 +76,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function fmtNumber(v) {
   return Number(v).toLocaleString("en-US", { maximumFractionDigits: 3 });
-}
-
-// A KPI value as a person reads it (the same rules as the HTML report).
-function fmtKpi(key, v) {
-  if (v === null || v === undefined) return key === "day_detention_full" ? "never" : "n/a";
-  const whole = (x) => x.toLocaleString("en-US", { maximumFractionDigits: 0 });
-  if (key === "target_attainment") return `${(100 * v).toFixed(1)}%`;
-  if (key.endsWith("_usd")) {
-    const sign = v < 0 ? "-" : "";
-    const a = Math.abs(v);
-    if (a >= 1e9) return `${sign}$${(a / 1e9).toFixed(2)}bn`;
-    if (a >= 1e6) return `${sign}$${(a / 1e6).toFixed(1)}m`;
-    return `${sign}$${whole(a)}`;
-  }
-  if (key === "day_detention_full") return `day ${whole(v)}`;
-  return whole(v);
-}
-
-function fmtDiff(key, v) {
-  if (v === null || v === undefined) return "n/a";
-  if (key === "target_attainment") return `${v >= 0 ? "+" : ""}${(100 * v).toFixed(1)} pts`;
-  if (key === "day_detention_full") return `${v >= 0 ? "+" : ""}${v.toFixed(0)} days`;
-  const s = fmtKpi(key, v);
-  return v > 0 ? `+${s}` : s;
 }
 
 function rgba(hex, alpha) {
@@ -308,7 +283,6 @@ async function loadResults(run) {
 }
 
 function setBusy(busy) {
-  state.busy = busy;
   $("run-button").disabled = busy;
   $("run-button").textContent = busy ? "Running…" : "Run";
 }
@@ -401,7 +375,8 @@ async function renderResults() {
       ),
     ),
   );
-  renderKpis(runs);
+  const query = runs.map(([tag, run]) => `${tag.toLowerCase()}=${run.id}`).join("&");
+  renderKpis(runs, await api(`/api/compare?${query}`));
   drawCharts(runs);
   renderParameters();
 }
@@ -415,7 +390,8 @@ function bandsContain(u) {
   );
 }
 
-function renderKpis(runs) {
+// The KPI table, labelled and formatted by the server as in the HTML report.
+function renderKpis(runs, compared) {
   const table = $("kpi-table");
   const head = el("tr", {}, el("th", { text: "Measure" }));
   for (const [tag] of runs) {
@@ -423,21 +399,13 @@ function renderKpis(runs) {
   }
   if (runs.length === 2) head.append(el("th", { text: "B − A (medians)" }));
   const rows = [head];
-  for (const [key, label] of Object.entries(state.meta.kpi_labels)) {
-    const tr = el("tr", { "data-kpi": key }, el("td", { text: label.trim(), title: state.meta.definitions[key] || "" }));
-    for (const [, run] of runs) {
-      const k = run.summary.kpis[key];
-      tr.append(
-        el("td", { className: "num", text: fmtKpi(key, k.p50) }),
-        el("td", { className: "num", text: `${fmtKpi(key, k.p5)} – ${fmtKpi(key, k.p95)}` }),
-      );
+  for (const [key, kpi] of Object.entries(compared.kpis)) {
+    const tr = el("tr", { "data-kpi": key }, el("td", { text: kpi.label, title: state.meta.definitions[key] || "" }));
+    for (const [tag] of runs) {
+      const f = kpi.formatted[tag.toLowerCase()];
+      tr.append(el("td", { className: "num", text: f.p50 }), el("td", { className: "num", text: `${f.p5} – ${f.p95}` }));
     }
-    if (runs.length === 2) {
-      const a = runs[0][1].summary.kpis[key].p50;
-      const b = runs[1][1].summary.kpis[key].p50;
-      const d = a === null || b === null ? null : b - a;
-      tr.append(el("td", { className: "num", text: fmtDiff(key, d) }));
-    }
+    if (runs.length === 2) tr.append(el("td", { className: "num", text: kpi.formatted.difference_p50 }));
     rows.push(tr);
   }
   table.replaceChildren(...rows);
@@ -461,20 +429,20 @@ function layout(title, yTitle, extra = {}) {
 const CONFIG = { displaylogo: false, responsive: true };
 
 // The p5-p95 and p25-p75 bands and the median line of one series.
-function bandTraces(x, b, name, color, dash = "solid") {
+function bandTraces(x, b, name, color) {
   const edge = { x, mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false, legendgroup: name };
   return [
     { ...edge, y: b.p95 },
     { ...edge, y: b.p5, fill: "tonexty", fillcolor: rgba(color, 0.15), name: `${name} p5–p95` },
     { ...edge, y: b.p75 },
     { ...edge, y: b.p25, fill: "tonexty", fillcolor: rgba(color, 0.3), name: `${name} p25–p75` },
-    { x, y: b.p50, mode: "lines", line: { color, width: 2, dash }, name: `${name} (median)`, legendgroup: name },
+    { x, y: b.p50, mode: "lines", line: { color, width: 2 }, name: `${name} (median)`, legendgroup: name },
   ];
 }
 
 // A line each band is compared with (target, beds, seats); one black line
 // when both runs share it, a line in each run's colour when they differ.
-function referenceTraces(runs, key, name, dash) {
+function referenceTraces(runs, key, name) {
   const same =
     runs.length === 2 &&
     JSON.stringify(runs[0][1].bands.reference[key]) === JSON.stringify(runs[1][1].bands.reference[key]) &&
@@ -485,7 +453,7 @@ function referenceTraces(runs, key, name, dash) {
     y: run.bands.reference[key],
     mode: "lines",
     name: runs.length === 2 && !same ? `${tag}: ${name}` : name,
-    line: { color: runs.length === 2 && !same ? COLORS[tag] : "black", dash, width: 1.5 },
+    line: { color: runs.length === 2 && !same ? COLORS[tag] : "black", dash: "dash", width: 1.5 },
   }));
 }
 
@@ -495,7 +463,7 @@ function seriesChart(div, runs, key, title, yTitle, refKey, refName) {
     const s = run.bands.series[key];
     traces.push(...bandTraces(run.bands.dates, s.bands, `${tag}: ${s.label}`, COLORS[tag]));
   }
-  if (refKey) traces.push(...referenceTraces(runs, refKey, refName, "dash"));
+  if (refKey) traces.push(...referenceTraces(runs, refKey, refName));
   Plotly.react(div, traces, layout(title, yTitle), CONFIG);
 }
 
