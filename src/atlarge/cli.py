@@ -105,7 +105,12 @@ def run(
         int | None, typer.Option(min=1, help="Horizon in days (default: the scenario's).")
     ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder (default: out/SCENARIO, or out/SCENARIO-HASH with --set)."
+        ),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Processes (default: one per core).")
     ] = None,
@@ -124,11 +129,13 @@ def run(
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
     from atlarge.report import kpi_table
-    from atlarge.runs import check_out_dir
+    from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
     from atlarge.simulation import simulate
 
-    sc = load_scenario(scenario, set=_parse_sets(set_))
+    sets = _parse_sets(set_)
+    sc = load_scenario(scenario, set=sets)
+    out = out or default_out_dir(scenario, sc if sets else None)
     check_out_dir(out)
     n_workers = _workers(workers)
     with _bar(quiet) as bar:
@@ -143,9 +150,11 @@ def run(
             uncertainty_inner=inner if uncertainty else None,
         )
         write = bar.add_task("Writing report", total=None)
-        path = result.report(out)
+        path, failure = result.write_or_keep(out)
         bar.update(write, total=1, completed=1)
     out_console.print(kpi_table(result.summary()))
+    if failure:
+        err_console.print(Text.assemble(("warning", "bold yellow"), ": ", failure), soft_wrap=True)
     out_console.print(f"Wrote {path}/summary.json, timeseries.parquet, report.html")
 
 

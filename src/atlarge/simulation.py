@@ -20,7 +20,7 @@ from atlarge.analysis import summarize
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput, run_model
 from atlarge.report import render_report
-from atlarge.runs import timeseries_table, write_out_dir
+from atlarge.runs import timeseries_table, write_out_dir, write_out_dir_or_elsewhere
 from atlarge.scenario import Scenario
 from atlarge.scenario.uncertainty import ranged_parameters
 
@@ -64,7 +64,19 @@ class Simulation:
         """Write ``summary.json``, ``timeseries.parquet``, ``report.html`` and ``scenario.json``.
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
+        If it cannot be written, the error says so and the results stay here.
         """
+        try:
+            return self._write(out_dir, "out_dir")
+        except OptionError as exc:
+            raise OptionError(
+                exc.option,
+                f"{exc.message} (the results are kept in this object: call .report() again "
+                "with another folder)",
+            ) from None
+
+    def _writers(self) -> dict[str, Callable[[Path], None]]:
+        """What a run folder holds: file name -> function writing it."""
         summary = self.summary()
 
         def write_summary(p: Path) -> None:
@@ -79,15 +91,22 @@ class Simulation:
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
 
-        return write_out_dir(
-            out_dir,
-            {
-                "summary.json": write_summary,
-                "timeseries.parquet": write_parquet,
-                "report.html": write_report,
-                "scenario.json": write_scenario,
-            },
-        )
+        return {
+            "summary.json": write_summary,
+            "timeseries.parquet": write_parquet,
+            "report.html": write_report,
+            "scenario.json": write_scenario,
+        }
+
+    def _write(self, out_dir: str | Path, option: str) -> Path:
+        return write_out_dir(out_dir, self._writers(), option=option)
+
+    def write_or_keep(self, out_dir: str | Path, option: str = "--out") -> tuple[Path, str | None]:
+        """Write the run to ``out_dir``, or to a temporary folder if that fails.
+
+        Returns where it was written and, when that is not ``out_dir``, why.
+        """
+        return write_out_dir_or_elsewhere(out_dir, self._writers(), option)
 
 
 def simulate(

@@ -1,44 +1,167 @@
-"""Write an output folder all at once, so an existing one is never left half-written.
+"""Write an output folder all at once, and never touch a file atlarge did not write.
 
 Files are written into a temporary sibling folder and moved into place only
-when all of them are complete. An existing folder is replaced only if it is
-empty or holds a previous atlarge run (it has a ``summary.json``), so a
-mistyped ``--out`` cannot wipe unrelated files.
+when all of them are complete, so an existing folder is never left half-written.
+
+Every folder atlarge writes carries a manifest (``.atlarge-manifest.json``)
+listing each file it wrote with its size and SHA-256. An existing folder is
+replaced only when it is empty, or when everything in it is listed in its
+manifest and unchanged since: a user's notes, a ``charts/`` folder, an edited
+report or a folder from another program make atlarge refuse, naming those
+files. When the old folder is set aside, only the files its manifest lists are
+deleted; anything that appeared in it meanwhile is kept where it is, and said.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import hashlib
+import json
 import os
-import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from atlarge._version import __version__
 from atlarge.errors import OptionError
+from atlarge.scenario import Scenario, scenario_sha256
 
-MARKER = "summary.json"
+MANIFEST = ".atlarge-manifest.json"
+"""The file in every output folder that lists what atlarge wrote there."""
+
+_SHOWN = 5  # foreign files named in an error, at most
 
 
-def check_out_dir(out: Path | str) -> Path:
-    """Check that ``out`` can receive a run; raise :class:`OptionError` if not."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OptionError("--out", f"'{out}' exists and is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise OptionError(
-            "--out",
-            f"'{out}' is not empty and holds no atlarge run ({MARKER}); refusing to replace it",
-        )
-    parent = out.parent if str(out.parent) else Path(".")
-    if parent.exists() and not os.access(parent, os.W_OK):
-        raise OptionError("--out", f"cannot write in '{parent}'")
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict[str, dict[str, object]] | None:
+    """The files listed in ``folder``'s manifest, or None if it has no readable one."""
+    try:
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = doc["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and "/" not in k and k not in ("", ".", "..") and isinstance(v, dict)
+        for k, v in files.items()
+    ):
+        return None
+    return files
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """Entries of ``folder`` that atlarge did not write there, or changed since.
+
+    An entry is foreign when the folder's manifest does not list it, or when
+    its size or SHA-256 differ from what the manifest recorded.
+    """
+    entries = sorted(os.listdir(folder))
+    listed = _read_manifest(folder)
+    if listed is None:
+        return [e for e in entries if e != MANIFEST] or ([MANIFEST] if entries else [])
+    out = []
+    for name in entries:
+        if name == MANIFEST:
+            continue
+        path = folder / name
+        rec = listed.get(name)
+        if rec is None or path.is_symlink() or not path.is_file():
+            out.append(name + ("/" if path.is_dir() else ""))
+        elif path.stat().st_size != rec.get("size") or _sha256(path) != rec.get("sha256"):
+            out.append(f"{name} (changed since atlarge wrote it)")
     return out
 
 
-def write_out_dir(out: Path | str, writers: Mapping[str, Callable[[Path], None]]) -> Path:
-    """Create ``out`` holding one file per ``writers`` entry (name -> write(path))."""
-    out = check_out_dir(out)
+def _nearest_existing(path: Path) -> Path:
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            return candidate
+    return Path(".")
+
+
+def check_out_dir(out: Path | str, option: str = "--out") -> Path:
+    """Check that ``out`` can receive a run; raise :class:`OptionError` (naming
+    ``option``) if it cannot, before any work is done."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OptionError(option, f"'{out}' exists and is a file, not a folder")
+    if not out.exists():
+        base = _nearest_existing(out.parent if str(out.parent) else Path("."))
+        if not base.is_dir():
+            raise OptionError(option, f"'{out}' lies under '{base}', which is a file, not a folder")
+        if not os.access(base, os.W_OK | os.X_OK):
+            raise OptionError(option, f"cannot create folders in '{base}' (no permission)")
+        return out
+    foreign = foreign_entries(out)
+    if foreign:
+        shown = ", ".join(foreign[:_SHOWN]) + (
+            f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else ""
+        )
+        raise OptionError(
+            option,
+            f"'{out}' holds files atlarge did not write there ({shown}); refusing to replace "
+            "it: choose another folder, or move those files",
+        )
+    parent = out.parent if str(out.parent) else Path(".")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OptionError(option, f"cannot write in '{parent}' (no permission)")
+    return out
+
+
+def _write_manifest(folder: Path, names: list[str]) -> None:
+    files = {}
+    for name in names:
+        path = folder / name
+        files[name] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+    doc = {
+        "written_by": f"atlarge {__version__}",
+        "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "note": "atlarge replaces this folder only while it holds exactly these files, unchanged.",
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def _discard(old: Path) -> Path | None:
+    """Delete the files ``old``'s manifest lists, then ``old`` if it is empty.
+
+    Returns ``old`` when something not listed was left there (it is kept).
+    """
+    listed = _read_manifest(old) or {}
+    for name in listed:
+        path = old / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    manifest = old / MANIFEST
+    if manifest.is_file():
+        manifest.unlink()
+    try:
+        old.rmdir()
+    except OSError:
+        return old
+    return None
+
+
+def write_out_dir(
+    out: Path | str,
+    writers: Mapping[str, Callable[[Path], None]],
+    option: str = "--out",
+) -> Path:
+    """Create ``out`` holding one file per ``writers`` entry (name -> write(path)).
+
+    The folder appears complete (with its manifest) or not at all. ``out`` is
+    checked again just before it is replaced, since writing can take a while.
+    """
+    out = check_out_dir(out, option)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
@@ -48,14 +171,66 @@ def write_out_dir(out: Path | str, writers: Mapping[str, Callable[[Path], None]]
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; give it normal permissions
         for name, write in writers.items():
             write(tmp / name)
+        _write_manifest(tmp, list(writers))
+        check_out_dir(out, option)
         if out.exists():
             old = parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(out, old)
             os.rename(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
+            kept = _discard(old)
+            if kept is not None:
+                warnings.warn(
+                    f"files that appeared in '{out}' while the run was written were kept in "
+                    f"'{kept}'",
+                    stacklevel=2,
+                )
         else:
             os.rename(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _discard_tmp(tmp)
         raise
     return out
+
+
+def _discard_tmp(tmp: Path) -> None:
+    """Remove a temporary folder this module created (it holds only our files)."""
+    if not tmp.is_dir():
+        return
+    for entry in tmp.iterdir():
+        if entry.is_file() or entry.is_symlink():
+            entry.unlink()
+    with contextlib.suppress(OSError):
+        tmp.rmdir()
+
+
+def default_out_dir(scenario_file: Path | str, changed: Scenario | None = None) -> Path:
+    """Where ``atlarge run`` writes when no ``--out`` is given.
+
+    ``out/<scenario file stem>``; a run with overrides gets the first characters
+    of its resolved scenario's hash added, so a variant never replaces the run of
+    the file as written (nor another variant).
+    """
+    stem = Path(scenario_file).stem or "run"
+    if changed is None:
+        return Path("out") / stem
+    return Path("out") / f"{stem}-{scenario_sha256(changed)[:8]}"
+
+
+def write_out_dir_or_elsewhere(
+    out: Path | str,
+    writers: Mapping[str, Callable[[Path], None]],
+    option: str = "--out",
+) -> tuple[Path, str | None]:
+    """Like :func:`write_out_dir`, but finished work is never lost to a failed write.
+
+    If ``out`` cannot be written (taken meanwhile, no permission, disk full),
+    the same files go to a new temporary folder. Returns where they were
+    written and, when that is not ``out``, a sentence saying why.
+    """
+    try:
+        return write_out_dir(out, writers, option), None
+    except (OptionError, OSError) as exc:
+        reason = exc.message if isinstance(exc, OptionError) else str(exc)
+        fallback = Path(tempfile.mkdtemp(prefix="atlarge-")) / (Path(out).name or "run")
+        path = write_out_dir(fallback, writers, option)
+        return path, f"could not write to '{out}' ({reason}); wrote the files to '{path}' instead"
