@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
@@ -44,6 +44,7 @@ from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
 from atlarge.scenario.levers import scenario_levers
 from atlarge.scenario.loader import SET_ORIGIN
+from atlarge.scenario.uncertainty import draws_problem
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -78,6 +79,14 @@ class RunRequest(BaseModel):
     uncertainty_inner: int | None = Field(
         default=None, ge=1, le=1000, description="Draw ranged parameters, J per draw."
     )
+
+    @model_validator(mode="after")
+    def _whole_draws(self) -> RunRequest:
+        if self.uncertainty_inner is not None:
+            problem = draws_problem(self.reps, self.uncertainty_inner, "reps", "uncertainty_inner")
+            if problem:
+                raise ValueError(problem)
+        return self
 
 
 class JobStatus(BaseModel):
