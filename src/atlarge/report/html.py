@@ -42,6 +42,7 @@ th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums
 #parameters td:last-child{width:42%} code{overflow-wrap:normal;word-break:normal}
 .changes{background:#fff4e0;border:2px solid #e0a040;padding:.4rem 1rem;margin:1rem 0}
 .changes h2{margin:.3rem 0;font-size:1.1rem} .changed{background:#f3d4f0;color:#6a1b63}
+.idle{background:#eee;color:#555}
 """
 
 KPI_NEEDS: dict[str, str] = {"leadership_replacements": "regime", "transfers_total": "transfers"}
@@ -139,6 +140,7 @@ def _drivers(summary: dict[str, Any], drivers: tuple[str, ...], start: str) -> s
 
 def _param_rows(summary: dict[str, Any], start: str) -> str:
     overridden = summary.get("overrides") or {}
+    idle = _idle_prefixes(summary)
     rows = []
     for p in summary["parameters"]:
         if p.get("fitted"):
@@ -149,6 +151,8 @@ def _param_rows(summary: dict[str, Any], start: str) -> str:
             badge = "<span class='badge world'>sourced</span>"
         if p["path"] in overridden:
             badge += " <span class='badge changed'>changed by this run</span>"
+        if any(_matches(p["path"], i) for i in idle):
+            badge += " <span class='badge idle'>not used in this run</span>"
         rng = ""
         if p["range"]:
             rng = f"{plain_number(p['range'][0])} – {plain_number(p['range'][1])}"
