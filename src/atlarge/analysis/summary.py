@@ -312,3 +312,40 @@ def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
         }
         for path, p in iter_params(sc)
     ]
+
+
+def _band_words(summary: dict[str, Any]) -> str:
+    u = summary.get("uncertainty") or {}
+    if u.get("kind") == "stochastic and parameter":
+        return f"chance and parameter draws ({u['draws']} draws)"
+    return "chance variation only"
+
+
+def run_differences(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """What makes two runs' summaries not like with like: horizon and start date (their
+    KPIs are totals over different days; ``blocking``), and what their bands contain."""
+    out = []
+    checks = (
+        ("days", "horizon", a["days"], b["days"], True),
+        (
+            "start_date",
+            "start date",
+            a["scenario"]["start_date"],
+            b["scenario"]["start_date"],
+            True,
+        ),
+        ("uncertainty", "bands contain", _band_words(a), _band_words(b), False),
+    )
+    for field, label, va, vb, blocking in checks:
+        if va != vb:
+            unit = " days" if field == "days" else ""
+            out.append(
+                {
+                    "field": field,
+                    "a": va,
+                    "b": vb,
+                    "blocking": blocking,
+                    "message": f"{label}: A {va}{unit}, B {vb}{unit}",
+                }
+            )
+    return out

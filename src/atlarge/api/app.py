@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
-from atlarge.analysis.summary import DEFINITIONS
+from atlarge.analysis.summary import DEFINITIONS, run_differences
 from atlarge.errors import AtlargeInputError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS, format_difference, format_value
@@ -397,12 +397,27 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
 
     @app.get("/api/compare")
-    def compare(a: str, b: str | None = None) -> dict[str, Any]:
+    def compare(a: str, b: str | None = None, allow_different: bool = False) -> dict[str, Any]:
         """Two runs' KPIs side by side with the difference of medians (B - A), each also
-        labelled and formatted as the report shows it; without ``b``, run A's alone."""
-        runs = {"a": _job(a, finished=True).result.summary()["kpis"]}
+        labelled and formatted as the report shows it; without ``b``, run A's alone.
+
+        Only like with like: runs over another horizon or from another start date are
+        refused (409) unless ``allow_different=true``; ``differences`` lists what differs
+        (also what the bands contain), for the client to show."""
+        sa = _job(a, finished=True).result.summary()
+        runs = {"a": sa["kpis"]}
+        differences: list[dict[str, Any]] = []
         if b is not None:
-            runs["b"] = _job(b, finished=True).result.summary()["kpis"]
+            sb = _job(b, finished=True).result.summary()
+            runs["b"] = sb["kpis"]
+            differences = run_differences(sa, sb)
+            blocking = [d["message"] for d in differences if d["blocking"]]
+            if blocking and not allow_different:
+                raise HTTPException(
+                    409,
+                    f"runs {a} and {b} are not like with like ({'; '.join(blocking)}); compare "
+                    "runs over the same days, or ask with allow_different=true",
+                )
         kpis = {}
         for k in runs["a"]:
             entry: dict[str, Any] = {
@@ -419,6 +434,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 entry["difference_p50"] = diff
                 entry["formatted"]["difference_p50"] = format_difference(k, diff)
             kpis[k] = entry
-        return {"a": a, "b": b, "kpis": kpis}
+        return {"a": a, "b": b, "differences": differences, "kpis": kpis}
 
     return app
