@@ -332,3 +332,13 @@ def test_baseline_has_no_guard_and_no_regime_panels():
     assert not summary["mechanisms"]["regime"] and not summary["mechanisms"]["national_guard"]
     assert "id='chart-leadership'" not in html
     assert "national guard" not in {*build_charts(out)[3].figure.data[0].x}
+
+
+def test_sweep_refuses_partial_draws_before_touching_the_store(cli, tmp_path):
+    db = tmp_path / "r.duckdb"
+    res = cli(
+        "sweep", OPERATION, "--vary", "detention.beds=41500:60000:2", "--uncertainty",
+        "--reps", "5", "--inner", "10", "--db", db, "--quiet",
+    )  # fmt: skip
+    assert res.code == 2 and "--reps 5" in res.err and "Traceback" not in res.err
+    assert not db.exists()
