@@ -230,3 +230,39 @@ def test_compare_labels_and_formats_as_the_report(client):
     alone = client.get("/api/compare", params={"a": a}).json()
     assert alone["b"] is None and "difference_p50" not in alone["kpis"]["arrests_total"]
     assert set(alone["kpis"]["arrests_total"]["formatted"]) == {"a"}
+
+
+def test_compare_refuses_runs_over_other_days_unless_asked(client):
+    a = _run(client)
+    b = _run(client, days=10)
+    res = client.get("/api/compare", params={"a": a, "b": b})
+    assert res.status_code == 409
+    detail = res.json()["detail"]
+    assert "horizon: A 20 days, B 10 days" in detail and "allow_different=true" in detail
+    ok = client.get("/api/compare", params={"a": a, "b": b, "allow_different": "true"}).json()
+    (diff,) = ok["differences"]
+    assert (diff["field"], diff["a"], diff["b"], diff["blocking"]) == ("days", 20, 10, True)
+    assert ok["kpis"]["arrests_total"]["difference_p50"] < 0
+    # Like with like: no differences, no refusal; bands of another kind are named, not refused.
+    same = client.get("/api/compare", params={"a": a, "b": _run(client)}).json()
+    assert same["differences"] == []
+    drawn = _run(client, reps=4, uncertainty_inner=2)
+    mixed = client.get("/api/compare", params={"a": a, "b": drawn})
+    assert mixed.status_code == 200
+    (diff,) = mixed.json()["differences"]
+    assert diff["field"] == "uncertainty" and not diff["blocking"]
+
+
+@pytest.mark.parametrize(("reps", "inner"), [(5, 10), (10, 10), (7, 2)])
+def test_uncertainty_runs_must_split_into_whole_draws(client, reps, inner):
+    body = {"scenario": "operation-at-large", "reps": reps, "days": 5}
+    res = client.post("/api/runs", json={**body, "uncertainty_inner": inner})
+    assert res.status_code == 422, res.text
+    msg = res.json()["detail"][0]["msg"]
+    assert f"reps {reps}" in msg and f"uncertainty_inner {inner}" in msg
+
+
+def test_uncertainty_summary_reports_draws_as_run(client):
+    job = _run(client, reps=6, uncertainty_inner=3)
+    u = client.get(f"/api/runs/{job}/summary").json()["uncertainty"]
+    assert (u["draws"], u["replications_per_draw"]) == (2, 3)

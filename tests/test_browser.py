@@ -167,9 +167,10 @@ def test_compare_operation_at_large_with_and_without_the_guard(page):
 def test_a_lever_moves_the_charts(page):
     pg = page
     _small_run(pg)
+    _run(pg, 3)  # a new page pairs only its own runs: this one is A, alone
     pg.fill("#lever-target-arrests_per_day", "2000")
     pg.fill("#lever-detention-beds", "60000")
-    _run(pg, 6)  # a reload shows the last two runs; the new one becomes B
+    _run(pg, 6)  # the new one becomes B
     arrests = {t["name"]: t for t in _traces(pg, "arrests")}
     assert set(arrests["B: Target"]["y"]) == {2000}
     assert set(arrests["A: Target"]["y"]) != {2000}
@@ -180,6 +181,53 @@ def test_a_lever_moves_the_charts(page):
     with pg.expect_download() as dl:
         downloads.nth(1).click()  # the CSV
     assert dl.value.suggested_filename.endswith("-national.csv")
+    # Every chart counts from 0 (detention from 38,000 would make a small rise look large).
+    starts = pg.evaluate(
+        "() => [...document.querySelectorAll('.chart')].map(d => "
+        "[d.id, d.layout.yaxis.rangemode, d._fullLayout.yaxis.range[0]])"
+    )
+    assert len(starts) == 7
+    for chart, mode, low in starts:
+        assert mode == "tozero" and low == 0, chart
+    assert pg.locator("#compare-warning").is_hidden()  # same horizon and start
+
+
+def test_the_page_pairs_only_its_own_runs_and_says_what_differs(page, browser, server):
+    pg = page
+    pg.fill("#reps", "10")
+    pg.fill("#days", "30")
+    _run(pg, 3)  # another client's run, now on the server
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        mine = other.new_page()
+        mine.goto(server + "/")
+        mine.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        assert mine.locator("#runs tbody tr").count() == 0  # none of this page's
+        assert mine.is_hidden("#results")
+        mine.fill("#reps", "10")
+        mine.fill("#days", "30")
+        _run(mine, 3)  # alone as A: never paired with the other client's run
+        assert mine.locator("#runs tbody tr").count() == 1
+        mine.reload()
+        mine.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        assert mine.locator("#runs tbody tr").count() == 1  # a reload keeps its own
+        mine.wait_for_function("document.querySelectorAll('#kpi-table th').length === 3")
+        mine.fill("#reps", "10")
+        mine.fill("#days", "15")
+        _run(mine, 6)
+        warning = mine.locator("#compare-warning")
+        assert warning.is_visible()
+        assert "horizon: A 30 days, B 15 days" in warning.inner_text()
+        assert mine.get_attribute("#compare-warning", "role") == "alert"
+        # Draws as run, with their grammar.
+        mine.check("#uncertainty")
+        mine.fill("#inner", "5")
+        _run(mine, 6)
+        meta = mine.inner_text("#results-meta")
+        assert "2 draws of" in meta and "5 replications each" in meta
+        assert "2 parameter draws × 5 replications" in mine.inner_text("#runs")
+    finally:
+        other.close()
 
 
 def test_a_bad_lever_gets_a_message_naming_the_field(page):

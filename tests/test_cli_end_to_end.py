@@ -45,6 +45,9 @@ def test_summary_has_the_documented_schema(run_dir):
     assert s["atlarge_version"] == "0.1.0"
     assert s["scenario"]["name"] == "Operation At Large" and len(s["scenario"]["sha256"]) == 64
     assert (s["seed"], s["reps"], s["days"]) == (3, 6, 70)
+    assert s["overrides"] == {"days": {"value": 70, "file_value": 365, "file_schedule": None}}
+    assert s["extends"] == ["baseline-2024-fitted.toml", "baseline-2024.toml"]
+    assert s["uncertainty"]["draws"] == 0 and s["uncertainty"]["replications_per_draw"] is None
     assert set(s["kpis"]) >= KPI_KEYS
     for key, st in s["kpis"].items():
         assert {"mean", "p5", "p50", "p95"} <= set(st), key
@@ -84,7 +87,9 @@ def test_report_is_self_contained_with_every_chart(run_dir):
     for key in ("arrests", "detention", "removals", "costs", "groups", "offices"):
         assert f"id='chart-{key}'" in html
     assert html.count("Driven by") >= 6
-    assert "assumption" in html and "regime.bottom_fraction" in html
+    text = html.replace("<wbr>", "")  # paths may wrap after their dots
+    assert "assumption" in text and "regime.bottom_fraction" in text
+    assert "Operation At Large, with 1 change</h1>" in html  # --days 70
 
 
 def test_same_seed_reproduces_bit_for_bit(run_dir, cli, tmp_path):

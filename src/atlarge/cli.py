@@ -358,8 +358,11 @@ def sweep(
     from rich.progress import TaskProgressColumn, TimeRemainingColumn
 
     from atlarge.runs.sweep import Vary, run_sweep
+    from atlarge.scenario.uncertainty import draws_problem
 
     varies = [Vary.parse(v) for v in vary]
+    if uncertainty and (problem := draws_problem(reps, inner)):
+        raise OptionError("--inner", problem)
     n_workers = _workers(workers)
     with Progress(
         TextColumn("[bold]{task.description}"),

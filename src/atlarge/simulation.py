@@ -22,14 +22,18 @@ from atlarge.model import ModelOutput, run_model
 from atlarge.report import render_report
 from atlarge.runs import timeseries_table, write_out_dir, write_out_dir_or_elsewhere
 from atlarge.scenario import Scenario
-from atlarge.scenario.uncertainty import ranged_parameters
+from atlarge.scenario.uncertainty import draws_problem, ranged_parameters
 
 DEFAULT_CHUNK = 100
 
 
 def with_days(scenario: Scenario, days: int) -> Scenario:
-    """The scenario with another horizon, validated like a file."""
+    """The scenario with another horizon, validated like a file; a horizon other than the
+    file's is recorded with the overrides, so the report says what was run."""
     data = scenario.model_dump()
+    note = data["overrides"].pop("days", None) or {"file_value": scenario.days}
+    if days != note["file_value"]:
+        data["overrides"]["days"] = {**note, "value": days}
     data["days"] = days
     return Scenario.model_validate(data)
 
@@ -140,6 +144,9 @@ def simulate(
             raise OptionError("--inner", f"must be at least 1, got {uncertainty_inner}")
         if not ranged_parameters(scenario):
             raise OptionError("--uncertainty", "the scenario has no ranged parameter to draw")
+        problem = draws_problem(reps, uncertainty_inner)
+        if problem:
+            raise OptionError("--inner", problem)
     out = run_model(
         scenario,
         reps,

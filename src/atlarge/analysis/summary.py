@@ -7,13 +7,16 @@ spread of outcomes, not an error bar on a mean.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from atlarge._version import __version__
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
+from atlarge.scenario.params import Param
 
 PERCENTILES = (5, 50, 95)
 
@@ -182,6 +185,8 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
             "sha256": scenario_sha256(sc),
             "start_date": sc.start_date.isoformat(),
         },
+        "overrides": {k: o.model_dump(mode="json") for k, o in sc.overrides.items()},
+        "extends": list(sc.extends),
         "seed": out.seed,
         "reps": out.reps,
         "days": out.days,
@@ -193,6 +198,8 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_group": by_group,
         "definitions": DEFINITIONS,
         "parameters": parameter_rows(sc),
+        "settings": setting_rows(sc),
+        "mechanisms": mechanisms(sc, uncertainty=out.uncertainty),
     }
 
 
@@ -217,16 +224,72 @@ DEFINITIONS = {
 
 
 def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
-    """What the spread over replications contains."""
+    """What the spread over replications contains, as run: the number of parameter draws
+    and the replications each draw got (``inner`` is the older name of the largest)."""
     if not out.uncertainty:
-        return {"kind": "stochastic", "draws": 0, "inner": out.reps, "drawn_parameters": []}
-    inner = int(np.bincount(out.draw_of_rep).max())
+        return {
+            "kind": "stochastic",
+            "draws": 0,
+            "replications_per_draw": None,
+            "inner": out.reps,
+            "drawn_parameters": [],
+        }
+    per_draw = np.bincount(out.draw_of_rep, minlength=len(out.draws))
+    even = int(per_draw.min()) == int(per_draw.max())
     return {
         "kind": "stochastic and parameter",
         "draws": len(out.draws),
-        "inner": inner,
+        "replications_per_draw": int(per_draw[0]) if even else None,
+        "replications_by_draw": [int(n) for n in per_draw],
+        "inner": int(per_draw.max()),
         "drawn_parameters": sorted(out.drawn_values[0]),
     }
+
+
+def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
+    """Which switchable parts of the model this run has on. A report panel that needs a
+    mechanism is shown only when it is on (a stage switched off shows nothing)."""
+    guard = sc.support.national_guard
+    return {
+        "regime": sc.regime.enabled,
+        "national_guard": guard is not None and any(guard.headcount.values()),
+        "transfers": sc.detention.overflow == "transfer",
+        "atd": any(sc.atd.enrolment_share.values()),
+        "parameter_uncertainty": uncertainty,
+    }
+
+
+RECORD_FIELDS = ("overrides", "extends")
+"""Scenario fields that record how it was loaded (shown apart), not settings of the run."""
+
+
+def setting_rows(sc: Scenario) -> list[dict[str, Any]]:
+    """Every setting of ``sc`` that is not a parameter: switches, choices, labels, the
+    horizon, office selection, outcomes, phases, and optional parts left out (value null).
+
+    Walks the scenario model, so a switch added to the schema is listed without a change
+    here. Each row: path, value (as JSON), and the schema's description of the field.
+    """
+    rows: list[dict[str, Any]] = []
+
+    def walk_model(obj: BaseModel, prefix: str) -> None:
+        for key, info in type(obj).model_fields.items():
+            if not prefix and key in RECORD_FIELDS:
+                continue
+            value = getattr(obj, key)
+            path = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, BaseModel) and not isinstance(value, Param):
+                walk_model(value, path)
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    if isinstance(v, BaseModel) and not isinstance(v, Param):
+                        walk_model(v, f"{path}.{k}")
+            elif not isinstance(value, Param):
+                shown = value.isoformat() if isinstance(value, dt.date) else value
+                rows.append({"path": path, "value": shown, "description": info.description})
+
+    walk_model(sc, "")
+    return rows
 
 
 def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
@@ -249,3 +312,40 @@ def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
         }
         for path, p in iter_params(sc)
     ]
+
+
+def _band_words(summary: dict[str, Any]) -> str:
+    u = summary.get("uncertainty") or {}
+    if u.get("kind") == "stochastic and parameter":
+        return f"chance and parameter draws ({u['draws']} draws)"
+    return "chance variation only"
+
+
+def run_differences(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """What makes two runs' summaries not like with like: horizon and start date (their
+    KPIs are totals over different days; ``blocking``), and what their bands contain."""
+    out = []
+    checks = (
+        ("days", "horizon", a["days"], b["days"], True),
+        (
+            "start_date",
+            "start date",
+            a["scenario"]["start_date"],
+            b["scenario"]["start_date"],
+            True,
+        ),
+        ("uncertainty", "bands contain", _band_words(a), _band_words(b), False),
+    )
+    for field, label, va, vb, blocking in checks:
+        if va != vb:
+            unit = " days" if field == "days" else ""
+            out.append(
+                {
+                    "field": field,
+                    "a": va,
+                    "b": vb,
+                    "blocking": blocking,
+                    "message": f"{label}: A {va}{unit}, B {vb}{unit}",
+                }
+            )
+    return out

@@ -31,11 +31,11 @@ import pyarrow.parquet as pq
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
-from atlarge.analysis.summary import DEFINITIONS
+from atlarge.analysis.summary import DEFINITIONS, run_differences
 from atlarge.errors import AtlargeInputError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS, format_difference, format_value
@@ -44,6 +44,7 @@ from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
 from atlarge.scenario.levers import scenario_levers
 from atlarge.scenario.loader import SET_ORIGIN
+from atlarge.scenario.uncertainty import draws_problem
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -78,6 +79,14 @@ class RunRequest(BaseModel):
     uncertainty_inner: int | None = Field(
         default=None, ge=1, le=1000, description="Draw ranged parameters, J per draw."
     )
+
+    @model_validator(mode="after")
+    def _whole_draws(self) -> RunRequest:
+        if self.uncertainty_inner is not None:
+            problem = draws_problem(self.reps, self.uncertainty_inner, "reps", "uncertainty_inner")
+            if problem:
+                raise ValueError(problem)
+        return self
 
 
 class JobStatus(BaseModel):
@@ -388,12 +397,27 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         )
 
     @app.get("/api/compare")
-    def compare(a: str, b: str | None = None) -> dict[str, Any]:
+    def compare(a: str, b: str | None = None, allow_different: bool = False) -> dict[str, Any]:
         """Two runs' KPIs side by side with the difference of medians (B - A), each also
-        labelled and formatted as the report shows it; without ``b``, run A's alone."""
-        runs = {"a": _job(a, finished=True).result.summary()["kpis"]}
+        labelled and formatted as the report shows it; without ``b``, run A's alone.
+
+        Only like with like: runs over another horizon or from another start date are
+        refused (409) unless ``allow_different=true``; ``differences`` lists what differs
+        (also what the bands contain), for the client to show."""
+        sa = _job(a, finished=True).result.summary()
+        runs = {"a": sa["kpis"]}
+        differences: list[dict[str, Any]] = []
         if b is not None:
-            runs["b"] = _job(b, finished=True).result.summary()["kpis"]
+            sb = _job(b, finished=True).result.summary()
+            runs["b"] = sb["kpis"]
+            differences = run_differences(sa, sb)
+            blocking = [d["message"] for d in differences if d["blocking"]]
+            if blocking and not allow_different:
+                raise HTTPException(
+                    409,
+                    f"runs {a} and {b} are not like with like ({'; '.join(blocking)}); compare "
+                    "runs over the same days, or ask with allow_different=true",
+                )
         kpis = {}
         for k in runs["a"]:
             entry: dict[str, Any] = {
@@ -410,6 +434,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 entry["difference_p50"] = diff
                 entry["formatted"]["difference_p50"] = format_difference(k, diff)
             kpis[k] = entry
-        return {"a": a, "b": b, "kpis": kpis}
+        return {"a": a, "b": b, "differences": differences, "kpis": kpis}
 
     return app

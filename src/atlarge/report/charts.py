@@ -1,7 +1,13 @@
 """Plotly figures for the run report, each with the parameters that drive it.
 
 Bands are percentiles over replications: the light band spans p5-p95, the
-dark band p25-p75, the line is the median.
+dark band p25-p75, the line is the median. Every axis that carries counts,
+money or shares starts at 0 (no figure marks an axis break), so a rise from
+38,000 to 41,500 looks like the 9% it is.
+
+A chart, a part of a chart (a subplot, a cost stage, a sentence of its note)
+that shows a switchable mechanism declares it in ``needs`` and is left out
+when the run has the mechanism off (see :func:`atlarge.analysis.summary.mechanisms`).
 """
 
 from __future__ import annotations
@@ -10,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from atlarge.analysis import bands, trailing_mean
 from atlarge.analysis.bands import SMOOTH_DAYS
+from atlarge.analysis.summary import mechanisms
 from atlarge.model import COST_STAGES, ModelOutput
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -24,8 +30,20 @@ class Chart:
     key: str
     title: str
     figure: go.Figure
-    drivers: tuple[str, ...]  # parameter paths (prefixes) that drive it
+    drivers: tuple[str, ...]  # parameter and setting paths (prefixes) that drive it
     note: str = ""
+    needs: tuple[str, ...] = ()  # mechanisms it shows; dropped when one is off
+
+
+MECHANISM_PATHS: dict[str, str] = {
+    "regime": "regime",
+    "national_guard": "support.national_guard",
+    "atd": "atd",
+}
+"""Where each mechanism's parameters and settings live: not shown as drivers when it is off."""
+
+STAGE_NEEDS: dict[str, str] = {"national_guard": "national_guard", "atd": "atd"}
+"""Cost stages that exist only with a mechanism on."""
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -77,7 +95,12 @@ def _reference_line(fig: go.Figure, x, y, name: str, dash: str = "dash") -> None
     )
 
 
-def _layout(fig: go.Figure, y_title: str) -> go.Figure:
+def _layout(fig: go.Figure, y_title: str, value_axis: str = "y") -> go.Figure:
+    """Common layout; the value axis (y, or x for horizontal bars) starts at 0."""
+    if value_axis == "y":
+        fig.update_yaxes(rangemode="tozero")
+    else:
+        fig.update_xaxes(rangemode="tozero")
     fig.update_layout(
         template="plotly_white",
         height=380,
@@ -90,6 +113,12 @@ def _layout(fig: go.Figure, y_title: str) -> go.Figure:
 
 
 def build_charts(out: ModelOutput) -> list[Chart]:
+    """Every chart of the report that the run's mechanisms call for."""
+    on = mechanisms(out.scenario, uncertainty=out.uncertainty)
+    return [ch for ch in _all_charts(out, on) if all(on.get(m, False) for m in ch.needs)]
+
+
+def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     inp = out.inputs
     x = inp.dates.astype("datetime64[D]").astype(str)
     charts: list[Chart] = []
@@ -165,12 +194,13 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     )
 
     costs = out.costs
-    med = [float(np.median(costs[s])) for s in COST_STAGES]
-    lo = [float(np.percentile(costs[s], 5)) for s in COST_STAGES]
-    hi = [float(np.percentile(costs[s], 95)) for s in COST_STAGES]
+    stages = [s for s in COST_STAGES if on.get(STAGE_NEEDS.get(s, ""), True)]
+    med = [float(np.median(costs[s])) for s in stages]
+    lo = [float(np.percentile(costs[s], 5)) for s in stages]
+    hi = [float(np.percentile(costs[s], 95)) for s in stages]
     fig = go.Figure(
         go.Bar(
-            x=[s.replace("_", " ") for s in COST_STAGES],
+            x=[s.replace("_", " ") for s in stages],
             y=med,
             marker_color=PALETTE[0],
             error_y={
@@ -239,19 +269,8 @@ def build_charts(out: ModelOutput) -> list[Chart]:
     attain = out.series["arrests"].sum(axis=2) / np.maximum(inp.target_office.sum(axis=0), 1e-9)
     med_att = np.median(attain, axis=0)
     lo_att, hi_att = np.percentile(attain, [5, 95], axis=0)
-    repl = out.series["replacements"].sum(axis=2).mean(axis=0)
     order = np.argsort(med_att)
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.04,
-        subplot_titles=(
-            "Arrests / office share of the target",
-            "Leadership replacements (mean per replication)",
-        ),
-    )
-    fig.add_trace(
+    fig = go.Figure(
         go.Bar(
             y=names[order],
             x=med_att[order],
@@ -264,32 +283,49 @@ def build_charts(out: ModelOutput) -> list[Chart]:
                 "array": (hi_att - med_att)[order],
                 "arrayminus": (med_att - lo_att)[order],
             },
-        ),
-        row=1,
-        col=1,
+        )
     )
-    fig.add_trace(
+    _layout(fig, "", value_axis="x")
+    fig.update_layout(height=700, showlegend=False, xaxis_title="arrests / office share of target")
+    charts.append(
+        Chart(
+            "offices",
+            "Field offices: arrests against their share of the target",
+            fig,
+            ("target.arrests_per_day", "regime"),
+            note="Agents, pools and the target are spread over offices by the same population "
+            "weight, so offices' attainment differs mainly by chance.",
+        )
+    )
+
+    repl = out.series["replacements"].sum(axis=2).mean(axis=0)
+    fig = go.Figure(
         go.Bar(
             y=names[order],
             x=repl[order],
             orientation="h",
             marker_color=PALETTE[1],
             name="replacements",
-        ),
-        row=1,
-        col=2,
+        )
     )
-    _layout(fig, "")
-    fig.update_layout(height=700, showlegend=False)
+    _layout(fig, "", value_axis="x")
+    fig.update_layout(
+        height=700, showlegend=False, xaxis_title="replacements (mean per replication)"
+    )
+    ranking = out.scenario.regime.ranking
     charts.append(
         Chart(
-            "offices",
-            "Field offices: attainment of their target share and leadership replacements",
+            "leadership",
+            "Field office leaderships replaced by the ranking regime",
             fig,
-            ("regime", "target.arrests_per_day"),
-            note="Agents, pools and the target are spread over offices by the same population "
-            "weight, so offices' attainment differs mainly by chance; under absolute ranking the "
-            "smallest offices rank last every month.",
+            ("regime",),
+            note="Offices in the same order as above (lowest attainment first). "
+            + (
+                "Under absolute ranking the smallest offices rank last every month."
+                if ranking == "absolute"
+                else "Offices are ranked by their arrests as a share of their part of the target."
+            ),
+            needs=("regime",),
         )
     )
     return charts

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 KPI_LABELS: dict[str, str] = {
     "arrests_total": "Arrests, total",
     "arrests_per_day": "Arrests per day",
@@ -52,3 +55,70 @@ def format_difference(key: str, value: float | None) -> str:
     if value > 0:
         return "+" + text
     return "-" + text if value < 0 else text
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 draw', '2 draws', '1,000 replications'."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+SIGNIFICANT = 6
+"""Significant digits of parameter values shown to people (summary.json keeps them all)."""
+
+
+def plain_number(value: float | int) -> str:
+    """A number as people write it, never in exponent form: '6,400,000', '0.054', '152.5'.
+    Whole numbers in full; others to six significant digits, but never fewer than the
+    whole part (summary.json keeps every digit)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value):
+        return f"{int(value):,}"
+    magnitude = math.floor(math.log10(abs(value))) + 1  # digits before the point
+    text = f"{value:,.{max(SIGNIFICANT - magnitude, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def quantity(value: float | int, unit: str) -> str:
+    """A value with its unit: '6,400,000 persons', '152 USD/bed-day'."""
+    return f"{plain_number(value)} {unit}".rstrip()
+
+
+def param_value(
+    value: float,
+    schedule: dict[str, float] | None,
+    unit: str = "",
+    start: dt.date | str | None = None,
+) -> str:
+    """A parameter's value as run, a schedule as a schedule:
+    '41,500 from 2025-06-01, 60,000 from 2025-09-01 beds'. Without ``start`` the base value
+    reads 'X at first'. A scheduled date on or before the start replaces the base value."""
+    if not schedule:
+        return quantity(value, unit)
+    start_s = str(start) if start is not None else None
+    steps: list[tuple[str | None, float]] = [(start_s, value)]
+    for when, v in sorted((str(d), x) for d, x in schedule.items()):
+        if start_s is not None and when <= start_s:
+            steps[0] = (start_s, v)
+        else:
+            steps.append((when, v))
+    parts = [
+        f"{plain_number(v)} {'at first' if when is None else 'from ' + when}" for when, v in steps
+    ]
+    return f"{', '.join(parts)} ({unit})" if unit else ", ".join(parts)
+
+
+def setting_value(path: str, value: object) -> str:
+    """A setting (not a parameter) as people read it: 'true', 'transfer', 'all field offices',
+    'absent' for an optional part left out."""
+    if value is None:
+        return "all field offices" if path == "offices.include" else "absent (not in this run)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return plain_number(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)

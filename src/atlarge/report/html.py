@@ -1,6 +1,11 @@
-"""The self-contained HTML report of a run: KPIs, charts with bands, every parameter.
+"""The self-contained HTML report of a run: what was run, KPIs, charts with bands, every
+parameter and every setting.
 
-Plotly's JavaScript is embedded once, so the file opens offline.
+It says what was run, not what the file says: overrides (``--set``, another horizon) are
+listed in a box at the top with the file's values, and the title counts them; a schedule
+is shown as a schedule; fitted values as fitted; and a panel of a mechanism that is off
+(regime, Guard, parameter draws) is not shown. Plotly's JavaScript is embedded once, so
+the file opens offline.
 """
 
 from __future__ import annotations
@@ -11,8 +16,15 @@ from typing import Any
 import plotly.offline
 
 from atlarge.model import ModelOutput
-from atlarge.report.charts import build_charts
-from atlarge.report.format import KPI_LABELS, format_value
+from atlarge.report.charts import MECHANISM_PATHS, build_charts
+from atlarge.report.format import (
+    KPI_LABELS,
+    format_value,
+    param_value,
+    plain_number,
+    plural,
+    setting_value,
+)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222}
@@ -27,19 +39,31 @@ th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums
 .drivers{font-size:.85rem;color:#444;background:#fafafa;border-left:3px solid #ccc;
  padding:.3rem .6rem;margin:.2rem 0 1.5rem}
 .note{font-size:.9rem;color:#444} section{margin-top:1.5rem}
-#parameters td:last-child{width:42%} #parameters code{word-break:break-all}
+#parameters td:last-child{width:42%} code{overflow-wrap:normal;word-break:normal}
+.changes{background:#fff4e0;border:2px solid #e0a040;padding:.4rem 1rem;margin:1rem 0}
+.changes h2{margin:.3rem 0;font-size:1.1rem} .changed{background:#f3d4f0;color:#6a1b63}
+.idle{background:#eee;color:#555}
 """
+
+KPI_NEEDS: dict[str, str] = {"leadership_replacements": "regime", "transfers_total": "transfers"}
+"""KPIs that only a mechanism produces: not listed when the run has it off."""
 
 
 def _esc(x: Any) -> str:
     return html.escape("" if x is None else str(x))
 
 
+def _path(path: str) -> str:
+    """A dotted path that wraps only after its dots, never inside a name."""
+    return "<code>" + ".<wbr>".join(_esc(part) for part in path.split(".")) + "</code>"
+
+
 def _kpi_rows(summary: dict[str, Any]) -> str:
+    on = summary.get("mechanisms") or {}
     rows = []
     for key, label in KPI_LABELS.items():
         s = summary["kpis"].get(key)
-        if s is None:
+        if s is None or not on.get(KPI_NEEDS.get(key, ""), True):
             continue
         extra = ""
         if "share_reached" in s:
@@ -61,52 +85,77 @@ def _matches(path: str, driver: str) -> bool:
     return path == driver or path.startswith(driver + ".")
 
 
-def _idle_prefixes(params: list[dict[str, Any]]) -> tuple[str, ...]:
-    """Sections of agencies and support that are not deployed (headcount always 0)."""
+def _idle_prefixes(summary: dict[str, Any]) -> tuple[str, ...]:
+    """Parts of the model that do nothing in this run: agencies and support that are not
+    deployed (headcount always 0), and every mechanism that is off."""
     idle = []
-    for p in params:
+    for p in summary["parameters"]:
         if p["path"].endswith(".headcount"):
             values = [p["value"], *(p["schedule"] or {}).values()]
             if not any(values):
                 idle.append(p["path"].rsplit(".", 1)[0])
+    on = summary.get("mechanisms") or {}
+    idle += [path for m, path in MECHANISM_PATHS.items() if not on.get(m, True)]
     return tuple(idle)
 
 
-def _drivers(params: list[dict[str, Any]], drivers: tuple[str, ...]) -> str:
-    idle = _idle_prefixes(params)
-    hit = [
-        p
-        for p in params
-        if any(_matches(p["path"], d) for d in drivers)
-        and not any(_matches(p["path"], i) for i in idle)
+def _value(p: dict[str, Any], start: str, unit: bool = True) -> str:
+    return param_value(p["value"], p["schedule"], p["unit"] if unit else "", start)
+
+
+def _drivers(summary: dict[str, Any], drivers: tuple[str, ...], start: str) -> str:
+    idle = _idle_prefixes(summary)
+
+    def hit(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in rows
+            if any(_matches(r["path"], d) for d in drivers)
+            and not any(_matches(r["path"], i) for i in idle)
+        ]
+
+    params = hit(summary["parameters"])
+    settings = hit([s for s in summary.get("settings", []) if s["value"] is not None])
+    kinds = (
+        ("Assumptions", [p for p in params if p["assumption"] and not p.get("fitted")]),
+        ("Fitted values", [p for p in params if p.get("fitted")]),
+        ("Sourced figures", [p for p in params if not p["assumption"] and not p.get("fitted")]),
+    )
+    parts = [
+        f"<b>{title}:</b> "
+        + "; ".join(f"{_path(p['path'])} = {_esc(_value(p, start))}" for p in rows)
+        for title, rows in kinds
+        if rows
     ]
-    assumptions = [p for p in hit if p["assumption"]]
-    world = [p for p in hit if not p["assumption"]]
-
-    def fmt(p: dict[str, Any]) -> str:
-        return f"<code>{_esc(p['path'])}</code> = {p['value']:g} {_esc(p['unit'])}"
-
-    parts = []
-    if assumptions:
-        parts.append("<b>Assumptions:</b> " + "; ".join(fmt(p) for p in assumptions))
-    if world:
-        parts.append("<b>Sourced figures:</b> " + "; ".join(fmt(p) for p in world))
+    if settings:
+        parts.append(
+            "<b>Settings:</b> "
+            + "; ".join(
+                f"{_path(s['path'])} = {_esc(setting_value(s['path'], s['value']))}"
+                for s in settings
+            )
+        )
     return "<div class=drivers>Driven by — " + "<br>".join(parts) + "</div>"
 
 
-def _param_rows(params: list[dict[str, Any]]) -> str:
+def _param_rows(summary: dict[str, Any], start: str) -> str:
+    overridden = summary.get("overrides") or {}
+    idle = _idle_prefixes(summary)
     rows = []
-    for p in params:
+    for p in summary["parameters"]:
         if p.get("fitted"):
             badge = "<span class='badge fitted'>fitted</span>"
         elif p["assumption"]:
             badge = "<span class=badge>assumption</span>"
         else:
             badge = "<span class='badge world'>sourced</span>"
-        value = f"{p['value']:g}"
-        if p["schedule"]:
-            value += "; " + ", ".join(f"{v:g} from {d}" for d, v in p["schedule"].items())
-        rng = f"{p['range'][0]:g} – {p['range'][1]:g}" if p["range"] else ""
+        if p["path"] in overridden:
+            badge += " <span class='badge changed'>changed by this run</span>"
+        if any(_matches(p["path"], i) for i in idle):
+            badge += " <span class='badge idle'>not used in this run</span>"
+        rng = ""
+        if p["range"]:
+            rng = f"{plain_number(p['range'][0])} – {plain_number(p['range'][1])}"
         prov = _esc(p["source"] or "")
         if p["rationale"]:
             prov = (prov + "<br>" if prov else "") + "<i>" + _esc(p["rationale"]) + "</i>"
@@ -114,11 +163,57 @@ def _param_rows(params: list[dict[str, Any]]) -> str:
             f = p["fitted"]
             prov += "<br><small>fitted on " + _esc(", ".join(f["fitted_on"])) + "</small>"
         rows.append(
-            f"<tr><td><code>{_esc(p['path'])}</code></td><td class=num>{_esc(value)}</td>"
+            f"<tr><td>{_path(p['path'])}</td>"
+            f"<td class=num>{_esc(_value(p, start, unit=False))}</td>"
             f"<td>{_esc(p['unit'])}</td><td class=num>{_esc(rng)}</td><td>{badge}</td>"
             f"<td>{prov}</td></tr>"
         )
     return "".join(rows)
+
+
+def _setting_rows(summary: dict[str, Any]) -> str:
+    overridden = summary.get("overrides") or {}
+    rows = []
+    for s in summary.get("settings", []):
+        changed = s["path"] in overridden
+        rows.append(
+            f"<tr><td>{_path(s['path'])}</td><td>{_esc(setting_value(s['path'], s['value']))}"
+            + (" <span class='badge changed'>changed by this run</span>" if changed else "")
+            + f"</td><td>{_esc(s['description'] or '')}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _changes_box(summary: dict[str, Any], start: str) -> str:
+    """What this run changed from the file: each override, as run and as in the file."""
+    overrides = summary.get("overrides") or {}
+    if not overrides:
+        return ""
+    params = {p["path"]: p for p in summary["parameters"]}
+    rows = []
+    for path, o in overrides.items():
+        p = params.get(path)
+        if p is not None:
+            run = param_value(o["value"], None, p["unit"], start)
+            was = param_value(o["file_value"], o.get("file_schedule"), p["unit"], start)
+        else:
+            run = setting_value(path, o["value"])
+            was = setting_value(path, o["file_value"])
+        rows.append(
+            f"<tr><td>{_path(path)}</td><td>{_esc(run)}</td><td>{_esc(was)}</td></tr>"
+        )
+    return (
+        "<section id=changes class=changes><h2>This run differs from the scenario file in "
+        f"{_esc(plural(len(overrides), 'setting'))}</h2>"
+        "<table><tr><th>Path</th><th>Value as run</th><th>Value in the file</th></tr>"
+        + "".join(rows)
+        + "</table></section>"
+    )
+
+
+def _title(name: str, summary: dict[str, Any]) -> str:
+    n = len(summary.get("overrides") or {})
+    return f"{name}, with {plural(n, 'change')}" if n else name
 
 
 def _office_rows(out: ModelOutput) -> str:
@@ -135,14 +230,22 @@ def _office_rows(out: ModelOutput) -> str:
 def _band_kind(summary: dict[str, Any]) -> str:
     u = summary.get("uncertainty") or {}
     if u.get("kind") == "stochastic and parameter":
+        per = u.get("replications_per_draw")
+        each = (
+            f"{plural(per, 'stochastic replication')} each"
+            if per
+            else "stochastic replications in draws of unequal size ("
+            + ", ".join(str(n) for n in u.get("replications_by_draw", []))
+            + ")"
+        )
         return (
-            f"<b>They contain both kinds of uncertainty:</b> {u['draws']} draws of the "
-            f"{len(u['drawn_parameters'])} ranged parameters (uniform over each range, "
-            f"triangular where stated), times {u['inner']} stochastic replications each."
+            f"<b>They contain both kinds of uncertainty:</b> {plural(u['draws'], 'draw')} of "
+            f"the {plural(len(u['drawn_parameters']), 'ranged parameter')} (uniform over each "
+            f"range, triangular where stated), times {each}."
         )
     return (
         "<b>They contain stochastic uncertainty only:</b> every parameter is held at its "
-        "stated value (run with --uncertainty to draw the ranged ones)."
+        "stated value."
     )
 
 
@@ -150,6 +253,7 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
     """The whole report as one HTML string."""
     sc = out.scenario
     params = summary["parameters"]
+    start = sc.start_date.isoformat()
     charts = build_charts(out)
     n_assume = sum(p["assumption"] for p in params)
     chart_html = []
@@ -162,21 +266,34 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
         note = f"<p class=note>{_esc(ch.note)}</p>" if ch.note else ""
         chart_html.append(
             f"<section id='chart-{ch.key}'><h2>{_esc(ch.title)}</h2>{div}{note}"
-            f"{_drivers(params, ch.drivers)}</section>"
+            f"{_drivers(summary, ch.drivers, start)}</section>"
         )
     notes = out.inputs.offices.notes
+    title = _title(sc.name, summary)
+    n_changes = len(summary.get("overrides") or {})
+    description = _esc(sc.description)
+    if n_changes:
+        description = (
+            f"<b>As the scenario file describes it, before this run's "
+            f"{_esc(plural(n_changes, 'change'))} (listed below):</b> {description}"
+        )
+    chain = summary.get("extends") or []
+    extends = (
+        " · extends " + " → ".join(f"<code>{_esc(f)}</code>" for f in chain) if chain else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>atlarge — {_esc(sc.name)}</title>
+<title>atlarge — {_esc(title)}</title>
 <style>{CSS}</style>
 <script>{plotly.offline.get_plotlyjs()}</script>
 </head><body><main>
-<h1>{_esc(sc.name)}</h1>
-<p>{_esc(sc.description)}</p>
+<h1>{_esc(title)}</h1>
+<p>{description}</p>
 <p class=meta>atlarge {_esc(summary["atlarge_version"])} · scenario sha256
-<code>{_esc(summary["scenario"]["sha256"][:16])}</code> · start {_esc(sc.start_date)} ·
+<code>{_esc(summary["scenario"]["sha256"][:16])}</code>{extends} · start {_esc(sc.start_date)} ·
 {summary["days"]} days · {summary["reps"]} replications · seed {summary["seed"]}</p>
+{_changes_box(summary, start)}
 <p class=note>Aggregate counts per field office and day only; no person-level data. Bands show
 the spread over replications (light: 5th–95th percentile, dark: 25th–75th, line: median).
 {_band_kind(summary)} {n_assume} of {len(params)} parameters are labelled assumptions.</p>
@@ -186,7 +303,10 @@ the spread over replications (light: 5th–95th percentile, dark: 25th–75th, l
 {"".join(chart_html)}
 <section id=parameters><h2>Every parameter, with its source</h2>
 <table><tr><th>Parameter</th><th>Value</th><th>Unit</th><th>Range</th><th>Kind</th>
-<th>Source or rationale</th></tr>{_param_rows(params)}</table></section>
+<th>Source or rationale</th></tr>{_param_rows(summary, start)}</table></section>
+<section id=settings><h2>Every setting: switches, choices, labels and the horizon</h2>
+<table><tr><th>Setting</th><th>Value</th><th>What it does</th></tr>
+{_setting_rows(summary)}</table></section>
 <section id=offices><h2>Field offices and how national figures are spread over them</h2>
 <p class=note>Population weights: {_esc(notes["population"])}. {_esc(notes["harlingen_split"])}
 Bed weights: {_esc(notes["texas_share"])}; {_esc(notes["louisiana_share"])}.

@@ -36,9 +36,31 @@ def load_scenario(
 ) -> Scenario:
     """Load, resolve and validate the scenario at ``path``, with optional overrides."""
     data, origins = _resolve(Path(path), chain=())
+    chain = data.pop("extends", [])
+    if "overrides" in data:
+        where = _origin_of("overrides", origins, Path(path))
+        raise ScenarioError(where, "overrides", "is recorded by atlarge (--set), not a file key")
     if set:
-        data = apply_overrides(data, origins, set)
-    return _validate(data, origins, Path(path))
+        changed = apply_overrides(data, origins, set)
+        data = {**changed, "overrides": _override_notes(data, changed, set)}
+    return _validate({**data, "extends": chain}, origins, Path(path))
+
+
+def _override_notes(
+    before: dict[str, Any], after: dict[str, Any], overrides: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """For each overridden path: the value as run, and the value (and schedule) in the file."""
+    notes = {}
+    for path in overrides:
+        old, new = before, after
+        for key in path.split("."):
+            old, new = old[key], new[key]
+        if _is_param_table(old):
+            note = {"value": new["value"], "file_value": old["value"]}
+            notes[path] = {**note, "file_schedule": old.get("schedule")}
+        else:
+            notes[path] = {"value": new, "file_value": old}
+    return notes
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -76,6 +98,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(path, "extends", f"names '{base_name}', which does not exist")
     base, base_origins = _resolve(base_path, (*chain, resolved))
     merged = _merge(base, data)
+    merged["extends"] = [base_name, *base.get("extends", [])]  # the chain, nearest first
     base_origins = {
         k: v for k, v in base_origins.items() if not any(_covers(o, k) for o in origins)
     }
@@ -230,8 +253,10 @@ def _friendly(err: Mapping[str, Any]) -> str:
 
 
 def scenario_sha256(scenario: Scenario) -> str:
-    """Hash of the resolved scenario: comments and layout do not count, values do."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """Hash of the resolved scenario: comments and layout do not count, values do (not the
+    record of overrides or of the files extended: the values they led to decide)."""
+    values = scenario.model_dump(mode="json", exclude={"overrides", "extends"})
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -181,6 +181,20 @@ class Regime(_Section):
     pressure_replaced: Fraction
 
 
+class Override(_Section):
+    """What ``--set`` (or another horizon) changed: the value as run and as in the file."""
+
+    value: bool | int | float | str | dt.date | list[str] | None = Field(
+        description="The value as run (a parameter set this way is constant)."
+    )
+    file_value: bool | int | float | str | dt.date | list[str] | None = Field(
+        description="The value in the file (a parameter's base value)."
+    )
+    file_schedule: dict[dt.date, float] | None = Field(
+        default=None, description="A parameter's schedule in the file, which the override ended."
+    )
+
+
 class Scenario(_Section):
     """A whole operation, resolved (``extends`` applied) and validated."""
 
@@ -205,6 +219,14 @@ class Scenario(_Section):
     reported: dict[str, Param] = Field(
         default_factory=dict,
         description="Figures as reported for the operation, kept for reference and checks.",
+    )
+    overrides: dict[str, Override] = Field(
+        default_factory=dict,
+        description="Recorded by the loader, not written in files: path -> what --set changed.",
+    )
+    extends: list[str] = Field(
+        default_factory=list,
+        description="Recorded by the loader: the files this one extends, nearest first.",
     )
 
     @field_validator("groups")

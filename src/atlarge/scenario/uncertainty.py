@@ -53,6 +53,27 @@ def ranged_parameters(scenario: Scenario) -> list[Ranged]:
     return out
 
 
+MIN_DRAWS = 2
+"""An uncertainty run draws at least this many parameter sets (one draw is no spread)."""
+
+
+def draws_problem(
+    reps: int, inner: int, reps_name: str = "--reps", inner_name: str = "--inner"
+) -> str | None:
+    """Why ``reps`` replications cannot run as whole parameter draws of ``inner`` each, or
+    None when they can (``reps // inner`` draws of exactly ``inner`` replications)."""
+    draws, rest = divmod(reps, inner)
+    if rest == 0 and draws >= MIN_DRAWS:
+        return None
+    fit = max(MIN_DRAWS, -(-reps // inner))
+    return (
+        f"{reps_name} {reps} does not split into at least {MIN_DRAWS} whole parameter draws "
+        f"of {inner_name} {inner} replications each; use a multiple of {inner} from "
+        f"{MIN_DRAWS * inner} up (e.g. {reps_name} {fit * inner}: {fit} draws) or a smaller "
+        f"{inner_name}"
+    )
+
+
 def draw_generator(seed: int, draw: int) -> np.random.Generator:
     return np.random.Generator(
         np.random.Philox(np.random.SeedSequence(seed, spawn_key=(PARAM_STREAM, draw)))

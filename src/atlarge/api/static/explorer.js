@@ -10,6 +10,23 @@
 const COLORS = { A: "#1f77b4", B: "#ff7f0e" };
 const GROUP_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#17becf", "#d62728", "#7f7f7f"];
 const POLL_MS = 250;
+// The runs this page started (this tab; a reload keeps them). The page pairs only these,
+// never another client's runs that the server also holds.
+const MY_RUNS_KEY = "atlarge.runs";
+
+function myRunIds() {
+  try {
+    return JSON.parse(sessionStorage.getItem(MY_RUNS_KEY) || "[]");
+  } catch (_) {
+    return [];
+  }
+}
+
+function rememberRun(id) {
+  const ids = myRunIds().filter((x) => x !== id);
+  ids.push(id);
+  sessionStorage.setItem(MY_RUNS_KEY, JSON.stringify(ids.slice(-50)));
+}
 
 const state = {
   meta: null,
@@ -76,6 +93,20 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function fmtNumber(v) {
   return Number(v).toLocaleString("en-US", { maximumFractionDigits: 3 });
+}
+
+function plural(n, word, words) {
+  return `${fmtNumber(n)} ${n === 1 ? word : words || word + "s"}`;
+}
+
+// A dotted parameter path that wraps only after its dots, never inside a name.
+function pathCode(path) {
+  const code = el("code");
+  path.split(".").forEach((part, i, parts) => {
+    code.append(part + (i < parts.length - 1 ? "." : ""));
+    if (i < parts.length - 1) code.append(el("wbr"));
+  });
+  return code;
 }
 
 function rgba(hex, alpha) {
@@ -203,8 +234,11 @@ function runLabel(run) {
 
 function describeRequest(req) {
   const days = req.days ? `${req.days} days` : "scenario horizon";
-  const unc = req.uncertainty_inner ? ` · parameter draws of ${req.uncertainty_inner}` : "";
-  return `${req.reps} replications · ${days} · seed ${req.seed}${unc}`;
+  const inner = req.uncertainty_inner;
+  const unc = inner
+    ? ` · ${plural(Math.floor(req.reps / inner), "parameter draw")} × ${plural(inner, "replication")}`
+    : "";
+  return `${plural(req.reps, "replication")} · ${days} · seed ${req.seed}${unc}`;
 }
 
 async function startRun(event) {
@@ -232,6 +266,7 @@ async function startRun(event) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
+    rememberRun(job.job_id);
     const run = {
       id: job.job_id,
       status: job,
@@ -376,17 +411,39 @@ async function renderResults() {
     ),
   );
   const query = runs.map(([tag, run]) => `${tag.toLowerCase()}=${run.id}`).join("&");
-  renderKpis(runs, await api(`/api/compare?${query}`));
+  const compared = await api(`/api/compare?${query}&allow_different=true`);
+  renderDifferences(compared.differences || []);
+  renderKpis(runs, compared);
   drawCharts(runs);
   renderParameters();
 }
 
-// What the spread over replications contains, in words (as the HTML report says it).
+// What the spread over replications contains, in words (as the HTML report says it),
+// with the draws and replications per draw as run.
 function bandsContain(u) {
   if (!u || !u.draws) return "Bands: chance variation only, every parameter at its stated value.";
+  const per = u.replications_per_draw ?? u.inner;
   return (
-    `Bands: chance variation and parameter uncertainty (${u.draws} draws of ` +
-    `${u.drawn_parameters.length} ranged parameters, ${u.inner} replications each).`
+    `Bands: chance variation and parameter uncertainty (${plural(u.draws, "draw")} of ` +
+    `${plural(u.drawn_parameters.length, "ranged parameter")}, ${plural(per, "replication")} each).`
+  );
+}
+
+// Runs that are not like with like (another horizon or start date, other bands) are
+// compared only with a loud warning above the table.
+function renderDifferences(differences) {
+  let box = $("compare-warning");
+  if (!box) {
+    box = el("div", { id: "compare-warning", className: "warning", role: "alert" });
+    $("kpi-table").before(box);
+  }
+  box.hidden = differences.length === 0;
+  box.replaceChildren(
+    el("strong", { text: "These runs are not like with like: " }),
+    differences.map((d) => d.message).join("; ") +
+      (differences.some((d) => d.blocking)
+        ? ". Totals cover different days; compare the KPIs with care."
+        : "."),
   );
 }
 
@@ -561,11 +618,17 @@ function badge(p) {
   return el("span", { className: "badge world", text: "sourced" });
 }
 
-function fmtParamValue(p) {
+// A value as run; a schedule as a schedule: "41,500 from 2025-06-01, 60,000 from 2025-09-01"
+// (a date on or before the start replaces the first value), as the report shows it.
+function fmtParamValue(p, start) {
   if (!p) return "";
-  let v = fmtNumber(p.value);
-  if (p.schedule) v += "; " + Object.entries(p.schedule).map(([d, x]) => `${fmtNumber(x)} from ${d}`).join(", ");
-  return v;
+  if (!p.schedule) return fmtNumber(p.value);
+  const steps = [[start, p.value]];
+  for (const [d, x] of Object.entries(p.schedule).sort()) {
+    if (start && d <= start) steps[0] = [start, x];
+    else steps.push([d, x]);
+  }
+  return steps.map(([d, x]) => (d ? `${fmtNumber(x)} from ${d}` : `${fmtNumber(x)} at first`)).join(", ");
 }
 
 function renderParameters() {
@@ -573,6 +636,7 @@ function renderParameters() {
   const lists = runs.length ? runs.map(([tag, run]) => [tag, run.summary.parameters]) : [["", state.scenario.parameters]];
   const byPath = lists.map(([tag, list]) => [tag, new Map(list.map((p) => [p.path, p]))]);
   const base = lists[0][1];
+  const start = runs.length ? runs[0][1].summary.scenario.start_date : state.scenario.start_date;
   const filter = $("param-filter").value;
   const head = el("tr", {}, el("th", { text: "Parameter" }));
   for (const [tag] of lists) head.append(el("th", { text: tag ? `Value in ${tag}` : "Value" }));
@@ -584,7 +648,7 @@ function renderParameters() {
     const values = byPath.map(([, m]) => m.get(p.path));
     const changed =
       values.some((q) => q && /^set as an override/.test(q.source || "")) ||
-      new Set(values.map((q) => fmtParamValue(q))).size > 1;
+      new Set(values.map((q) => fmtParamValue(q, start))).size > 1;
     nAssume += p.assumption ? 1 : 0;
     nChanged += changed ? 1 : 0;
     if (filter === "assumption" && !p.assumption) continue;
@@ -595,8 +659,8 @@ function renderParameters() {
     if (p.fitted) prov.append(el("br"), el("small", { text: `fitted on ${p.fitted.fitted_on.join(", ")}` }));
     const kind = el("td", {}, badge(p));
     if (changed) kind.append(" ", el("span", { className: "badge changed", text: "changed" }));
-    const tr = el("tr", { "data-path": p.path }, el("td", {}, el("code", { text: p.path })));
-    for (const q of values) tr.append(el("td", { className: "num", text: fmtParamValue(q) }));
+    const tr = el("tr", { "data-path": p.path }, el("td", {}, pathCode(p.path)));
+    for (const q of values) tr.append(el("td", { className: "num", text: fmtParamValue(q, start) }));
     tr.append(
       el("td", { text: p.unit }),
       el("td", { className: "num", text: p.range ? `${fmtNumber(p.range[0])} – ${fmtNumber(p.range[1])}` : "" }),
@@ -636,9 +700,12 @@ async function init() {
       renderRuns();
       await renderResults();
     });
-    // Runs this server already holds (a reload keeps them).
+    // Runs this page started that the server still holds (a reload keeps them); the
+    // server's other runs belong to other clients and are never shown or paired here.
     const names = new Map(state.scenarios.map((s) => [s.id, s.name]));
+    const mine = new Set(myRunIds());
     for (const st of await api("/api/runs")) {
+      if (!mine.has(st.job_id)) continue;
       state.runs.set(st.job_id, {
         id: st.job_id,
         status: st,
