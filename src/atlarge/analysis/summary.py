@@ -14,6 +14,7 @@ import numpy as np
 from atlarge._version import __version__
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
+from atlarge.scenario.schedules import scenario_warnings
 
 PERCENTILES = (5, 50, 95)
 
@@ -193,6 +194,8 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_group": by_group,
         "definitions": DEFINITIONS,
         "parameters": parameter_rows(sc),
+        # Schedule entries this run's horizon leaves unused (scenario/schedules.py).
+        "warnings": [w.as_dict() for w in scenario_warnings(sc, out.days)],
     }
 
 

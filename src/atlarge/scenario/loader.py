@@ -71,7 +71,7 @@ def _read_bytes(path: Path) -> bytes:
             raise ScenarioError(
                 path, "", "is not a regular file (a device, pipe or socket), so not a scenario"
             )
-        cap = f"the limit for a scenario file is {MAX_FILE_BYTES // 1024} KiB"
+        cap = f"the limit for a scenario file is {MAX_FILE_BYTES / 2**20:g} MiB"
         if info.st_size > MAX_FILE_BYTES:
             raise ScenarioError(path, "", f"is {info.st_size:,} bytes; {cap}")
         chunks, size = [], 0
@@ -135,7 +135,7 @@ def _nesting(data: Any) -> int:
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, Path]]:
     """Read ``path`` and everything it extends; return merged data and key origins."""
-    resolved = path.resolve()
+    resolved = _real_path(path)
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(path, "extends", f"extends cycle: {cycle}")
@@ -153,7 +153,14 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
     base, base_origins = _resolve(base_path, (*chain, resolved))
     merged = _merge(base, data)
-    return merged, _merge_origins(base_origins, origins)
+    return merged, _merge_origins(merged, data, base_origins, path)
+
+
+def _real_path(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        raise ScenarioError(path, "", f"cannot be read ({_reason(exc)})") from None
 
 
 def _exists(path: Path) -> bool:
@@ -164,19 +171,30 @@ def _exists(path: Path) -> bool:
 
 
 def _merge_origins(
-    base: dict[str, Path | str], over: dict[str, Path | str]
+    merged: dict[str, Any], over: dict[str, Any], base: dict[str, Path | str], path: Path
 ) -> dict[str, Path | str]:
-    """Origins after ``_merge(base_data, over_data)``: most derived last.
+    """Origins of ``merged = _merge(base_data, over)``, where ``over`` was read from ``path``.
 
-    A base entry goes when the extending file set the same key, a key above it
-    (a replaced table), or a key below it: either the base entry was a
-    parameter table the extending file replaced whole (even with a partial
-    table), or a plain value or an empty table that it replaced or filled.
+    Keys are the leaf paths of ``merged`` (parameter tables, plain values,
+    empty tables), most derived last: a leaf the extending file supplied (it
+    set the leaf or a value or parameter table above it, or replaced an
+    inherited parameter table with a partial one) is ``path``'s; any other
+    keeps its inherited origin.
     """
-    kept = {
-        k: v for k, v in base.items() if not any(_covers(o, k) or _covers(k, o) for o in over)
-    }
-    return {**kept, **over}
+    kept = {k: v for k, v in base.items() if not _supplies(over, k)}
+    return {**kept, **{k: path for k in _leaf_paths(merged) if _supplies(over, k)}}
+
+
+def _supplies(data: dict[str, Any], leaf: str) -> bool:
+    """Whether ``data`` sets the value at ``leaf`` (or a value or parameter table above it)."""
+    node: Any = data
+    for key in leaf.split("."):
+        if key not in node:
+            return False
+        node = node[key]
+        if not isinstance(node, dict) or _is_param_table(node):
+            return True
+    return True
 
 
 def _is_param_table(value: Any) -> bool:
