@@ -262,7 +262,7 @@ def parse_set_value(text: str) -> Any:
     for a number too long to read (Python's limit on integer digits).
     """
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        doc = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
         return text
     except RecursionError:
@@ -272,6 +272,8 @@ def parse_set_value(text: str) -> Any:
         raise ValueError(
             f"a number with {digits:,} digits is beyond any parameter's bound"
         ) from None
+    # "1\nx = 2" is a TOML document, not a value: read it as the text it is.
+    return doc["v"] if list(doc) == ["v"] else text
 
 
 def _show(value: Any, width: int = 60) -> str:
