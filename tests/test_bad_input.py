@@ -155,6 +155,219 @@ def test_missing_scenario_file(cli, tmp_path):
     _assert_clean_error(cli("validate", tmp_path / "nope.toml"), "nope.toml", "file not found")
 
 
+# ---------------------------------------------------------- strict types (issue 10, item 6)
+
+BEDS = ["[detention.beds]", 'unit = "beds"']
+SOURCED = [*BEDS, 'source = "x"']
+STRICT_CASES = {
+    # name: (lines of a file extending the baseline, field path the error names)
+    "bool as number": ([*SOURCED, "value = true"], "detention.beds.value"),
+    "string as number": ([*SOURCED, 'value = "41500"'], "detention.beds.value"),
+    "string as flag": (["[regime]", 'enabled = "no"'], "regime.enabled"),
+    "number as flag": (["[regime]", "enabled = 1"], "regime.enabled"),
+    "float as whole days": (["days = 365.0"], "days"),
+    "bool as whole days": (["days = true"], "days"),
+    "string as date": (['start_date = "2023-10-01"'], "start_date"),
+    "date-time as date": (["start_date = 2023-10-01T00:00:00"], "start_date"),
+    "number as text": (["name = 5"], "name"),
+    "bool as version": (["schema_version = true"], "schema_version"),
+    "bool as choice": (["[detention]", "overflow = true"], "detention.overflow"),
+    "number as source": ([*BEDS, "value = 100", "source = 5"], "detention.beds.source"),
+    "bool in a range": ([*SOURCED, "value = 100", "range = [true, 200]"], "detention.beds.range"),
+    "string in a schedule": (
+        [*SOURCED, "value = 100", 'schedule = { 2024-01-01 = "5" }'],
+        "detention.beds.schedule",
+    ),
+    "schedule key not a date": (
+        [*SOURCED, "value = 100", "schedule = { 20240101 = 5 }"],
+        "detention.beds.schedule",
+    ),
+    "string as assumption flag": (
+        [*SOURCED, "value = 100", 'assumption = "yes"'],
+        "detention.beds.assumption",
+    ),
+    "number as office code": (["[offices]", "include = [1]"], "offices.include"),
+}
+
+
+@pytest.mark.parametrize("case", STRICT_CASES, ids=str)
+def test_types_are_strict_in_files(cli, scen, case):
+    lines, field = STRICT_CASES[case]
+    path = scen("strict.toml", *lines)
+    _assert_clean_error(cli("validate", path), "strict.toml", field)
+
+
+@pytest.mark.parametrize(
+    ("setting", "ok"),
+    [
+        ("regime.enabled=no", False),
+        ("regime.enabled=1", False),
+        ('regime.enabled="false"', False),
+        ("regime.enabled=false", True),
+        ('detention.beds="41500"', False),
+        ("detention.beds=true", False),
+        ("detention.beds=41500", True),
+        ("days=60.0", False),
+        ("days=60", True),
+        ("detention.overflow=release", True),
+        ("start_date=2023-10-01", True),
+        ('start_date="2023-10-01"', False),
+    ],
+)
+def test_set_values_are_read_as_toml_and_typed_strictly(cli, setting, ok):
+    res = cli("validate", BASELINE, "--set", setting)
+    if ok:
+        assert res.code == 0, res.err
+    else:
+        _assert_clean_error(res, "command line (--set)", setting.split("=")[0])
+
+
+# ------------------------------------------------- origin attribution (issue 10, item 6)
+
+
+def test_an_error_names_the_file_that_supplied_the_offending_table(cli, scen):
+    # A child that replaces a parameter table with a bad one.
+    bad = scen("child.toml", "[detention.beds]", "value = true", 'unit = "beds"', 'source = "x"')
+    _assert_clean_error(cli("validate", bad), "child.toml", "detention.beds.value")
+    # A child that writes a partial table over an inherited parameter: it replaced the table.
+    part = scen("partial.toml", "[detention.beds]", "range = [1, 2]")
+    _assert_clean_error(cli("validate", part), "partial.toml", "detention.beds.value", "missing")
+    # A child that adds a key to an inherited section.
+    add = scen("adds.toml", "[regime]", 'enabled = "no"')
+    _assert_clean_error(cli("validate", add), "adds.toml", "regime.enabled")
+
+
+def test_a_consistency_error_names_the_file_that_made_the_fields_disagree(cli, scen):
+    # The starting population comes from the base, the beds from the child: blame the child.
+    few = ["[detention.beds]", "value = 100", 'unit = "beds"', 'source = "x"']
+    path = scen("fewbeds.toml", *few)
+    res = cli("validate", path)
+    _assert_clean_error(res, "fewbeds.toml", "detention.initial_population", "exceeds")
+    assert "base.toml" not in res.err
+    # Two levels down, a grandchild that changes nothing relevant is not blamed either.
+    leaf = scen("leaf.toml", 'extends = "fewbeds.toml"', 'name = "leaf"', extends=False)
+    res = cli("validate", leaf)
+    _assert_clean_error(res, "fewbeds.toml", "detention.initial_population")
+    # An override is the most derived origin of all.
+    res = cli("validate", BASELINE, "--set", "detention.beds=100")
+    _assert_clean_error(res, "command line (--set)", "detention.initial_population")
+
+
+# ----------------------------------------- physical upper bounds (issue 10, items 5 and 8)
+
+
+@pytest.mark.parametrize("value", ["1e19", "1e308", "9223372036854775808", "inf", "-inf", "nan"])
+def test_values_past_a_physical_bound_are_refused_with_the_bound(cli, value):
+    res = cli("validate", BASELINE, "--set", f"detention.beds={value}")
+    _assert_clean_error(res, "command line (--set)", "detention.beds")
+    if value in ("1e19", "1e308", "9223372036854775808"):
+        assert "above the maximum 10,000,000 (beds)" in res.err
+
+
+@pytest.mark.parametrize(
+    ("lines", "field"),
+    [
+        (["value = 1e308"], "detention.beds"),
+        (["value = 100000", "schedule = { 2024-01-01 = 1e19 }"], "detention.beds"),
+        (["value = 100000", "assumption = true", 'rationale = "r"', "range = [0, 1e19]"],
+         "detention.beds"),
+    ],
+    ids=["value", "schedule", "range"],
+)
+def test_values_schedules_and_ranges_in_files_are_bounded(cli, scen, lines, field):
+    head = ["[detention.beds]", 'unit = "beds"', 'source = "a source"']
+    res = cli("validate", scen("huge.toml", *head, *lines))
+    _assert_clean_error(res, "huge.toml", field, "above the maximum 10,000,000")
+
+
+def test_a_number_with_thousands_of_digits_is_a_clean_error(cli, scen):
+    digits = "1" + "0" * 60_000
+    res = cli("validate", BASELINE, "--set", f"detention.beds={digits}")
+    _assert_clean_error(res, "command line (--set)", "detention.beds", "60,001 digits")
+    assert len(res.err) < 300  # the number is not echoed back
+    res = cli("validate", BASELINE, "--set", f"days={digits}")
+    _assert_clean_error(res, "command line (--set)", "days")
+    path = scen("digits.toml", "[detention.beds]", f"value = {digits}", 'unit = "beds"')
+    res = cli("validate", path)
+    _assert_clean_error(res, "digits.toml", "thousands of digits", "line 3")
+
+
+def test_huge_numbers_through_the_python_api_name_the_path():
+    from atlarge.errors import ScenarioError
+    from atlarge.scenario import load_scenario
+
+    for value in ("1" + "0" * 60_000, 10**5000, 10**400, 1e308, float("nan")):
+        for path in ("detention.beds", "days", "regime.enabled", "target.arrests_per_day"):
+            with pytest.raises(ScenarioError) as err:
+                load_scenario(BASELINE, set={path: value})
+            assert err.value.path == path, (path, err.value)
+            assert len(str(err.value)) < 300
+
+
+# ----------------------------------------- scenario files read with limits (issue 10, item 2)
+
+
+def _validate_in_subprocess(path: Path, timeout: float = 30):
+    """``atlarge validate PATH`` in a child process, so that a hang fails instead of blocking."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "atlarge.cli", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_devices_are_refused_without_reading_them(cli, scen):
+    _assert_clean_error(cli("validate", "/dev/zero"), "/dev/zero", "not a regular file")
+    path = scen("zero.toml", 'extends = "/dev/zero"', extends=False)
+    _assert_clean_error(cli("validate", path), "/dev/zero", "not a regular file")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(scen, tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    proc = _validate_in_subprocess(fifo)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
+    proc = _validate_in_subprocess(scen("viafifo.toml", 'extends = "pipe.toml"', extends=False))
+    assert proc.returncode == 2 and "pipe.toml" in proc.stderr, proc.stderr
+
+
+def test_files_over_the_size_cap_are_refused_and_files_under_it_load(cli, scen, tmp_path):
+    from atlarge.scenario.loader import MAX_FILE_BYTES
+
+    text = BASELINE.read_text()
+    pad = MAX_FILE_BYTES - len(text.encode())
+    ok = tmp_path / "padded.toml"
+    ok.write_text("#" * (pad - 1) + "\n" + text)
+    assert ok.stat().st_size == MAX_FILE_BYTES
+    assert cli("validate", ok).code == 0
+    big = tmp_path / "big.toml"
+    big.write_text("#" * pad + "\n" + text)
+    _assert_clean_error(cli("validate", big), "big.toml", "1 MiB")
+
+
+def test_extends_chains_and_nesting_are_capped(cli, scen):
+    from atlarge.scenario.loader import MAX_EXTENDS, MAX_NESTING
+
+    # A chain: c{i} extends c{i-1} ... c0 extends base.toml.
+    for i in range(MAX_EXTENDS - 1):
+        below = "base.toml" if i == 0 else f"c{i - 1}.toml"
+        scen(f"c{i}.toml", f'extends = "{below}"', extends=False)
+    longest = f'extends = "c{MAX_EXTENDS - 3}.toml"'  # top + c(MAX-3)..c0 + base: MAX files
+    assert cli("validate", scen("top.toml", longest, extends=False)).code == 0
+    res = cli("validate", scen("over.toml", f'extends = "c{MAX_EXTENDS - 2}.toml"', extends=False))
+    _assert_clean_error(res, "extends", f"longer than {MAX_EXTENDS} files")
+    deep = scen("deep.toml", "x = " + "[" * (MAX_NESTING + 2) + "]" * (MAX_NESTING + 2))
+    _assert_clean_error(cli("validate", deep), "deep.toml", f"at most {MAX_NESTING}")
+    deeper = scen("deeper.toml", "x = " + "[" * 200_000 + "]" * 200_000)
+    _assert_clean_error(cli("validate", deeper), "deeper.toml", "nest too deep")
+
+
 def test_output_folder_that_is_not_ours_is_refused(cli, tmp_path):
     precious = tmp_path / "thesis"
     precious.mkdir()

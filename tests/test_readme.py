@@ -9,8 +9,12 @@ README fits in the test suite's time:
 
 * sizes are cut: ``--reps``, ``--samples``, ``--iterations``, grid counts in
   ``--vary P=LO:HI:N`` and ``reps=`` in Python are capped at small values;
-* ``make test`` is skipped (it is this suite) and ``make serve`` is replaced by
-  a server the test starts on a free port (``localhost:8000`` points there);
+* ``make test`` (this suite) and ``atlarge calibrate`` (minutes even cut down;
+  tests/test_calibration.py covers it) are skipped, and ``make serve`` is
+  replaced by a server the test starts on a free port (``localhost:8000``
+  points there);
+* ``RUN_A`` and ``RUN_B``, which the README explains as two run ids from
+  ``atlarge results list``, become the first two runs in the store;
 * ``curl -s`` becomes ``curl -sSf``, so an HTTP error fails the block.
 
 ``make run`` runs with this test's virtual environment (``VENV=...``) and
@@ -36,6 +40,9 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+SKIPPED = ("make test", "make serve", "atlarge calibrate")
+"""This suite itself; a server (the test starts its own); the fit, which takes
+minutes even cut down and is run by tests/test_calibration.py on a short horizon."""
 CAPS = {"--reps": 4, "--samples": 2, "--iterations": 1, "--inner": 2}
 
 
@@ -55,9 +62,9 @@ def shrink(code: str, port: int) -> str:
     code = code.replace("localhost:8000", f"127.0.0.1:{port}")
     code = code.replace("curl -s ", "curl -sSf ")
     lines = []
-    for line in code.splitlines():
+    for line in code.replace("\\\n", " ").splitlines():
         bare = line.split("#", 1)[0].strip()
-        if bare in ("make test", "make serve"):
+        if bare in SKIPPED or bare.startswith(SKIPPED):
             lines.append(f"# (skipped by the README test) {line}")
         elif bare.startswith("make "):
             lines.append(line.replace("make ", f"make VENV={sys.prefix} ", 1))
@@ -112,13 +119,14 @@ def test_shrink_keeps_commands_and_cuts_sizes():
     code = (
         "atlarge run s.toml --reps 1000 --days 365\n"
         "atlarge sweep s.toml --vary a.b=1:2:8 --reps 200\n"
-        "make run\nmake test  # comment\n"
+        "make run\nmake test  # comment\natlarge calibrate --reps 8 \\\n    --out x\n"
         "curl -s localhost:8000/api/runs\n"
     )
     out = shrink(code, 1234)
     assert "--reps 4 --days 365" in out and "--vary a.b=1:2:2 --reps 4" in out
     assert f"make VENV={sys.prefix} run" in out
     assert "# (skipped by the README test) make test" in out
+    assert "# (skipped by the README test) atlarge calibrate --reps 4      --out x" in out
     assert "curl -sSf 127.0.0.1:1234/api/runs" in out
 
 
@@ -152,9 +160,6 @@ def test_every_readme_block_runs_in_order(tmp_path):
             if lang not in ("sh", "python"):
                 continue
             code = shrink(code, port)
-            if "RUN_A" in code:  # placeholders the README explains: two stored run ids
-                ids = _stored_run_ids(clone / "results.duckdb")
-                code = code.replace("RUN_A", ids[0]).replace("RUN_B", ids[1])
             if "127.0.0.1:" in code and server is None:
                 server = subprocess.Popen(
                     [sys.executable, "-m", "atlarge.cli", "serve", "--port", str(port)],
@@ -165,14 +170,25 @@ def test_every_readme_block_runs_in_order(tmp_path):
                     text=True,
                 )
                 _wait_for(port, server)
-            cmd = ["bash", "-euo", "pipefail", "-c", code] if lang == "sh" else [
-                sys.executable, "-c", code
-            ]
-            proc = subprocess.run(
-                cmd, cwd=clone, env=env, capture_output=True, text=True, timeout=600
-            )
-            assert proc.returncode == 0, f"{where}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-            assert "Traceback" not in proc.stderr, where
+            parts = [code]
+            if "RUN_A" in code:  # placeholders the README explains: ids of runs stored above
+                lines = code.splitlines(keepends=True)
+                k = next(j for j, line in enumerate(lines) if "RUN_A" in line)
+                parts = ["".join(lines[:k]), "".join(lines[k:])]
+            for part in parts:
+                if "RUN_A" in part:
+                    ids = _stored_run_ids(clone / "results.duckdb")
+                    part = part.replace("RUN_A", ids[0]).replace("RUN_B", ids[1])
+                cmd = ["bash", "-euo", "pipefail", "-c", part] if lang == "sh" else [
+                    sys.executable, "-c", part
+                ]
+                proc = subprocess.run(
+                    cmd, cwd=clone, env=env, capture_output=True, text=True, timeout=600
+                )
+                assert proc.returncode == 0, (
+                    f"{where}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+                )
+                assert "Traceback" not in proc.stderr, where
     finally:
         if server is not None:
             server.terminate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html as htmllib
-import json
 import re
 
 import pytest
@@ -73,7 +72,7 @@ def test_overrides_and_extends_are_recorded_not_hashed():
     # They survive the round trips the package makes (with_days, uncertainty draws).
     again = Scenario.model_validate(sc.model_dump())
     assert again.overrides == sc.overrides and again.extends == sc.extends
-    assert Scenario.model_validate(json.loads(sc.model_dump_json())).extends == sc.extends
+    assert Scenario.model_validate_json(sc.model_dump_json()).extends == sc.extends
     shorter = with_days(sc, 30)
     assert shorter.overrides["days"].value == 30 and shorter.overrides["days"].file_value == 365
     assert "detention.beds" in shorter.overrides

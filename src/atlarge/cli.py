@@ -86,8 +86,11 @@ def validate(
 ) -> None:
     """Check a scenario file; exit 0 if valid, 2 with the file, field and problem if not."""
     from atlarge.scenario import iter_params, load_scenario, scenario_sha256
+    from atlarge.scenario.schedules import scenario_warnings
 
     sc = load_scenario(scenario, set=_parse_sets(set_))
+    for warning in scenario_warnings(sc):
+        err_console.print(Text(f"warning: {scenario}: {warning}"), soft_wrap=True)
     params = list(iter_params(sc))
     n_assume = sum(p.assumption for _, p in params)
     out_console.print(
@@ -131,10 +134,13 @@ def run(
     from atlarge.report import kpi_table
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
+    from atlarge.scenario.schedules import scenario_warnings
     from atlarge.simulation import simulate
 
     sets = _parse_sets(set_)
     sc = load_scenario(scenario, set=sets)
+    for warning in scenario_warnings(sc, days):  # for the horizon of this run
+        err_console.print(Text(f"warning: {scenario}: {warning}"), soft_wrap=True)
     out = out or default_out_dir(scenario, sc if sets else None)
     check_out_dir(out)
     n_workers = _workers(workers)

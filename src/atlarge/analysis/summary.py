@@ -17,6 +17,7 @@ from atlarge._version import __version__
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
 from atlarge.scenario.params import Param
+from atlarge.scenario.schedules import scenario_warnings
 
 PERCENTILES = (5, 50, 95)
 
@@ -200,6 +201,8 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "parameters": parameter_rows(sc),
         "settings": setting_rows(sc),
         "mechanisms": mechanisms(sc, uncertainty=out.uncertainty),
+        # Schedule entries this run's horizon leaves unused (scenario/schedules.py).
+        "warnings": [w.as_dict() for w in scenario_warnings(sc, out.days)],
     }
 
 

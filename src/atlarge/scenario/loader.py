@@ -9,6 +9,10 @@ problem.
 Merge rule: sections merge key by key, but a parameter table (a table with a
 ``value``) replaces the inherited one whole, so a changed value never keeps a
 source that was written for another value.
+
+Files are read with limits: only regular files of at most ``MAX_FILE_BYTES``,
+tables nested at most ``MAX_NESTING`` deep, ``extends`` chains of at most
+``MAX_EXTENDS`` files.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import copy
 import difflib
 import hashlib
 import json
+import os
+import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +35,9 @@ from atlarge.errors import ScenarioError
 from atlarge.scenario.schema import FieldPathError, Scenario
 
 SET_ORIGIN = "command line (--set)"
+MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is about 40 KiB
+MAX_EXTENDS = 16  # files in an extends chain (the shipped ones use at most 4)
+MAX_NESTING = 32  # tables within tables (a scenario needs 5)
 
 
 def load_scenario(
@@ -63,26 +73,91 @@ def _override_notes(
     return notes
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes: a regular file of at most ``MAX_FILE_BYTES``, else ScenarioError.
+
+    Opened non-blocking and checked with fstat before any read, so a FIFO or a
+    device (``/dev/zero``) is refused at once instead of read forever.
+    """
     try:
-        text = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ScenarioError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ScenarioError(path, "", "is a folder, not a scenario file") from None
-    except OSError as exc:
-        raise ScenarioError(path, "", f"cannot be read ({exc.strerror})") from None
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(path, "", f"cannot be read ({_reason(exc)})") from None
     try:
-        return tomllib.loads(text.decode("utf-8"))
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(path, "", "is a folder, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(
+                path, "", "is not a regular file (a device, pipe or socket), so not a scenario"
+            )
+        cap = f"the limit for a scenario file is {MAX_FILE_BYTES / 2**20:g} MiB"
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(path, "", f"is {info.st_size:,} bytes; {cap}")
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:  # the file may be longer than fstat said
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(path, "", f"is larger than {MAX_FILE_BYTES:,} bytes; {cap}")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ScenarioError(path, "", f"cannot be read ({_reason(exc)})") from None
+    finally:
+        os.close(fd)
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    raw = _read_bytes(path)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "is not a text (UTF-8) file, so not TOML") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(path, "", f"is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "is not valid TOML: arrays or tables nest too deep") from None
+    except ValueError:  # Python's limit on digits in an integer (4300)
+        long = re.search(r"[0-9_]{4000,}", text)
+        line = f" (line {text.count(chr(10), 0, long.start()) + 1})" if long else ""
+        raise ScenarioError(
+            path, "", f"holds a number with thousands of digits{line}; no parameter is that large"
+        ) from None
+    deepest = _nesting(data)
+    if deepest > MAX_NESTING:
+        raise ScenarioError(path, "", f"nests tables {deepest} deep; at most {MAX_NESTING}")
+    return data
+
+
+def _nesting(data: Any) -> int:
+    """How deep tables and arrays nest in ``data`` (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING:
+            break
+        if isinstance(node, dict):
+            stack += [(v, depth + 1) for v in node.values()]
+        elif isinstance(node, list):
+            stack += [(v, depth + 1) for v in node]
+    return deepest
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[str, Path]]:
     """Read ``path`` and everything it extends; return merged data and key origins."""
-    resolved = path.resolve()
+    resolved = _real_path(path)
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(path, "extends", f"extends cycle: {cycle}")
@@ -94,15 +169,55 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if not isinstance(base_name, str) or not base_name:
         raise ScenarioError(path, "extends", "must be a file name (a string)")
     base_path = path.parent / base_name
-    if not base_path.exists():
+    if not _exists(base_path):
         raise ScenarioError(path, "extends", f"names '{base_name}', which does not exist")
+    if len(chain) + 2 > MAX_EXTENDS:
+        raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
     base, base_origins = _resolve(base_path, (*chain, resolved))
     merged = _merge(base, data)
     merged["extends"] = [base_name, *base.get("extends", [])]  # the chain, nearest first
-    base_origins = {
-        k: v for k, v in base_origins.items() if not any(_covers(o, k) for o in origins)
-    }
-    return merged, {**base_origins, **origins}
+    return merged, _merge_origins(merged, data, base_origins, path)
+
+
+def _real_path(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        raise ScenarioError(path, "", f"cannot be read ({_reason(exc)})") from None
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte
+        return False
+
+
+def _merge_origins(
+    merged: dict[str, Any], over: dict[str, Any], base: dict[str, Path | str], path: Path
+) -> dict[str, Path | str]:
+    """Origins of ``merged = _merge(base_data, over)``, where ``over`` was read from ``path``.
+
+    Keys are the leaf paths of ``merged`` (parameter tables, plain values,
+    empty tables), most derived last: a leaf the extending file supplied (it
+    set the leaf or a value or parameter table above it, or replaced an
+    inherited parameter table with a partial one) is ``path``'s; any other
+    keeps its inherited origin.
+    """
+    kept = {k: v for k, v in base.items() if not _supplies(over, k)}
+    return {**kept, **{k: path for k in _leaf_paths(merged) if _supplies(over, k)}}
+
+
+def _supplies(data: dict[str, Any], leaf: str) -> bool:
+    """Whether ``data`` sets the value at ``leaf`` (or a value or parameter table above it)."""
+    node: Any = data
+    for key in leaf.split("."):
+        if key not in node:
+            return False
+        node = node[key]
+        if not isinstance(node, dict) or _is_param_table(node):
+            return True
+    return True
 
 
 def _is_param_table(value: Any) -> bool:
@@ -140,25 +255,59 @@ def _covers(prefix: str, path: str) -> bool:
     return path == prefix or path.startswith(prefix + ".")
 
 
-def _origin_of(loc: str, origins: Mapping[str, Path | str], default: Path) -> Path | str:
+def _origin_of(
+    loc: str, origins: Mapping[str, Path | str], default: Path, related: tuple[str, ...] = ()
+) -> Path | str:
     """The file that supplied the value at ``loc``.
 
     A key at or above ``loc`` decides; for an error about a whole section, the
     most derived file that set anything in it (later entries are more derived).
+    With ``related`` fields (a consistency error between fields), the most
+    derived file that set any of them: the one that made them disagree.
     """
-    for key, origin in origins.items():
-        if _covers(key, loc):
-            return origin
-    below = [origin for key, origin in origins.items() if _covers(loc, key)]
-    return below[-1] if below else default
+    order = list(origins.items())
+    best = -1
+    for where in (loc, *related):
+        above = [i for i, (key, _) in enumerate(order) if _covers(key, where)]
+        below = [i for i, (key, _) in enumerate(order) if _covers(where, key)]
+        found = above[:1] or below[-1:]
+        if found:
+            best = max(best, found[0])
+    return order[best][1] if best >= 0 else default
 
 
 def parse_set_value(text: str) -> Any:
-    """Read the right-hand side of ``--set path=value`` as a TOML value, else a string."""
+    """Read the right-hand side of ``--set path=value`` as a TOML value, else a string.
+
+    So ``false`` is a boolean, ``60000`` a number, ``2025-07-01`` a date, and
+    ``release`` (not TOML) the string it reads as; ``no`` or ``"41500"`` stay
+    strings, which a boolean or number field then refuses. Raises ValueError
+    for a number too long to read (Python's limit on integer digits).
+    """
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        doc = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise ValueError("the value nests arrays or tables too deep") from None
+    except ValueError:
+        digits = sum(c.isdigit() for c in text)
+        raise ValueError(
+            f"a number with {digits:,} digits is beyond any parameter's bound"
+        ) from None
+    # "1\nx = 2" is a TOML document, not a value: read it as the text it is.
+    return doc["v"] if list(doc) == ["v"] else text
+
+
+def _show(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut to ``width``; safe for integers too long to print."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
+    try:
+        shown = repr(value)
+    except ValueError:
+        shown = f"<{type(value).__name__}>"
+    return shown if len(shown) <= width else shown[: width - 3] + "..."
 
 
 def apply_overrides(
@@ -173,7 +322,10 @@ def apply_overrides(
     """
     out = copy.deepcopy(data)
     for path, raw in overrides.items():
-        value = parse_set_value(raw) if isinstance(raw, str) else raw
+        try:
+            value = parse_set_value(raw) if isinstance(raw, str) else raw
+        except ValueError as exc:
+            raise ScenarioError(SET_ORIGIN, path, str(exc)) from None
         keys = path.split(".")
         node: Any = out
         for key in keys[:-1]:
@@ -190,15 +342,20 @@ def apply_overrides(
             raise ScenarioError(SET_ORIGIN, path, "is a section, not a value; name a field in it")
         else:
             node[last] = value
+        origins.pop(path, None)  # re-inserted last: an override is the most derived origin
         origins[path] = SET_ORIGIN
     return out
 
 
 def _override_param(path: str, param: dict[str, Any], value: Any) -> dict[str, Any]:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(SET_ORIGIN, path, f"expects a number, got {value!r}")
+        raise ScenarioError(SET_ORIGIN, path, f"expects a number, got {_show(value)}")
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range: far past every bound
+        raise ScenarioError(SET_ORIGIN, path, f"{_show(value)} is beyond any bound") from None
     new = dict(param)
-    new["value"] = float(value)
+    new["value"] = value
     new.pop("schedule", None)
     rng = new.get("range")
     if rng is not None and not rng[0] <= value <= rng[1]:
@@ -225,13 +382,15 @@ def _validate(data: dict[str, Any], origins: dict[str, Path | str], path: Path) 
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         cause = (err.get("ctx") or {}).get("error")
+        related: tuple[str, ...] = ()
         if isinstance(cause, FieldPathError):
-            loc = cause.path
+            loc, related = cause.path, cause.related
         msg = _friendly(err)
         extra = len(exc.errors()) - 1
         if extra:
             msg += f" (and {extra} more problem{'s' if extra > 1 else ''})"
-        raise ScenarioError(_origin_of(loc, origins, path), loc or "(top level)", msg) from None
+        origin = _origin_of(loc, origins, path, related)
+        raise ScenarioError(origin, loc or "(top level)", msg) from None
 
 
 def _friendly(err: Mapping[str, Any]) -> str:
@@ -245,10 +404,7 @@ def _friendly(err: Mapping[str, Any]) -> str:
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     if "input" in err and kind not in ("value_error",):
-        shown = repr(err["input"])
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        msg += f" (got {shown})"
+        msg += f" (got {_show(err['input'])})"
     return msg
 
 

@@ -3,18 +3,43 @@
 Field names here are the parameter paths users write in files and on the
 command line (``--set detention.beds=60000``); ../shared/DESIGN.md lists the
 ones that must stay stable. Every world number is a :class:`Param` whose
-expected unit is declared on its field.
+expected unit is declared on its field, with its bounds: every bound is a
+physical limit (see the ``MAX_*`` constants in params.py for why each is what
+it is). Sections are strict: numbers are never booleans or strings, flags are
+only ``true``/``false``, text is text and dates are dates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from atlarge.scenario.offices import load_offices
-from atlarge.scenario.params import Days, Fraction, P, Param, PositiveDays
+from atlarge.scenario.params import (
+    ANY_UNIT,
+    MAX_AGENTS,
+    MAX_BEDS,
+    MAX_HORIZON_DAYS,
+    MAX_PER_DAY,
+    MAX_PER_PERSON_DAY,
+    MAX_PERSONS,
+    MAX_PERSONS_PER_DAY,
+    MAX_REPORTED,
+    MAX_TROOPS,
+    MAX_USD_PER_CASE,
+    MAX_USD_PER_DAY,
+    Days,
+    Fraction,
+    P,
+    Param,
+    PositiveDays,
+    ScheduleDate,
+    fmt_number,
+    iter_param_specs,
+    unbounded_param_fields,
+)
 
 AGENCIES: tuple[str, ...] = ("ero", "hsi", "fbi", "dea", "usms", "atf", "cbp", "irs")
 AGENCY_LABELS: dict[str, str] = {
@@ -29,9 +54,23 @@ AGENCY_LABELS: dict[str, str] = {
 }
 _SUM_TOLERANCE = 1e-6
 
+MAX_PERSONS_EVER = 2**31 - 1
+"""Everyone who can enter the simulated system over the longest horizon must fit int32.
+
+The model records each count per (replication, office, day) as int32; every
+such count (arrests, backlog, detained, releases, people on ATD, a pool) is at
+most the number of people who can ever enter: initial pools, replenishment,
+border transfers and the initial detained population. ``Scenario`` checks that
+sum, at the largest values a parameter takes (range ends included, so drawn
+values pass too) and over ``MAX_HORIZON_DAYS``, so that it holds for any
+``--days``.
+"""
+MAX_SCHEDULE_REACH_DAYS = MAX_HORIZON_DAYS
+"""A schedule date further than this from the start date is refused (see ``_schedules``)."""
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class OfficeSelection(_Section):
@@ -59,38 +98,41 @@ class OfficeSelection(_Section):
 
 
 class Target(_Section):
-    arrests_per_day: P("arrests/day", ge=0.0)
+    arrests_per_day: P("arrests/day", ge=0.0, le=MAX_PER_DAY)
 
 
 class Targeting(_Section):
     """How effort is split across priority groups, and how pressure shifts it."""
 
     pressure_shift: Fraction
-    pressure_window_days: P("days", ge=1.0)
+    # "Recent" arrests: a window longer than a year is not recent (and the model keeps
+    # one array per window day).
+    pressure_window_days: P("days", ge=1.0, le=365.0)
 
 
 class Group(_Section):
     """A priority group: a finite pool of people, depleted by arrests."""
 
     label: str = Field(min_length=1)
-    initial_pool: P("persons", ge=0.0)
-    replenishment_per_day: P("persons/day", ge=0.0)
-    arrests_per_agent_day: P("arrests/agent-day", ge=0.0)
+    initial_pool: P("persons", ge=0.0, le=MAX_PERSONS)
+    replenishment_per_day: P("persons/day", ge=0.0, le=MAX_PERSONS_PER_DAY)
+    arrests_per_agent_day: P("arrests/agent-day", ge=0.0, le=MAX_PER_PERSON_DAY)
     effort_share: Fraction
 
 
 class Agency(_Section):
-    headcount: P("agents", ge=0.0)
+    headcount: P("agents", ge=0.0, le=MAX_AGENTS)
+    # Relative to an ERO officer: twice as productive is already generous.
     relative_productivity: P("fraction", ge=0.0, le=2.0)
     ramp_days: Days
-    cost_per_agent_day: P("USD/agent-day", ge=0.0)
+    cost_per_agent_day: P("USD/agent-day", ge=0.0, le=MAX_USD_PER_DAY)
     diverted: bool = Field(
         description="True when the agents' days are taken from their home agency's own mission."
     )
 
 
 class Workforce(_Section):
-    working_days_per_week: P("days/week", gt=0.0, le=7.0)
+    working_days_per_week: P("days/week", gt=0.0, le=7.0)  # a week has seven days
     ero: Agency | None = None
     hsi: Agency | None = None
     fbi: Agency | None = None
@@ -105,11 +147,11 @@ class Workforce(_Section):
 
 
 class NationalGuard(_Section):
-    headcount: P("troops", ge=0.0)
+    headcount: P("troops", ge=0.0, le=MAX_TROOPS)
     ramp_days: Days
-    processing_per_troop_day: P("book-ins/troop-day", ge=0.0)
-    transport_seats_per_troop_day: P("seats/troop-day", ge=0.0)
-    cost_per_troop_day: P("USD/troop-day", ge=0.0)
+    processing_per_troop_day: P("book-ins/troop-day", ge=0.0, le=MAX_PER_PERSON_DAY)
+    transport_seats_per_troop_day: P("seats/troop-day", ge=0.0, le=MAX_PER_PERSON_DAY)
+    cost_per_troop_day: P("USD/troop-day", ge=0.0, le=MAX_USD_PER_DAY)
 
 
 class Support(_Section):
@@ -117,22 +159,22 @@ class Support(_Section):
 
 
 class Processing(_Section):
-    capacity_per_day: P("book-ins/day", ge=0.0)
-    cost_per_book_in: P("USD/book-in", ge=0.0)
+    capacity_per_day: P("book-ins/day", ge=0.0, le=MAX_PER_DAY)
+    cost_per_book_in: P("USD/book-in", ge=0.0, le=MAX_USD_PER_CASE)
 
 
 class Inflow(_Section):
-    border_transfers_per_day: P("persons/day", ge=0.0)
+    border_transfers_per_day: P("persons/day", ge=0.0, le=MAX_PERSONS_PER_DAY)
 
 
 class Detention(_Section):
-    beds: P("beds", ge=0.0)
-    initial_population: P("persons", ge=0.0)
+    beds: P("beds", ge=0.0, le=MAX_BEDS)
+    initial_population: P("persons", ge=0.0, le=MAX_BEDS)  # and at most the beds
     overflow: Literal["transfer", "release"] = Field(
         description="What happens to book-ins an office has no bed for: transfer to offices "
         "with free beds (release only when none are free nationally), or release."
     )
-    bed_day_cost: P("USD/bed-day", ge=0.0)
+    bed_day_cost: P("USD/bed-day", ge=0.0, le=MAX_USD_PER_DAY)
 
 
 class Disposition(_Section):
@@ -143,7 +185,7 @@ class Disposition(_Section):
     share: Fraction
     mean_days: PositiveDays
     phases: int = Field(ge=1, le=6)
-    cost_per_case: P("USD/case", ge=0.0) | None = None
+    cost_per_case: P("USD/case", ge=0.0, le=MAX_USD_PER_CASE) | None = None
 
     @model_validator(mode="after")
     def _mean_covers_phases(self) -> Disposition:
@@ -157,16 +199,16 @@ class Disposition(_Section):
 
 
 class Transport(_Section):
-    seats_per_day: P("seats/day", ge=0.0)
-    cost_per_removal: P("USD/removal", ge=0.0)
+    seats_per_day: P("seats/day", ge=0.0, le=MAX_PER_DAY)
+    cost_per_removal: P("USD/removal", ge=0.0, le=MAX_USD_PER_CASE)
 
 
 class Atd(_Section):
     """Alternatives to detention for people released from custody."""
 
     enrolment_share: Fraction
-    mean_days: P("days", ge=1.0)
-    cost_per_participant_day: P("USD/participant-day", ge=0.0)
+    mean_days: P("days", ge=1.0, le=MAX_HORIZON_DAYS)
+    cost_per_participant_day: P("USD/participant-day", ge=0.0, le=MAX_USD_PER_DAY)
 
 
 class Regime(_Section):
@@ -181,6 +223,17 @@ class Regime(_Section):
     pressure_replaced: Fraction
 
 
+def _exactly_int(v: Any) -> Any:
+    # Literal[1] compares by equality, so true and 1.0 would pass as 1.
+    if type(v) is not int:
+        raise ValueError(f"must be the integer 1, got {type(v).__name__}")
+    return v
+
+
+Reported = P(ANY_UNIT, ge=-MAX_REPORTED, le=MAX_REPORTED)
+"""A figure as reported, in whatever unit it was reported in."""
+
+
 class Override(_Section):
     """What ``--set`` (or another horizon) changed: the value as run and as in the file."""
 
@@ -190,7 +243,7 @@ class Override(_Section):
     file_value: bool | int | float | str | dt.date | list[str] | None = Field(
         description="The value in the file (a parameter's base value)."
     )
-    file_schedule: dict[dt.date, float] | None = Field(
+    file_schedule: Annotated[dict[ScheduleDate, float] | None, Field(strict=False)] = Field(
         default=None, description="A parameter's schedule in the file, which the override ended."
     )
 
@@ -198,11 +251,11 @@ class Override(_Section):
 class Scenario(_Section):
     """A whole operation, resolved (``extends`` applied) and validated."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Annotated[Literal[1], BeforeValidator(_exactly_int)] = 1
     name: str = Field(min_length=1)
     description: str = ""
     start_date: dt.date
-    days: int = Field(ge=1, le=3650)
+    days: int = Field(ge=1, le=MAX_HORIZON_DAYS)
     offices: OfficeSelection = OfficeSelection()
     target: Target
     targeting: Targeting
@@ -216,7 +269,7 @@ class Scenario(_Section):
     transport: Transport
     atd: Atd
     regime: Regime
-    reported: dict[str, Param] = Field(
+    reported: dict[str, Reported] = Field(
         default_factory=dict,
         description="Figures as reported for the operation, kept for reference and checks.",
     )
@@ -256,15 +309,72 @@ class Scenario(_Section):
                 "detention.initial_population",
                 f"{self.detention.initial_population.value:g} persons exceeds detention.beds on "
                 f"the start date ({start_beds:g})",
+                related=("detention.beds",),
             )
+        self._persons_fit()
+        self._schedules()
         return self
+
+    def _persons_fit(self) -> None:
+        """Everyone who can ever enter fits the int32 counts (``MAX_PERSONS_EVER``)."""
+        offices = len(self.offices.include or ()) or load_offices().n
+        days = MAX_HORIZON_DAYS
+        # Stochastic rounding adds at most one person per office, group and day.
+        per_group = [
+            _largest(g.initial_pool) + (_largest(g.replenishment_per_day) + offices) * days
+            for g in self.groups.values()
+        ]
+        border = (_largest(self.inflow.border_transfers_per_day) + offices) * days
+        total = sum(per_group) + border + _largest(self.detention.initial_population)
+        if total > MAX_PERSONS_EVER:
+            raise FieldPathError(
+                "groups",
+                f"initial pools, replenishment and border transfers let up to "
+                f"{fmt_number(total)} people enter over {days} days (the longest horizon); "
+                f"counts are kept as 32-bit integers, so at most {fmt_number(MAX_PERSONS_EVER)}",
+                related=("inflow.border_transfers_per_day", "detention.initial_population"),
+            )
+
+    def _schedules(self) -> None:
+        """Refuse schedule dates that are surely a mistake.
+
+        A date more than ``MAX_SCHEDULE_REACH_DAYS`` (ten years, the longest
+        horizon) after the start date is never reached by any run of this
+        scenario, whatever ``--days``; one more than ten years before it is
+        superseded from day 1 in every run. Either is almost surely a mistyped
+        year (2205 or 1925 for 2025). Dates nearer the horizon that still fall
+        outside it are warnings (see schedules.py), since the horizon of a run
+        can differ from the file's.
+        """
+        reach = dt.timedelta(days=MAX_SCHEDULE_REACH_DAYS)
+        lo, hi = self.start_date - reach, self.start_date + reach
+        for path, p, _spec in iter_param_specs(self):
+            for when in sorted(p.schedule or {}):
+                if not lo <= when <= hi:
+                    side = "after" if when > hi else "before"
+                    raise FieldPathError(
+                        f"{path}.schedule",
+                        f"date {when} lies more than {MAX_SCHEDULE_REACH_DAYS} days {side} the "
+                        f"start date {self.start_date}: no run can use it as written "
+                        "(a mistyped year?)",
+                    )
+
+
+def _largest(p: Param) -> float:
+    """The largest value a parameter can take: value, schedule or range end."""
+    return max([*p.values(), *(p.range or ())])
 
 
 class FieldPathError(ValueError):
-    """A consistency error that belongs to a field other than where it was checked."""
+    """A consistency error that belongs to a field other than where it was checked.
 
-    def __init__(self, path: str, message: str) -> None:
+    ``related`` names the other fields involved; the loader blames the file
+    that most recently set any of them.
+    """
+
+    def __init__(self, path: str, message: str, related: tuple[str, ...] = ()) -> None:
         self.path = path
+        self.related = related
         super().__init__(message)
 
 
@@ -275,3 +385,8 @@ def _check_sum(field: str, params: dict[str, Param]) -> None:
         raise ValueError(f"the {field} values must sum to 1, they sum to {total:g} ({listing})")
     if any(p.time_varying for p in params.values()):
         raise ValueError(f"{field} cannot vary over time")
+
+
+_UNBOUNDED = unbounded_param_fields(Scenario)
+if _UNBOUNDED:  # a new field must declare its unit and bounds with P(...)
+    raise TypeError(f"scenario fields hold a Param without a ParamSpec: {_UNBOUNDED}")
