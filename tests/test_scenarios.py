@@ -271,6 +271,8 @@ def test_validate_and_run_print_schedule_warnings_and_summary_keeps_them(cli, tm
     assert summary["warnings"] == [
         {"path": "detention.beds.schedule", "message": line[0].split("schedule: ", 1)[1]}
     ]
+    report = (out / "report.html").read_text()
+    assert 'id=warnings' in report and "after the last simulated day 2023-10-03" in report
 
 
 # ------------------------------------------------------------ comments (issue 10, smaller)

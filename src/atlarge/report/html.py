@@ -211,6 +211,20 @@ def _changes_box(summary: dict[str, Any], start: str) -> str:
     )
 
 
+def _warnings_box(summary: dict[str, Any]) -> str:
+    """Schedule entries this run's horizon leaves unused (scenario/schedules.py)."""
+    warnings = summary.get("warnings") or []
+    if not warnings:
+        return ""
+    items = "".join(
+        f"<li>{_path(w['path'])}: {_esc(w['message'])}</li>" for w in warnings
+    )
+    return (
+        "<section id=warnings class=changes><h2>Warnings about this scenario</h2>"
+        f"<ul>{items}</ul></section>"
+    )
+
+
 def _title(name: str, summary: dict[str, Any]) -> str:
     n = len(summary.get("overrides") or {})
     return f"{name}, with {plural(n, 'change')}" if n else name
@@ -294,6 +308,7 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
 <code>{_esc(summary["scenario"]["sha256"][:16])}</code>{extends} · start {_esc(sc.start_date)} ·
 {summary["days"]} days · {summary["reps"]} replications · seed {summary["seed"]}</p>
 {_changes_box(summary, start)}
+{_warnings_box(summary)}
 <p class=note>Aggregate counts per field office and day only; no person-level data. Bands show
 the spread over replications (light: 5th–95th percentile, dark: 25th–75th, line: median).
 {_band_kind(summary)} {n_assume} of {len(params)} parameters are labelled assumptions.</p>
