@@ -351,6 +351,7 @@ def sweep(
     from atlarge.runs.sweep import Vary, run_sweep
 
     varies = [Vary.parse(v) for v in vary]
+    _check_db(db)
     n_workers = _workers(workers)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -432,6 +433,7 @@ def sensitivity(
     from atlarge.runs.sweep import Vary
 
     check_out_dir(out)
+    _check_db(db)
     varies = [Vary.parse(v) for v in vary or []]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     n_workers = _workers(workers)
@@ -526,29 +528,29 @@ app.add_typer(results_app, name="results")
 
 
 def _store(db: Path):
-    if not db.is_file():
-        raise OptionError("--db", f"'{db}' does not exist (run a sweep or `serve --db` first)")
+    """An existing results store, for reading; anything else is an input error (exit 2)."""
     from atlarge.runs.store import Store
 
-    return Store(db)
+    store = Store(db)
+    store.check(create=False)
+    return store
 
 
 def _open_store(db: Path):
-    """The store at ``db``, checked by opening it once (created if missing); a file that
-    is not a results store is an input error and is left as it is."""
-    import duckdb
-
+    """The store at ``db``, created if missing; a file that is not a results store is an
+    input error and is left as it is."""
     from atlarge.runs.store import Store
 
-    if db.exists() and not db.is_file():
-        raise OptionError("--db", f"'{db}' is not a file")
     store = Store(db)
-    try:
-        with store.connect():
-            pass
-    except duckdb.Error as exc:
-        raise OptionError("--db", f"'{db}' is not a results store ({exc})") from None
+    store.check(create=True)
     return store
+
+
+def _check_db(db: Path) -> None:
+    """Identify ``--db`` before any work (reads only); the write comes later."""
+    from atlarge.runs.store import Store
+
+    Store(db).identify()
 
 
 @results_app.command("list")
