@@ -24,6 +24,38 @@ AddressOpt = Annotated[
     typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
 ]
 
+MAX_SEED = 2**63 - 1  # the store's BIGINT column; the API and simulate() accept the same range
+MAX_DAYS = 3650  # as the scenario schema
+MAX_WORKERS = 256
+
+
+def _no_metavar_for_flags() -> None:
+    """Typer's rich help shows a value type after every option, so a flag that takes
+    no value (--quiet, --help) reads ``--quiet <bool>``; show none for flags."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_atlarge_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._atlarge_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_metavar_for_flags()
+
+
+def _seed(value: int | None) -> int | None:
+    if value is not None and value > MAX_SEED:
+        raise typer.BadParameter(f"must be at most 2**63-1 ({MAX_SEED}), got {value}")
+    return value
+
+
+SeedOpt = Annotated[int, typer.Option(min=0, callback=_seed, help="Random seed (0 to 2**63-1).")]
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -100,14 +132,16 @@ def validate(
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     reps: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    seed: SeedOpt = 1,
     days: Annotated[
-        int | None, typer.Option(min=1, help="Horizon in days (default: the scenario's).")
+        int | None,
+        typer.Option(min=1, max=MAX_DAYS, help="Horizon in days (default: the scenario's)."),
     ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     uncertainty: Annotated[
@@ -212,7 +246,11 @@ def calibrate(
         typer.Option(help="Write the fit here (default: the package's data/calibration.json)."),
     ] = None,
     reps: Annotated[int, typer.Option(min=1, help="Replications per year and step.")] = 8,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (common random numbers).")] = 1,
+    seed: Annotated[
+        int, typer.Option(
+            min=0, callback=_seed, help="Random seed (common random numbers; 0 to 2**63-1)."
+        )
+    ] = 1,
     iterations: Annotated[int, typer.Option(min=1, help="Fixed-point steps.")] = 6,
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
         "scenarios/baseline-2024.toml"
@@ -262,7 +300,7 @@ def calibrate(
 def backtest(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
     reps: Annotated[int, typer.Option(min=1, help="Replications per year.")] = 50,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 11,
+    seed: SeedOpt = 11,
     calibration: Annotated[
         Path | None, typer.Option(help="Calibration file (default: the package's).")
     ] = None,
@@ -324,13 +362,14 @@ def sweep(
     design: Annotated[str, typer.Option(help="grid or lhs.")] = "grid",
     samples: Annotated[int, typer.Option(help="Points of an lhs design.")] = 16,
     reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    seed: SeedOpt = 1,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every point.")
     ] = None,
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
     ] = None,
     uncertainty: Annotated[
         bool, typer.Option("--uncertainty", help="Draw ranged parameters too.")
@@ -411,11 +450,12 @@ def sensitivity(
         list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every run.")
     ] = None,
     reps: Annotated[int, typer.Option(min=1, help="Replications per model run.")] = 20,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    seed: SeedOpt = 1,
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sensitivity"),
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
     ] = None,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
@@ -508,18 +548,49 @@ def serve(
         Path | None,
         typer.Option(help="Also record each finished run in this results store (DuckDB)."),
     ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the access token every /api request must send (default: the "
+            "ATLARGE_TOKEN variable); required to serve beyond this machine."
+        ),
+    ] = None,
+    insecure_no_token: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-token",
+            help="Serve beyond this machine without an access token (anyone who can reach it "
+            "can start runs).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the explorer page and the HTTP API with uvicorn."""
+    """Serve the explorer page and the HTTP API with uvicorn.
+
+    Bound to anything but localhost, the server requires an access token
+    (ATLARGE_TOKEN or --token-file): API requests send 'Authorization: Bearer
+    TOKEN', and the page is opened as http://HOST:PORT/#token=TOKEN.
+    """
     import uvicorn
 
     from atlarge.api import ApiSettings, create_app
+    from atlarge.api.app import access_token
 
+    token, warning = access_token(host, token_file=token_file, insecure=insecure_no_token)
     if not scenarios.is_dir():
         raise OptionError("--scenarios", f"'{scenarios}' is not a folder")
     if db is not None:
         _open_store(db)
-    settings = ApiSettings(scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db)
+    settings = ApiSettings(
+        scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db, token=token
+    )
+    if warning:
+        err_console.print(Text(warning, style="bold red"), soft_wrap=True)
     out_console.print(f"atlarge explorer and API on http://{host}:{port}/ (Ctrl-C to stop)")
+    if token:
+        out_console.print(
+            f"Access token required: open http://{host}:{port}/#token=TOKEN in the browser; "
+            "API clients send 'Authorization: Bearer TOKEN'."
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
