@@ -411,24 +411,30 @@ def test_beyond_loopback_a_token_is_required(host, tmp_path):
 
 
 def test_serve_beyond_loopback_refuses_before_binding(cli, monkeypatch):
+    import socket
+
     import uvicorn
 
     started = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append((app, kw)))
     monkeypatch.delenv("ATLARGE_TOKEN", raising=False)
-    res = cli("serve", "--host", "0.0.0.0", "--scenarios", SCENARIOS)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    scenarios = (SCENARIOS, "--port", port)  # a free port: the bind is tried first
+    res = cli("serve", "--host", "0.0.0.0", "--scenarios", *scenarios)
     assert res.code == 2 and "--host" in res.err and not started
-    res = cli("serve", "--host", "0.0.0.0", "--scenarios", SCENARIOS, "--insecure-no-token")
+    res = cli("serve", "--host", "0.0.0.0", "--scenarios", *scenarios, "--insecure-no-token")
     assert res.code == 0 and "WITHOUT an access token" in res.err
     assert started[-1][1]["host"] == "0.0.0.0"
     monkeypatch.setenv("ATLARGE_TOKEN", TOKEN)
-    res = cli("serve", "--host", "0.0.0.0", "--scenarios", SCENARIOS)
+    res = cli("serve", "--host", "0.0.0.0", "--scenarios", *scenarios)
     assert res.code == 0 and "#token=TOKEN" in res.out and TOKEN not in res.out
     with TestClient(started[-1][0]) as c:
         assert c.get("/api/meta").status_code == 401
         assert c.get("/api/meta", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
     monkeypatch.delenv("ATLARGE_TOKEN")
-    res = cli("serve", "--scenarios", SCENARIOS)  # loopback: as before
+    res = cli("serve", "--scenarios", *scenarios)  # loopback: as before
     assert res.code == 0 and len(started) == 3
     with TestClient(started[-1][0]) as c:
         assert c.get("/api/meta").status_code == 200

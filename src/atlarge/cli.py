@@ -101,6 +101,37 @@ def _bar(quiet: bool) -> Progress:
     )
 
 
+def _check_file_out(option: str, path: Path) -> None:
+    """A file to write later: not a folder, not under a file, somewhere we may write."""
+    if path.is_dir():
+        raise OptionError(option, f"'{path}' is a folder; name a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OptionError(option, f"'{path}' lies under '{parent}', which is a file")
+            if not os.access(parent, os.W_OK):
+                raise OptionError(option, f"cannot write in '{parent}'")
+            return
+
+
+def _check_scenario_option(scenario: Path) -> None:
+    """``--scenario`` of bench, calibrate and backtest (defaults to a path in the project)."""
+    if not scenario.is_file():
+        what = "is a folder" if scenario.is_dir() else "not found"
+        raise OptionError(
+            "--scenario",
+            f"'{scenario}' {what} (run from the project folder or name a scenario file)",
+        )
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (its folder is created if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -200,11 +231,9 @@ def bench(
 
     from atlarge.reference.bench import run_bench
 
-    if not scenario.is_file():
-        raise OptionError(
-            "--scenario",
-            f"'{scenario}' not found (run from the project folder or name a scenario file)",
-        )
+    _check_scenario_option(scenario)
+    if json_out is not None:
+        _check_file_out("--json", json_out)
     with err_console.status("benchmarking") as status:
         cases = run_bench(scenario, quick, progress=lambda m: status.update(f"benchmarking {m}"))
     table = Table(
@@ -234,8 +263,7 @@ def bench(
         )
     out_console.print(table)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps({"cases": [c.as_dict() for c in cases]}, indent=2) + "\n")
+        _write_file(json_out, json.dumps({"cases": [c.as_dict() for c in cases]}, indent=2) + "\n")
         out_console.print(f"Wrote {json_out}")
 
 
@@ -251,7 +279,7 @@ def calibrate(
             min=0, callback=_seed, help="Random seed (common random numbers; 0 to 2**63-1)."
         )
     ] = 1,
-    iterations: Annotated[int, typer.Option(min=1, help="Fixed-point steps.")] = 6,
+    iterations: Annotated[int, typer.Option(min=1, max=100, help="Fixed-point steps.")] = 6,
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
         "scenarios/baseline-2024.toml"
     ),
@@ -270,7 +298,11 @@ def calibrate(
     from atlarge.analysis.fitted_scenario import fitted_scenario_toml
     from atlarge.scenario import load_scenario
 
+    _check_scenario_option(scenario)
     base = load_scenario(scenario)
+    for option, target in (("--out", out), ("--scenario-out", scenario_out)):
+        if target is not None:
+            _check_file_out(option, target)
     with err_console.status("calibrating") as status:
         doc = run_calibration(
             base,
@@ -285,9 +317,7 @@ def calibrate(
         os.path.relpath(scenario.resolve(), fitted_path.resolve().parent), base, doc
     )
     for target, text in ((path, json.dumps(doc, indent=2) + "\n"), (fitted_path, fitted_text)):
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(target)  # each file appears whole or not at all
+        _write_file(target, text)  # each file appears whole or not at all
     fit = doc["fit"]
     out_console.print(
         f"LOS scale {fit['los_scale']:.3f}; largest |log error| by step: "
@@ -319,11 +349,22 @@ def backtest(
     from atlarge.runs import check_out_dir, write_out_dir
     from atlarge.scenario import load_scenario
 
+    _check_scenario_option(scenario)
     base = load_scenario(scenario)
     check_out_dir(out)
     if calibration is not None and not calibration.is_file():
-        raise OptionError("--calibration", f"'{calibration}' not found")
-    cal = load_calibration(calibration)
+        what = "is a folder" if calibration.is_dir() else "not found"
+        raise OptionError("--calibration", f"'{calibration}' {what}")
+    try:
+        cal = load_calibration(calibration)
+        if not isinstance(cal, dict) or not {"fit", "leave_one_year_out"} <= cal.keys():
+            raise ValueError("no 'fit' and 'leave_one_year_out'")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OptionError(
+            "--calibration",
+            f"'{calibration}' is not a calibration file written by atlarge calibrate "
+            f"({type(exc).__name__}: {exc})"[:300],
+        ) from None
     with err_console.status("backtesting") as status:
         doc = run_backtest(
             base, cal, reps=reps, seed=seed, progress=lambda m: status.update(f"backtesting {m}")
@@ -578,6 +619,7 @@ def serve(
     token, warning = access_token(host, token_file=token_file, insecure=insecure_no_token)
     if not scenarios.is_dir():
         raise OptionError("--scenarios", f"'{scenarios}' is not a folder")
+    _check_bind(host, port)
     if db is not None:
         _open_store(db)
     settings = ApiSettings(
@@ -592,6 +634,27 @@ def serve(
             "API clients send 'Authorization: Bearer TOKEN'."
         )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Refuse a host that is not an address here or a port in use, before serving."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise OptionError("--host", f"'{host}' is not a usable address ({exc})") from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise OptionError("--port", f"{port} is in use on {host}; pick another") from None
+            raise OptionError(
+                "--host", f"cannot listen on '{host}' port {port} ({exc.strerror or exc})"
+            ) from None
 
 
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)
