@@ -304,3 +304,100 @@ def test_help_shows_no_value_after_a_flag(cli, monkeypatch, command):
             after = ln.split(flag, 1)[1]
             assert not re.match(r"\s*(<bool>|BOOLEAN|<boolean>)", after), ln
     assert "<bool>" not in res.out and "BOOLEAN" not in res.out
+
+
+# -- what the commands print -----------------------------------------------------------------
+
+SENS_DOC = {
+    "method": "morris",
+    "parameters": ["workforce.ero.headcount", "detention.beds"],
+    "bounds": [[1000.0, 2000.0], [8000.0, 12000.0]],
+    "units": {"workforce.ero.headcount": "agents", "detention.beds": "beds"},
+    "samples": 2, "points": 6, "reps": 2, "seed": 1,
+    "indices": {
+        "arrests_per_day": [
+            {"parameter": "workforce.ero.headcount", "mu_star": 250.0, "mu_star_conf": 3.0,
+             "sigma": 2.0},
+            {"parameter": "detention.beds", "mu_star": 0.0, "mu_star_conf": 0.0, "sigma": 0.0},
+        ],
+        "cost_total_usd": [
+            {"parameter": "detention.beds", "mu_star": 2.5e8, "mu_star_conf": 1e6, "sigma": 1e5},
+            {"parameter": "workforce.ero.headcount", "mu_star": 1e6, "mu_star_conf": 1e4,
+             "sigma": 1e3},
+        ],
+        "day_detention_full": {"skipped": "undefined in some sample points (e.g. never reached)"},
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["morris", "sobol"])
+def test_sensitivity_output_has_units_and_plain_words(method):
+    from rich.console import Console
+
+    from atlarge.report.sensitivity_page import render_sensitivity
+    from atlarge.report.terminal import sensitivity_tables
+
+    doc = dict(SENS_DOC, method=method)
+    if method == "sobol":
+        doc["indices"] = {
+            k: v if isinstance(v, dict) else [
+                {"parameter": r["parameter"], "S1": 0.6, "S1_conf": 0.1, "ST": 0.7,
+                 "ST_conf": 0.1} for r in v
+            ]
+            for k, v in SENS_DOC["indices"].items()
+        }  # fmt: skip
+    console = Console(width=120, record=True)
+    for part in sensitivity_tables(doc):
+        console.print(part)
+    text = console.export_text()
+    page = render_sensitivity(doc).replace("\\u002f", "/")  # as Plotly's JSON escapes it
+    for out in (text, page):
+        assert "Arrests per day (arrests/day)" in out
+        assert "Cost, total (USD)" in out
+        assert "Workforce, ERO: headcount (agents)" in out and "Detention: beds (beds)" in out
+        assert "First day detention is full (days)" in out  # skipped, still named in words
+    if method == "morris":
+        assert "mean absolute effect (arrests/day)" in text
+        assert "$250.0m" in text and "1,000 to 2,000" in text
+        assert "Mean absolute effect" in page and "mu*" in page
+    else:
+        assert "share alone (S1)" in text and "60% ± 10%" in text
+        assert "share of the variance" in page
+    assert "mu_star" not in text and "mu_star" not in page
+
+
+def test_backtest_reports_the_years_done(monkeypatch):
+    import atlarge.analysis.backtest_run as bt
+    from atlarge.analysis.backtest import ASIDE_YEARS, FIT_YEARS
+    from tests.conftest import BASELINE, small_scenario
+
+    monkeypatch.setattr(bt, "simulate_year", lambda *a, **k: None)
+    monkeypatch.setattr(bt, "backtest_rows", lambda *a, **k: [])
+    calls = []
+    bt.run_backtest(
+        small_scenario(BASELINE, days=10), bt.load_calibration(), reps=1,
+        progress=lambda done, total, label: calls.append((done, total, label)),
+    )  # fmt: skip
+    total = 2 * len(FIT_YEARS) + len(ASIDE_YEARS)
+    assert [c[0] for c in calls] == list(range(total + 1))
+    assert {c[1] for c in calls} == {total}
+    assert calls[0][2].startswith("FY") and calls[-1][2] == "done"
+
+
+def test_backtest_shows_a_bar_with_years_done(stubbed, monkeypatch, tmp_path):
+    """The CLI draws a bar with M/N years (not only a spinner)."""
+    import atlarge.analysis.backtest_run as bt
+
+    seen = []
+
+    def fake(base, cal, *, reps, seed, progress):
+        for i in range(3):
+            progress(i, 3, f"FY{2020 + i} (fit)")
+        progress(3, 3, "done")
+        seen.append(True)
+        raise Reached
+
+    monkeypatch.setattr(bt, "run_backtest", fake)
+    res = stubbed("backtest", "--scenario", SCENARIOS / "baseline-2024.toml", "--out",
+                  tmp_path / "bt")  # fmt: skip
+    assert res is None and seen

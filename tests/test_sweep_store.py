@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import time
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from atlarge.errors import OptionError
 from atlarge.runs.store import FORMAT, Store
@@ -377,3 +380,85 @@ def test_two_identical_sweeps_at_once_both_finish_and_store_each_point_once(tmp_
     con.close()
     assert [i for (i,) in points] == [0, 1, 2, 3]
     assert len(per_run) == 4 and len(set(per_run)) == 1
+
+
+# -- what the commands print -----------------------------------------------------------------
+
+
+def test_a_sweep_prints_its_results_table(cli, tmp_path):
+    res = cli(
+        "sweep", SMALL_OPEN, "--vary", "detention.beds=10000:12000:2",
+        "--vary", "regime.bottom_fraction=0.05:0.2:2", "--set", "days=10", "--reps", "1",
+        "--workers", "1", "--quiet", "--db", tmp_path / "r.duckdb",
+    )  # fmt: skip
+    assert res.code == 0, res.err
+    assert "Sweep results (medians over replications)" in res.out
+    for text in ("10,000", "12,000", "0.05", "0.2", "arrests", "removals", "cost", "never"):
+        assert text in res.out, text
+    body = [ln for ln in res.out.splitlines() if ln.startswith("│")]
+    assert len(body) >= 4  # one row per point (at least)
+    again = cli(
+        "sweep", SMALL_OPEN, "--vary", "detention.beds=10000:12000:2",
+        "--vary", "regime.bottom_fraction=0.05:0.2:2", "--set", "days=10", "--reps", "1",
+        "--workers", "1", "--quiet", "--db", tmp_path / "r.duckdb",
+    )  # fmt: skip
+    assert "0 run now, 4 already stored" in again.out and "Sweep results" in again.out
+
+
+def _store_with_overrides(db, overrides_list):
+    import datetime as dt
+
+    store = Store(db)
+    for i, overrides in enumerate(overrides_list):
+        row = {
+            "run_id": f"{i:016x}", "scenario_name": "Operation At Large, a long name",
+            "overrides": json.dumps(overrides, sort_keys=True), "reps": 200, "seed": 1,
+            "days": 365, "finished_at": dt.datetime(2025, 6, 1, 12, 0),
+        }  # fmt: skip
+        store.record(row, {"arrests_per_day": {"mean": 1, "p5": 1, "p50": 1472.0, "p95": 2}})
+
+
+def test_results_list_shows_overrides_readably_at_80_columns(tmp_path):
+    db = tmp_path / "r.duckdb"
+    overrides = {
+        "detention.beds": 60000,
+        "regime.enabled": False,
+        "support.national_guard.headcount": 21000,
+        "regime.bottom_fraction": 0.15,
+    }
+    _store_with_overrides(db, [overrides, {}])
+    proc = subprocess.run(
+        [sys.executable, "-m", "atlarge.cli", "results", "list", "--db", str(db)],
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 80
+    text = "\n".join(lines)
+    for whole in ("detention.beds=60000", "regime.enabled=false", "regime.bottom_fraction"):
+        assert whole in text, whole  # never cut in the middle of a name
+    for part in ("support.", "national_guard.", "headcount=21000", "1,472", "none"):
+        assert part in text, part
+    assert "{" not in text and '"' not in text  # no raw JSON
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    path=st.lists(
+        st.text("abcdefghij_", min_size=1, max_size=30), min_size=1, max_size=4
+    ).map(".".join),
+    value=st.one_of(st.integers(-(10**9), 10**9), st.floats(0, 1e6), st.booleans()),
+    width=st.integers(9, 40),
+)
+def test_override_lines_break_only_between_names(path, value, width):
+    from atlarge.report.terminal import overrides_lines
+
+    lines = overrides_lines({path: value}, width)
+    assert "".join(ln.removeprefix("  ") for ln in lines).startswith(path + "=")
+    for ln in lines:
+        piece = ln.removeprefix("  ")
+        # a line is too long only if it holds a single name (or the value) that is
+        assert len(ln) <= width or "." not in piece.rstrip(".") or piece.count(".") == 1
+    names = path.split(".")
+    joined = "".join(ln.removeprefix("  ") for ln in lines)
+    assert joined.split("=", 1)[0].split(".") == names

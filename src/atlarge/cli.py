@@ -337,6 +337,7 @@ def backtest(
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
         "scenarios/baseline-2024.toml"
     ),
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate each fiscal year and compare with what was observed; writes backtest.json."""
     import json
@@ -365,9 +366,24 @@ def backtest(
             f"'{calibration}' is not a calibration file written by atlarge calibrate "
             f"({type(exc).__name__}: {exc})"[:300],
         ) from None
-    with err_console.status("backtesting") as status:
+    with Progress(
+        TextColumn("[bold]Backtest years"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[year]}"),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("Backtest years", total=None, year="")
         doc = run_backtest(
-            base, cal, reps=reps, seed=seed, progress=lambda m: status.update(f"backtesting {m}")
+            base,
+            cal,
+            reps=reps,
+            seed=seed,
+            progress=lambda done, total, year: bar.update(
+                task, completed=done, total=total, year=year
+            ),
         )
     write_out_dir(
         out,
@@ -467,6 +483,12 @@ def sweep(
             address=address,
             progress=progress,
         )
+    from atlarge.report.terminal import sweep_table
+    from atlarge.runs.store import Store
+
+    kpis = Store(db).kpis_for(res["run_ids"])
+    rows = [kpis[r] for r in res["run_ids"]]
+    out_console.print(sweep_table(res["design"], rows, width=out_console.width))
     out_console.print(
         f"Sweep {res['sweep_id']}: {res['points']} points, {res['ran']} run now, "
         f"{res['points'] - res['ran']} already stored, in {res['db']}"
@@ -505,10 +527,8 @@ def sensitivity(
     """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
     import json
 
-    from rich.table import Table
-
-    from atlarge.report.format import KPI_LABELS
     from atlarge.report.sensitivity_page import render_sensitivity
+    from atlarge.report.terminal import sensitivity_tables
     from atlarge.runs import check_out_dir, write_out_dir
     from atlarge.runs.sensitivity_run import run_sensitivity
     from atlarge.runs.sweep import Vary
@@ -545,27 +565,8 @@ def sensitivity(
             ),
         },
     )
-    for o, rows in doc["indices"].items():
-        table = Table(
-            title=f"{KPI_LABELS.get(o, o)}: top parameters ({method})", title_justify="left"
-        )
-        table.add_column("parameter")
-        cols = (
-            (("S1", "S1_conf"), ("ST", "ST_conf"))
-            if method == "sobol"
-            else (("mu_star", "mu_star_conf"), ("sigma", None))
-        )
-        for c, _ in cols:
-            table.add_column(c, justify="right")
-        if isinstance(rows, dict):
-            out_console.print(f"{KPI_LABELS.get(o, o)}: {rows['skipped']}")
-            continue
-        for r in rows[:10]:
-            table.add_row(
-                r["parameter"],
-                *(f"{r[c]:.3g}" + (f" ± {r[ci]:.2g}" if ci else "") for c, ci in cols),
-            )
-        out_console.print(table)
+    for part in sensitivity_tables(doc):
+        out_console.print(part)
     out_console.print(
         f"Wrote {out}/sensitivity.json and sensitivity.html "
         f"({doc['points']} model runs, {doc['ran']} run now; store {doc['db']})"
@@ -692,24 +693,10 @@ def results_list(
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
 ) -> None:
     """List stored runs."""
-    from rich.table import Table
+    from atlarge.report.terminal import runs_table
 
     rows = _store(db).runs()
-    table = Table(title=f"{len(rows)} runs in {db}", title_justify="left")
-    for col in ("run", "scenario", "overrides", "reps", "seed", "finished", "arrests/day p50"):
-        table.add_column(col)
-    for r in rows:
-        apd = r["arrests_per_day_p50"]
-        table.add_row(
-            r["run_id"][:10],
-            r["scenario_name"],
-            r["overrides"],
-            str(r["reps"]),
-            str(r["seed"]),
-            str(r["finished_at"])[:19],
-            "" if apd is None else f"{apd:,.0f}",
-        )
-    out_console.print(table)
+    out_console.print(runs_table(rows, f"{len(rows)} runs in {db}", width=out_console.width))
 
 
 @results_app.command("compare")

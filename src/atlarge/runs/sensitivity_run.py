@@ -117,6 +117,7 @@ def run_sensitivity(
         "method": method,
         "parameters": names,
         "bounds": [list(b) for b in bounds],
+        "units": {name: params[name].unit for name in names if name in params},
         "samples": n,
         "points": len(points),
         "reps": reps,

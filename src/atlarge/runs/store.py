@@ -431,6 +431,20 @@ class Store:
             ).fetchall()
         return {k: {"mean": m, "p5": a, "p50": b, "p95": c} for k, m, a, b, c in rows}
 
+    def kpis_for(self, rids: list[str]) -> dict[str, dict[str, dict[str, float | None]]]:
+        """The KPI statistics of several runs at once, by run id."""
+        out: dict[str, dict[str, dict[str, float | None]]] = {rid: {} for rid in rids}
+        if not rids:
+            return out
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT run_id, kpi, mean, p5, p50, p95 FROM kpis WHERE list_contains(?, run_id)",
+                [list(rids)],
+            ).fetchall()
+        for rid, k, m, a, b, c in rows:
+            out[rid][k] = {"mean": m, "p5": a, "p50": b, "p95": c}
+        return out
+
     def resolve(self, prefix: str) -> str:
         """The run id starting with ``prefix`` (ids can be abbreviated, as in git)."""
         with self.connect(read_only=True) as con:

@@ -142,7 +142,7 @@ def run_sweep(
         "sets": sets or {},
     }
     overrides = [{**(sets or {}), **p} for p in points]
-    return run_points(
+    res = run_points(
         base,
         scenarios,
         overrides,
@@ -156,6 +156,7 @@ def run_sweep(
         address=address,
         progress=progress,
     )
+    return {**res, "design": points}
 
 
 def run_points(
