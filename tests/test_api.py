@@ -266,3 +266,211 @@ def test_uncertainty_summary_reports_draws_as_run(client):
     job = _run(client, reps=6, uncertainty_inner=3)
     u = client.get(f"/api/runs/{job}/summary").json()["uncertainty"]
     assert (u["draws"], u["replications_per_draw"]) == (2, 3)
+
+
+# -- input errors are 4xx naming the field -----------------------------------------------------
+
+DIGITS = "9" * 60_000
+
+
+@pytest.mark.parametrize(
+    ("raw", "loc"),
+    [
+        ('{"detention.beds": "' + DIGITS + '"}', ["body", "overrides", "detention.beds"]),
+        ('{"detention.beds": ' + "9" * 4000 + "}", ["body", "overrides", "detention.beds"]),
+        ('{"detention.beds": NaN}', ["body", "overrides", "detention.beds"]),
+        ('{"detention.beds": 1e400}', ["body", "overrides", "detention.beds"]),
+        ('{"' + "x" * 500 + '": 1}', ["body", "overrides"]),
+    ],
+)
+def test_unusable_override_values_are_422_naming_the_field(client, raw, loc):
+    body = '{"scenario": "operation-at-large", "reps": 2, "days": 5, "overrides": ' + raw + "}"
+    res = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert res.status_code == 422, res.text
+    assert res.json()["detail"][0]["loc"][: len(loc)] == loc
+    assert "internal error" not in res.text
+
+
+def test_input_errors_raised_while_handling_a_request_are_422(client, monkeypatch):
+    """Any ScenarioError, AtlargeInputError or ValueError from handling a run request is a
+    422 that names a field, whatever raised it."""
+    import atlarge.api.app as app_module
+    from atlarge.errors import AtlargeInputError, OptionError, ScenarioError
+    from atlarge.scenario.loader import SET_ORIGIN
+
+    cases = [
+        (ScenarioError(SET_ORIGIN, "detention.beds", "too many"), ["body", "overrides"]),
+        (ScenarioError("x.toml", "days", "bad"), ["body"]),
+        (OptionError("--seed", "bad seed"), ["body", "seed"]),
+        (AtlargeInputError("bad input"), ["body"]),
+        (ValueError("Exceeds the limit (4300 digits)"), ["body", "overrides"]),
+        (OverflowError("int too large"), ["body", "overrides"]),
+    ]
+    for exc, loc in cases:
+
+        def boom(*_a, _exc=exc, **_k):
+            raise _exc
+
+        monkeypatch.setattr(app_module, "load_scenario", boom)
+        res = client.post("/api/runs", json={"scenario": "operation-at-large", "reps": 1})
+        assert res.status_code == 422, (exc, res.text)
+        assert res.json()["detail"][0]["loc"][: len(loc)] == loc
+
+
+MAX_SEED = 2**63 - 1
+
+
+def test_the_seed_range_is_the_same_for_the_api_the_cli_and_simulate(client, cli, tmp_path):
+    from atlarge.errors import OptionError
+    from atlarge.simulation import simulate
+    from tests.conftest import small_scenario
+
+    ok = client.post(
+        "/api/runs", json={"scenario": "operation-at-large", "reps": 1, "days": 5, "seed": MAX_SEED}
+    )
+    assert ok.status_code == 202, ok.text
+    assert _wait(client, ok.json()["job_id"])["status"] == "done"
+    for bad in (MAX_SEED + 1, -1):
+        res = client.post("/api/runs", json={"scenario": "operation-at-large", "seed": bad})
+        assert res.status_code == 422 and res.json()["detail"][0]["loc"] == ["body", "seed"]
+    sc = small_scenario(days=5)
+    assert simulate(sc, reps=1, seed=MAX_SEED).summary()["seed"] == MAX_SEED
+    for bad in (MAX_SEED + 1, -1):
+        with pytest.raises(OptionError, match="--seed"):
+            simulate(sc, reps=1, seed=bad)
+    small = SCENARIOS.parent / "tests" / "scenarios" / "small-open.toml"
+    res = cli("run", small, "--days", "5", "--reps", "1", "--seed", MAX_SEED, "--quiet",
+              "--out", tmp_path / "out")  # fmt: skip
+    assert res.code == 0, res.err
+    for command in (
+        ("run", small), ("sweep", small, "--vary", "detention.beds=1:2"),
+        ("sensitivity", small), ("backtest",), ("calibrate",),
+    ):  # fmt: skip
+        for bad in (MAX_SEED + 1, -1):
+            res = cli(*command, "--seed", bad)
+            assert res.code == 2 and "--seed" in res.err, (command, res.err)
+
+
+# -- serving beyond this machine -----------------------------------------------------------------
+
+TOKEN = "test-token-0123456789abcdef"
+
+
+def _api_routes(app):
+    """Every /api route of the OpenAPI schema, as (method, path)."""
+    return [
+        (method.upper(), path)
+        for path, ops in app.openapi()["paths"].items()
+        if path.startswith("/api")
+        for method in ops
+    ]
+
+
+def test_with_a_token_every_api_route_needs_it():
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_cells=60 * 30 * 25, token=TOKEN))
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(app, raise_server_exceptions=False) as c:
+        body = {"scenario": "operation-at-large", "reps": 2, "days": 5}
+        start = c.post("/api/runs", json=body, headers=auth)
+        assert start.status_code == 202, start.text
+        job = start.json()["job_id"]
+        _wait_auth = time.time() + 60
+        while c.get(f"/api/runs/{job}", headers=auth).json()["status"] != "done":
+            assert time.time() < _wait_auth
+            time.sleep(0.05)
+        routes = _api_routes(app)
+        assert len(routes) >= 10
+        for method, path in routes:
+            url = path.format(scenario_id="operation-at-large", job_id=job)
+            kwargs = {"params": {"a": job}} if path == "/api/compare" else {}
+            if method == "POST":
+                kwargs["json"] = body
+            for headers in (
+                {},
+                {"Authorization": "Bearer wrong-token-0123456789abcdef"},
+                {"Authorization": f"Basic {TOKEN}"},
+                {"Authorization": TOKEN},
+                {"Authorization": f"Bearer {TOKEN}x"},
+            ):
+                res = c.request(method, url, headers=headers, **kwargs)
+                assert res.status_code == 401, (method, path, headers)
+                assert res.headers["www-authenticate"] == "Bearer"
+            res = c.request(method, url, headers=auth, **kwargs)
+            assert res.status_code in (200, 202), (method, path, res.text)
+            if method == "POST":
+                _wait(_Authed(c, auth), res.json()["job_id"])
+        for page in ("/", "/static/explorer.js"):  # the page loads, then asks for the token
+            assert c.get(page).status_code == 200
+
+
+class _Authed:
+    def __init__(self, client, headers):
+        self.client, self.headers = client, headers
+
+    def get(self, url):
+        return self.client.get(url, headers=self.headers)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2", "[::1]"])
+def test_on_loopback_nothing_changes(host):
+    from atlarge.api.app import access_token
+
+    assert access_token(host, env={}) == (None, None)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.org", "10.0.0.1"])
+def test_beyond_loopback_a_token_is_required(host, tmp_path):
+    from atlarge.api.app import access_token
+    from atlarge.errors import OptionError
+
+    with pytest.raises(OptionError, match="--host") as err:
+        access_token(host, env={})
+    assert "ATLARGE_TOKEN" in str(err.value) and "--token-file" in str(err.value)
+    token, warning = access_token(host, env={}, insecure=True)
+    assert token is None and "WITHOUT an access token" in warning
+    assert access_token(host, env={"ATLARGE_TOKEN": f" {TOKEN}\n"}) == (TOKEN, None)
+    f = tmp_path / "token"
+    f.write_text(TOKEN + "\n")
+    assert access_token(host, token_file=f, env={}) == (TOKEN, None)
+    for bad, message in (
+        (tmp_path / "missing", "does not exist"),
+        (tmp_path, "is a folder"),
+    ):
+        with pytest.raises(OptionError, match="--token-file") as err:
+            access_token(host, token_file=bad, env={})
+        assert message in str(err.value)
+    f.write_text("short")
+    with pytest.raises(OptionError, match="at least 16"):
+        access_token(host, token_file=f, env={})
+    with pytest.raises(OptionError, match="ATLARGE_TOKEN"):
+        access_token(host, env={"ATLARGE_TOKEN": "has space inside it!!"})
+
+
+def test_serve_beyond_loopback_refuses_before_binding(cli, monkeypatch):
+    import socket
+
+    import uvicorn
+
+    started = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append((app, kw)))
+    monkeypatch.delenv("ATLARGE_TOKEN", raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    scenarios = (SCENARIOS, "--port", port)  # a free port: the bind is tried first
+    res = cli("serve", "--host", "0.0.0.0", "--scenarios", *scenarios)
+    assert res.code == 2 and "--host" in res.err and not started
+    res = cli("serve", "--host", "0.0.0.0", "--scenarios", *scenarios, "--insecure-no-token")
+    assert res.code == 0 and "WITHOUT an access token" in res.err
+    assert started[-1][1]["host"] == "0.0.0.0"
+    monkeypatch.setenv("ATLARGE_TOKEN", TOKEN)
+    res = cli("serve", "--host", "0.0.0.0", "--scenarios", *scenarios)
+    assert res.code == 0 and "#token=TOKEN" in res.out and TOKEN not in res.out
+    with TestClient(started[-1][0]) as c:
+        assert c.get("/api/meta").status_code == 401
+        assert c.get("/api/meta", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    monkeypatch.delenv("ATLARGE_TOKEN")
+    res = cli("serve", "--scenarios", *scenarios)  # loopback: as before
+    assert res.code == 0 and len(started) == 3
+    with TestClient(started[-1][0]) as c:
+        assert c.get("/api/meta").status_code == 200

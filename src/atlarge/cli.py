@@ -24,6 +24,38 @@ AddressOpt = Annotated[
     typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
 ]
 
+MAX_SEED = 2**63 - 1  # the store's BIGINT column; the API and simulate() accept the same range
+MAX_DAYS = 3650  # as the scenario schema
+MAX_WORKERS = 256
+
+
+def _no_metavar_for_flags() -> None:
+    """Typer's rich help shows a value type after every option, so a flag that takes
+    no value (--quiet, --help) reads ``--quiet <bool>``; show none for flags."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_atlarge_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._atlarge_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_metavar_for_flags()
+
+
+def _seed(value: int | None) -> int | None:
+    if value is not None and value > MAX_SEED:
+        raise typer.BadParameter(f"must be at most 2**63-1 ({MAX_SEED}), got {value}")
+    return value
+
+
+SeedOpt = Annotated[int, typer.Option(min=0, callback=_seed, help="Random seed (0 to 2**63-1).")]
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -69,6 +101,43 @@ def _bar(quiet: bool) -> Progress:
     )
 
 
+def _check_file_out(option: str, path: Path) -> None:
+    """A file to write later: not a folder, not under a file, somewhere we may write."""
+    if path.is_dir():
+        raise OptionError(option, f"'{path}' is a folder; name a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OptionError(option, f"'{path}' lies under '{parent}', which is a file")
+            if not os.access(parent, os.W_OK):
+                raise OptionError(option, f"cannot write in '{parent}'")
+            return
+
+
+def _check_scenario_option(scenario: Path) -> None:
+    """``--scenario`` of bench, calibrate and backtest (defaults to a path in the project)."""
+    if not scenario.is_file():
+        what = "is a folder" if scenario.is_dir() else "not found"
+        raise OptionError(
+            "--scenario",
+            f"'{scenario}' {what} (run from the project folder or name a scenario file)",
+        )
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (its folder is created if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _warn(message: str | None) -> None:
+    """A one-line warning on stderr (nothing for None)."""
+    if message:
+        err_console.print(Text.assemble(("warning", "bold yellow"), ": ", message), soft_wrap=True)
+
+
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
@@ -103,9 +172,10 @@ def validate(
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     reps: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    seed: SeedOpt = 1,
     days: Annotated[
-        int | None, typer.Option(min=1, help="Horizon in days (default: the scenario's).")
+        int | None,
+        typer.Option(min=1, max=MAX_DAYS, help="Horizon in days (default: the scenario's)."),
     ] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
     out: Annotated[
@@ -115,7 +185,8 @@ def run(
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     uncertainty: Annotated[
@@ -159,8 +230,7 @@ def run(
         path, failure = result.write_or_keep(out)
         bar.update(write, total=1, completed=1)
     out_console.print(kpi_table(result.summary()))
-    if failure:
-        err_console.print(Text.assemble(("warning", "bold yellow"), ": ", failure), soft_wrap=True)
+    _warn(failure)
     out_console.print(f"Wrote {path}/summary.json, timeseries.parquet, report.html")
 
 
@@ -181,11 +251,9 @@ def bench(
 
     from atlarge.reference.bench import run_bench
 
-    if not scenario.is_file():
-        raise OptionError(
-            "--scenario",
-            f"'{scenario}' not found (run from the project folder or name a scenario file)",
-        )
+    _check_scenario_option(scenario)
+    if json_out is not None:
+        _check_file_out("--json", json_out)
     with err_console.status("benchmarking") as status:
         cases = run_bench(scenario, quick, progress=lambda m: status.update(f"benchmarking {m}"))
     table = Table(
@@ -215,8 +283,7 @@ def bench(
         )
     out_console.print(table)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps({"cases": [c.as_dict() for c in cases]}, indent=2) + "\n")
+        _write_file(json_out, json.dumps({"cases": [c.as_dict() for c in cases]}, indent=2) + "\n")
         out_console.print(f"Wrote {json_out}")
 
 
@@ -227,8 +294,12 @@ def calibrate(
         typer.Option(help="Write the fit here (default: the package's data/calibration.json)."),
     ] = None,
     reps: Annotated[int, typer.Option(min=1, help="Replications per year and step.")] = 8,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (common random numbers).")] = 1,
-    iterations: Annotated[int, typer.Option(min=1, help="Fixed-point steps.")] = 6,
+    seed: Annotated[
+        int, typer.Option(
+            min=0, callback=_seed, help="Random seed (common random numbers; 0 to 2**63-1)."
+        )
+    ] = 1,
+    iterations: Annotated[int, typer.Option(min=1, max=100, help="Fixed-point steps.")] = 6,
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
         "scenarios/baseline-2024.toml"
     ),
@@ -247,7 +318,11 @@ def calibrate(
     from atlarge.analysis.fitted_scenario import fitted_scenario_toml
     from atlarge.scenario import load_scenario
 
+    _check_scenario_option(scenario)
     base = load_scenario(scenario)
+    for option, target in (("--out", out), ("--scenario-out", scenario_out)):
+        if target is not None:
+            _check_file_out(option, target)
     with err_console.status("calibrating") as status:
         doc = run_calibration(
             base,
@@ -262,9 +337,7 @@ def calibrate(
         os.path.relpath(scenario.resolve(), fitted_path.resolve().parent), base, doc
     )
     for target, text in ((path, json.dumps(doc, indent=2) + "\n"), (fitted_path, fitted_text)):
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(target)  # each file appears whole or not at all
+        _write_file(target, text)  # each file appears whole or not at all
     fit = doc["fit"]
     out_console.print(
         f"LOS scale {fit['los_scale']:.3f}; largest |log error| by step: "
@@ -277,13 +350,14 @@ def calibrate(
 def backtest(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/backtest"),
     reps: Annotated[int, typer.Option(min=1, help="Replications per year.")] = 50,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 11,
+    seed: SeedOpt = 11,
     calibration: Annotated[
         Path | None, typer.Option(help="Calibration file (default: the package's).")
     ] = None,
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
         "scenarios/baseline-2024.toml"
     ),
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Simulate each fiscal year and compare with what was observed; writes backtest.json."""
     import json
@@ -293,19 +367,45 @@ def backtest(
     from atlarge.analysis.backtest_run import load_calibration, run_backtest
     from atlarge.analysis.observed import METRIC_LABELS
     from atlarge.report.backtest_page import render_backtest
-    from atlarge.runs import check_out_dir, write_out_dir
+    from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
     from atlarge.scenario import load_scenario
 
+    _check_scenario_option(scenario)
     base = load_scenario(scenario)
     check_out_dir(out)
     if calibration is not None and not calibration.is_file():
-        raise OptionError("--calibration", f"'{calibration}' not found")
-    cal = load_calibration(calibration)
-    with err_console.status("backtesting") as status:
+        what = "is a folder" if calibration.is_dir() else "not found"
+        raise OptionError("--calibration", f"'{calibration}' {what}")
+    try:
+        cal = load_calibration(calibration)
+        if not isinstance(cal, dict) or not {"fit", "leave_one_year_out"} <= cal.keys():
+            raise ValueError("no 'fit' and 'leave_one_year_out'")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OptionError(
+            "--calibration",
+            f"'{calibration}' is not a calibration file written by atlarge calibrate "
+            f"({type(exc).__name__}: {exc})"[:300],
+        ) from None
+    with Progress(
+        TextColumn("[bold]Backtest years"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[year]}"),
+        console=err_console,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("Backtest years", total=None, year="")
         doc = run_backtest(
-            base, cal, reps=reps, seed=seed, progress=lambda m: status.update(f"backtesting {m}")
+            base,
+            cal,
+            reps=reps,
+            seed=seed,
+            progress=lambda done, total, year: bar.update(
+                task, completed=done, total=total, year=year
+            ),
         )
-    write_out_dir(
+    out, failure = write_out_dir_or_elsewhere(
         out,
         {
             "backtest.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
@@ -313,6 +413,7 @@ def backtest(
             "summary.json": lambda p: p.write_text(json.dumps(doc["summary"], indent=2) + "\n"),
         },
     )
+    _warn(failure)
     table = Table(title="Backtest: largest absolute relative error (median)", title_justify="left")
     table.add_column("metric")
     for kind in ("in sample", "left out", "kept aside"):
@@ -339,13 +440,14 @@ def sweep(
     design: Annotated[str, typer.Option(help="grid or lhs.")] = "grid",
     samples: Annotated[int, typer.Option(help="Points of an lhs design.")] = 16,
     reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    seed: SeedOpt = 1,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every point.")
     ] = None,
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
     ] = None,
     uncertainty: Annotated[
         bool, typer.Option("--uncertainty", help="Draw ranged parameters too.")
@@ -367,6 +469,7 @@ def sweep(
     from atlarge.scenario.uncertainty import draws_problem
 
     varies = [Vary.parse(v) for v in vary]
+    _check_db(db)
     if uncertainty and (problem := draws_problem(reps, inner)):
         raise OptionError("--inner", problem)
     n_workers = _workers(workers)
@@ -404,6 +507,12 @@ def sweep(
             address=address,
             progress=progress,
         )
+    from atlarge.report.terminal import sweep_table
+    from atlarge.runs.store import Store
+
+    kpis = Store(db).kpis_for(res["run_ids"])
+    rows = [kpis[r] for r in res["run_ids"]]
+    out_console.print(sweep_table(res["design"], rows, width=out_console.width))
     out_console.print(
         f"Sweep {res['sweep_id']}: {res['points']} points, {res['ran']} run now, "
         f"{res['points'] - res['ran']} already stored, in {res['db']}"
@@ -428,11 +537,12 @@ def sensitivity(
         list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every run.")
     ] = None,
     reps: Annotated[int, typer.Option(min=1, help="Replications per model run.")] = 20,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 1,
+    seed: SeedOpt = 1,
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sensitivity"),
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Processes (default: one per core).")
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
     ] = None,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
@@ -441,15 +551,14 @@ def sensitivity(
     """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
     import json
 
-    from rich.table import Table
-
-    from atlarge.report.format import KPI_LABELS
     from atlarge.report.sensitivity_page import render_sensitivity
-    from atlarge.runs import check_out_dir, write_out_dir
+    from atlarge.report.terminal import sensitivity_tables
+    from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
     from atlarge.runs.sensitivity_run import run_sensitivity
     from atlarge.runs.sweep import Vary
 
     check_out_dir(out)
+    _check_db(db)
     varies = [Vary.parse(v) for v in vary or []]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     n_workers = _workers(workers)
@@ -470,7 +579,7 @@ def sensitivity(
             address=address,
             progress=lambda done, total, _new: bar.update(task, completed=done, total=total),
         )
-    write_out_dir(
+    out, failure = write_out_dir_or_elsewhere(
         out,
         {
             "sensitivity.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
@@ -480,27 +589,9 @@ def sensitivity(
             ),
         },
     )
-    for o, rows in doc["indices"].items():
-        table = Table(
-            title=f"{KPI_LABELS.get(o, o)}: top parameters ({method})", title_justify="left"
-        )
-        table.add_column("parameter")
-        cols = (
-            (("S1", "S1_conf"), ("ST", "ST_conf"))
-            if method == "sobol"
-            else (("mu_star", "mu_star_conf"), ("sigma", None))
-        )
-        for c, _ in cols:
-            table.add_column(c, justify="right")
-        if isinstance(rows, dict):
-            out_console.print(f"{KPI_LABELS.get(o, o)}: {rows['skipped']}")
-            continue
-        for r in rows[:10]:
-            table.add_row(
-                r["parameter"],
-                *(f"{r[c]:.3g}" + (f" ± {r[ci]:.2g}" if ci else "") for c, ci in cols),
-            )
-        out_console.print(table)
+    _warn(failure)
+    for part in sensitivity_tables(doc):
+        out_console.print(part)
     out_console.print(
         f"Wrote {out}/sensitivity.json and sensitivity.html "
         f"({doc['points']} model runs, {doc['ran']} run now; store {doc['db']})"
@@ -524,19 +615,72 @@ def serve(
         Path | None,
         typer.Option(help="Also record each finished run in this results store (DuckDB)."),
     ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="File holding the access token every /api request must send (default: the "
+            "ATLARGE_TOKEN variable); required to serve beyond this machine."
+        ),
+    ] = None,
+    insecure_no_token: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-no-token",
+            help="Serve beyond this machine without an access token (anyone who can reach it "
+            "can start runs).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the explorer page and the HTTP API with uvicorn."""
+    """Serve the explorer page and the HTTP API with uvicorn.
+
+    Bound to anything but localhost, the server requires an access token
+    (ATLARGE_TOKEN or --token-file): API requests send 'Authorization: Bearer
+    TOKEN', and the page is opened as http://HOST:PORT/#token=TOKEN.
+    """
     import uvicorn
 
     from atlarge.api import ApiSettings, create_app
+    from atlarge.api.app import access_token
 
+    token, warning = access_token(host, token_file=token_file, insecure=insecure_no_token)
     if not scenarios.is_dir():
         raise OptionError("--scenarios", f"'{scenarios}' is not a folder")
+    _check_bind(host, port)
     if db is not None:
         _open_store(db)
-    settings = ApiSettings(scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db)
+    settings = ApiSettings(
+        scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db, token=token
+    )
+    if warning:
+        err_console.print(Text(warning, style="bold red"), soft_wrap=True)
     out_console.print(f"atlarge explorer and API on http://{host}:{port}/ (Ctrl-C to stop)")
+    if token:
+        out_console.print(
+            f"Access token required: open http://{host}:{port}/#token=TOKEN in the browser; "
+            "API clients send 'Authorization: Bearer TOKEN'."
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Refuse a host that is not an address here or a port in use, before serving."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise OptionError("--host", f"'{host}' is not a usable address ({exc})") from None
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise OptionError("--port", f"{port} is in use on {host}; pick another") from None
+            raise OptionError(
+                "--host", f"cannot listen on '{host}' port {port} ({exc.strerror or exc})"
+            ) from None
 
 
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)
@@ -544,29 +688,29 @@ app.add_typer(results_app, name="results")
 
 
 def _store(db: Path):
-    if not db.is_file():
-        raise OptionError("--db", f"'{db}' does not exist (run a sweep or `serve --db` first)")
+    """An existing results store, for reading; anything else is an input error (exit 2)."""
     from atlarge.runs.store import Store
 
-    return Store(db)
+    store = Store(db)
+    store.check(create=False)
+    return store
 
 
 def _open_store(db: Path):
-    """The store at ``db``, checked by opening it once (created if missing); a file that
-    is not a results store is an input error and is left as it is."""
-    import duckdb
-
+    """The store at ``db``, created if missing; a file that is not a results store is an
+    input error and is left as it is."""
     from atlarge.runs.store import Store
 
-    if db.exists() and not db.is_file():
-        raise OptionError("--db", f"'{db}' is not a file")
     store = Store(db)
-    try:
-        with store.connect():
-            pass
-    except duckdb.Error as exc:
-        raise OptionError("--db", f"'{db}' is not a results store ({exc})") from None
+    store.check(create=True)
     return store
+
+
+def _check_db(db: Path) -> None:
+    """Identify ``--db`` before any work (reads only); the write comes later."""
+    from atlarge.runs.store import Store
+
+    Store(db).identify()
 
 
 @results_app.command("list")
@@ -574,24 +718,10 @@ def results_list(
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
 ) -> None:
     """List stored runs."""
-    from rich.table import Table
+    from atlarge.report.terminal import runs_table
 
     rows = _store(db).runs()
-    table = Table(title=f"{len(rows)} runs in {db}", title_justify="left")
-    for col in ("run", "scenario", "overrides", "reps", "seed", "finished", "arrests/day p50"):
-        table.add_column(col)
-    for r in rows:
-        apd = r["arrests_per_day_p50"]
-        table.add_row(
-            r["run_id"][:10],
-            r["scenario_name"],
-            r["overrides"],
-            str(r["reps"]),
-            str(r["seed"]),
-            str(r["finished_at"])[:19],
-            "" if apd is None else f"{apd:,.0f}",
-        )
-    out_console.print(table)
+    out_console.print(runs_table(rows, f"{len(rows)} runs in {db}", width=out_console.width))
 
 
 @results_app.command("compare")

@@ -133,8 +133,8 @@ def simulate(
     """
     if reps < 1:
         raise OptionError("--reps", f"must be at least 1, got {reps}")
-    if seed < 0:
-        raise OptionError("--seed", f"must be a non-negative integer, got {seed}")
+    if not 0 <= seed <= 2**63 - 1:  # the range of the CLI, the API and the store's column
+        raise OptionError("--seed", f"must be between 0 and 2**63-1, got {seed}")
     if days is not None:
         if days < 1:
             raise OptionError("--days", f"must be at least 1, got {days}")

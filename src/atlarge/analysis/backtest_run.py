@@ -67,17 +67,25 @@ def run_backtest(
     *,
     reps: int = 50,
     seed: int = 11,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
-    """Simulate every year and compare with the record; the backtest.json document."""
+    """Simulate every year and compare with the record; the backtest.json document.
+
+    ``progress(done, total, label)`` is called before each simulated year (``label``
+    names it) and once at the end.
+    """
     fit = Calibration.from_dict(calibration["fit"])
     rows: list[dict[str, Any]] = []
+    total = 2 * len(FIT_YEARS) + len(ASIDE_YEARS)
+    done = 0
 
     def run(year, params: YearParams, kind: str, fitted: set[str]) -> None:
+        nonlocal done
         if progress:
-            progress(f"{year.period} ({kind})")
+            progress(done, total, f"{year.period} ({kind})")
         values = simulate_year(base, year, params, reps, seed)
         rows.extend(backtest_rows(values, year, kind, fitted))
+        done += 1
 
     for fy in FIT_YEARS:
         year = YEARS[fy]
@@ -89,6 +97,8 @@ def run_backtest(
     for fy in ASIDE_YEARS:
         year = YEARS[fy]
         run(year, held_out_params(fit, year), "aside", set())
+    if progress:
+        progress(done, total, "done")
     return {
         "atlarge_version": __version__,
         "reps": reps,

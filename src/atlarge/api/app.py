@@ -4,7 +4,11 @@ explorer page at ``/`` that is built on it (static/: plain HTML, JS and CSS).
 Thin by design: requests are parsed and checked here, everything else is
 the same path as the CLI (scenario loader, ``atlarge.simulate``, summaries).
 
-Safety: the server binds to localhost unless told otherwise; a scenario is
+Safety: the server binds to localhost unless told otherwise; bound to any
+other address it needs an access token (``ATLARGE_TOKEN`` or ``--token-file``),
+and every ``/api`` request without ``Authorization: Bearer TOKEN`` gets a 401
+(see :func:`access_token`; the page takes the token from its URL fragment,
+``/#token=...``). A scenario is
 named by its id (a file name stem in the server's scenario folder), never
 by a path from the request; overrides go through the same validation as
 files (a bad one is a 422 naming its field path); replications x days x
@@ -15,15 +19,18 @@ a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import io
+import ipaddress
 import math
+import os
 import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import plotly
 import pyarrow.csv as pacsv
@@ -36,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.summary import DEFINITIONS, run_differences
-from atlarge.errors import AtlargeInputError, ScenarioError
+from atlarge.errors import AtlargeInputError, OptionError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS, format_difference, format_value
 from atlarge.runs.store import Store, run_row
@@ -54,6 +61,76 @@ ASSETS: dict[str, tuple[Path, str]] = {
     "plotly.min.js": (PLOTLY_JS, "text/javascript"),
 }
 """The only files the server sends: a fixed table, never a path from a request."""
+MAX_SEED = 2**63 - 1
+"""Largest seed (the results store's BIGINT column); the CLI and ``simulate()`` use it too."""
+TOKEN_ENV = "ATLARGE_TOKEN"
+MIN_TOKEN_LENGTH = 16
+MAX_OVERRIDE_TEXT = 200  # characters of an override's path or text value
+NEEDS_TOKEN = (
+    "this server needs its access token: send 'Authorization: Bearer TOKEN' "
+    "(in the browser, open the page as /#token=TOKEN)"
+)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def access_token(
+    host: str,
+    *,
+    token_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    insecure: bool = False,
+) -> tuple[str | None, str | None]:
+    """Decide how ``serve --host HOST`` may start: ``(token, warning)``.
+
+    The token comes from ``token_file`` or the ``ATLARGE_TOKEN`` variable of ``env``;
+    it is required to bind beyond loopback unless ``insecure`` (then the warning says
+    what that means). Raises :class:`OptionError` (exit 2) when serving must not start.
+    """
+    env = os.environ if env is None else env
+    token = None
+    if token_file is not None:
+        if not token_file.is_file():
+            what = "is a folder" if token_file.is_dir() else "does not exist"
+            raise OptionError("--token-file", f"'{token_file}' {what}")
+        try:
+            token = token_file.read_text(encoding="utf-8")[:4096].strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OptionError("--token-file", f"cannot read '{token_file}' ({exc})") from None
+        if not token:
+            raise OptionError("--token-file", f"'{token_file}' is empty")
+        source = "--token-file"
+    elif env.get(TOKEN_ENV, "").strip():
+        token, source = env[TOKEN_ENV].strip(), TOKEN_ENV
+    if token is not None:
+        if len(token) < MIN_TOKEN_LENGTH or any(c.isspace() or not c.isprintable() for c in token):
+            raise OptionError(
+                source,
+                f"the access token must be at least {MIN_TOKEN_LENGTH} printable characters "
+                "without spaces (e.g. python -c 'import secrets; print(secrets.token_urlsafe())')",
+            )
+        return token, None
+    if is_loopback(host):
+        return None, None
+    if not insecure:
+        raise OptionError(
+            "--host",
+            f"'{host}' opens run submission beyond this machine: set {TOKEN_ENV} or "
+            "--token-file FILE to require an access token (or --insecure-no-token to serve "
+            "without one)",
+        )
+    return None, (
+        f"WARNING: serving on '{host}' WITHOUT an access token: anyone who can reach this "
+        "address can start runs and read results (--insecure-no-token)"
+    )
 
 
 @dataclass(frozen=True)
@@ -64,18 +141,25 @@ class ApiSettings:
     max_jobs: int = 2  # running or queued at once
     keep_jobs: int = 50  # finished jobs kept in memory for results and comparisons
     db: Path | None = None  # results store each finished run is recorded in (as sweeps do)
+    token: str | None = None  # if set, every /api request needs "Authorization: Bearer TOKEN"
 
 
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario: str = Field(min_length=1, max_length=100, description="A scenario id.")
-    overrides: dict[str, float | int | bool | str] = Field(
+    overrides: dict[
+        Annotated[str, Field(min_length=1, max_length=MAX_OVERRIDE_TEXT)],
+        Annotated[float, Field(allow_inf_nan=False)]
+        | int
+        | bool
+        | Annotated[str, Field(max_length=MAX_OVERRIDE_TEXT)],
+    ] = Field(
         default_factory=dict, max_length=50, description="Parameter path -> value, as with --set."
     )
     reps: int = Field(default=100, ge=1, le=2000)
     days: int | None = Field(default=None, ge=1, le=3650)
-    seed: int = Field(default=1, ge=0, le=2**63 - 1)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
     uncertainty_inner: int | None = Field(
         default=None, ge=1, le=1000, description="Draw ranged parameters, J per draw."
     )
@@ -172,6 +256,16 @@ def _download(job: Job, what: str) -> dict[str, str]:
     return {"content-disposition": f'attachment; filename="{name}"'}
 
 
+def _failing_override(path: Path, overrides: dict[str, Any]) -> str | None:
+    """The first override that cannot be applied on its own (to name it in a 422)."""
+    for key, value in overrides.items():
+        try:
+            load_scenario(path, set={key: value})
+        except (AtlargeInputError, ValueError, OverflowError, TypeError):
+            return key
+    return None
+
+
 def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "msg": msg, "type": "value_error"}])
 
@@ -193,6 +287,22 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     store_lock = threading.Lock()
 
     @app.middleware("http")
+    async def require_token(request: Request, call_next):
+        path = request.url.path
+        if settings.token is not None and (path == "/api" or path.startswith("/api/")):
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            expected = settings.token.encode("utf-8")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode("utf-8", "surrogateescape"), expected
+            ):
+                return JSONResponse(
+                    {"detail": NEEDS_TOKEN},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return await call_next(request)
+
+    @app.middleware("http")
     async def limit_body(request: Request, call_next):
         size = request.headers.get("content-length")
         if size is not None and (not size.isdigit() or int(size) > settings.max_body_bytes):
@@ -202,6 +312,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.exception_handler(Exception)
     async def no_tracebacks(_request: Request, _exc: Exception):
         return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    @app.exception_handler(AtlargeInputError)
+    async def input_error(_request: Request, exc: AtlargeInputError):
+        if isinstance(exc, ScenarioError):
+            loc = ["body", "overrides", exc.path] if exc.file == SET_ORIGIN else ["body"]
+            msg = exc.message
+        elif isinstance(exc, OptionError):
+            loc, msg = ["body", exc.option.lstrip("-").replace("-", "_")], exc.message
+        else:
+            loc, msg = ["body"], str(exc)
+        return JSONResponse(
+            {"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]}, status_code=422
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError):
@@ -279,6 +402,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 ["body", "overrides", exc.path] if exc.file == SET_ORIGIN else ["body", "scenario"]
             )
             raise _unprocessable(loc, exc.message) from None
+        except (ValueError, OverflowError, TypeError) as exc:  # a value no check caught
+            key = _failing_override(path, req.overrides)
+            loc = ["body", "overrides"] + ([key] if key else [])
+            raise _unprocessable(loc, f"unusable value: {exc}"[:300]) from None
         days = req.days or sc.days
         offices = len(sc.offices.include or []) or 25
         if req.reps * days * offices > settings.max_cells:

@@ -9,8 +9,15 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
-from atlarge.report.format import KPI_LABELS
 from atlarge.report.html import CSS
+from atlarge.report.terminal import (
+    EFFECT_NOTE,
+    EFFECT_UNITS,
+    METHOD_WORDS,
+    kpi_title,
+    param_label,
+    plain_number,
+)
 
 TOP = 15
 
@@ -20,12 +27,13 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
     fig = make_subplots(
         rows=len(outs),
         cols=1,
-        subplot_titles=[KPI_LABELS.get(o, o) for o in outs],
+        subplot_titles=[kpi_title(o) for o in outs],
         vertical_spacing=0.25 / max(len(outs), 1),
     )
     for i, out in enumerate(outs, start=1):
         rows = doc["indices"][out][:TOP][::-1]
-        names = [r["parameter"] for r in rows]
+        units = doc.get("units", {})
+        names = [param_label(r["parameter"], units.get(r["parameter"])) for r in rows]
         if doc["method"] == "sobol":
             for key, color in (("ST", "#d62728"), ("S1", "#1f77b4")):
                 fig.add_trace(
@@ -35,7 +43,10 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
                         orientation="h",
                         marker_color=color,
                         error_x={"type": "data", "array": [r[f"{key}_conf"] for r in rows]},
-                        name={"ST": "total index", "S1": "first-order index"}[key],
+                        name={
+                            "ST": "total index (ST): share of the variance, with interactions",
+                            "S1": "first-order index (S1): share of the variance, alone",
+                        }[key],
                         showlegend=i == 1,
                     ),
                     row=i,
@@ -49,7 +60,7 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
                     orientation="h",
                     marker_color="#1f77b4",
                     error_x={"type": "data", "array": [r["mu_star_conf"] for r in rows]},
-                    name="mu* (mean absolute elementary effect)",
+                    name="mean absolute effect across the range (mu*), in the measure's units",
                     showlegend=i == 1,
                 ),
                 row=i,
@@ -61,12 +72,19 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
                     x=[r["sigma"] for r in rows],
                     mode="markers",
                     marker_color="#d62728",
-                    name="sigma (interactions, non-linearity)",
+                    name="spread of the effect (sigma): interactions, non-linearity",
                     showlegend=i == 1,
                 ),
                 row=i,
                 col=1,
             )
+        fig.update_xaxes(
+            title_text="share of the variance"
+            if doc["method"] == "sobol"
+            else f"effect on the measure ({EFFECT_UNITS.get(out, 'its units')})",
+            row=i,
+            col=1,
+        )
     fig.update_layout(
         template="plotly_white",
         height=max(420, 36 * TOP * len(outs)),
@@ -80,12 +98,20 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
 def render_sensitivity(doc: dict[str, Any]) -> str:
     method = doc["method"]
     how = (
-        "Sobol' indices (Saltelli sampling, first-order and total, 95% bootstrap intervals)"
+        "Sobol' variance shares (Saltelli sampling, first-order and total, 95% bootstrap "
+        "intervals)"
         if method == "sobol"
-        else "Morris elementary effects (mu* with its 95% interval, and sigma)"
+        else "Morris screening (mean absolute effect, mu*, with its 95% interval, and its "
+        "spread, sigma)"
+    )
+    units = doc.get("units", {})
+    ranges = "".join(
+        f"<li>{html.escape(param_label(name, units.get(name)))}: {plain_number(lo)} to "
+        f"{plain_number(hi)} <code>{html.escape(name)}</code></li>"
+        for name, (lo, hi) in zip(doc["parameters"], doc["bounds"], strict=True)
     )
     skipped = "".join(
-        f"<li>{html.escape(KPI_LABELS.get(o, o))}: {html.escape(r['skipped'])}</li>"
+        f"<li>{html.escape(kpi_title(o))}: {html.escape(r['skipped'])}</li>"
         for o, r in doc["indices"].items()
         if isinstance(r, dict)
     )
@@ -101,7 +127,10 @@ runs of {doc["reps"]} replications · seed {doc["seed"]}</p>
 <p class=note>Each parameter varies over its stated range; every model run uses the same random
 numbers, so differences between runs come from the parameters. The {TOP} most influential
 parameters are shown per measure.</p>
+<p class=note>{html.escape(EFFECT_NOTE[method])}</p>
 {f"<ul>{skipped}</ul>" if skipped else ""}
 {fig}
+<h2>Parameters and the ranges they varied over ({html.escape(METHOD_WORDS[method])})</h2>
+<ul>{ranges}</ul>
 </main></body></html>
 """

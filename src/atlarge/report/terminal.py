@@ -1,12 +1,16 @@
-"""The KPI table printed by ``atlarge run``."""
+"""Tables printed by the CLI: the KPI table of ``atlarge run``, the results of a sweep,
+the stored runs of ``atlarge results list``."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
-from atlarge.report.format import KPI_LABELS, format_value
+from atlarge.report.format import KPI_LABELS, format_difference, format_value
 
 
 def kpi_table(summary: dict[str, Any]) -> Table:
@@ -28,3 +32,247 @@ def kpi_table(summary: dict[str, Any]) -> Table:
             label += f" ({s['share_reached']:.0%} of reps)"
         table.add_row(label, *(format_value(key, s[q]) for q in ("p50", "p5", "p95")))
     return table
+
+
+SWEEP_KPIS = {
+    "arrests_per_day": "arrests per day",
+    "day_detention_full": "beds full on",
+    "removals_total": "removals",
+    "cost_total_usd": "cost",
+    "target_attainment": "target reached",
+    "peak_detention": "peak detained",
+}
+"""The KPIs whose medians a sweep's table shows, with short headings (all are stored)."""
+
+
+def plain_number(value: Any) -> str:
+    """A parameter value as a person reads it: 60,000 · 0.15 · 2,500.5 · true."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.4g}"
+
+
+def _need(header: str, cells: Sequence[str]) -> int:
+    """Columns a table column takes when no word of its header or cells is cut."""
+    words = [len(w) for w in header.split()] + [len(c) for c in cells]
+    return max(words, default=1) + 3  # padding and a border
+
+
+def sweep_table(
+    design: Sequence[Mapping[str, float]],
+    kpis: Sequence[Mapping[str, Mapping[str, float | None]]],
+    *,
+    width: int = 80,
+    title: str = "Sweep results (medians over replications)",
+    max_rows: int = 40,
+) -> Table:
+    """One row per point: the values varied, then the medians of as many of the main KPIs
+    as fit in ``width`` columns (in order of :data:`SWEEP_KPIS`)."""
+    paths = list(design[0]) if design else []
+    shown_rows = list(zip(design, kpis, strict=True))[:max_rows]
+    columns: list[tuple[str, list[str]]] = [("#", [str(i) for i in range(len(shown_rows))])]
+    for path in paths:
+        header = path.replace(".", ". ").replace("_", "_ ")
+        columns.append((header, [plain_number(pt[path]) for pt, _ in shown_rows]))
+    used = 1 + sum(_need(h, c) for h, c in columns)
+    left_out = []
+    for key, header in SWEEP_KPIS.items():
+        if not any(key in row for _, row in shown_rows):
+            continue
+        cells = [format_value(key, row[key]["p50"]) if key in row else "" for _, row in shown_rows]
+        if used + _need(header, cells) > width:
+            left_out.append(header)
+            continue
+        used += _need(header, cells)
+        columns.append((header, cells))
+    table = Table(title=title, title_justify="left")
+    for header, cells in columns:
+        table.add_column(header, justify="right", width=_need(header, cells) - 3)
+    for i in range(len(shown_rows)):
+        table.add_row(*(cells[i] for _, cells in columns))
+    notes = []
+    if len(design) > max_rows:
+        notes.append(f"{len(design) - max_rows} more points")
+    if left_out:
+        notes.append(f"not shown at this width: {', '.join(left_out)}")
+    if notes:
+        table.caption = "; ".join(notes) + " (atlarge results list / compare)"
+    return table
+
+
+def _override_value(value: Any) -> str:
+    """A value as ``--set`` takes it (no thousands separators: it can be copied)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _fit(item: str, width: int) -> list[str]:
+    """``item`` in lines of at most ``width``, broken after a '.' or before a '=' (a
+    name is never cut in the middle unless one part alone is wider than ``width``)."""
+    parts, cur = [], ""
+    for piece in _pieces(item):
+        if cur and len(cur) + len(piece) > width:
+            parts.append(cur)
+            cur = "  " + piece
+        else:
+            cur += piece
+    parts.append(cur)
+    return parts
+
+
+def _pieces(item: str) -> list[str]:
+    path, eq, value = item.partition("=")
+    out = [f"{p}." for p in path.split(".")]
+    out[-1] = out[-1][:-1]
+    return [*out, eq + value] if eq else out
+
+
+def overrides_lines(overrides: str | Mapping[str, Any] | None, width: int = 10**6) -> list[str]:
+    """Overrides as ``path=value`` lines (one per override, long ones broken at dots), so a
+    narrow column never cuts a name in the middle."""
+    if isinstance(overrides, str):
+        try:
+            overrides = json.loads(overrides)
+        except ValueError:
+            return [overrides]
+    if not isinstance(overrides, Mapping):
+        return [str(overrides)] if overrides else []
+    lines: list[str] = []
+    for k, v in sorted(overrides.items()):
+        lines.extend(_fit(f"{k}={_override_value(v)}", width))
+    return lines
+
+
+OVERRIDES_WIDTH = 22
+
+
+def runs_table(rows: Sequence[Mapping[str, Any]], title: str, width: int = 80) -> Table:
+    """The stored runs, readable in ``width`` columns (80 and up): overrides one per line,
+    the scenario's name wrapped between words in what is left."""
+    table = Table(title=title, title_justify="left")
+    longest = max(
+        (len(ln) for r in rows for ln in overrides_lines(r["overrides"])), default=4
+    )
+    spare = max(width - 80, 0)  # a wider terminal: longer override lines, then the name
+    over_w = max(min(longest, OVERRIDES_WIDTH + spare), 9)
+    reps_w = max((len(str(r["reps"])) for r in rows), default=4)
+    seed_w = max((len(str(r["seed"])) for r in rows), default=4)
+    fixed = 10 + over_w + max(reps_w, 4) + max(seed_w, 4) + 8 + 6 * 2 + 7  # padding, borders
+    table.add_column("run", no_wrap=True, width=10)
+    table.add_column("scenario", max_width=max(width - fixed, 8))
+    table.add_column("overrides", min_width=over_w, max_width=over_w)
+    table.add_column("reps", justify="right", no_wrap=True)
+    table.add_column("seed", justify="right", no_wrap=True)
+    table.add_column("arrests /day p50", justify="right", width=8)
+    for r in rows:
+        apd = r.get("arrests_per_day_p50")
+        over = overrides_lines(r["overrides"], over_w)
+        table.add_row(
+            f"{r['run_id'][:10]}\n{str(r['finished_at'])[:10]}",
+            r["scenario_name"],
+            Text("\n".join(over)) if over else Text("none", style="dim"),
+            str(r["reps"]),
+            str(r["seed"]),
+            "" if apd is None else f"{apd:,.0f}",
+        )
+    return table
+
+
+KPI_UNITS = {
+    "arrests_total": "arrests",
+    "arrests_per_day": "arrests/day",
+    "target_attainment": "share of the target",
+    "peak_detention": "persons",
+    "day_detention_full": "days",
+    "removals_total": "persons",
+    "releases_total": "persons",
+    "releases_for_lack_of_beds": "persons",
+    "departures_total": "persons",
+    "transfers_total": "persons",
+    "processing_backlog_end": "persons",
+    "cost_total_usd": "USD",
+    "cost_per_removal_usd": "USD per removal",
+    "agent_days_diverted": "agent-days",
+    "leadership_replacements": "leaderships",
+}
+EFFECT_UNITS = {**KPI_UNITS, "target_attainment": "percentage points"}
+ACRONYMS = {"ero", "hsi", "fbi", "dea", "usms", "atf", "cbp", "irs", "los", "usd"}
+METHOD_WORDS = {
+    "morris": "Morris screening",
+    "sobol": "Sobol' variance shares",
+}
+EFFECT_NOTE = {
+    "morris": "Mean absolute effect (Morris mu*): how much the measure changes, on average "
+    "and in its own units, when the parameter moves across its whole range; the spread "
+    "(sigma) is large when the effect depends on the other parameters.",
+    "sobol": "Share of the variance of the measure due to the parameter alone (first-order, "
+    "S1) and including its interactions with the others (total, ST), with 95% intervals.",
+}
+
+
+def kpi_title(key: str) -> str:
+    """A KPI's name with its unit: 'Arrests per day (arrests/day)'."""
+    label = KPI_LABELS.get(key, key).strip()
+    unit = KPI_UNITS.get(key)
+    return f"{label} ({unit})" if unit else label
+
+
+def param_label(path: str, unit: str | None = None) -> str:
+    """A parameter path in words: 'workforce.hsi.relative_productivity' ->
+    'Workforce, HSI: relative productivity (fraction)'."""
+    words = [w.upper() if w in ACRONYMS else w.replace("_", " ") for w in path.split(".")]
+    head = ", ".join(words[:-1])
+    text = f"{head[:1].upper()}{head[1:]}: {words[-1]}" if head else words[-1].capitalize()
+    return f"{text} ({unit})" if unit else text
+
+
+def effect(key: str, value: float | None) -> str:
+    """A mean absolute effect in the KPI's units: '1,234', '$886.6m', '2.5 pts', '3 days'."""
+    return format_difference(key, value).lstrip("+")
+
+
+def sensitivity_tables(doc: Mapping[str, Any], top: int = 10) -> list[Table | Text]:
+    """For each KPI, its most influential parameters, in plain words and units."""
+    method = doc["method"]
+    units = doc.get("units", {})
+    bounds = dict(zip(doc["parameters"], doc["bounds"], strict=True))
+    out: list[Table | Text] = []
+    for key, rows in doc["indices"].items():
+        if isinstance(rows, dict):
+            out.append(Text(f"{kpi_title(key)}: {rows['skipped']}"))
+            continue
+        table = Table(
+            title=f"{kpi_title(key)}: the parameters that move it most ({METHOD_WORDS[method]})",
+            title_justify="left",
+        )
+        table.add_column("parameter")
+        table.add_column("range", justify="right")
+        if method == "sobol":
+            table.add_column("share alone (S1)", justify="right")
+            table.add_column("share with interactions (ST)", justify="right")
+        else:
+            unit = EFFECT_UNITS.get(key, "its units")
+            table.add_column(f"mean absolute effect ({unit})", justify="right")
+            table.add_column("spread (sigma)", justify="right")
+        for r in rows[:top]:
+            lo, hi = bounds.get(r["parameter"], (None, None))
+            span = "" if lo is None else f"{plain_number(lo)} to {plain_number(hi)}"
+            if method == "sobol":
+                cells = [
+                    f"{r['S1']:.0%} ± {r['S1_conf']:.0%}",
+                    f"{r['ST']:.0%} ± {r['ST_conf']:.0%}",
+                ]
+            else:
+                cells = [
+                    f"{effect(key, r['mu_star'])} ± {effect(key, r['mu_star_conf'])}",
+                    effect(key, r["sigma"]),
+                ]
+            table.add_row(param_label(r["parameter"], units.get(r["parameter"])), span, *cells)
+        out.append(table)
+    out.append(Text(EFFECT_NOTE[method], style="dim"))
+    return out

@@ -23,7 +23,7 @@ from atlarge.analysis import sensitivity as sa
 from atlarge.analysis.summary import KPI_KEYS
 from atlarge.errors import OptionError
 from atlarge.runs.store import Store
-from atlarge.runs.sweep import Vary, run_points
+from atlarge.runs.sweep import MAX_POINTS, Vary, run_points
 from atlarge.scenario import iter_params, load_scenario
 from atlarge.scenario.uncertainty import ranged_parameters, scenario_with_values
 
@@ -70,9 +70,16 @@ def run_sensitivity(
         bounds = [tuple(r.param.range) for r in ranged]
     if not names:
         raise OptionError("--vary", "the scenario has no ranged parameter; name some with --vary")
-    n = samples or DEFAULT_SAMPLES[method]
+    n = DEFAULT_SAMPLES[method] if samples is None else samples
+    per_sample = len(names) + (2 if method == "sobol" else 1)
     if n < 1:
         raise OptionError("--samples", f"must be at least 1, got {n}")
+    if n * per_sample > MAX_POINTS:
+        raise OptionError(
+            "--samples",
+            f"{n:,} x {per_sample} = {n * per_sample:,} model runs, more than {MAX_POINTS:,}: "
+            "use fewer samples or fewer parameters",
+        )
     prob = sa.problem(names, bounds)
     x = sa.sample(prob, method, n, seed)
     points = [dict(zip(names, map(float, row), strict=True)) for row in x]
@@ -110,6 +117,7 @@ def run_sensitivity(
         "method": method,
         "parameters": names,
         "bounds": [list(b) for b in bounds],
+        "units": {name: params[name].unit for name in names if name in params},
         "samples": n,
         "points": len(points),
         "reps": reps,

@@ -14,6 +14,19 @@ seed, replications, uncertainty setting, version), so the same run is never
 stored twice. A run and its KPIs are inserted in one transaction: killed at
 any moment, the store holds each run completely or not at all (DuckDB
 rolls an unfinished transaction back when the file is next opened).
+
+A store says what it is: a small ``atlarge_store`` table holds its format
+version. Before anything is written, the file is identified (read-only): no
+file, an empty file or a database without tables may become a store; a store
+of an earlier version (tables ``runs``, ``kpis``, ``sweeps`` without
+``atlarge_store``) is accepted and labelled on first write; anything else (a
+database with other tables, a file that is not DuckDB, a folder) is refused
+with a :class:`StoreError` and left as it is.
+
+DuckDB lets one process at a time open a file for writing. Each operation
+opens the file briefly; when another process holds it, the store waits
+(saying so on stderr after a second) and retries for up to ``wait`` seconds
+(``ATLARGE_STORE_WAIT``, default 120), then gives up with a :class:`StoreBusy`.
 """
 
 from __future__ import annotations
@@ -22,7 +35,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,9 +47,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from atlarge._version import __version__
+from atlarge.errors import OptionError
 from atlarge.scenario import Scenario, scenario_sha256
 
+FORMAT = 1
+"""Version of the store's layout, kept in ``atlarge_store``; bump it when tables change."""
+META_TABLE = "atlarge_store"
+LEGACY_TABLES = {
+    "runs": {"run_id", "scenario_sha256"},
+    "kpis": {"run_id", "kpi", "p50"},
+    "sweeps": {"sweep_id", "spec"},
+}
+"""Tables (and some of their columns) of stores written before ``atlarge_store`` existed."""
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-12 of every DuckDB database file
+DEFAULT_WAIT_S = 120.0
+
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS atlarge_store (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
 CREATE TABLE IF NOT EXISTS sweeps (
     sweep_id VARCHAR PRIMARY KEY,
     scenario_name VARCHAR,
@@ -111,22 +143,202 @@ def run_row(
     }
 
 
-class Store:
-    """A results store at ``path`` (created on first use)."""
+class StoreError(OptionError):
+    """The file named by ``--db`` cannot be used as a results store (it is left as it is)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, message: str) -> None:
+        super().__init__("--db", message)
+
+
+class StoreBusy(StoreError):
+    """Another process kept the store open for longer than we were willing to wait."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Store:
+    """A results store at ``path`` (created on first write; see the module docstring).
+
+    ``wait`` is how long to wait for another process that holds the file (seconds;
+    default ``ATLARGE_STORE_WAIT`` or 120); ``notify`` receives the one message said
+    while waiting (default: printed on stderr).
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        wait: float | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.series_dir = self.path.with_name(f"{self.path.stem}-timeseries")
+        if wait is None:
+            try:
+                wait = float(os.environ.get("ATLARGE_STORE_WAIT", DEFAULT_WAIT_S))
+            except ValueError:
+                wait = DEFAULT_WAIT_S
+        self.wait = max(wait, 0.0)
+        self.notify = notify or _say
+        self._said_waiting = False
+        self._state: str | None = None  # "new", "legacy" or "store" once identified
+
+    # -- what the file is ----------------------------------------------------------------
+
+    def _check_path(self) -> None:
+        """Refuse a path that cannot be a store file, before opening anything."""
+        path = self.path
+        for parent in path.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise StoreError(f"'{path}' lies under '{parent}', which is a file")
+                break
+        if path.is_dir():
+            raise StoreError(f"'{path}' is a folder; name a results store file")
+        if path.exists() and not path.is_file():
+            raise StoreError(f"'{path}' is not a regular file")
+        if self.series_dir.exists() and not self.series_dir.is_dir():
+            raise StoreError(
+                f"'{self.series_dir}' (where the store keeps daily series) is a file, not a folder"
+            )
+
+    def _read_magic(self) -> bytes:
+        try:
+            with self.path.open("rb") as f:
+                return f.read(12)
+        except OSError as exc:
+            raise StoreError(f"cannot read '{self.path}' ({exc.strerror or exc})") from None
+
+    def identify(self) -> str:
+        """What the file is: ``"missing"``, ``"empty"`` (no bytes, or a database without
+        tables), ``"legacy"`` (a store of an earlier version) or ``"store"``. Anything
+        else raises :class:`StoreError`. Reads only."""
+        self._check_path()
+        if not self.path.exists():
+            return "missing"
+        head = self._read_magic()
+        if not head:
+            return "empty"
+        if len(head) < 12 or head[8:12] != DUCKDB_MAGIC:
+            raise StoreError(f"'{self.path}' is not a DuckDB database, so not a results store")
+        con = self._open(read_only=True)
+        try:
+            rows = con.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_catalog = current_database()"
+            ).fetchall()
+            meta = None
+            if any(t == META_TABLE for t, _ in rows):
+                meta = dict(con.execute(f"SELECT key, value FROM {META_TABLE}").fetchall())
+        except duckdb.Error as exc:
+            raise StoreError(f"'{self.path}' cannot be read as a results store ({exc})") from None
+        finally:
+            con.close()
+        tables: dict[str, set[str]] = {}
+        for t, c in rows:
+            tables.setdefault(t, set()).add(c)
+        if meta is not None:
+            try:
+                fmt = int(meta.get("format", ""))
+            except ValueError:
+                fmt = -1
+            if fmt < 1 or meta.get("kind") != "atlarge results store":
+                raise StoreError(
+                    f"'{self.path}' has an '{META_TABLE}' table that atlarge did not write"
+                )
+            if fmt > FORMAT:
+                raise StoreError(
+                    f"'{self.path}' is a results store of a newer format ({fmt}, this atlarge "
+                    f"{__version__} reads up to {FORMAT}); upgrade atlarge or name another file"
+                )
+            return "store"
+        if not tables:
+            return "empty"
+        if set(tables) == set(LEGACY_TABLES) and all(
+            cols <= tables[t] for t, cols in LEGACY_TABLES.items()
+        ):
+            return "legacy"
+        names = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            f"'{self.path}' is a DuckDB database that is not an atlarge results store "
+            f"(it holds tables {names}); it was left as it is: name another file"
+        )
+
+    def _ensure(self, create: bool) -> None:
+        if self._state is not None:
+            return
+        kind = self.identify()
+        if kind in ("missing", "empty") and not create:
+            what = "does not exist" if kind == "missing" else "holds no results store yet"
+            raise StoreError(f"'{self.path}' {what} (run a sweep or `serve --db` first)")
+        if kind in ("missing", "empty") and self.path.exists() and self.path.stat().st_size == 0:
+            self.path.unlink()  # an empty file holds nothing: let DuckDB create the database
+        if kind == "missing":
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create a folder for '{self.path}' ({exc.strerror or exc})"
+                ) from None
+        self._state = {"missing": "new", "empty": "new"}.get(kind, kind)
+
+    # -- opening, with waiting for another process ----------------------------------------
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.wait
+        started = time.monotonic()
+        delay = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise StoreError(f"'{self.path}' cannot be opened ({exc})") from None
+                now = time.monotonic()
+                if now >= deadline:
+                    raise StoreBusy(
+                        f"the results store '{self.path}' is in use by another process "
+                        f"(waited {self.wait:.0f} s); try again when it has finished, or name "
+                        "another --db"
+                    ) from None
+                if not self._said_waiting and now - started >= 1.0:
+                    self._said_waiting = True
+                    self.notify(
+                        f"waiting for the results store {self.path}, in use by another "
+                        f"process (up to {self.wait:.0f} s)"
+                    )
+                time.sleep(min(delay, max(deadline - now, 0.0)))
+                delay = min(delay * 1.5, 0.5)
+
+    def check(self, create: bool = True) -> None:
+        """Identify the file now (and create the store if ``create``); raise StoreError."""
+        self._ensure(create)
+        if create:
+            with self.connect():
+                pass
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        if read_only and not self.path.exists():
-            raise FileNotFoundError(self.path)
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        self._ensure(create=not read_only)
+        con = self._open(read_only)
         try:
-            if not read_only:
+            if not read_only and self._state != "store":
+                con.execute("BEGIN TRANSACTION")
                 con.execute(SCHEMA)
+                con.execute(
+                    f"INSERT INTO {META_TABLE} VALUES ('kind', 'atlarge results store'), "
+                    f"('format', '{FORMAT}'), ('created_by', ?) ON CONFLICT DO NOTHING",
+                    [__version__],
+                )
+                con.execute("COMMIT")
+                self._state = "store"
             yield con
         finally:
             con.close()
@@ -218,6 +430,20 @@ class Store:
                 "SELECT kpi, mean, p5, p50, p95 FROM kpis WHERE run_id = ?", [rid]
             ).fetchall()
         return {k: {"mean": m, "p5": a, "p50": b, "p95": c} for k, m, a, b, c in rows}
+
+    def kpis_for(self, rids: list[str]) -> dict[str, dict[str, dict[str, float | None]]]:
+        """The KPI statistics of several runs at once, by run id."""
+        out: dict[str, dict[str, dict[str, float | None]]] = {rid: {} for rid in rids}
+        if not rids:
+            return out
+        with self.connect(read_only=True) as con:
+            rows = con.execute(
+                "SELECT run_id, kpi, mean, p5, p50, p95 FROM kpis WHERE list_contains(?, run_id)",
+                [list(rids)],
+            ).fetchall()
+        for rid, k, m, a, b, c in rows:
+            out[rid][k] = {"mean": m, "p5": a, "p50": b, "p95": c}
+        return out
 
     def resolve(self, prefix: str) -> str:
         """The run id starting with ``prefix`` (ids can be abbreviated, as in git)."""

@@ -32,6 +32,9 @@ from atlarge.runs.store import Store, run_id, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
 
+MAX_POINTS = 10_000
+"""Points of one sweep or sensitivity analysis at most (each is a full model run)."""
+
 
 @dataclass(frozen=True)
 class Vary:
@@ -69,6 +72,15 @@ def design_points(
     if len({v.path for v in varies}) != len(varies):
         raise OptionError("--vary", "a parameter is named twice")
     if design == "grid":
+        size = 1
+        for v in varies:
+            size *= (v.n or 3) if v.lo < v.hi else 1
+        if size > MAX_POINTS:
+            raise OptionError(
+                "--vary",
+                f"the grid has {size:,} points, more than {MAX_POINTS:,}: use fewer values per "
+                "parameter (PATH=LO:HI:N) or --design lhs",
+            )
         axes = [
             np.linspace(v.lo, v.hi, v.n or 3) if v.lo < v.hi else np.array([v.lo]) for v in varies
         ]
@@ -77,8 +89,10 @@ def design_points(
             for pt in itertools.product(*axes)
         ]
     if design == "lhs":
-        if samples < 1:
-            raise OptionError("--samples", f"must be at least 1, got {samples}")
+        if not 1 <= samples <= MAX_POINTS:
+            raise OptionError(
+                "--samples", f"must be between 1 and {MAX_POINTS:,}, got {samples:,}"
+            )
         unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
         lo = np.array([v.lo for v in varies])
         hi = np.array([v.hi for v in varies])
@@ -128,7 +142,7 @@ def run_sweep(
         "sets": sets or {},
     }
     overrides = [{**(sets or {}), **p} for p in points]
-    return run_points(
+    res = run_points(
         base,
         scenarios,
         overrides,
@@ -142,6 +156,7 @@ def run_sweep(
         address=address,
         progress=progress,
     )
+    return {**res, "design": points}
 
 
 def run_points(

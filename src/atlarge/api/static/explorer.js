@@ -59,8 +59,42 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A server bound beyond this machine needs its access token (atlarge serve --host):
+// open the page as /#token=TOKEN; the token is kept for this tab and sent as a header.
+const ACCESS_TOKEN = (() => {
+  try {
+    const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (m) {
+      sessionStorage.setItem("atlarge-token", decodeURIComponent(m[1]));
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    return sessionStorage.getItem("atlarge-token");
+  } catch (_) {
+    return null;
+  }
+})();
+
+function withToken(options = {}) {
+  if (!ACCESS_TOKEN) return options;
+  const headers = { ...(options.headers || {}), Authorization: `Bearer ${ACCESS_TOKEN}` };
+  return { ...options, headers };
+}
+
+// Download links cannot send a header: fetch them with the token and save the file.
+document.addEventListener("click", async (ev) => {
+  const a = ev.target instanceof Element ? ev.target.closest("a[download][href^='/api/']") : null;
+  if (!a || !ACCESS_TOKEN) return;
+  ev.preventDefault();
+  const res = await fetch(a.getAttribute("href"), withToken());
+  if (!res.ok) return;
+  const url = URL.createObjectURL(await res.blob());
+  const tmp = Object.assign(document.createElement("a"), { href: url, download: a.download });
+  tmp.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+});
+
 async function api(path, options = {}) {
-  const res = await fetch(path, options);
+  const res = await fetch(path, withToken(options));
   let body = null;
   try {
     body = await res.json();
