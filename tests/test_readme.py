@@ -182,9 +182,11 @@ def test_every_readme_block_runs_in_order(tmp_path):
                 cmd = ["bash", "-euo", "pipefail", "-c", part] if lang == "sh" else [
                     sys.executable, "-c", part
                 ]
+                began = time.monotonic()
                 proc = subprocess.run(
                     cmd, cwd=clone, env=env, capture_output=True, text=True, timeout=600
                 )
+                print(f"README block {i + 1}: {time.monotonic() - began:.1f} s")
                 assert proc.returncode == 0, (
                     f"{where}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
                 )
