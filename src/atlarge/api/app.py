@@ -36,9 +36,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.summary import DEFINITIONS
-from atlarge.errors import AtlargeInputError, ScenarioError
+from atlarge.errors import AtlargeInputError, OptionError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS, format_difference, format_value
+from atlarge.runs.resources import ENV as MEMORY_ENV
+from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.runs.store import Store, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
@@ -179,6 +181,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     jobs: OrderedDict[str, Job] = OrderedDict()
     jobs_lock = threading.Lock()
+    reserved: dict[str, int] = {}  # job id -> estimated peak bytes, until the job ends
     pool = ThreadPoolExecutor(max_workers=settings.max_jobs, thread_name_prefix="atlarge-job")
     store = Store(settings.db) if settings.db is not None else None
     store_lock = threading.Lock()
@@ -260,7 +263,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/api/runs", status_code=202)
     def start_run(req: RunRequest) -> JobStatus:
-        from atlarge.simulation import simulate
+        from atlarge.simulation import simulate, with_days
 
         path = _scenario_path(settings, req.scenario)
         try:
@@ -279,12 +282,32 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 f"{req.reps * days * offices:,} exceeds the cap of "
                 f"{settings.max_cells:,}",
             )
+        estimate = run_estimate(
+            with_days(sc, req.days) if req.days else sc,
+            req.reps,
+            chunk_size=_chunk_size(req.reps),
+            inner=req.uncertainty_inner,
+            tables=False,
+        )
         with jobs_lock:
             active = sum(j.status in ("queued", "running") for j in jobs.values())
             if active >= settings.max_jobs:
                 raise HTTPException(429, f"{active} jobs already running; try again later")
+            try:  # runs accepted and not finished have their memory reserved
+                check_memory(
+                    estimate,
+                    option="reps",
+                    hint="ask for fewer reps or days",
+                    override=f"the server's limit is set by {MEMORY_ENV}",
+                    reserved=sum(reserved.values()),
+                )
+            except OptionError as exc:
+                if exc.option != "reps":  # the server's own setting is wrong
+                    raise
+                raise _unprocessable(["body", "reps"], exc.message) from None
             job = Job(job_id=uuid.uuid4().hex[:12], request=req)
             jobs[job.job_id] = job
+            reserved[job.job_id] = estimate.peak
             while len(jobs) > settings.keep_jobs:
                 oldest = next(iter(jobs))
                 if jobs[oldest].status in ("queued", "running"):
@@ -308,6 +331,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                     progress=progress,
                     chunk_size=_chunk_size(req.reps),
                     uncertainty_inner=req.uncertainty_inner,
+                    max_memory_gb=math.inf,  # checked when the run was accepted
                 )
                 job.result.summary()
                 if store is not None:
@@ -321,6 +345,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 job.error, job.status = str(exc), "failed"
             except Exception:
                 job.error, job.status = "internal error", "failed"
+            finally:
+                reserved.pop(job.job_id, None)
 
         pool.submit(work)
         return job.status_model()
