@@ -86,21 +86,30 @@ class RunShape:
 
 
 def run_peaks(
-    shape: RunShape, reps: int, *, chunk_size: int, workers: int, draws: int = 1
-) -> tuple[int, int]:
-    """Peak bytes of ``run_model`` in the calling process and in each pool worker.
+    shape: RunShape, reps: int, *, chunk_size: int, workers: int, inner: int | None = None
+) -> tuple[int, int, int]:
+    """Peak bytes of ``run_model`` in the calling process and in each pool worker,
+    and the number of pool workers (0: everything runs in the calling process).
 
-    With ``workers > 1`` each worker computes one chunk at a time and sends it
-    back pickled (a copy of the chunk, made once the recorders are freed, so
-    under the chunk's own peak); the calling process holds the run's arrays,
-    the chunks received and not yet copied in (at most two per worker) and each
-    draw's inputs. With one worker everything happens in the calling process.
+    Chunks hold at most ``chunk_size`` replications of one parameter draw
+    (``inner`` replications each with uncertainty). With one chunk ``run_jobs``
+    returns the chunk's arrays as the run's. With more, the calling process
+    holds the run's arrays, each draw's inputs and, with ``workers > 1``, the
+    chunks received and not yet copied in (at most two per worker); each
+    worker computes one chunk at a time and sends it back pickled (a copy made
+    once the recorders are freed, so under the chunk's own peak).
     """
-    chunk = max(1, min(chunk_size, reps))
-    chunk_bytes = shape.series_bytes(chunk)
-    held = shape.series_bytes(reps) + draws * shape.inputs_bytes()
-    if workers <= 1 or reps <= chunk:
-        return held + shape.chunk_peak_bytes(chunk), 0
-    in_flight = min(2 * workers, -(-reps // chunk))
+    per_draw = min(inner, reps) if inner else reps
+    draws = -(-reps // per_draw)
+    chunk = max(1, min(chunk_size, per_draw))
+    n_chunks = draws * -(-per_draw // chunk)
+    inputs = draws * shape.inputs_bytes()
+    if n_chunks == 1:
+        return shape.chunk_peak_bytes(chunk) + inputs, 0, 0
+    held = shape.series_bytes(reps) + inputs
+    if workers <= 1:
+        return held + shape.chunk_peak_bytes(chunk), 0, 0
+    n_workers = min(workers, n_chunks)
+    in_flight = min(2 * workers, n_chunks)
     worker = shape.chunk_peak_bytes(chunk) + shape.inputs_bytes()
-    return held + (in_flight + 1) * chunk_bytes, worker
+    return held + (in_flight + 1) * shape.series_bytes(chunk), worker, n_workers

@@ -85,10 +85,9 @@ def run_estimate(
     table ``timeseries.parquet`` is written from)."""
     shape = RunShape.of(scenario)
     draws = -(-reps // inner) if inner else 1
-    chunk = min(chunk_size, inner) if inner else chunk_size
-    parent, worker = run_peaks(shape, reps, chunk_size=chunk, workers=workers, draws=draws)
-    n_chunks = draws * -(-min(reps, inner or reps) // max(1, chunk))
-    n_workers = min(workers, n_chunks) if worker else 0
+    parent, worker, n_workers = run_peaks(
+        shape, reps, chunk_size=chunk_size, workers=workers, inner=inner
+    )
     simulating = PARENT_BYTES + parent + n_workers * (WORKER_BYTES + worker)
     held = (
         shape.series_bytes(reps) + draws * shape.inputs_bytes() + shape.national_bytes(reps)
@@ -114,11 +113,9 @@ def points_estimate(
     """Peak memory of running sweep points, one per worker; None on a remote Ray cluster."""
     if not scenarios or (executor == "ray" and address):
         return None
-    draws = -(-reps // inner) if inner else 1
-    chunk = min(POINT_CHUNK, inner) if inner else POINT_CHUNK
     point = 0
     for shape in {RunShape.of(sc) for sc in scenarios}:
-        peak, _ = run_peaks(shape, reps, chunk_size=chunk, workers=1, draws=draws)
+        peak, _, _ = run_peaks(shape, reps, chunk_size=POINT_CHUNK, workers=1, inner=inner)
         peak += shape.national_bytes(reps) + national_table_bytes(shape, reps)
         point = max(point, peak)
     parallel = max(1, min(workers, len(scenarios)))
