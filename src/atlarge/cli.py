@@ -579,6 +579,7 @@ def serve(
         _open_store(db)
     settings = ApiSettings(scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db)
     out_console.print(f"atlarge explorer and API on http://{host}:{port}/ (Ctrl-C to stop)")
+    _on_stop("the server stopped; runs not finished were dropped")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 

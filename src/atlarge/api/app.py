@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -169,9 +170,24 @@ def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "msg": msg, "type": "value_error"}])
 
 
+class _ServerStopping(Exception):
+    """Raised in a run's progress callback once the server is shutting down."""
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
+    stopping = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        """On shutdown (Ctrl-C), queued runs are dropped and running ones stop after their
+        current chunk, so the process exits within seconds instead of finishing them."""
+        yield
+        stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="atlarge",
         version=__version__,
         docs_url=None,
@@ -318,6 +334,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             job.status = "running"
 
             def progress(n: int) -> None:
+                if stopping.is_set():
+                    raise _ServerStopping
                 with job.lock:
                     job.done += n
 
@@ -343,6 +361,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 job.status = "done"
             except AtlargeInputError as exc:
                 job.error, job.status = str(exc), "failed"
+            except _ServerStopping:
+                job.error, job.status = "the server stopped before the run finished", "failed"
             except Exception:
                 job.error, job.status = "internal error", "failed"
             finally:
