@@ -198,6 +198,15 @@ def test_default_limit_is_the_available_memory(cli, tmp_path, monkeypatch):
     assert "0.40 GB (80% of the 0.50 GB available now)" in " ".join(res.err.split())
 
 
+def test_max_memory_inf_switches_the_check_off(cli, tmp_path, monkeypatch):
+    def started(*_a, **_k):
+        raise resources.OptionError("--test", "the run started")
+
+    monkeypatch.setattr("atlarge.simulation.run_model", started)
+    res = cli("run", OPERATION, "--reps", "10000000", "--max-memory", "inf", "--out", tmp_path)
+    assert res.code == 2 and "the run started" in res.err
+
+
 @pytest.mark.parametrize("value", ["0", "-2", "nan"])
 def test_a_bad_max_memory_is_refused_by_name(cli, tmp_path, value):
     res = cli("run", OPERATION, "--reps", "5", "--max-memory", value, "--out", tmp_path / "o")
