@@ -436,8 +436,10 @@ def test_a_signalled_run_stops_its_workers_and_writes_nothing(tmp_path, sig, cod
     proc, workers = _start("run", SMALL / "small-regime.toml", *LONG_RUN, "--out", out)
     try:
         time.sleep(0.3)  # workers are computing chunks
+        signalled = time.monotonic()
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=10)
+        assert time.monotonic() - signalled < 5, "the command did not stop within seconds"
         assert proc.returncode == code, err
         assert f"{word}: nothing was written to {out}" in " ".join(err.split())
         assert "Traceback" not in err
@@ -447,12 +449,27 @@ def test_a_signalled_run_stops_its_workers_and_writes_nothing(tmp_path, sig, cod
         _cleanup(proc, workers)
 
 
+LONG_SWEEP = [
+    "sweep", SMALL / "small-regime.toml", "--vary", "detention.beds=3000:6000:4",
+    "--reps", "3000", "--set", "days=365", "--workers", "2", "--quiet",
+]  # fmt: skip
+
+
+def test_a_terminated_sweep_stops_its_workers_and_says_what_it_kept(tmp_path):
+    db = tmp_path / "r.duckdb"
+    proc, workers = _start(*LONG_SWEEP, "--db", db)
+    try:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+        assert proc.returncode == 143, err
+        assert f"terminated: points finished so far are kept in {db}" in " ".join(err.split())
+        assert not _wait_gone(workers, 5.0)
+    finally:
+        _cleanup(proc, workers)
+
+
 def test_workers_die_when_a_sweep_is_killed(tmp_path):
-    proc, workers = _start(
-        "sweep", SMALL / "small-regime.toml", "--vary", "detention.beds=3000:6000:4",
-        "--reps", "3000", "--set", "days=365", "--workers", "2", "--quiet",
-        "--db", tmp_path / "r.duckdb",
-    )  # fmt: skip
+    proc, workers = _start(*LONG_SWEEP, "--db", tmp_path / "r.duckdb")
     try:
         proc.kill()  # kill -9: no handler, no cleanup in the parent
         proc.wait(timeout=10)
