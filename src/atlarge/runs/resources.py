@@ -12,10 +12,11 @@ The limit is ``--max-memory GB``, else the environment variable
 in /proc/meminfo, or what the process's cgroup still allows, whichever is
 less). ``inf`` switches the check off.
 
-Measured against the peak resident memory (``/usr/bin/time -v``, summed over
-processes) of ``atlarge run scenarios/operation-at-large.toml`` the estimate
-is within 25% above it from 100 to 1,000 replications; tests hold it within a
-factor of two of an in-process measurement (tracemalloc) at a small size.
+Measured against the peak resident memory summed over processes (sampled
+every 20 ms) of ``atlarge run scenarios/operation-at-large.toml``, the
+estimate is 10-30% above it from 100 to 1,000 replications (table in
+tests/test_resources.py); the tests hold the model's part within a factor of
+1.6 of an in-process measurement (tracemalloc) at small sizes.
 """
 
 from __future__ import annotations
