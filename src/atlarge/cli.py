@@ -6,13 +6,22 @@ Exit codes: 0 success, 2 bad input (scenario, flags), 1 internal error.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from atlarge._version import __version__
@@ -56,6 +65,16 @@ def _seed(value: int | None) -> int | None:
 
 SeedOpt = Annotated[int, typer.Option(min=0, callback=_seed, help="Random seed (0 to 2**63-1).")]
 
+
+MaxMemoryOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-memory",
+        help="Refuse to start when the estimated peak memory is above this many GB "
+        "(default: $ATLARGE_MAX_MEMORY_GB, else 80% of the memory available; inf: no check).",
+    ),
+]
+
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -89,9 +108,26 @@ def _workers(requested: int | None) -> int:
     return requested or max(1, min(os.cpu_count() or 1, 8))
 
 
+class _LazyProgress(Progress):
+    """Progress that appears with its first task: a command refused before it starts
+    prints its error alone."""
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live.is_started:
+            self.stop()
+
+    def add_task(self, *args: Any, **kwargs: Any) -> TaskID:
+        if not self.live.is_started:
+            self.start()
+        return super().add_task(*args, **kwargs)
+
+
 def _bar(quiet: bool) -> Progress:
     """The progress bar of long commands, on stderr; silent with --quiet."""
-    return Progress(
+    return _LazyProgress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -136,6 +172,18 @@ def _warn(message: str | None) -> None:
     """A one-line warning on stderr (nothing for None)."""
     if message:
         err_console.print(Text.assemble(("warning", "bold yellow"), ": ", message), soft_wrap=True)
+
+
+def _task(bar: Progress, description: str, **kwargs: Any) -> Callable[[], TaskID]:
+    """A bar task added on first use, so a run refused before it starts shows no bar."""
+    ids: list[TaskID] = []
+
+    def get() -> TaskID:
+        if not ids:
+            ids.append(bar.add_task(description, **kwargs))
+        return ids[0]
+
+    return get
 
 
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
@@ -200,6 +248,7 @@ def run(
         int,
         typer.Option(min=1, help="With --uncertainty: stochastic replications per parameter draw."),
     ] = 10,
+    max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
     from atlarge.report import kpi_table
@@ -215,19 +264,22 @@ def run(
     out = out or default_out_dir(scenario, sc if sets else None)
     check_out_dir(out)
     n_workers = _workers(workers)
+    _on_stop(f"nothing was written to {out}")
     with _bar(quiet) as bar:
-        task = bar.add_task(f"Simulating {sc.name}", total=reps)
+        task = _task(bar, f"Simulating {sc.name}", total=reps)
         result = simulate(
             sc,
             reps=reps,
             seed=seed,
             days=days,
             workers=n_workers,
-            progress=lambda n: bar.advance(task, n),
+            progress=lambda n: bar.advance(task(), n),
             uncertainty_inner=inner if uncertainty else None,
+            max_memory_gb=max_memory,
         )
         write = bar.add_task("Writing report", total=None)
         path, failure = result.write_or_keep(out)
+        _on_stop(f"the run was written to {path}")
         bar.update(write, total=1, completed=1)
     out_console.print(kpi_table(result.summary()))
     _warn(failure)
@@ -458,6 +510,7 @@ def sweep(
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Run SCENARIO over a design of parameter values; each point is stored as it finishes.
 
@@ -473,7 +526,8 @@ def sweep(
     if uncertainty and (problem := draws_problem(reps, inner)):
         raise OptionError("--inner", problem)
     n_workers = _workers(workers)
-    with Progress(
+    _on_stop(f"points finished so far are kept in {db}; the same command runs the rest")
+    with _LazyProgress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -483,14 +537,15 @@ def sweep(
         console=err_console,
         disable=quiet,
     ) as bar:
-        task = bar.add_task("Sweep points", total=None, rate="")
+        task = _task(bar, "Sweep points", total=None, rate="")
         ran = {"n": 0}
 
         def progress(done: int, total: int, new: bool) -> None:
+            task_id = task()
             ran["n"] += new
             elapsed = bar.tasks[0].elapsed or 0.0
             rate = f"{ran['n'] / elapsed:.2f} points/s" if ran["n"] and elapsed else ""
-            bar.update(task, completed=done, total=total, rate=rate)
+            bar.update(task_id, completed=done, total=total, rate=rate)
 
         res = run_sweep(
             scenario,
@@ -506,6 +561,7 @@ def sweep(
             executor=executor,
             address=address,
             progress=progress,
+            max_memory_gb=max_memory,
         )
     from atlarge.report.terminal import sweep_table
     from atlarge.runs.store import Store
@@ -547,6 +603,7 @@ def sensitivity(
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
     import json
@@ -562,8 +619,12 @@ def sensitivity(
     varies = [Vary.parse(v) for v in vary or []]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
     n_workers = _workers(workers)
+    _on_stop(
+        f"model runs finished so far are kept in {db}, nothing was written to {out}; "
+        "the same command runs the rest"
+    )
     with _bar(quiet) as bar:
-        task = bar.add_task("Model runs", total=None)
+        task = _task(bar, "Model runs", total=None)
         doc = run_sensitivity(
             scenario,
             method,
@@ -577,7 +638,8 @@ def sensitivity(
             workers=n_workers,
             executor=executor,
             address=address,
-            progress=lambda done, total, _new: bar.update(task, completed=done, total=total),
+            progress=lambda done, total, _new: bar.update(task(), completed=done, total=total),
+            max_memory_gb=max_memory,
         )
     out, failure = write_out_dir_or_elsewhere(
         out,
@@ -659,6 +721,7 @@ def serve(
             f"Access token required: open http://{host}:{port}/#token=TOKEN in the browser; "
             "API clients send 'Authorization: Bearer TOKEN'."
         )
+    _on_stop("the server stopped; runs not finished were dropped")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
@@ -766,18 +829,47 @@ def _fail(kind: str, message: str, code: int) -> None:
     sys.exit(code)
 
 
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM, raised in the main thread so that every cleanup runs: the
+    output folder's temporary files are removed and pool workers stopped
+    (:mod:`atlarge.pools`). Not a KeyboardInterrupt, which Typer would swallow."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_NOTE = ["nothing was written"]
+
+
+def _on_stop(note: str) -> None:
+    """What the command has kept so far, said if it is interrupted now."""
+    _STOP_NOTE[0] = note
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def main() -> None:
     """Entry point: turn errors into messages and exit codes, never tracebacks.
 
     Typer reports its own usage errors (unknown option, ``--reps 0``) with
-    exit code 2; errors in scenario files and option values are ours.
+    exit code 2; errors in scenario files and option values are ours. Ctrl-C
+    and SIGTERM stop any command within a second or so, with exit code 130
+    and 143, and say what was kept.
     """
+    _on_stop("nothing was written")
+    previous = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         app()
+    except _Stopped as exc:
+        kind = "interrupted" if exc.signum == signal.SIGINT else "terminated"
+        _fail(kind, _STOP_NOTE[0], 128 + exc.signum)
     except AtlargeInputError as exc:
         _fail("error", str(exc), 2)
     except KeyboardInterrupt:
-        _fail("interrupted", "nothing was written to the output folder", 130)
+        _fail("interrupted", _STOP_NOTE[0], 130)
     except Exception as exc:
         if os.environ.get("ATLARGE_DEBUG"):
             raise
@@ -786,6 +878,10 @@ def main() -> None:
             f"{type(exc).__name__}: {exc} (set ATLARGE_DEBUG=1 for a traceback)",
             1,
         )
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

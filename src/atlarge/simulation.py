@@ -21,6 +21,7 @@ from atlarge.errors import OptionError
 from atlarge.model import ModelOutput, run_model
 from atlarge.report import render_report
 from atlarge.runs import timeseries_table, write_out_dir, write_out_dir_or_elsewhere
+from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.scenario import Scenario
 from atlarge.scenario.uncertainty import draws_problem, ranged_parameters
 
@@ -123,6 +124,7 @@ def simulate(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
     uncertainty_inner: int | None = None,
+    max_memory_gb: float | None = None,
 ) -> Simulation:
     """Run ``reps`` replications of ``scenario``; the same seed gives the same numbers.
 
@@ -130,6 +132,11 @@ def simulate(
     and ``chunk_size`` change only speed and memory, never the results. With
     ``uncertainty_inner = J`` every ranged parameter is drawn too: replication
     ``i`` uses parameter draw ``i // J``.
+
+    A run whose estimated peak memory (simulation and the folder ``report``
+    writes) exceeds ``max_memory_gb`` (default: ``ATLARGE_MAX_MEMORY_GB``, else
+    80% of the memory available now; ``math.inf`` for no limit) is refused
+    before it starts (see :mod:`atlarge.runs.resources`).
     """
     if reps < 1:
         raise OptionError("--reps", f"must be at least 1, got {reps}")
@@ -147,6 +154,16 @@ def simulate(
         problem = draws_problem(reps, uncertainty_inner)
         if problem:
             raise OptionError("--inner", problem)
+    check_memory(
+        run_estimate(
+            scenario, reps, workers=workers, chunk_size=chunk_size, inner=uncertainty_inner
+        ),
+        option="--reps",
+        hint="use fewer --reps or --days",
+        max_memory_gb=max_memory_gb,
+    )
+    if progress:
+        progress(0)  # checks passed: the run starts
     out = run_model(
         scenario,
         reps,

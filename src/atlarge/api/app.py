@@ -28,6 +28,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,8 @@ from atlarge.analysis.summary import DEFINITIONS, run_differences
 from atlarge.errors import AtlargeInputError, OptionError, ScenarioError
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS, format_difference, format_value
+from atlarge.runs.resources import ENV as MEMORY_ENV
+from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.runs.store import Store, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
@@ -270,9 +273,24 @@ def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "msg": msg, "type": "value_error"}])
 
 
+class _ServerStopping(Exception):
+    """Raised in a run's progress callback once the server is shutting down."""
+
+
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
+    stopping = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        """On shutdown (Ctrl-C), queued runs are dropped and running ones stop after their
+        current chunk, so the process exits within seconds instead of finishing them."""
+        yield
+        stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="atlarge",
         version=__version__,
         docs_url=None,
@@ -282,6 +300,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     jobs: OrderedDict[str, Job] = OrderedDict()
     jobs_lock = threading.Lock()
+    reserved: dict[str, int] = {}  # job id -> estimated peak bytes, until the job ends
     pool = ThreadPoolExecutor(max_workers=settings.max_jobs, thread_name_prefix="atlarge-job")
     store = Store(settings.db) if settings.db is not None else None
     store_lock = threading.Lock()
@@ -392,7 +411,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/api/runs", status_code=202)
     def start_run(req: RunRequest) -> JobStatus:
-        from atlarge.simulation import simulate
+        from atlarge.simulation import simulate, with_days
 
         path = _scenario_path(settings, req.scenario)
         try:
@@ -415,12 +434,32 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 f"{req.reps * days * offices:,} exceeds the cap of "
                 f"{settings.max_cells:,}",
             )
+        estimate = run_estimate(
+            with_days(sc, req.days) if req.days else sc,
+            req.reps,
+            chunk_size=_chunk_size(req.reps),
+            inner=req.uncertainty_inner,
+            tables=False,
+        )
         with jobs_lock:
             active = sum(j.status in ("queued", "running") for j in jobs.values())
             if active >= settings.max_jobs:
                 raise HTTPException(429, f"{active} jobs already running; try again later")
+            try:  # runs accepted and not finished have their memory reserved
+                check_memory(
+                    estimate,
+                    option="reps",
+                    hint="ask for fewer reps or days",
+                    override=f"the server's limit is set by {MEMORY_ENV}",
+                    reserved=sum(reserved.values()),
+                )
+            except OptionError as exc:
+                if exc.option != "reps":  # the server's own setting is wrong
+                    raise
+                raise _unprocessable(["body", "reps"], exc.message) from None
             job = Job(job_id=uuid.uuid4().hex[:12], request=req)
             jobs[job.job_id] = job
+            reserved[job.job_id] = estimate.peak
             while len(jobs) > settings.keep_jobs:
                 oldest = next(iter(jobs))
                 if jobs[oldest].status in ("queued", "running"):
@@ -431,6 +470,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             job.status = "running"
 
             def progress(n: int) -> None:
+                if stopping.is_set():
+                    raise _ServerStopping
                 with job.lock:
                     job.done += n
 
@@ -444,6 +485,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                     progress=progress,
                     chunk_size=_chunk_size(req.reps),
                     uncertainty_inner=req.uncertainty_inner,
+                    max_memory_gb=math.inf,  # checked when the run was accepted
                 )
                 job.result.summary()
                 if store is not None:
@@ -455,8 +497,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 job.status = "done"
             except AtlargeInputError as exc:
                 job.error, job.status = str(exc), "failed"
+            except _ServerStopping:
+                job.error, job.status = "the server stopped before the run finished", "failed"
             except Exception:
                 job.error, job.status = "internal error", "failed"
+            finally:
+                reserved.pop(job.job_id, None)
 
         pool.submit(work)
         return job.status_model()

@@ -26,8 +26,9 @@ See docs/model.md for the equations and their sources.
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_
 from atlarge.engine.rng import RandomStreams
 from atlarge.engine.samplers import binomial, multinomial
 from atlarge.model.inputs import OUTCOMES, ModelInputs
+from atlarge.pools import worker_pool
 
 # Random stream ids: one per kind of draw, so adding a draw never shifts another.
 S_ARRESTS, S_REPLENISH, S_BORDER, S_EXITS, S_PATHS, S_ATD_EXIT, S_ATD_ENROL, S_TIES = range(1, 9)
@@ -266,6 +268,12 @@ def run_jobs(
 
     Replication ``i`` always draws from its own stream, so how jobs are cut
     into chunks and spread over processes never changes the numbers.
+
+    Memory: each finished chunk is copied into the run's arrays and dropped, and
+    a pool has at most two chunks per worker submitted ahead, so the run holds
+    its own arrays plus a few chunks (see :mod:`atlarge.model.memory`). On
+    Ctrl-C or any error the pool's workers are stopped at once
+    (:func:`atlarge.pools.worker_pool`).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -274,19 +282,41 @@ def run_jobs(
         for inputs, a, b in jobs
         for lo in range(a, b, chunk_size)
     ]
-    parts: list[dict[str, np.ndarray]] = []
-    if workers > 1 and len(chunks) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(run_chunk, inputs, seed, reps) for inputs, reps in chunks]
-            for fut in futures:
-                parts.append(fut.result())
-                if progress:
-                    progress(parts[-1]["arrests"].shape[0])
+    if len(chunks) == 1:
+        inputs, reps = chunks[0]
+        part = run_chunk(inputs, seed, reps)
+        if progress:
+            progress(reps.size)
+        return part
+    total = sum(reps.size for _, reps in chunks)
+    out: dict[str, np.ndarray] = {}
+    filled = 0
+
+    def take(part: dict[str, np.ndarray]) -> None:
+        nonlocal filled
+        n = part["arrests"].shape[0]
+        for k, a in part.items():
+            if k not in out:
+                out[k] = np.empty((total, *a.shape[1:]), dtype=a.dtype)
+            out[k][filled : filled + n] = a
+        filled += n
+        if progress:
+            progress(n)
+
+    if workers > 1:
+        with worker_pool(min(workers, len(chunks))) as pool:
+            todo = iter(chunks)
+            ahead = deque(
+                pool.submit(run_chunk, inputs, seed, reps)
+                for inputs, reps in itertools.islice(todo, 2 * workers)
+            )
+            while ahead:
+                part = ahead.popleft().result()
+                for inputs, reps in itertools.islice(todo, 1):
+                    ahead.append(pool.submit(run_chunk, inputs, seed, reps))
+                take(part)
+                del part
     else:
         for inputs, reps in chunks:
-            parts.append(run_chunk(inputs, seed, reps))
-            if progress:
-                progress(reps.size)
-    if len(parts) == 1:
-        return parts[0]
-    return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+            take(run_chunk(inputs, seed, reps))
+    return out

@@ -32,7 +32,6 @@ day. It is slow by design (one process per case).
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +39,7 @@ import simpy
 
 from atlarge.model.inputs import ModelInputs
 from atlarge.model.simulate import OFFICE_MEASURES
+from atlarge.pools import worker_pool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
     0.0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
@@ -364,7 +364,7 @@ def run_reference(
     """
     jobs = [(inputs, seed, r) for r in range(reps)]
     if workers > 1 and reps > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(min(workers, reps)) as pool:
             parts = list(pool.map(_one, jobs))
     else:
         parts = [_one(j) for j in jobs]

@@ -13,11 +13,14 @@ same version (``pip install atlarge[ray]``).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any
 
 from atlarge.errors import OptionError
+from atlarge.pools import worker_pool
 
 EXECUTORS = ("local", "ray")
 
@@ -43,12 +46,18 @@ def run_each(
     if executor == "ray":
         yield from _ray(fn, jobs, workers, address)
     elif workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(fn, *args): i for i, args in jobs}
+        # Points are submitted as workers free up, so an interrupted sweep has at
+        # most one point per worker to give up; worker_pool stops the workers.
+        with worker_pool(min(workers, len(jobs))) as pool:
+            todo = iter(jobs)
+            pending = {pool.submit(fn, *args): i for i, args in itertools.islice(todo, workers)}
             while pending:
                 ready, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in ready:
-                    yield pending.pop(fut), fut.result()
+                    i = pending.pop(fut)
+                    for j, args in itertools.islice(todo, 1):
+                        pending[pool.submit(fn, *args)] = j
+                    yield i, fut.result()
     else:
         for i, args in jobs:
             yield i, fn(*args)
@@ -72,6 +81,7 @@ def _ray(fn, jobs, workers: int, address: str | None):
             ray.init(address=address, **kwargs)
         else:
             ray.init(num_cpus=workers, **kwargs)
+    pending: dict[Any, int] = {}
     try:
         remote = ray.remote(num_cpus=1)(fn)
         pending = {remote.remote(*args): i for i, args in jobs}
@@ -80,5 +90,16 @@ def _ray(fn, jobs, workers: int, address: str | None):
             for ref in ready:
                 yield pending.pop(ref), ray.get(ref)
     finally:
+        _cancel(ray, pending)
         if started_here:
             ray.shutdown()
+
+
+def _cancel(ray: Any, pending: dict[Any, int]) -> None:
+    """Cancel the points not finished (Ctrl-C, an error, the caller stopped reading).
+
+    On a cluster that was not started here, Ray would otherwise keep running them.
+    """
+    for ref in pending:
+        with contextlib.suppress(Exception):  # already finished or gone
+            ray.cancel(ref, force=True)

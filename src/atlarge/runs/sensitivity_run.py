@@ -46,6 +46,7 @@ def run_sensitivity(
     executor: str = "local",
     address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
+    max_memory_gb: float | None = None,
 ) -> dict[str, Any]:
     if method not in sa.METHODS:
         raise OptionError("--method", f"must be sobol or morris, got '{method}'")
@@ -103,6 +104,7 @@ def run_sensitivity(
         executor=executor,
         address=address,
         progress=progress,
+        max_memory_gb=max_memory_gb,
     )
     store = Store(db)
     values = [store.kpis(rid) for rid in res["run_ids"]]

@@ -28,6 +28,7 @@ from atlarge.analysis.summary import kpi_summary
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.model import run_model
 from atlarge.runs.executors import check_executor, run_each
+from atlarge.runs.resources import check_memory, points_estimate
 from atlarge.runs.store import Store, run_id, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
@@ -124,6 +125,7 @@ def run_sweep(
     executor: str = "local",
     address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
+    max_memory_gb: float | None = None,
 ) -> dict[str, Any]:
     """Run every point of the design not already in the store (see :func:`run_points`)."""
     points = design_points(varies, design, samples, seed)
@@ -155,6 +157,7 @@ def run_sweep(
         executor=executor,
         address=address,
         progress=progress,
+        max_memory_gb=max_memory_gb,
     )
     return {**res, "design": points}
 
@@ -173,6 +176,7 @@ def run_points(
     executor: str = "local",
     address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
+    max_memory_gb: float | None = None,
 ) -> dict[str, Any]:
     """Run each scenario not already in the store; store each as soon as it finishes.
 
@@ -180,9 +184,19 @@ def run_points(
     seed, uncertainty and version), each point's id what determines its
     numbers, so the same command run again skips what is stored.
     ``progress(done, total, ran)`` is called once per point already stored
-    (``ran`` False) and after each point finished here.
+    (``ran`` False; once with ``done`` 0 when none is) and after each point
+    finished here. Points that would not fit in memory together (see
+    :mod:`atlarge.runs.resources`) are refused before the store is opened.
     """
     check_executor(executor, address)
+    check_memory(
+        points_estimate(
+            scenarios, reps, inner=inner, workers=workers, executor=executor, address=address
+        ),
+        option="--reps",
+        hint="use fewer --reps or --workers",
+        max_memory_gb=max_memory_gb,
+    )
     spec = {**spec, "reps": reps, "seed": seed, "inner": inner, "version": __version__}
     sweep_id = hashlib.sha256(
         json.dumps([scenario_sha256(base), spec], sort_keys=True).encode()
@@ -193,8 +207,8 @@ def run_points(
     done = store.finished_runs(sweep_id)
     todo = [i for i, rid in enumerate(ids) if rid not in done]
     total, finished = len(scenarios), len(scenarios) - len(todo)
-    if progress:
-        for _ in range(finished):
+    if progress:  # once per point already stored; once, with 0, when none is
+        for _ in range(max(finished, 1)):
             progress(finished, total, False)
 
     def store_point(i: int, result) -> None:

@@ -1,0 +1,115 @@
+"""How much memory a model run takes, from the scenario's array shapes alone.
+
+Nothing here runs the model: it counts the bytes of the arrays
+:func:`atlarge.model.simulate.run_chunk` and ``run_jobs`` hold, so a run that
+will not fit can be refused before it starts (see ``atlarge.runs.resources``,
+which adds the tables written at the end and the machine's limit).
+
+Per chunk of ``c`` replications ``run_chunk`` keeps one int32 recorder per
+daily measure, ``(days, c, offices)`` for each office measure, ``(days, c,
+offices, groups)`` for arrests by group and pools and ``(days, c, paths)`` for
+path entries, and copies them once into replication-major order at the end:
+twice the recorders at peak, plus the day's working arrays. ``run_jobs``
+copies each finished chunk into the run's arrays, which hold every
+replication kept (the recorders' size per replication).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlarge.model.simulate import OFFICE_MEASURES
+from atlarge.scenario import Scenario
+from atlarge.scenario.offices import load_offices
+
+RECORD_BYTES = 4  # int32 recorders
+WORK_BYTES = 8  # float64 / int64 working arrays
+WORK_ARRAYS_PER_GROUP = 12  # pool, yield, allocation, hazard, arrests, ... per (rep, office, group)
+WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay phase)
+INPUT_ARRAYS_PER_OFFICE_DAY = 5  # effort, target, processing, border inflow, beds
+INPUT_ARRAYS_PER_DAY = 8  # dates, guard, national target, beds, seats, month ends, ...
+SCENARIO_BYTES = 200_000  # the validated scenario object each parameter draw keeps
+
+
+@dataclass(frozen=True)
+class RunShape:
+    """The sizes that set a run's memory: horizon, offices, groups, paths, phases."""
+
+    days: int
+    offices: int
+    groups: int
+    paths: int
+    slots: int
+    window: int
+    agencies: int
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> RunShape:
+        sc = scenario
+        return cls(
+            days=sc.days,
+            offices=load_offices().subset(sc.offices.include).n,
+            groups=len(sc.groups),
+            paths=len(sc.dispositions),
+            slots=sum(d.phases for d in sc.dispositions.values()),
+            window=max(1, round(sc.targeting.pressure_window_days.value)),
+            agencies=len(sc.workforce.deployed()),
+        )
+
+    @property
+    def measures_per_rep_day(self) -> int:
+        """Recorded int32 values per replication and day."""
+        o = self.offices
+        return len(OFFICE_MEASURES) * o + 2 * o * self.groups + self.paths
+
+    def series_bytes(self, reps: int) -> int:
+        """The daily series of ``reps`` replications as ``run_model`` returns them."""
+        return reps * self.days * self.measures_per_rep_day * RECORD_BYTES
+
+    def chunk_peak_bytes(self, reps: int) -> int:
+        """Peak of one ``run_chunk`` call over ``reps`` replications."""
+        per_rep_office = (
+            WORK_ARRAYS_PER_GROUP * self.groups + WORK_ARRAYS_PER_SLOT * self.slots + self.window
+        )
+        working = reps * self.offices * per_rep_office * WORK_BYTES
+        return 2 * self.series_bytes(reps) + working
+
+    def inputs_bytes(self) -> int:
+        """One parameter draw's deterministic arrays (``ModelInputs``)."""
+        d, o = self.days, self.offices
+        per_day = INPUT_ARRAYS_PER_OFFICE_DAY * o + o * self.groups + INPUT_ARRAYS_PER_DAY
+        return d * (per_day + self.agencies) * WORK_BYTES + SCENARIO_BYTES
+
+    def national_bytes(self, reps: int) -> int:
+        """National ``(reps, days)`` int64 totals the summaries cache, one per measure."""
+        return reps * self.days * len(OFFICE_MEASURES) * WORK_BYTES
+
+
+def run_peaks(
+    shape: RunShape, reps: int, *, chunk_size: int, workers: int, inner: int | None = None
+) -> tuple[int, int, int]:
+    """Peak bytes of ``run_model`` in the calling process and in each pool worker,
+    and the number of pool workers (0: everything runs in the calling process).
+
+    Chunks hold at most ``chunk_size`` replications of one parameter draw
+    (``inner`` replications each with uncertainty). With one chunk ``run_jobs``
+    returns the chunk's arrays as the run's. With more, the calling process
+    holds the run's arrays, each draw's inputs and, with ``workers > 1``, the
+    chunks received and not yet copied in (at most two per worker); each
+    worker computes one chunk at a time and sends it back pickled (a copy made
+    once the recorders are freed, so under the chunk's own peak).
+    """
+    per_draw = min(inner, reps) if inner else reps
+    draws = -(-reps // per_draw)
+    chunk = max(1, min(chunk_size, per_draw))
+    n_chunks = draws * -(-per_draw // chunk)
+    inputs = draws * shape.inputs_bytes()
+    if n_chunks == 1:
+        return shape.chunk_peak_bytes(chunk) + inputs, 0, 0
+    held = shape.series_bytes(reps) + inputs
+    if workers <= 1:
+        return held + shape.chunk_peak_bytes(chunk), 0, 0
+    n_workers = min(workers, n_chunks)
+    in_flight = min(2 * workers, n_chunks)
+    worker = shape.chunk_peak_bytes(chunk) + shape.inputs_bytes()
+    return held + (in_flight + 1) * shape.series_bytes(chunk), worker, n_workers
