@@ -199,8 +199,9 @@ def test_numbers_out_of_range_are_refused_or_accepted_never_internal(
 ):
     monkeypatch.chdir(tmp_path)
     res = stubbed(*_argv(command, option, value))
-    if res is None:
-        return  # accepted (e.g. --seed 0): the work would start
+    if res is None:  # accepted (e.g. --seed 0): the work would start
+        assert value not in (HUGE, "abc", "1.5", ""), f"{command} {option} {value} accepted"
+        return
     assert res.code in (0, 2), (res.code, res.err)
     assert "Traceback" not in res.err and "internal error" not in res.err, res.err
     if res.code == 2:
@@ -230,6 +231,32 @@ def test_values_past_a_limit_are_one_line_naming_the_option(stubbed, tmp_path, m
 def test_a_calibration_file_that_is_not_json_is_refused(stubbed, paths):
     res = stubbed("backtest", "--calibration", paths["file"], "--out", paths["folder"] / "bt")
     _assert_clean_refusal(res, "--calibration")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"fit": {}, "leave_one_year_out": {}},
+        {"fit": {"los_scale": 1.0}, "leave_one_year_out": {"FY2016": {}}},
+        [1, 2],
+        {"fit": None, "leave_one_year_out": None},
+    ],
+)
+def test_a_calibration_file_of_the_wrong_shape_is_refused(stubbed, paths, doc):
+    import json
+
+    cal = paths["folder"] / "cal.json"
+    cal.write_text(json.dumps(doc))
+    res = stubbed("backtest", "--calibration", cal, "--out", paths["folder"] / "bt")
+    _assert_clean_refusal(res, "--calibration")
+
+
+def test_the_shipped_calibration_passes_its_check():
+    import json
+
+    from atlarge.analysis.backtest_run import check_calibration, default_calibration_path
+
+    check_calibration(json.loads(default_calibration_path().read_text()))
 
 
 def test_serve_refuses_a_port_in_use(stubbed):
@@ -391,3 +418,17 @@ def test_backtest_shows_a_bar_with_years_done(stubbed, monkeypatch, tmp_path):
     res = stubbed("backtest", "--scenario", SCENARIOS / "baseline-2024.toml", "--out",
                   tmp_path / "bt")  # fmt: skip
     assert res is None and seen
+
+
+def test_serve_refuses_a_malformed_memory_limit_before_serving(stubbed, monkeypatch):
+    """A bad ATLARGE_MAX_MEMORY_GB is the server's error, said at start, not a 422 per run."""
+    monkeypatch.setenv("ATLARGE_MAX_MEMORY_GB", "lots")
+    res = stubbed("serve", "--scenarios", SCENARIOS)
+    _assert_clean_refusal(res, "ATLARGE_MAX_MEMORY_GB")
+
+
+@pytest.mark.parametrize("command", ["backtest", "calibrate"])
+def test_backtest_and_calibrate_refuse_replications_that_will_not_fit(stubbed, command):
+    res = stubbed(command, "--reps", "10000000")
+    _assert_clean_refusal(res, "--reps")
+    assert "memory" in res.err

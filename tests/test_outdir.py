@@ -121,6 +121,21 @@ def test_default_out_dir_differs_for_a_changed_scenario():
     assert changed != plain
 
 
+def test_a_run_with_set_or_days_never_replaces_the_run_of_the_file(cli, tmp_path, monkeypatch):
+    from tests.conftest import ROOT
+
+    small = ROOT / "tests" / "scenarios" / "small-open.toml"
+    monkeypatch.chdir(tmp_path)
+    base = ("run", small, "--reps", "1", "--workers", "1", "--quiet")
+    assert cli(*base).code == 0
+    assert cli(*base, "--days", "3").code == 0
+    assert cli(*base, "--set", "detention.beds=20000").code == 0
+    assert cli(*base, "--days", "3").code == 0  # the same variant again: its own folder
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(names) == 3 and names[0] == "small-open", names
+    assert all(n.startswith("small-open-") for n in names[1:])
+
+
 _names = st.sampled_from(
     ["summary.json", "report.html", "a.txt", "notes.md", "charts", "x.parquet"]
 )

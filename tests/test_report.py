@@ -149,6 +149,7 @@ def test_every_setting_is_in_the_report_with_plain_numbers(path):
     assert summary["settings"] == rows
     # Every value cell and every driver: plain numbers, never 6.4e+06.
     cells = re.findall(r"<td class=num>(.*?)</td>", _section(html, "parameters"))
+    cells += re.findall(r"<td>(.*?)</td>", _section(html, "settings"))
     cells += re.findall(r"<div class=drivers>(.*?)</div>", html)
     assert cells
     bad = [c for c in cells if EXPONENT.search(re.sub(r"<[^>]+>", "", c))]

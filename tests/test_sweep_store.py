@@ -462,3 +462,47 @@ def test_override_lines_break_only_between_names(path, value, width):
     names = path.split(".")
     joined = "".join(ln.removeprefix("  ") for ln in lines)
     assert joined.split("=", 1)[0].split(".") == names
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(
+        st.floats(min_value=0, max_value=1e7, allow_nan=False).filter(lambda v: v == 0 or v > 1e-4),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_sweep_table_shows_design_values_without_exponents(values):
+    """An lhs design has values like 52345.678: the table shows them as people write them."""
+    import re
+
+    from rich.console import Console
+
+    from atlarge.report.terminal import sweep_table
+
+    design = [{"detention.beds": v} for v in values]
+    kpis = [{"arrests_per_day": {"p50": 1.0}} for _ in values]
+    console = Console(width=200, record=True)
+    console.print(sweep_table(design, kpis, width=200))
+    text = console.export_text()
+    assert not re.search(r"\d[eE][+-]?\d", text), text
+
+
+def test_results_compare_refuses_runs_over_other_horizons_unless_asked(cli, tmp_path):
+    import datetime as dt
+
+    db = tmp_path / "r.duckdb"
+    store = Store(db)
+    for rid, days, inner in (("a" * 16, 365, None), ("b" * 16, 60, None), ("c" * 16, 365, 10)):
+        row = {
+            "run_id": rid, "scenario_name": "x", "overrides": "{}", "reps": 20, "seed": 1,
+            "days": days, "uncertainty_inner": inner, "finished_at": dt.datetime(2025, 6, 1),
+        }  # fmt: skip
+        store.record(row, {"arrests_total": {"mean": 1, "p5": 1, "p50": days * 10.0, "p95": 2}})
+    res = cli("results", "compare", "aaaa", "bbbb", "--db", db)
+    assert res.code == 2 and "RUN_B" in res.err and "horizon: A 365 days, B 60 days" in res.err
+    res = cli("results", "compare", "aaaa", "bbbb", "--db", db, "--allow-different")
+    assert res.code == 0 and "A and B differ: horizon" in res.err and "3,650" in res.out
+    res = cli("results", "compare", "aaaa", "cccc", "--db", db)
+    assert res.code == 2 and "bands: A randomness only, B parameter draws" in res.err
+    assert cli("results", "compare", "aaaa", "aaaa", "--db", db).code == 0

@@ -91,3 +91,22 @@ def test_cli_uncertainty_run_says_what_its_bands_contain(cli, tmp_path):
     assert "both kinds of uncertainty" in (tmp_path / "u" / "report.html").read_text()
     res = cli("run", OPERATION, "--reps", "2", "--days", "5", "--out", tmp_path / "f", "--quiet")
     assert "stochastic uncertainty only" in (tmp_path / "f" / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("reps", "inner"), [(5, 10), (10, 10), (7, 2), (4, 0)])
+def test_simulate_and_sweep_refuse_the_same_draws_with_the_same_words(tmp_path, reps, inner):
+    """One check (scenario.uncertainty.check_uncertainty) for every way to run draws."""
+    from atlarge.errors import OptionError
+    from atlarge.runs.sweep import Vary, run_sweep
+    from atlarge.simulation import simulate
+
+    sc = small_scenario(OPERATION, days=3)
+    with pytest.raises(OptionError) as direct:
+        simulate(sc, reps=reps, uncertainty_inner=inner)
+    with pytest.raises(OptionError) as swept:
+        run_sweep(
+            OPERATION, [Vary.parse("detention.beds=41500:50000:2")], sets={"days": "3"},
+            reps=reps, inner=inner, db=tmp_path / "r.duckdb",
+        )  # fmt: skip
+    assert str(direct.value) == str(swept.value)
+    assert not (tmp_path / "r.duckdb").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ from rich.progress import (
 from rich.text import Text
 
 from atlarge._version import __version__
-from atlarge.errors import AtlargeInputError, OptionError
+from atlarge.errors import AtlargeInputError, AtlargeWarning, OptionError, why_not_a_file
 
 ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or ray.")]
 AddressOpt = Annotated[
@@ -36,6 +37,8 @@ AddressOpt = Annotated[
 MAX_SEED = 2**63 - 1  # the store's BIGINT column; the API and simulate() accept the same range
 MAX_DAYS = 3650  # as the scenario schema
 MAX_WORKERS = 256
+MAX_INNER = 100_000  # replications per parameter draw
+MAX_SAMPLES = 10_000  # as the cap on a design's points
 
 
 def _no_metavar_for_flags() -> None:
@@ -153,19 +156,20 @@ def _check_file_out(option: str, path: Path) -> None:
 def _check_scenario_option(scenario: Path) -> None:
     """``--scenario`` of bench, calibrate and backtest (defaults to a path in the project)."""
     if not scenario.is_file():
-        what = "is a folder" if scenario.is_dir() else "not found"
+        what = why_not_a_file(scenario)
         raise OptionError(
             "--scenario",
             f"'{scenario}' {what} (run from the project folder or name a scenario file)",
         )
 
 
-def _write_file(path: Path, text: str) -> None:
-    """Write ``path`` whole or not at all (its folder is created if missing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+def _check_year_memory(base, reps: int) -> None:
+    """Backtest and calibration simulate one fiscal year at a time in this process."""
+    from atlarge.runs.resources import check_memory, run_estimate
+
+    check_memory(
+        run_estimate(base, reps, tables=False), option="--reps", hint="use fewer --reps"
+    )
 
 
 def _warn(message: str | None) -> None:
@@ -246,7 +250,9 @@ def run(
     ] = False,
     inner: Annotated[
         int,
-        typer.Option(min=1, help="With --uncertainty: stochastic replications per parameter draw."),
+        typer.Option(
+            min=1, max=MAX_INNER, help="With --uncertainty: replications per parameter draw."
+        ),
     ] = 10,
     max_memory: MaxMemoryOpt = None,
 ) -> None:
@@ -255,13 +261,14 @@ def run(
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
     from atlarge.scenario.schedules import scenario_warnings
-    from atlarge.simulation import simulate
+    from atlarge.simulation import simulate, with_days
 
     sets = _parse_sets(set_)
     sc = load_scenario(scenario, set=sets)
     for warning in scenario_warnings(sc, days):  # for the horizon of this run
         err_console.print(Text(f"warning: {scenario}: {warning}"), soft_wrap=True)
-    out = out or default_out_dir(scenario, sc if sets else None)
+    as_run = with_days(sc, days) if days is not None else sc  # --days is a change too
+    out = out or default_out_dir(scenario, as_run if as_run.overrides else None)
     check_out_dir(out)
     n_workers = _workers(workers)
     _on_stop(f"nothing was written to {out}")
@@ -335,7 +342,10 @@ def bench(
         )
     out_console.print(table)
     if json_out is not None:
-        _write_file(json_out, json.dumps({"cases": [c.as_dict() for c in cases]}, indent=2) + "\n")
+        from atlarge.runs.outdir import write_files
+
+        doc = {"cases": [c.as_dict() for c in cases]}
+        write_files({json_out: json.dumps(doc, indent=2) + "\n"})
         out_console.print(f"Wrote {json_out}")
 
 
@@ -368,10 +378,12 @@ def calibrate(
 
     from atlarge.analysis.backtest_run import default_calibration_path, run_calibration
     from atlarge.analysis.fitted_scenario import fitted_scenario_toml
+    from atlarge.runs.outdir import write_files_or_elsewhere
     from atlarge.scenario import load_scenario
 
     _check_scenario_option(scenario)
     base = load_scenario(scenario)
+    _check_year_memory(base, reps)
     for option, target in (("--out", out), ("--scenario-out", scenario_out)):
         if target is not None:
             _check_file_out(option, target)
@@ -388,14 +400,16 @@ def calibrate(
     fitted_text = fitted_scenario_toml(
         os.path.relpath(scenario.resolve(), fitted_path.resolve().parent), base, doc
     )
-    for target, text in ((path, json.dumps(doc, indent=2) + "\n"), (fitted_path, fitted_text)):
-        _write_file(target, text)  # each file appears whole or not at all
+    written, failure = write_files_or_elsewhere(
+        {path: json.dumps(doc, indent=2) + "\n", fitted_path: fitted_text}
+    )
+    _warn(failure)
     fit = doc["fit"]
     out_console.print(
         f"LOS scale {fit['los_scale']:.3f}; largest |log error| by step: "
         + ", ".join(f"{e:.3f}" for e in fit["max_abs_log_error_by_iteration"])
     )
-    out_console.print(f"Wrote {path} and {fitted_path}")
+    out_console.print(f"Wrote {written[0]} and {written[1]}")
 
 
 @app.command()
@@ -424,14 +438,13 @@ def backtest(
 
     _check_scenario_option(scenario)
     base = load_scenario(scenario)
+    _check_year_memory(base, reps)
     check_out_dir(out)
     if calibration is not None and not calibration.is_file():
-        what = "is a folder" if calibration.is_dir() else "not found"
+        what = why_not_a_file(calibration)
         raise OptionError("--calibration", f"'{calibration}' {what}")
     try:
         cal = load_calibration(calibration)
-        if not isinstance(cal, dict) or not {"fit", "leave_one_year_out"} <= cal.keys():
-            raise ValueError("no 'fit' and 'leave_one_year_out'")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise OptionError(
             "--calibration",
@@ -490,7 +503,9 @@ def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     vary: Annotated[list[str], typer.Option("--vary", help="PATH=LO:HI[:N], repeatable.")],
     design: Annotated[str, typer.Option(help="grid or lhs.")] = "grid",
-    samples: Annotated[int, typer.Option(help="Points of an lhs design.")] = 16,
+    samples: Annotated[
+        int, typer.Option(min=1, max=MAX_SAMPLES, help="Points of an lhs design.")
+    ] = 16,
     reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 200,
     seed: SeedOpt = 1,
     set_: Annotated[
@@ -505,7 +520,7 @@ def sweep(
         bool, typer.Option("--uncertainty", help="Draw ranged parameters too.")
     ] = False,
     inner: Annotated[
-        int, typer.Option(min=1, help="With --uncertainty: replications per draw.")
+        int, typer.Option(min=1, max=MAX_INNER, help="With --uncertainty: replications per draw.")
     ] = 10,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
@@ -519,12 +534,9 @@ def sweep(
     from rich.progress import TaskProgressColumn, TimeRemainingColumn
 
     from atlarge.runs.sweep import Vary, run_sweep
-    from atlarge.scenario.uncertainty import draws_problem
 
     varies = [Vary.parse(v) for v in vary]
     _check_db(db)
-    if uncertainty and (problem := draws_problem(reps, inner)):
-        raise OptionError("--inner", problem)
     n_workers = _workers(workers)
     _on_stop(f"points finished so far are kept in {db}; the same command runs the rest")
     with _LazyProgress(
@@ -669,9 +681,10 @@ def serve(
     scenarios: Annotated[Path, typer.Option(help="Folder of scenarios the server offers.")] = Path(
         "scenarios"
     ),
-    max_jobs: Annotated[int, typer.Option(min=1, help="Runs at once.")] = 2,
+    max_jobs: Annotated[int, typer.Option(min=1, max=64, help="Runs at once.")] = 2,
     max_cells: Annotated[
-        int, typer.Option(min=1, help="Cap on replications x days x offices per run.")
+        int,
+        typer.Option(min=1, max=10**9, help="Cap on replications x days x offices per run."),
     ] = 400 * 365 * 25,
     db: Annotated[
         Path | None,
@@ -703,6 +716,7 @@ def serve(
 
     from atlarge.api import ApiSettings, create_app
     from atlarge.api.app import access_token
+    from atlarge.runs.resources import memory_limit
 
     token, warning = access_token(host, token_file=token_file, insecure=insecure_no_token)
     if not scenarios.is_dir():
@@ -710,6 +724,7 @@ def serve(
     _check_bind(host, port)
     if db is not None:
         _open_store(db)
+    memory_limit()  # a malformed ATLARGE_MAX_MEMORY_GB is the server's error: say so now
     settings = ApiSettings(
         scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db, token=token
     )
@@ -792,8 +807,16 @@ def results_compare(
     run_a: Annotated[str, typer.Argument(help="Run id (a prefix is enough).")],
     run_b: Annotated[str, typer.Argument(help="Run id (a prefix is enough).")],
     db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+    allow_different: Annotated[
+        bool,
+        typer.Option(
+            "--allow-different",
+            help="Compare runs over different horizons or kinds of band (said loudly).",
+        ),
+    ] = False,
 ) -> None:
-    """Compare the KPIs of two stored runs (medians, and B minus A)."""
+    """Compare the KPIs of two stored runs (medians, and B minus A): like with like, so
+    runs over different horizons are refused unless --allow-different."""
     from rich.table import Table
 
     from atlarge.report.format import KPI_LABELS, format_value
@@ -805,6 +828,15 @@ def results_compare(
             ids.append(store.resolve(prefix))
         except KeyError as exc:
             raise OptionError(name, f"no single stored run matches {exc}") from None
+    differences = _run_differences(store.run(ids[0]), store.run(ids[1]))
+    if differences and not allow_different:
+        raise OptionError(
+            "RUN_B",
+            f"differs from RUN_A in what was run ({'; '.join(differences)}); its totals do "
+            "not compare with A's: pass --allow-different to compare them anyway",
+        )
+    for difference in differences:
+        _warn(f"A and B differ: {difference}")
     a, b = store.kpis(ids[0]), store.kpis(ids[1])
     table = Table(title=f"{ids[0][:10]} vs {ids[1][:10]} (medians)", title_justify="left")
     for col in ("KPI", "A", "B", "B - A", "change"):
@@ -822,6 +854,17 @@ def results_compare(
         rel = "" if not va or vb is None else f"{(vb - va) / abs(va):+.1%}"
         table.add_row(label, format_value(key, va), format_value(key, vb), diff, rel)
     out_console.print(table)
+
+
+def _run_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What makes two stored runs' KPIs not comparable: the horizon, or the kind of band."""
+    out = []
+    if a["days"] != b["days"]:
+        out.append(f"horizon: A {a['days']} days, B {b['days']} days")
+    if (a["uncertainty_inner"] is None) != (b["uncertainty_inner"] is None):
+        kinds = ["parameter draws" if r["uncertainty_inner"] else "randomness only" for r in (a, b)]
+        out.append(f"bands: A {kinds[0]}, B {kinds[1]}")
+    return out
 
 
 def _fail(kind: str, message: str, code: int) -> None:
@@ -851,6 +894,18 @@ def _raise_stopped(signum: int, _frame: object) -> None:
     raise _Stopped(signum)
 
 
+def _show_warning(fallback):
+    """Print the package's warnings as one ``warning:`` line; leave others to Python."""
+
+    def show(message, category, *args, **kwargs):
+        if issubclass(category, AtlargeWarning):
+            _warn(str(message))
+        else:
+            fallback(message, category, *args, **kwargs)
+
+    return show
+
+
 def main() -> None:
     """Entry point: turn errors into messages and exit codes, never tracebacks.
 
@@ -860,6 +915,9 @@ def main() -> None:
     and 143, and say what was kept.
     """
     _on_stop("nothing was written")
+    warnings.simplefilter("always", AtlargeWarning)
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning(shown)
     previous = {s: signal.signal(s, _raise_stopped) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         app()
@@ -879,6 +937,7 @@ def main() -> None:
             1,
         )
     finally:
+        warnings.showwarning = shown
         for sig, handler in previous.items():
             if handler is not None:
                 signal.signal(sig, handler)

@@ -27,3 +27,17 @@ class OptionError(AtlargeInputError):
         self.option = option
         self.message = message
         super().__init__(f"{option}: {message}")
+
+
+class AtlargeWarning(UserWarning):
+    """Something the user should know that does not stop the work (a store in use, a
+    file kept aside); the CLI prints it as one ``warning:`` line."""
+
+
+def why_not_a_file(path: Path) -> str:
+    """Why ``path`` (which is not a regular file) cannot be read as one, in a few words."""
+    if path.is_dir():
+        return "is a folder"
+    if not path.exists():
+        return "does not exist"
+    return "is not a regular file (a device, pipe or socket)"

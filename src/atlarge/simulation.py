@@ -23,7 +23,7 @@ from atlarge.report import render_report
 from atlarge.runs import timeseries_table, write_out_dir, write_out_dir_or_elsewhere
 from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.scenario import Scenario
-from atlarge.scenario.uncertainty import draws_problem, ranged_parameters
+from atlarge.scenario.uncertainty import check_uncertainty
 
 DEFAULT_CHUNK = 100
 
@@ -147,13 +147,7 @@ def simulate(
             raise OptionError("--days", f"must be at least 1, got {days}")
         scenario = with_days(scenario, days)
     if uncertainty_inner is not None:
-        if uncertainty_inner < 1:
-            raise OptionError("--inner", f"must be at least 1, got {uncertainty_inner}")
-        if not ranged_parameters(scenario):
-            raise OptionError("--uncertainty", "the scenario has no ranged parameter to draw")
-        problem = draws_problem(reps, uncertainty_inner)
-        if problem:
-            raise OptionError("--inner", problem)
+        check_uncertainty(scenario, reps, uncertainty_inner)
     check_memory(
         run_estimate(
             scenario, reps, workers=workers, chunk_size=chunk_size, inner=uncertainty_inner

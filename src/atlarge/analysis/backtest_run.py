@@ -58,7 +58,30 @@ def run_calibration(
 
 
 def load_calibration(path: Path | None = None) -> dict[str, Any]:
-    return json.loads((path or default_calibration_path()).read_text())
+    """The calibration document at ``path`` (default: the package's), checked whole.
+
+    Raises ValueError when it is not what ``atlarge calibrate`` writes, so a
+    wrong file is an input error before any simulation, not a failure midway.
+    """
+    doc = json.loads((path or default_calibration_path()).read_text())
+    check_calibration(doc)
+    return doc
+
+
+def check_calibration(doc: Any) -> None:
+    """Raise ValueError unless ``doc`` holds a fit and every leave-one-year-out refit."""
+    if not isinstance(doc, dict) or not {"fit", "leave_one_year_out"} <= doc.keys():
+        raise ValueError("no 'fit' and 'leave_one_year_out'")
+    loo = doc["leave_one_year_out"]
+    missing = [f"FY{fy}" for fy in FIT_YEARS if not isinstance(loo, dict) or f"FY{fy}" not in loo]
+    if missing:
+        raise ValueError(f"no leave-one-year-out refit for {', '.join(missing)}")
+    fits = [("fit", doc["fit"]), *((f"leave_one_year_out.{k}", v) for k, v in loo.items())]
+    for where, fit in fits:
+        try:
+            Calibration.from_dict(fit)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{where}: missing or malformed {exc}") from None
 
 
 def run_backtest(

@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.summary import DEFINITIONS, run_differences
-from atlarge.errors import AtlargeInputError, OptionError, ScenarioError
+from atlarge.errors import AtlargeInputError, OptionError, ScenarioError, why_not_a_file
 from atlarge.model import COST_STAGES
 from atlarge.report.format import KPI_LABELS, format_difference, format_value
 from atlarge.runs.resources import ENV as MEMORY_ENV
@@ -102,10 +102,10 @@ def access_token(
     token = None
     if token_file is not None:
         if not token_file.is_file():
-            what = "is a folder" if token_file.is_dir() else "does not exist"
-            raise OptionError("--token-file", f"'{token_file}' {what}")
+            raise OptionError("--token-file", f"'{token_file}' {why_not_a_file(token_file)}")
         try:
-            token = token_file.read_text(encoding="utf-8")[:4096].strip()
+            with token_file.open("rb") as fh:  # a token is short: never read a large file whole
+                token = fh.read(4097).decode("utf-8")[:4096].strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise OptionError("--token-file", f"cannot read '{token_file}' ({exc})") from None
         if not token:

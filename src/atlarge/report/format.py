@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 KPI_LABELS: dict[str, str] = {
     "arrests_total": "Arrests, total",
@@ -66,12 +67,15 @@ SIGNIFICANT = 6
 """Significant digits of parameter values shown to people (summary.json keeps them all)."""
 
 
-def plain_number(value: float | int) -> str:
+def plain_number(value: Any) -> str:
     """A number as people write it, never in exponent form: '6,400,000', '0.054', '152.5'.
     Whole numbers in full; others to six significant digits, but never fewer than the
-    whole part (summary.json keeps every digit)."""
+    whole part (summary.json keeps every digit). Booleans read 'true'/'false'; anything
+    else that is not a number is shown as it is."""
     if isinstance(value, bool):
         return str(value).lower()
+    if not isinstance(value, int | float):
+        return str(value)
     if not math.isfinite(value):
         return str(value)
     if value == int(value):

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
+from atlarge.report.format import plain_number
 from atlarge.report.html import CSS
 from atlarge.report.terminal import (
     EFFECT_NOTE,
@@ -16,7 +17,6 @@ from atlarge.report.terminal import (
     METHOD_WORDS,
     kpi_title,
     param_label,
-    plain_number,
 )
 
 TOP = 15

@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from atlarge.report.format import KPI_LABELS, format_difference, format_value
+from atlarge.report.format import KPI_LABELS, format_difference, format_value, plain_number
 
 
 def kpi_table(summary: dict[str, Any]) -> Table:
@@ -43,15 +43,6 @@ SWEEP_KPIS = {
     "peak_detention": "peak detained",
 }
 """The KPIs whose medians a sweep's table shows, with short headings (all are stored)."""
-
-
-def plain_number(value: Any) -> str:
-    """A parameter value as a person reads it: 60,000 · 0.15 · 2,500.5 · true."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value).lower() if isinstance(value, bool) else str(value)
-    if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return f"{value:,.4g}"
 
 
 def _need(header: str, cells: Sequence[str]) -> int:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from atlarge._version import __version__
-from atlarge.errors import OptionError
+from atlarge.errors import AtlargeWarning, OptionError
 from atlarge.scenario import Scenario, scenario_sha256
 
 MANIFEST = ".atlarge-manifest.json"
@@ -182,6 +182,7 @@ def write_out_dir(
                 warnings.warn(
                     f"files that appeared in '{out}' while the run was written were kept in "
                     f"'{kept}'",
+                    AtlargeWarning,
                     stacklevel=2,
                 )
         else:
@@ -206,9 +207,10 @@ def _discard_tmp(tmp: Path) -> None:
 def default_out_dir(scenario_file: Path | str, changed: Scenario | None = None) -> Path:
     """Where ``atlarge run`` writes when no ``--out`` is given.
 
-    ``out/<scenario file stem>``; a run with overrides gets the first characters
-    of its resolved scenario's hash added, so a variant never replaces the run of
-    the file as written (nor another variant).
+    ``out/<scenario file stem>``; a run that changes the file (``--set``,
+    ``--days``: pass the scenario as run) gets the first characters of its
+    hash added, so a variant never replaces the run of the file as written (nor
+    another variant).
     """
     stem = Path(scenario_file).stem or "run"
     if changed is None:
@@ -229,8 +231,49 @@ def write_out_dir_or_elsewhere(
     """
     try:
         return write_out_dir(out, writers, option), None
-    except (OptionError, OSError) as exc:
-        reason = exc.message if isinstance(exc, OptionError) else str(exc)
+    except Exception as exc:  # whatever stopped this write, the work is kept elsewhere
         fallback = Path(tempfile.mkdtemp(prefix="atlarge-")) / (Path(out).name or "run")
         path = write_out_dir(fallback, writers, option)
-        return path, f"could not write to '{out}' ({reason}); wrote the files to '{path}' instead"
+        why = f"could not write to '{out}' ({_reason(exc)}); wrote the files to '{path}' instead"
+        return path, why
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, OptionError) else f"{type(exc).__name__}: {exc}"
+
+
+def write_files(files: Mapping[Path, str]) -> None:
+    """Write several text files so that each appears whole or not at all.
+
+    Every file is first written beside its target under a temporary name, and
+    only when all are written are they moved into place.
+    """
+    done: list[tuple[Path, Path]] = []
+    try:
+        for target, text in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+            done.append((tmp, target))
+            tmp.write_text(text, encoding="utf-8")
+    except BaseException:
+        for tmp, _ in done:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in done:
+        tmp.replace(target)
+
+
+def write_files_or_elsewhere(files: Mapping[Path, str]) -> tuple[list[Path], str | None]:
+    """:func:`write_files`, or, if that fails, the same files in a new temporary folder.
+
+    Returns where they were written and, when that is not where asked, why.
+    """
+    try:
+        write_files(files)
+        return list(files), None
+    except Exception as exc:
+        folder = Path(tempfile.mkdtemp(prefix="atlarge-"))
+        moved = {folder / target.name: text for target, text in files.items()}
+        write_files(moved)
+        asked = ", ".join(f"'{t}'" for t in files)
+        return list(moved), f"could not write {asked} ({_reason(exc)}); wrote them to '{folder}'"

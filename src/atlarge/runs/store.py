@@ -35,8 +35,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from atlarge._version import __version__
-from atlarge.errors import OptionError
+from atlarge.errors import AtlargeWarning, OptionError
 from atlarge.scenario import Scenario, scenario_sha256
 
 FORMAT = 1
@@ -160,7 +160,7 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    warnings.warn(message, AtlargeWarning, stacklevel=3)
 
 
 class Store:
@@ -423,6 +423,16 @@ class Store:
             )
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def run(self, rid: str) -> dict[str, Any]:
+        """The ``runs`` row of one stored run."""
+        with self.connect(read_only=True) as con:
+            cur = con.execute("SELECT * FROM runs WHERE run_id = ?", [rid])
+            names = [d[0] for d in cur.description]
+            row = cur.fetchone()
+        if row is None:
+            raise KeyError(rid)
+        return dict(zip(names, row, strict=True))
 
     def kpis(self, rid: str) -> dict[str, dict[str, float | None]]:
         with self.connect(read_only=True) as con:

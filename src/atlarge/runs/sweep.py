@@ -32,6 +32,7 @@ from atlarge.runs.resources import check_memory, points_estimate
 from atlarge.runs.store import Store, run_id, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
+from atlarge.scenario.uncertainty import check_uncertainty
 
 MAX_POINTS = 10_000
 """Points of one sweep or sensitivity analysis at most (each is a full model run)."""
@@ -189,6 +190,8 @@ def run_points(
     :mod:`atlarge.runs.resources`) are refused before the store is opened.
     """
     check_executor(executor, address)
+    if inner is not None:
+        check_uncertainty(base, reps, inner)
     check_memory(
         points_estimate(
             scenarios, reps, inner=inner, workers=workers, executor=executor, address=address

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from atlarge.errors import OptionError
 from atlarge.scenario.loader import iter_params
 from atlarge.scenario.params import Param
 from atlarge.scenario.schema import Scenario
@@ -72,6 +73,27 @@ def draws_problem(
         f"{MIN_DRAWS * inner} up (e.g. {reps_name} {fit * inner}: {fit} draws) or a smaller "
         f"{inner_name}"
     )
+
+
+def check_uncertainty(
+    scenario: Scenario,
+    reps: int,
+    inner: int,
+    reps_name: str = "--reps",
+    inner_name: str = "--inner",
+) -> None:
+    """Refuse a run with parameter draws that cannot give what it promises: ``inner``
+    below 1, no ranged parameter to draw, or replications that are not whole draws.
+
+    One check for ``simulate()``, sweeps and sensitivity, so each refuses the same runs.
+    """
+    if inner < 1:
+        raise OptionError(inner_name, f"must be at least 1, got {inner}")
+    if not ranged_parameters(scenario):
+        raise OptionError("--uncertainty", "the scenario has no ranged parameter to draw")
+    problem = draws_problem(reps, inner, reps_name, inner_name)
+    if problem:
+        raise OptionError(inner_name, problem)
 
 
 def draw_generator(seed: int, draw: int) -> np.random.Generator:
