@@ -2,8 +2,9 @@
 
 The parameters are every ranged parameter of the scenario (as drawn by
 ``--uncertainty``), or those named with ``--vary path=lo:hi``. Each sample
-point is a scenario with those values (shares renormalised as in
-uncertainty draws), simulated with the same seed and replications as every
+point is a scenario with those values, made exactly as a sweep makes its
+points (``point_scenarios``: ``Scenario.with_values``, so a point gives the
+same numbers in both), simulated with the same seed and replications as every
 other point (common random numbers, so differences between points are the
 parameters' effect), and stored like a sweep point: an interrupted analysis
 started again runs only the missing points. The output for a KPI is its mean
@@ -23,9 +24,9 @@ from atlarge.analysis import sensitivity as sa
 from atlarge.analysis.summary import KPI_KEYS
 from atlarge.errors import OptionError
 from atlarge.runs.store import Store
-from atlarge.runs.sweep import MAX_POINTS, Vary, run_points
+from atlarge.runs.sweep import MAX_POINTS, Vary, point_scenarios, run_points
 from atlarge.scenario import iter_params, load_scenario
-from atlarge.scenario.uncertainty import ranged_parameters, scenario_with_values
+from atlarge.scenario.uncertainty import ranged_parameters
 
 DEFAULT_OUTPUTS = ("arrests_per_day", "peak_detention", "removals_total", "cost_total_usd")
 DEFAULT_SAMPLES = {"sobol": 32, "morris": 10}
@@ -84,7 +85,7 @@ def run_sensitivity(
     prob = sa.problem(names, bounds)
     x = sa.sample(prob, method, n, seed)
     points = [dict(zip(names, map(float, row), strict=True)) for row in x]
-    scenarios = [scenario_with_values(base, p) for p in points]
+    scenarios = point_scenarios(base, points)
     spec = {
         "kind": "sensitivity",
         "method": method,
