@@ -26,6 +26,7 @@ from atlarge.errors import OptionError
 from atlarge.runs.store import Store
 from atlarge.runs.sweep import MAX_POINTS, Vary, point_scenarios, run_points
 from atlarge.scenario import iter_params, load_scenario
+from atlarge.scenario.changes import DATED
 from atlarge.scenario.uncertainty import ranged_parameters
 
 DEFAULT_OUTPUTS = ("arrests_per_day", "peak_detention", "removals_total", "cost_total_usd")
@@ -58,7 +59,7 @@ def run_sensitivity(
     params = dict(iter_params(base))
     if varies:
         for v in varies:
-            if v.path not in params:
+            if _param_path(v.path) not in params:
                 close = difflib.get_close_matches(v.path, list(params), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 raise OptionError("--vary", f"{v.path}: no such parameter in the scenario{hint}")
@@ -120,7 +121,7 @@ def run_sensitivity(
         "method": method,
         "parameters": names,
         "bounds": [list(b) for b in bounds],
-        "units": {name: params[name].unit for name in names if name in params},
+        "units": {name: params[_param_path(name)].unit for name in names},
         "samples": n,
         "points": len(points),
         "reps": reps,
@@ -130,3 +131,9 @@ def run_sensitivity(
         "ran": res["ran"],
         "indices": indices,
     }
+
+
+def _param_path(name: str) -> str:
+    """The parameter a varied name changes: ``detention.beds@2025-09-01`` varies the entry
+    of ``detention.beds`` from that date (a dated value, as in a sweep)."""
+    return name.partition(DATED)[0]

@@ -166,7 +166,9 @@ def _target(scenario: Scenario, key: Any, reason: str) -> _Target:
     for i, part in enumerate(parts):
         if isinstance(node, BaseModel) and not isinstance(node, Param):
             fields = type(node).model_fields
-            if part not in fields or (i == 0 and part in RECORDED):
+            if i == 0 and part in RECORDED:
+                raise ScenarioError(reason, key, "is recorded by atlarge, not a value to set")
+            if part not in fields:
                 _no_such_path(scenario, path, key, reason)
             holder = fields[part].annotation
             node = getattr(node, part)
@@ -175,7 +177,13 @@ def _target(scenario: Scenario, key: Any, reason: str) -> _Target:
         else:
             _no_such_path(scenario, path, key, reason)
         if node is None and (i < len(parts) - 1 or _holds_param_or_section(holder)):
-            _no_such_path(scenario, path, key, reason)  # a section the scenario leaves out
+            left_out = ".".join(parts[: i + 1])
+            raise ScenarioError(
+                reason,
+                key,
+                f"{left_out} is not in this scenario; a parameter needs its unit and source, so "
+                "add it in a scenario file (one that extends this one)",
+            )
     if isinstance(node, BaseModel | dict) and not isinstance(node, Param):
         raise ScenarioError(reason, key, "is a section, not a value; name a field in it")
     is_param = isinstance(node, Param)
@@ -260,7 +268,7 @@ def _fill_shares(data: dict[str, Any], named: Mapping[str, str], reason: str) ->
     scaled: list[str] = []
     for section, field in SHARE_GROUPS:
         paths = [f"{section}.{key}.{field}" for key in data[section]]
-        mine = [p for p in paths if p in named]
+        mine = [p for p in named if p in paths]  # in the order the change names them
         if not mine:
             continue
         tables = {p: _get(data, p) for p in paths}
@@ -275,12 +283,16 @@ def _fill_shares(data: dict[str, Any], named: Mapping[str, str], reason: str) ->
         spread = sum(tables[p]["value"] for p in others)
         if room < -SHARE_TOLERANCE or spread <= 0.0:
             listing = ", ".join(f"{p}={fmt_number(tables[p]['value'])}" for p in mine)
+            if room < -SHARE_TOLERANCE:
+                why = f"sum to {fmt_number(fixed)}, above 1"
+            elif others == paths:
+                why = "are all 0"
+            else:
+                why = f"leave {fmt_number(room)} to the other shares, which are all 0"
             raise ScenarioError(
                 reason,
                 named[mine[0]],
-                f"the {field} values of {section} must sum to 1: {listing} leave "
-                f"{fmt_number(room)} for the others, which cannot be scaled to it "
-                "(name shares that sum to at most 1, or every share of the group)",
+                f"the {field} values of {section} must sum to 1, and {listing} {why}",
             )
         for p in others:
             tables[p]["value"] = tables[p]["value"] * max(room, 0.0) / spread
