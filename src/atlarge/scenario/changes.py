@@ -52,7 +52,7 @@ import math
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, NoReturn, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -105,11 +105,8 @@ def with_values(scenario: Scenario, updates: Mapping[str, Any], reason: str) -> 
             schedule = {**(parent[last]["schedule"] or {}), target.when: number}
             parent[last] = {**parent[last], "schedule": dict(sorted(schedule.items()))}
     named = {t.path: t.key for t, _ in targets}
-    scaled = _fill_shares(data, named, reason)
-    changed = [*dict.fromkeys(named), *scaled]
-    for path in changed:
+    for path in [*named, *_fill_shares(data, named, reason)]:
         _note(before, data, path, reason)
-    for path in changed:
         _record(before, data, path)
     try:
         return Scenario.model_validate(data)
@@ -140,11 +137,6 @@ def parse_set_value(text: str) -> Any:
         ) from None
     # "1\nx = 2" is a TOML document, not a value: read it as the text it is.
     return doc["v"] if list(doc) == ["v"] else text
-
-
-def changeable_paths(scenario: Scenario) -> list[str]:
-    """Every path a change can name: each parameter and each setting, in schema order."""
-    return list(_paths(scenario, ""))
 
 
 # ----------------------------------------------------------------- reading the keys
@@ -206,6 +198,7 @@ def _holds_param_or_section(annotation: Any) -> bool:
 
 
 def _paths(obj: Any, prefix: str) -> Iterator[str]:
+    """Every path a change can name below ``obj``: each parameter and setting, in order."""
     if isinstance(obj, Param) or not isinstance(obj, BaseModel | dict):
         yield prefix
         return
@@ -223,8 +216,8 @@ def _paths(obj: Any, prefix: str) -> Iterator[str]:
         yield from _paths(value, f"{prefix}.{key}" if prefix else str(key))
 
 
-def _no_such_path(scenario: Scenario, path: str, key: str, reason: str) -> None:
-    close = difflib.get_close_matches(path, changeable_paths(scenario), n=1, cutoff=0.6)
+def _no_such_path(scenario: Scenario, path: str, key: str, reason: str) -> NoReturn:
+    close = difflib.get_close_matches(path, list(_paths(scenario, "")), n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     raise ScenarioError(reason, key, f"no such parameter in the scenario{hint}")
 
@@ -355,4 +348,4 @@ def _covers(prefix: str, path: str) -> bool:
     return path == prefix or path.startswith(prefix + ".")
 
 
-__all__ = ["DATED", "changeable_paths", "parse_set_value", "with_values"]
+__all__ = ["DATED", "parse_set_value", "with_values"]
