@@ -45,7 +45,9 @@ def test_summary_has_the_documented_schema(run_dir):
     assert s["atlarge_version"] == "0.1.0"
     assert s["scenario"]["name"] == "Operation At Large" and len(s["scenario"]["sha256"]) == 64
     assert (s["seed"], s["reps"], s["days"]) == (3, 6, 70)
-    assert s["overrides"] == {"days": {"value": 70, "file_value": 365, "file_schedule": None}}
+    assert s["overrides"] == {
+        "days": {"value": 70, "file_value": 365, "file_schedule": None, "schedule": None}
+    }
     assert s["extends"] == ["baseline-2024-fitted.toml", "baseline-2024.toml"]
     assert s["uncertainty"]["draws"] == 0 and s["uncertainty"]["replications_per_draw"] is None
     assert set(s["kpis"]) >= KPI_KEYS

@@ -85,7 +85,10 @@ def test_set_keeps_the_unit_and_makes_time_varying_values_constant(tmp_path):
     sc2 = load_scenario(path, set={"support.national_guard.headcount": "5000"})
     g2 = sc2.support.national_guard.headcount
     assert g2.value == 5000 and not g2.time_varying and g2.unit == "troops"
-    assert g2.source.startswith("set as an override (was")
+    # The source says who set it, and keeps what it was and why.
+    assert g2.source.startswith(
+        "set by command line (--set) (was 0, then 21,000 from 2025-07-15; Operation At Large:"
+    )
 
 
 def test_hash_depends_on_values_not_layout(tmp_path):

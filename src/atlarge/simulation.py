@@ -29,14 +29,10 @@ DEFAULT_CHUNK = 100
 
 
 def with_days(scenario: Scenario, days: int) -> Scenario:
-    """The scenario with another horizon, validated like a file; a horizon other than the
-    file's is recorded with the overrides, so the report says what was run."""
-    data = scenario.model_dump()
-    note = data["overrides"].pop("days", None) or {"file_value": scenario.days}
-    if days != note["file_value"]:
-        data["overrides"]["days"] = {**note, "value": days}
-    data["days"] = days
-    return Scenario.model_validate(data)
+    """The scenario run over another horizon: a change like any other
+    (``Scenario.with_values``), so a horizon other than the file's is in the record of
+    overrides and the report says what was run."""
+    return scenario.with_values({"days": days}, reason="the run's horizon")
 
 
 class Simulation:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from atlarge.analysis.observed import TARGET_METRICS, figure
-from atlarge.model.inputs import OUTCOMES, build_inputs
+from atlarge.model.inputs import build_inputs
 from atlarge.model.simulate import run_replications
 from atlarge.scenario import Scenario
 
@@ -111,60 +111,54 @@ class YearParams:
     los_scale: float = 1.0
 
 
-def _set(param: dict[str, Any], value: float, source: str) -> None:
-    param["value"] = float(value)
-    param["source"] = source
-    param["assumption"] = False
-    param["rationale"] = None
-    param["range"] = None
-    param["distribution"] = None
-    param["schedule"] = None
-
-
 def year_scenario(base: Scenario, year: YearInputs, p: YearParams) -> Scenario:
-    """The scenario for one fiscal year: the base pipeline, the year's inputs, ``p``."""
-    d = base.model_dump()
-    tag = f"backtest {year.period}"
-    d["name"] = f"Backtest {year.period}"
-    d["start_date"] = year.start - dt.timedelta(days=WARMUP_DAYS)
-    d["days"] = year.days + WARMUP_DAYS
-    _set(d["target"]["arrests_per_day"], 0, f"{tag}: no target pressure")
-    d["regime"]["enabled"] = False
-    _set(
-        d["workforce"]["ero"]["headcount"],
-        year.officers,
-        f"{tag}: ERO officers, {year.officers_from} figure (data/observed.csv)",
-    )
-    for key in d["workforce"]:
-        if key not in ("ero", "working_days_per_week") and d["workforce"][key] is not None:
-            _set(d["workforce"][key]["headcount"], 0, f"{tag}: not deployed")
-    if d["support"]["national_guard"] is not None:
-        _set(d["support"]["national_guard"]["headcount"], 0, f"{tag}: not deployed")
-    _set(
-        d["detention"]["beds"],
-        year.beds,
-        f"{tag}: bed capacity from funded beds "
-        f"({year.beds_from} figure) or the observed population, whichever is higher",
-    )
-    _set(d["detention"]["initial_population"], 0.8 * year.beds, f"{tag}: warm-up start")
-    _set(d["inflow"]["border_transfers_per_day"], p.border_transfers_per_day, f"{tag}: fitted")
-    for g in d["groups"].values():
-        y = g["arrests_per_agent_day"]
-        _set(y, y["value"] * p.posture, f"{tag}: baseline yield x posture {p.posture:.3f}")
-    removal = [k for k, v in d["dispositions"].items() if v["outcome"] == OUTCOMES[0]]
-    base_removal = sum(d["dispositions"][k]["share"]["value"] for k in removal)
-    for k, v in d["dispositions"].items():
+    """The scenario for one fiscal year: the base pipeline, the year's inputs, ``p``.
+
+    One change to ``base`` (``Scenario.with_values``): the horizon from the warm-up
+    to the end of the year, ERO officers only (every other agency and the Guard at
+    0), no target pressure and no ranking regime, the year's beds (see
+    :attr:`YearInputs.beds`) with detention at 80% of them, the year's non-ERO
+    inflow, every group's yield times ``posture``, removal paths' shares scaled to
+    ``removal_share`` (the other paths' to the rest) and every mean stay times
+    ``los_scale`` (at least its phases).
+    """
+    values: dict[str, Any] = {
+        "name": f"Backtest {year.period}",
+        "start_date": year.start - dt.timedelta(days=WARMUP_DAYS),
+        "days": year.days + WARMUP_DAYS,
+        "target.arrests_per_day": 0,
+        "regime.enabled": False,
+        "workforce.ero.headcount": year.officers,
+        "detention.beds": year.beds,
+        "detention.initial_population": 0.8 * year.beds,
+        "inflow.border_transfers_per_day": p.border_transfers_per_day,
+    }
+    for key in base.workforce.deployed():
+        if key != "ero":
+            values[f"workforce.{key}.headcount"] = 0
+    if base.support.national_guard is not None:
+        values["support.national_guard.headcount"] = 0
+    for key, g in base.groups.items():
+        values[f"groups.{key}.arrests_per_agent_day"] = g.arrests_per_agent_day.value * p.posture
+    removal = [k for k, d in base.dispositions.items() if d.outcome == "removal"]
+    base_removal = sum(base.dispositions[k].share.value for k in removal)
+    for key, d in base.dispositions.items():
         factor = (
             p.removal_share / base_removal
-            if k in removal
+            if key in removal
             else (1 - p.removal_share) / (1 - base_removal)
         )
-        _set(
-            v["share"], v["share"]["value"] * factor, f"{tag}: removal share {p.removal_share:.3f}"
+        values[f"dispositions.{key}.share"] = d.share.value * factor
+        values[f"dispositions.{key}.mean_days"] = max(
+            d.mean_days.value * p.los_scale, float(d.phases)
         )
-        mean = max(v["mean_days"]["value"] * p.los_scale, float(v["phases"]))
-        _set(v["mean_days"], mean, f"{tag}: baseline mean x LOS scale {p.los_scale:.3f}")
-    return Scenario.model_validate(d)
+    reason = (
+        f"backtest {year.period} (inputs from data/observed.csv: ERO officers "
+        f"{year.officers_from}, beds {year.beds_from}; posture {p.posture:.3f}, removal share "
+        f"{p.removal_share:.3f}, LOS scale {p.los_scale:.3f}, non-ERO book-ins "
+        f"{p.border_transfers_per_day:.0f}/day)"
+    )
+    return base.with_values(values, reason)
 
 
 def simulate_year(

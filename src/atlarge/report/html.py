@@ -194,7 +194,7 @@ def _changes_box(summary: dict[str, Any], start: str) -> str:
     for path, o in overrides.items():
         p = params.get(path)
         if p is not None:
-            run = param_value(o["value"], None, p["unit"], start)
+            run = param_value(o["value"], o.get("schedule"), p["unit"], start)
             was = param_value(o["file_value"], o.get("file_schedule"), p["unit"], start)
         else:
             run = setting_value(path, o["value"])

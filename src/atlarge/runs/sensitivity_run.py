@@ -2,8 +2,9 @@
 
 The parameters are every ranged parameter of the scenario (as drawn by
 ``--uncertainty``), or those named with ``--vary path=lo:hi``. Each sample
-point is a scenario with those values (shares renormalised as in
-uncertainty draws), simulated with the same seed and replications as every
+point is a scenario with those values, made exactly as a sweep makes its
+points (``point_scenarios``: ``Scenario.with_values``, so a point gives the
+same numbers in both), simulated with the same seed and replications as every
 other point (common random numbers, so differences between points are the
 parameters' effect), and stored like a sweep point: an interrupted analysis
 started again runs only the missing points. The output for a KPI is its mean
@@ -23,9 +24,10 @@ from atlarge.analysis import sensitivity as sa
 from atlarge.analysis.summary import KPI_KEYS
 from atlarge.errors import OptionError
 from atlarge.runs.store import Store
-from atlarge.runs.sweep import MAX_POINTS, Vary, run_points
+from atlarge.runs.sweep import MAX_POINTS, Vary, point_scenarios, run_points
 from atlarge.scenario import iter_params, load_scenario
-from atlarge.scenario.uncertainty import ranged_parameters, scenario_with_values
+from atlarge.scenario.changes import DATED
+from atlarge.scenario.uncertainty import ranged_parameters
 
 DEFAULT_OUTPUTS = ("arrests_per_day", "peak_detention", "removals_total", "cost_total_usd")
 DEFAULT_SAMPLES = {"sobol": 32, "morris": 10}
@@ -57,7 +59,7 @@ def run_sensitivity(
     params = dict(iter_params(base))
     if varies:
         for v in varies:
-            if v.path not in params:
+            if _param_path(v.path) not in params:
                 close = difflib.get_close_matches(v.path, list(params), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 raise OptionError("--vary", f"{v.path}: no such parameter in the scenario{hint}")
@@ -84,7 +86,7 @@ def run_sensitivity(
     prob = sa.problem(names, bounds)
     x = sa.sample(prob, method, n, seed)
     points = [dict(zip(names, map(float, row), strict=True)) for row in x]
-    scenarios = [scenario_with_values(base, p) for p in points]
+    scenarios = point_scenarios(base, points)
     spec = {
         "kind": "sensitivity",
         "method": method,
@@ -119,7 +121,7 @@ def run_sensitivity(
         "method": method,
         "parameters": names,
         "bounds": [list(b) for b in bounds],
-        "units": {name: params[name].unit for name in names if name in params},
+        "units": {name: params[_param_path(name)].unit for name in names},
         "samples": n,
         "points": len(points),
         "reps": reps,
@@ -129,3 +131,9 @@ def run_sensitivity(
         "ran": res["ran"],
         "indices": indices,
     }
+
+
+def _param_path(name: str) -> str:
+    """The parameter a varied name changes: ``detention.beds@2025-09-01`` varies the entry
+    of ``detention.beds`` from that date (a dated value, as in a sweep)."""
+    return name.partition(DATED)[0]

@@ -103,6 +103,20 @@ def design_points(
     raise OptionError("--design", f"must be grid or lhs, got '{design}'")
 
 
+POINT_REASON = "a point of a sweep or sensitivity analysis"
+"""Who set a point's values (its parameters' sources say so): the same for both, so the
+same point is the same scenario, and the same numbers, in a sweep and a sensitivity run."""
+
+
+def point_scenarios(base: Scenario, points: Sequence[dict[str, float]]) -> list[Scenario]:
+    """``base`` with each point's values (``Scenario.with_values``), all checked before any
+    runs; a point the scenario refuses is the varied values' fault (``base`` is valid)."""
+    try:
+        return [base.with_values(p, POINT_REASON) for p in points]
+    except ScenarioError as exc:
+        raise OptionError("--vary", f"{exc.path}: {exc.message}") from None
+
+
 def _run_point(scenario: Scenario, reps: int, seed: int, inner: int | None):
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     out = run_model(scenario, reps, seed, uncertainty_inner=inner)
@@ -131,12 +145,7 @@ def run_sweep(
     """Run every point of the design not already in the store (see :func:`run_points`)."""
     points = design_points(varies, design, samples, seed)
     base = load_scenario(scenario_path, set=sets or {})
-    try:
-        scenarios = [load_scenario(scenario_path, set={**(sets or {}), **p}) for p in points]
-    except ScenarioError as exc:
-        if exc.path in {v.path for v in varies}:
-            raise OptionError("--vary", f"{exc.path}: {exc.message}") from None
-        raise
+    scenarios = point_scenarios(base, points)
     spec = {
         "kind": "sweep",
         "vary": [v.__dict__ for v in varies],

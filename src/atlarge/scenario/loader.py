@@ -1,10 +1,10 @@
 """Turn scenario files into a validated :class:`Scenario`.
 
 Steps: read TOML, follow ``extends`` (a path relative to the extending file)
-down to the root, merge from the root up, apply ``--set`` overrides, then
-validate the whole with pydantic. Errors become :class:`ScenarioError`, which
-names the file that supplied the offending key, its field path and the
-problem.
+down to the root, merge from the root up, validate the whole with pydantic,
+then apply ``--set`` overrides with ``Scenario.with_values``. Errors become
+:class:`ScenarioError`, which names the file that supplied the offending key
+(or ``SET_ORIGIN`` for an override), its field path and the problem.
 
 Merge rule: sections merge key by key, but a parameter table (a table with a
 ``value``) replaces the inherited one whole, so a changed value never keeps a
@@ -18,7 +18,6 @@ tables nested at most ``MAX_NESTING`` deep, ``extends`` chains of at most
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import os
@@ -32,7 +31,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from atlarge.errors import ScenarioError
-from atlarge.scenario.schema import FieldPathError, Scenario
+from atlarge.scenario.messages import first_problem
+from atlarge.scenario.schema import Scenario
 
 SET_ORIGIN = "command line (--set)"
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is about 40 KiB
@@ -44,33 +44,16 @@ def load_scenario(
     path: str | Path,
     set: Mapping[str, Any] | None = None,
 ) -> Scenario:
-    """Load, resolve and validate the scenario at ``path``, with optional overrides."""
+    """Load, resolve and validate the scenario at ``path``, then apply the overrides ``set``
+    (path or ``PATH@DATE`` -> value; see :mod:`atlarge.scenario.changes`) with the origin
+    ``SET_ORIGIN``: the file is checked as written, the overrides as a change to it."""
     data, origins = _resolve(Path(path), chain=())
     chain = data.pop("extends", [])
     if "overrides" in data:
         where = _origin_of("overrides", origins, Path(path))
         raise ScenarioError(where, "overrides", "is recorded by atlarge (--set), not a file key")
-    if set:
-        changed = apply_overrides(data, origins, set)
-        data = {**changed, "overrides": _override_notes(data, changed, set)}
-    return _validate({**data, "extends": chain}, origins, Path(path))
-
-
-def _override_notes(
-    before: dict[str, Any], after: dict[str, Any], overrides: Mapping[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """For each overridden path: the value as run, and the value (and schedule) in the file."""
-    notes = {}
-    for path in overrides:
-        old, new = before, after
-        for key in path.split("."):
-            old, new = old[key], new[key]
-        if _is_param_table(old):
-            note = {"value": new["value"], "file_value": old["value"]}
-            notes[path] = {**note, "file_schedule": old.get("schedule")}
-        else:
-            notes[path] = {"value": new, "file_value": old}
-    return notes
+    scenario = _validate({**data, "extends": chain}, origins, Path(path))
+    return scenario.with_values(set, reason=SET_ORIGIN) if set else scenario
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -276,136 +259,13 @@ def _origin_of(
     return order[best][1] if best >= 0 else default
 
 
-def parse_set_value(text: str) -> Any:
-    """Read the right-hand side of ``--set path=value`` as a TOML value, else a string.
-
-    So ``false`` is a boolean, ``60000`` a number, ``2025-07-01`` a date, and
-    ``release`` (not TOML) the string it reads as; ``no`` or ``"41500"`` stay
-    strings, which a boolean or number field then refuses. Raises ValueError
-    for a number too long to read (Python's limit on integer digits).
-    """
-    try:
-        doc = tomllib.loads(f"v = {text}")
-    except tomllib.TOMLDecodeError:
-        return text
-    except RecursionError:
-        raise ValueError("the value nests arrays or tables too deep") from None
-    except ValueError:
-        digits = sum(c.isdigit() for c in text)
-        raise ValueError(
-            f"a number with {digits:,} digits is beyond any parameter's bound"
-        ) from None
-    # "1\nx = 2" is a TOML document, not a value: read it as the text it is.
-    return doc["v"] if list(doc) == ["v"] else text
-
-
-def _show(value: Any, width: int = 60) -> str:
-    """``repr(value)`` cut to ``width``; safe for integers too long to print."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
-        return f"an integer of about {int(value.bit_length() * 0.30103):,} digits"
-    try:
-        shown = repr(value)
-    except ValueError:
-        shown = f"<{type(value).__name__}>"
-    return shown if len(shown) <= width else shown[: width - 3] + "..."
-
-
-def apply_overrides(
-    data: dict[str, Any], origins: dict[str, Path | str], overrides: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Apply ``--set``-style overrides to raw scenario data.
-
-    Setting a parameter replaces its value and keeps its unit; a time-varying
-    parameter becomes constant. A range that no longer contains the new value
-    is dropped, except for an assumption, whose range (which it must have) is
-    widened to include it. The source records the override and the old value.
-    """
-    out = copy.deepcopy(data)
-    for path, raw in overrides.items():
-        try:
-            value = parse_set_value(raw) if isinstance(raw, str) else raw
-        except ValueError as exc:
-            raise ScenarioError(SET_ORIGIN, path, str(exc)) from None
-        keys = path.split(".")
-        node: Any = out
-        for key in keys[:-1]:
-            if not isinstance(node, dict) or key not in node or _is_param_table(node):
-                _no_such_path(path, out)
-            node = node[key]
-        last = keys[-1]
-        if not isinstance(node, dict) or last not in node or _is_param_table(node):
-            _no_such_path(path, out)
-        current = node[last]
-        if _is_param_table(current):
-            node[last] = _override_param(path, current, value)
-        elif isinstance(current, dict):
-            raise ScenarioError(SET_ORIGIN, path, "is a section, not a value; name a field in it")
-        else:
-            node[last] = value
-        origins.pop(path, None)  # re-inserted last: an override is the most derived origin
-        origins[path] = SET_ORIGIN
-    return out
-
-
-def _override_param(path: str, param: dict[str, Any], value: Any) -> dict[str, Any]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(SET_ORIGIN, path, f"expects a number, got {_show(value)}")
-    try:
-        value = float(value)
-    except OverflowError:  # an int beyond float range: far past every bound
-        raise ScenarioError(SET_ORIGIN, path, f"{_show(value)} is beyond any bound") from None
-    new = dict(param)
-    new["value"] = value
-    new.pop("schedule", None)
-    rng = new.get("range")
-    if rng is not None and not rng[0] <= value <= rng[1]:
-        new.pop("range")
-        new.pop("distribution", None)
-        if new.get("assumption"):
-            new["range"] = [min(rng[0], value), max(rng[1], value)]
-    was = param.get("value")
-    new["source"] = f"set as an override (was {was}: {param.get('source') or 'assumption'})"
-    return new
-
-
-def _no_such_path(path: str, data: dict[str, Any]) -> None:
-    known = _leaf_paths(data)
-    close = difflib.get_close_matches(path, known, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    raise ScenarioError(SET_ORIGIN, path, f"no such parameter in the scenario{hint}")
-
-
 def _validate(data: dict[str, Any], origins: dict[str, Path | str], path: Path) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        cause = (err.get("ctx") or {}).get("error")
-        related: tuple[str, ...] = ()
-        if isinstance(cause, FieldPathError):
-            loc, related = cause.path, cause.related
-        msg = _friendly(err)
-        extra = len(exc.errors()) - 1
-        if extra:
-            msg += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+        loc, related, msg = first_problem(exc)
         origin = _origin_of(loc, origins, path, related)
         raise ScenarioError(origin, loc or "(top level)", msg) from None
-
-
-def _friendly(err: Mapping[str, Any]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "missing required field"
-    msg = str(err["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if msg.startswith(prefix):
-            msg = msg[len(prefix) :]
-    if "input" in err and kind not in ("value_error",):
-        msg += f" (got {_show(err['input'])})"
-    return msg
 
 
 def scenario_sha256(scenario: Scenario) -> str:

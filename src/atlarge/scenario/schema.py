@@ -12,6 +12,7 @@ only ``true``/``false``, text is text and dates are dates.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -53,6 +54,8 @@ AGENCY_LABELS: dict[str, str] = {
     "irs": "IRS",
 }
 _SUM_TOLERANCE = 1e-6
+SHARE_GROUPS: tuple[tuple[str, str], ...] = (("groups", "effort_share"), ("dispositions", "share"))
+"""Shares that must sum to one: (section, field), one share per entry of the section."""
 
 MAX_PERSONS_EVER = 2**31 - 1
 """Everyone who can enter the simulated system over the longest horizon must fit int32.
@@ -235,16 +238,21 @@ Reported = P(ANY_UNIT, ge=-MAX_REPORTED, le=MAX_REPORTED)
 
 
 class Override(_Section):
-    """What ``--set`` (or another horizon) changed: the value as run and as in the file."""
+    """What a change made to one path (``Scenario.with_values``): as run and as in the file."""
 
     value: bool | int | float | str | dt.date | list[str] | None = Field(
-        description="The value as run (a parameter set this way is constant)."
+        description="The value as run (a parameter's base value)."
     )
     file_value: bool | int | float | str | dt.date | list[str] | None = Field(
         description="The value in the file (a parameter's base value)."
     )
     file_schedule: Annotated[dict[ScheduleDate, float] | None, Field(strict=False)] = Field(
-        default=None, description="A parameter's schedule in the file, which the override ended."
+        default=None, description="A parameter's schedule in the file."
+    )
+    schedule: Annotated[dict[ScheduleDate, float] | None, Field(strict=False)] = Field(
+        default=None,
+        description="A parameter's schedule as run: none once a plain value made it constant; "
+        "a dated value (PATH@DATE) adds or replaces one entry.",
     )
 
 
@@ -275,12 +283,19 @@ class Scenario(_Section):
     )
     overrides: dict[str, Override] = Field(
         default_factory=dict,
-        description="Recorded by the loader, not written in files: path -> what --set changed.",
+        description="Recorded by with_values, not written in files: path -> what was changed.",
     )
     extends: list[str] = Field(
         default_factory=list,
         description="Recorded by the loader: the files this one extends, nearest first.",
     )
+
+    def with_values(self, updates: Mapping[str, Any], reason: str) -> Scenario:
+        """This scenario with ``updates`` (path or ``PATH@DATE`` -> value) applied for
+        ``reason``; the one way to change a scenario (rules: :mod:`atlarge.scenario.changes`)."""
+        from atlarge.scenario.changes import with_values
+
+        return with_values(self, updates, reason)
 
     @field_validator("groups")
     @classmethod

@@ -6,28 +6,28 @@ estimate; its range is the prior it started from, not its uncertainty).
 How: uniformly over the range, or triangular with the stated value as mode
 when the parameter says ``distribution = "triangular"``.
 
-Shares that must sum to one (``groups.*.effort_share``,
-``dispositions.*.share``) are renormalised after drawing, and a drawn mean
-stay is kept at least as long as its number of phases; the detained
-population at the start is kept within the beds. Draw ``k`` of a run depends
-only on the seed and ``k``: ``SeedSequence(seed, spawn_key=(PARAM_STREAM, k))``,
-a key that no replication's stream uses.
+A draw is applied with ``Scenario.with_values`` (the rules every change
+follows, :mod:`atlarge.scenario.changes`), after making the drawn values a
+consistent set: shares that must sum to one (``groups.*.effort_share``,
+``dispositions.*.share``) are scaled together, a drawn mean stay is kept at
+least as long as its number of phases, and the detained population at the
+start within the beds. Draw ``k`` of a run depends only on the seed and
+``k``: ``SeedSequence(seed, spawn_key=(PARAM_STREAM, k))``, a key that no
+replication's stream uses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from atlarge.errors import OptionError
 from atlarge.scenario.loader import iter_params
 from atlarge.scenario.params import Param
-from atlarge.scenario.schema import Scenario
+from atlarge.scenario.schema import SHARE_GROUPS, Scenario
 
 PARAM_STREAM = 0x5EED
-SHARE_GROUPS = (("groups", "effort_share"), ("dispositions", "share"))
 
 
 @dataclass(frozen=True)
@@ -102,46 +102,33 @@ def draw_generator(seed: int, draw: int) -> np.random.Generator:
     )
 
 
-def _node(d: dict[str, Any], path: str) -> dict[str, Any]:
-    for key in path.split("."):
-        d = d[key]
-    return d
-
-
-def _set_value(table: dict[str, Any], value: float) -> None:
-    table["value"] = value
-    lo, hi = table["range"] or (value, value)
-    table["range"] = (min(lo, value), max(hi, value))
-
-
 def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, dict[str, float]]:
-    """Scenario ``draw`` of an uncertainty run, and the values drawn for it."""
+    """Scenario ``draw`` of an uncertainty run, and the values drawn for it.
+
+    The values go through ``Scenario.with_values`` like any change, after the
+    draw has made them a consistent set: a group of shares with any drawn share
+    is passed whole (the others at their values), so the group is scaled
+    together; a drawn mean stay is at least its phases; the starting
+    population is at most the beds (drawn or not) on the start date.
+    """
     rng = draw_generator(seed, draw)
     values = {r.path: r.draw(rng) for r in ranged_parameters(scenario)}
-    return scenario_with_values(scenario, values), values
+    return scenario.with_values(_consistent(scenario, values), f"uncertainty draw {draw}"), values
 
 
-def scenario_with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
-    """``scenario`` with parameters set to ``values`` (path -> value), kept consistent.
-
-    Ranges widen to include a value outside them; shares that must sum to one
-    are renormalised; mean stays are kept at least their number of phases;
-    the starting population is kept within the beds.
-    """
-    d = scenario.model_dump()
-    for path, value in values.items():
-        _set_value(_node(d, path), float(value))
+def _consistent(scenario: Scenario, drawn: dict[str, float]) -> dict[str, float]:
+    out = dict(drawn)
     for section, field in SHARE_GROUPS:
-        tables = [v[field] for v in d[section].values()]
-        total = sum(t["value"] for t in tables)
-        if total > 0 and abs(total - 1.0) > 1e-12:
-            for t in tables:
-                _set_value(t, t["value"] / total)
-    for v in d["dispositions"].values():
-        if v["mean_days"]["value"] < v["phases"]:
-            _set_value(v["mean_days"], float(v["phases"]))
-    beds = Param.model_validate(d["detention"]["beds"]).at(scenario.start_date)
-    init = d["detention"]["initial_population"]
-    if init["value"] > beds:
-        _set_value(init, beds)
-    return Scenario.model_validate(d)
+        group = getattr(scenario, section)
+        shares = {f"{section}.{k}.{field}": getattr(v, field).value for k, v in group.items()}
+        if any(path in out for path in shares):
+            out = {**shares, **out}
+    for key, d in scenario.dispositions.items():
+        path = f"dispositions.{key}.mean_days"
+        if path in out and out[path] < d.phases:
+            out[path] = float(d.phases)
+    beds = out.get("detention.beds", scenario.detention.beds.at(scenario.start_date))
+    path = "detention.initial_population"
+    if out.get(path, scenario.detention.initial_population.value) > beds:
+        out[path] = beds
+    return out

@@ -681,7 +681,7 @@ function renderParameters() {
   for (const p of base) {
     const values = byPath.map(([, m]) => m.get(p.path));
     const changed =
-      values.some((q) => q && /^set as an override/.test(q.source || "")) ||
+      runs.some(([, run]) => p.path in (run.summary.overrides || {})) ||
       new Set(values.map((q) => fmtParamValue(q, start))).size > 1;
     nAssume += p.assumption ? 1 : 0;
     nChanged += changed ? 1 : 0;
