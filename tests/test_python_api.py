@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pyarrow.parquet as pq
+
 import atlarge
 from tests.conftest import OPERATION
 
 
-def test_load_simulate_summary_frame_report(tmp_path):
+def test_load_simulate_summary_frame_report(tmp_path, cli):
+    """The notebook's numbers are the CLI's: same scenario, overrides and seed, same run."""
     sc = atlarge.load_scenario(OPERATION, set={"target.arrests_per_day": 2000, "days": 20})
     assert sc.target.arrests_per_day.value == 2000
     res = atlarge.simulate(sc, reps=3, seed=1)
@@ -19,7 +22,18 @@ def test_load_simulate_summary_frame_report(tmp_path):
     assert len(df) == 3 * 25 * 20
     assert set(df["office"].unique()) >= {"ATL", "WAS"}
     out = res.report(tmp_path / "r")
-    assert json.loads((out / "summary.json").read_text()) == json.loads(json.dumps(s))
+    run = cli(
+        "run", OPERATION, "--set", "target.arrests_per_day=2000", "--set", "days=20",
+        "--reps", "3", "--seed", "1", "--workers", "2", "--quiet", "--out", tmp_path / "cli",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    from_cli = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    for key in ("kpis", "by_office", "by_agency", "by_group", "cost_by_stage_usd"):
+        assert from_cli[key] == json.loads(json.dumps(s[key])), key
+    assert from_cli["scenario"]["sha256"] == s["scenario"]["sha256"]
+    assert pq.read_table(out / "timeseries.parquet").equals(
+        pq.read_table(tmp_path / "cli" / "timeseries.parquet")
+    )
 
 
 def test_days_override_is_validated():

@@ -1,5 +1,7 @@
 """The README is a script: every block in it runs, in the order written, on a fresh copy.
 
+So do the code blocks of every page under docs/, after the README's.
+
 The tracked files of the project are copied to a temporary folder (what a
 fresh clone holds, with any uncommitted edits), and each fenced block of
 README.md runs there in order: ``sh`` blocks with ``bash -euo pipefail``,
@@ -151,6 +153,8 @@ def test_every_readme_block_runs_in_order(tmp_path):
     server: subprocess.Popen | None = None
     blocks = readme_blocks((clone / "README.md").read_text())
     assert len(blocks) >= 8, "the README lost its examples"
+    for page in sorted((clone / "docs").rglob("*.md")):  # then every page of docs/, in order
+        blocks += readme_blocks(page.read_text())
     try:
         for i, (lang, code) in enumerate(blocks):
             where = f"README block {i + 1} ({lang or 'plain'}):\n{code}"

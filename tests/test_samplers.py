@@ -31,7 +31,7 @@ def _chi2_pvalue(x: np.ndarray, n: int, p: float) -> float:
         (1, 0.5),  # Bernoulli, inversion
         (5, 0.3),  # inversion
         (40, 0.2),  # inversion (mean 8)
-        (60, 0.15),  # rejection (mean 9 < 10: inversion) boundary neighbourhood
+        (60, 0.15),  # inversion (mean 9 < 10), next to the boundary with rejection
         (100, 0.12),  # rejection (BTRS)
         (1000, 0.5),  # rejection, symmetric
         (30, 0.9),  # symmetry: n - Binomial(n, 0.1)
