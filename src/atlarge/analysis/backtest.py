@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from atlarge.analysis.observed import TARGET_METRICS, figure
-from atlarge.model.inputs import OUTCOMES, build_inputs
+from atlarge.model.inputs import build_inputs
+from atlarge.model.outcomes import Outcome
 from atlarge.model.simulate import run_replications
 from atlarge.scenario import Scenario
 
@@ -151,7 +152,7 @@ def year_scenario(base: Scenario, year: YearInputs, p: YearParams) -> Scenario:
     for g in d["groups"].values():
         y = g["arrests_per_agent_day"]
         _set(y, y["value"] * p.posture, f"{tag}: baseline yield x posture {p.posture:.3f}")
-    removal = [k for k, v in d["dispositions"].items() if v["outcome"] == OUTCOMES[0]]
+    removal = [k for k, v in d["dispositions"].items() if v["outcome"] == Outcome.REMOVAL]
     base_removal = sum(d["dispositions"][k]["share"]["value"] for k in removal)
     for k, v in d["dispositions"].items():
         factor = (
