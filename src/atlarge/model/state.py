@@ -84,33 +84,33 @@ class Day:
     """Day index from the scenario's start date."""
     streams: RandomStreams
     """Counter-addressed random streams of the chunk's replications."""
-    effort: np.ndarray = field(init=False)
+    effort: np.ndarray = field(init=False, repr=False)
     """``(R, O)`` float: officer-equivalent agent-days of arrest effort (``effort``)."""
-    allocation: np.ndarray = field(init=False)
+    allocation: np.ndarray = field(init=False, repr=False)
     """``(R, O, G)`` float: share of each office's effort spent on each group (``allocation``)."""
-    arrests_by_group: np.ndarray = field(init=False)
+    arrests_by_group: np.ndarray = field(init=False, repr=False)
     """``(R, O, G)``: arrests by priority group (``arrests``)."""
-    arrests: np.ndarray = field(init=False)
+    arrests: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: arrests, all groups (``arrests``)."""
-    booked: np.ndarray = field(init=False)
+    booked: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: book-ins, within the day's processing capacity (``book_in``)."""
-    border_admissions: np.ndarray = field(init=False)
+    border_admissions: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: border transfers seeking a bed, outside book-in capacity (``book_in``)."""
-    released_on_exit: np.ndarray = field(init=False)
+    released_on_exit: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: releases at the end of a path (``delays``)."""
-    departed: np.ndarray = field(init=False)
+    departed: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: departures at the end of a path (``delays``)."""
-    removed: np.ndarray = field(init=False)
+    removed: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: removals, within the day's national seats (``transport``)."""
-    entries: np.ndarray = field(init=False)
+    entries: np.ndarray = field(init=False, repr=False)
     """``(R, O, C)``: admissions to each path's first phase (``admissions``)."""
-    transferred_in: np.ndarray = field(init=False)
+    transferred_in: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: overflow from other offices admitted here (``admissions``)."""
-    transferred_out: np.ndarray = field(init=False)
+    transferred_out: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: overflow sent to other offices (``admissions``)."""
-    released_capacity: np.ndarray = field(init=False)
+    released_capacity: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: releases for lack of beds (``admissions``)."""
-    replacements: np.ndarray = field(init=False)
+    replacements: np.ndarray = field(init=False, repr=False)
     """``(R, O)`` bool: the office's leadership was replaced today (``regime``)."""
 
     @property

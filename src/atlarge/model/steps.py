@@ -67,7 +67,7 @@ def allocation(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     the highest current yield per agent-day (which falls as its pool is depleted)."""
     pool0 = inp.pool0
     yld = inp.yield_per_agent_day * state.pool / _safe(pool0) * (pool0 > 0)
-    quickest = np.argmax(yld, axis=-1)[..., None] == np.arange(inp.n_groups)
+    quickest = np.argmax(yld, axis=-1)[..., None] == np.arange(yld.shape[-1])
     moved = (inp.pressure_shift * pressure(inp, state, day.t))[..., None]
     day.allocation = (1.0 - moved) * inp.effort_share + moved * quickest
 
