@@ -28,6 +28,7 @@ import numpy as np
 
 from atlarge.analysis.observed import TARGET_METRICS, figure
 from atlarge.model.inputs import build_inputs
+from atlarge.model.outcomes import Outcome
 from atlarge.model.simulate import run_replications
 from atlarge.scenario import Scenario
 
@@ -140,7 +141,7 @@ def year_scenario(base: Scenario, year: YearInputs, p: YearParams) -> Scenario:
         values["support.national_guard.headcount"] = 0
     for key, g in base.groups.items():
         values[f"groups.{key}.arrests_per_agent_day"] = g.arrests_per_agent_day.value * p.posture
-    removal = [k for k, d in base.dispositions.items() if d.outcome == "removal"]
+    removal = [k for k, d in base.dispositions.items() if d.outcome == Outcome.REMOVAL]
     base_removal = sum(base.dispositions[k].share.value for k in removal)
     for key, d in base.dispositions.items():
         factor = (

@@ -43,7 +43,7 @@ import numpy as np
 
 from atlarge.analysis.backtest import FIT_YEARS, YEARS, YearInputs, YearParams, simulate_year
 from atlarge.analysis.observed import TARGET_METRICS, figure
-from atlarge.model.inputs import OUTCOMES
+from atlarge.model.outcomes import Outcome
 from atlarge.scenario import Scenario
 
 Observed = Callable[[str, str], float | None]
@@ -57,7 +57,7 @@ def confirmed(metric: str, period: str) -> float | None:
 
 
 def base_removal_share(base: Scenario) -> float:
-    return sum(d.share.value for d in base.dispositions.values() if d.outcome == OUTCOMES[0])
+    return sum(d.share.value for d in base.dispositions.values() if d.outcome == Outcome.REMOVAL)
 
 
 @dataclass

@@ -2,26 +2,34 @@
 
 Everything here is deterministic and shared by all replications: the
 workforce on duty each day (with ramp-up), effort per office, capacities,
-the target and its office shares, pools and delay chains.
+the target and its office shares, pools, delay chains, and every setting a
+daily step needs. The steps (:mod:`atlarge.model.steps`) read only these
+fields, never the scenario, so each scenario value is read and converted once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from atlarge.engine.allocation import largest_remainder
 from atlarge.engine.delays import PhaseChains
+from atlarge.model.outcomes import Outcome
 from atlarge.scenario import AGENCY_LABELS, Param, Scenario
 from atlarge.scenario.offices import Offices, load_offices
-
-OUTCOMES = ("removal", "release", "departure")
 
 
 @dataclass(frozen=True)
 class ModelInputs:
+    """A scenario's deterministic arrays and settings, shaped for the daily steps.
+
+    Axes: ``D`` days, ``O`` offices, ``G`` priority groups, ``A`` agencies,
+    ``C`` detention paths (chains), ``S`` phase slots of all chains.
+    """
+
     scenario: Scenario
     offices: Offices
     dates: np.ndarray  # (D,) datetime64[D]
@@ -46,13 +54,24 @@ class ModelInputs:
     beds_national: np.ndarray  # (D,) integer
     seats: np.ndarray  # (D,) integer, national
     chains: PhaseChains
-    chain_outcome: np.ndarray  # (C,) index into OUTCOMES
+    chain_exit_p: np.ndarray  # (S,) daily probability of leaving each phase slot
+    chain_outcome: tuple[Outcome, ...]  # (C,) how each path ends
+    chains_ending_in: dict[Outcome, np.ndarray]  # outcome -> (C,) bool, paths ending so
     chain_share: np.ndarray  # (C,)
     chain_cost: np.ndarray  # (C,) USD per case
     initial_detained: np.ndarray  # (O, S) integer
+    overflow_transfer: bool  # overflow goes to offices with free beds (else released)
     atd_exit_p: float
     atd_enrol: float
+    pressure_shift: float  # share of effort moved to the quickest group at full pressure
+    pressure_window: int  # days of arrests averaged to measure the shortfall
+    pressure_all: float  # pressure the regime puts on every office (0 when it is off)
+    pressure_replaced: float  # extra pressure on an office whose leadership was replaced
     month_ends: np.ndarray  # (D,) bool: rank offices at the end of this day
+    regime_bottom: int  # offices replaced at each ranking (0 when the regime is off)
+    regime_ranking: Literal["absolute", "share_of_target"]  # arrests, or over the target
+    dip: float  # share of effort lost while a new leadership settles in
+    dip_days: int  # days the dip lasts
 
     @property
     def days(self) -> int:
@@ -151,6 +170,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     border = daily(sc.inflow.border_transfers_per_day)[:, None] * offices.bed_weight[None, :]
 
     disp = sc.dispositions
+    outcomes = tuple(Outcome(d.outcome) for d in disp.values())
     chains = PhaseChains(
         means=tuple(d.mean_days.value for d in disp.values()),
         phases=tuple(d.phases for d in disp.values()),
@@ -163,6 +183,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         initial_office,
         np.broadcast_to(chains.steady_state_split(share), (offices.n, chains.n_slots)),
     )
+    regime = sc.regime
     return ModelInputs(
         scenario=sc,
         offices=offices,
@@ -188,13 +209,26 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         beds_national=beds_national,
         seats=seats,
         chains=chains,
-        chain_outcome=np.array([OUTCOMES.index(d.outcome) for d in disp.values()]),
+        chain_exit_p=chains.exit_probability(),
+        chain_outcome=outcomes,
+        chains_ending_in={k: np.array([o == k for o in outcomes], dtype=bool) for k in Outcome},
         chain_share=share,
         chain_cost=np.array(
             [d.cost_per_case.value if d.cost_per_case else 0.0 for d in disp.values()]
         ),
         initial_detained=initial,
+        overflow_transfer=sc.detention.overflow == "transfer",
         atd_exit_p=1.0 / sc.atd.mean_days.value,
         atd_enrol=sc.atd.enrolment_share.value,
+        pressure_shift=sc.targeting.pressure_shift.value,
+        pressure_window=round(sc.targeting.pressure_window_days.value),
+        pressure_all=regime.pressure_all.value if regime.enabled else 0.0,
+        pressure_replaced=regime.pressure_replaced.value,
         month_ends=month_end_flags(start, days),
+        regime_bottom=(
+            int(np.floor(regime.bottom_fraction.value * offices.n + 1e-9)) if regime.enabled else 0
+        ),
+        regime_ranking=regime.ranking,
+        dip=regime.productivity_dip.value,
+        dip_days=round(regime.dip_days.value),
     )

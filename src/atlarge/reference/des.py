@@ -38,7 +38,8 @@ import numpy as np
 import simpy
 
 from atlarge.model.inputs import ModelInputs
-from atlarge.model.simulate import OFFICE_MEASURES
+from atlarge.model.outcomes import Outcome
+from atlarge.model.recording import OFFICE_MEASURES
 from atlarge.pools import worker_pool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
@@ -172,16 +173,16 @@ class ReferenceRun:
             yield self._at(day, EXITS)
         o = case.bed_office
         outcome = self.inp.chain_outcome[path]
-        if outcome == 0:  # removal: wait for a seat, still holding the bed
+        if outcome == Outcome.REMOVAL:  # wait for a seat, still holding the bed
             case.removed = self.env.event()
             self.offices[o].queue.append(case)
             yield case.removed
             return
         self.detained[o] -= 1
         yield self.offices[o].beds.put(1)
-        if outcome == 1:
+        if outcome == Outcome.RELEASE:
             yield from self._released(o)
-        else:
+        else:  # Outcome.DEPARTURE
             self.rec["departed"][o, day] += 1
 
     def _released(self, office: int):

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from atlarge.model import ModelOutput
-from atlarge.model.simulate import OFFICE_MEASURES
+from atlarge.model.recording import OFFICE_MEASURES
 
 NATIONAL_MEASURES = ("arrests", "detained", "removed", "released", "released_capacity")
 

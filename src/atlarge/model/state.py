@@ -1,0 +1,119 @@
+"""What the daily steps work on: the pipeline's stocks and one day's flows.
+
+:class:`PipelineState` holds every stock that carries over from one day to the
+next, for all replications of a chunk at once. :class:`Day` holds what moves
+on one day: each step of :mod:`atlarge.model.steps` reads the flows of the
+steps before it and writes its own, and the recorder
+(:mod:`atlarge.model.recording`) reads both at the end of the day.
+
+Axes: ``R`` replications of the chunk, ``O`` offices, ``G`` priority groups,
+``C`` detention paths, ``S`` phase slots of all paths, ``W`` days of the
+pressure window. Counts are ``int64`` and never negative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from atlarge.engine.rng import RandomStreams
+from atlarge.model.inputs import ModelInputs
+
+
+@dataclass(slots=True)
+class PipelineState:
+    """The stocks of the pipeline at the start (or end) of a day."""
+
+    pool: np.ndarray
+    """``(R, O, G)``: people in each priority group not yet arrested (``N`` in docs/model.md)."""
+    backlog: np.ndarray
+    """``(R, O)``: arrested and waiting for book-in (``B``)."""
+    stock: np.ndarray
+    """``(R, O, S)``: detained on each path, by phase of its delay (``X[c, k]``)."""
+    queue: np.ndarray
+    """``(R, O)``: detained with a removal order, waiting for a seat (``Q``)."""
+    atd: np.ndarray
+    """``(R, O)``: released people enrolled in alternatives to detention (``T``)."""
+    recent: np.ndarray
+    """``(W, R, O)``: arrests of the last ``W`` days; day ``t`` is row ``t % W``."""
+    replaced: np.ndarray
+    """``(R, O)`` bool: the office's leadership has been replaced at least once."""
+    dip_until: np.ndarray
+    """``(R, O)``: first day the office's effort is back to full after a replacement."""
+    period_arrests: np.ndarray
+    """``(R, O)``: arrests since the last ranking."""
+    period_target: np.ndarray
+    """``(O,)`` float: each office's share of the target since the last ranking."""
+
+    @classmethod
+    def initial(cls, inputs: ModelInputs, n_reps: int) -> PipelineState:
+        """The state before day 0: full pools, the initial population, nothing else."""
+        n_o = inputs.n_offices
+        ro = (n_reps, n_o)
+        return cls(
+            pool=np.broadcast_to(inputs.pool0, (*ro, inputs.n_groups)).astype(np.int64),
+            backlog=np.zeros(ro, dtype=np.int64),
+            stock=np.broadcast_to(
+                inputs.initial_detained, (*ro, inputs.chains.n_slots)
+            ).astype(np.int64),
+            queue=np.zeros(ro, dtype=np.int64),
+            atd=np.zeros(ro, dtype=np.int64),
+            recent=np.zeros((inputs.pressure_window, *ro), dtype=np.int64),
+            replaced=np.zeros(ro, dtype=bool),
+            dip_until=np.zeros(ro, dtype=np.int64),
+            period_arrests=np.zeros(ro, dtype=np.int64),
+            period_target=np.zeros(n_o),
+        )
+
+    @property
+    def detained(self) -> np.ndarray:
+        """``(R, O)``: people holding a bed (on a path or in the removal queue), ``D``."""
+        return self.stock.sum(axis=-1) + self.queue
+
+
+@dataclass(slots=True)
+class Day:
+    """One day: its index, the chunk's random streams, and the flows of each step.
+
+    A flow is set by the step named in its docstring and read by later steps
+    and the recorder; reading one before its step ran raises ``AttributeError``.
+    """
+
+    t: int
+    """Day index from the scenario's start date."""
+    streams: RandomStreams
+    """Counter-addressed random streams of the chunk's replications."""
+    effort: np.ndarray = field(init=False, repr=False)
+    """``(R, O)`` float: officer-equivalent agent-days of arrest effort (``effort``)."""
+    allocation: np.ndarray = field(init=False, repr=False)
+    """``(R, O, G)`` float: share of each office's effort spent on each group (``allocation``)."""
+    arrests_by_group: np.ndarray = field(init=False, repr=False)
+    """``(R, O, G)``: arrests by priority group (``arrests``)."""
+    arrests: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: arrests, all groups (``arrests``)."""
+    booked: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: book-ins, within the day's processing capacity (``book_in``)."""
+    border_admissions: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: border transfers seeking a bed, outside book-in capacity (``book_in``)."""
+    released_on_exit: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: releases at the end of a path (``delays``)."""
+    departed: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: departures at the end of a path (``delays``)."""
+    removed: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: removals, within the day's national seats (``transport``)."""
+    entries: np.ndarray = field(init=False, repr=False)
+    """``(R, O, C)``: admissions to each path's first phase (``admissions``)."""
+    transferred_in: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: overflow from other offices admitted here (``admissions``)."""
+    transferred_out: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: overflow sent to other offices (``admissions``)."""
+    released_capacity: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: releases for lack of beds (``admissions``)."""
+    replacements: np.ndarray = field(init=False, repr=False)
+    """``(R, O)`` bool: the office's leadership was replaced today (``regime``)."""
+
+    @property
+    def released(self) -> np.ndarray:
+        """``(R, O)``: all releases, at the end of a path or for lack of beds."""
+        return self.released_on_exit + self.released_capacity

@@ -1,0 +1,201 @@
+"""The daily steps of the enforcement pipeline, one function per step of docs/model.md §3.
+
+Every step has the same signature, ``step(inputs, state, day)``: it reads the
+prepared inputs (:class:`~atlarge.model.inputs.ModelInputs`, never the
+scenario), updates the stocks in ``state`` in place and writes its flows to
+``day``. :data:`DAILY_STEPS` lists them in the order they run each day; all
+work over every replication and office at once.
+
+Each kind of random draw has its own stream (:class:`Stream`). A draw is
+addressed by (replication, element, day, stream), not by its place in a
+sequence, so a new draw with a new stream number never changes another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import IntEnum
+
+import numpy as np
+
+from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round
+from atlarge.engine.samplers import binomial, multinomial
+from atlarge.model.inputs import ModelInputs
+from atlarge.model.outcomes import Outcome
+from atlarge.model.state import Day, PipelineState
+
+
+class Stream(IntEnum):
+    """Random stream of each kind of draw (a new draw takes a new number)."""
+
+    ARRESTS = 1
+    REPLENISH = 2
+    BORDER = 3
+    EXITS = 4
+    PATHS = 5
+    ATD_EXIT = 6
+    ATD_ENROL = 7
+    TIES = 8
+
+
+def effort(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.1: officer-equivalent effort, less the dip while a new leadership settles in."""
+    t = day.t
+    day.effort = inp.effort[t][None, :] * np.where(state.dip_until > t, 1.0 - inp.dip, 1.0)
+
+
+def pressure(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
+    """§3.2: ``(R, O)`` pressure in [0, 1]: recent shortfall against the target, plus the
+    regime's pressure on every office and on offices whose leadership was replaced."""
+    n_r, n_o = state.backlog.shape
+    seen = min(t, inp.pressure_window)
+    if seen:
+        avg = state.recent.sum(axis=0) / seen
+        tgt = inp.target_office[t][None, :]
+        shortfall = np.where(tgt > 0, 1.0 - avg / np.where(tgt > 0, tgt, 1.0), 0.0)
+    else:
+        shortfall = np.zeros((n_r, n_o))
+    return np.clip(
+        np.clip(shortfall, 0.0, 1.0) + inp.pressure_all + inp.pressure_replaced * state.replaced,
+        0.0,
+        1.0,
+    )
+
+
+def allocation(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.2: effort shares over groups; under pressure a share moves to the group with
+    the highest current yield per agent-day (which falls as its pool is depleted)."""
+    pool0 = inp.pool0
+    yld = inp.yield_per_agent_day * state.pool / _safe(pool0) * (pool0 > 0)
+    quickest = np.argmax(yld, axis=-1)[..., None] == np.arange(yld.shape[-1])
+    moved = (inp.pressure_shift * pressure(inp, state, day.t))[..., None]
+    day.allocation = (1.0 - moved) * inp.effort_share + moved * quickest
+
+
+def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.3: ``Binomial(pool, 1 - exp(-y * E * alpha / pool0))`` per group (random-search
+    form); pools are depleted by arrests and replenished; the pressure window is updated."""
+    t, streams = day.t, day.streams
+    pool0 = inp.pool0
+    hazard = inp.yield_per_agent_day * day.effort[..., None] * day.allocation / _safe(pool0)
+    p_arrest = np.where(pool0 > 0, -np.expm1(-hazard), 0.0)
+    arrests_g = binomial(streams, state.pool, p_arrest, t, Stream.ARRESTS)
+    state.pool -= arrests_g
+    state.pool += stochastic_round(
+        np.broadcast_to(inp.replenish[t], state.pool.shape),
+        streams.uniform(state.pool.shape[1:], t, Stream.REPLENISH),
+    )
+    day.arrests_by_group = arrests_g
+    day.arrests = arrests_g.sum(axis=-1)
+    state.recent[t % inp.pressure_window] = day.arrests
+
+
+def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.4: book-ins up to the office's daily capacity, the rest wait in the backlog;
+    border transfers arrive outside that capacity."""
+    t = day.t
+    state.backlog += day.arrests
+    day.booked = np.minimum(state.backlog, inp.processing_capacity[t][None, :])
+    state.backlog -= day.booked
+    n_o = state.backlog.shape[1]
+    day.border_admissions = stochastic_round(
+        np.broadcast_to(inp.border_inflow[t], state.backlog.shape),
+        day.streams.uniform((n_o,), t, Stream.BORDER),
+    )
+
+
+def delays(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.5: every phase of every detention path passes on ``Binomial(X, k/m)``; counts
+    finishing a removal path join the removal queue, the others are released or depart."""
+    done = inp.chains.step(state.stock, inp.chain_exit_p, day.streams, day.t, Stream.EXITS)
+    ends = inp.chains_ending_in
+    state.queue += done[..., ends[Outcome.REMOVAL]].sum(axis=-1)
+    day.released_on_exit = done[..., ends[Outcome.RELEASE]].sum(axis=-1)
+    day.departed = done[..., ends[Outcome.DEPARTURE]].sum(axis=-1)
+
+
+def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.6: the day's national seats shared over the office queues in proportion to
+    their length, never more than a queue holds."""
+    n_r = state.queue.shape[0]
+    day.removed = fill_up_to(np.full(n_r, inp.seats[day.t]), state.queue)
+    state.queue -= day.removed
+
+
+def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.7: book-ins and border transfers admitted up to free beds; overflow goes to
+    offices with free beds (``overflow = "transfer"``) or is released; admissions are
+    split over paths by ``Multinomial(admit, sigma)`` into each path's first phase."""
+    free = np.maximum(inp.beds[day.t][None, :] - state.detained, 0)
+    wanting = day.booked + day.border_admissions
+    admit = np.minimum(wanting, free)
+    overflow = wanting - admit
+    if inp.overflow_transfer:
+        overflow_total = overflow.sum(axis=-1)
+        moved_in = fill_up_to(overflow_total, free - admit)
+        unplaced = overflow_total - moved_in.sum(axis=-1)
+        released_cap = largest_remainder(unplaced, overflow)
+        moved_out = overflow - released_cap
+    else:
+        moved_in = np.zeros_like(admit)
+        moved_out = np.zeros_like(admit)
+        released_cap = overflow
+    entries = multinomial(day.streams, admit + moved_in, inp.chain_share, day.t, Stream.PATHS)
+    state.stock[..., inp.chains.first] += entries
+    day.entries = entries
+    day.transferred_in = moved_in
+    day.transferred_out = moved_out
+    day.released_capacity = released_cap
+
+
+def alternatives(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.8: participants leave ATD with daily probability ``1 / mean_days``; the day's
+    releases enrol at the stated share."""
+    t, streams = day.t, day.streams
+    state.atd -= binomial(streams, state.atd, inp.atd_exit_p, t, Stream.ATD_EXIT)
+    state.atd += binomial(streams, day.released, inp.atd_enrol, t, Stream.ATD_ENROL)
+
+
+def regime(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.9: at the end of each ranking period the bottom offices (random tie-break)
+    have their leadership replaced: pressure on them rises and their effort dips."""
+    t = day.t
+    state.period_arrests += day.arrests
+    state.period_target += inp.target_office[t]
+    replaced_today = np.zeros(state.replaced.shape, dtype=bool)
+    if inp.month_ends[t]:
+        if inp.regime_bottom:
+            period_target = state.period_target
+            if inp.regime_ranking == "share_of_target":
+                score = state.period_arrests / np.where(period_target > 0, period_target, 1.0)
+            else:
+                score = state.period_arrests.astype(np.float64)
+            ties = day.streams.uniform(period_target.shape, t, Stream.TIES)
+            order = np.lexsort((ties, score), axis=-1)
+            np.put_along_axis(replaced_today, order[:, : inp.regime_bottom], True, axis=-1)
+            state.dip_until[replaced_today] = t + 1 + inp.dip_days
+            state.replaced |= replaced_today
+        state.period_arrests[:] = 0
+        state.period_target[:] = 0.0
+    day.replacements = replaced_today
+
+
+def _safe(pool0: np.ndarray) -> np.ndarray:
+    """Initial pools as divisors: an empty pool divides by 1 (its yield is masked to 0)."""
+    return np.where(pool0 > 0, pool0, 1.0)
+
+
+Step = Callable[[ModelInputs, PipelineState, Day], None]
+
+DAILY_STEPS: tuple[Step, ...] = (
+    effort,
+    allocation,
+    arrests,
+    book_in,
+    delays,
+    transport,
+    admissions,
+    alternatives,
+    regime,
+)
+"""The steps in the order they run each day (docs/model.md §1, "Process order")."""
