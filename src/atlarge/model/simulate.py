@@ -36,28 +36,11 @@ from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_
 from atlarge.engine.rng import RandomStreams
 from atlarge.engine.samplers import binomial, multinomial
 from atlarge.model.inputs import OUTCOMES, ModelInputs
+from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.pools import worker_pool
 
 # Random stream ids: one per kind of draw, so adding a draw never shifts another.
 S_ARRESTS, S_REPLENISH, S_BORDER, S_EXITS, S_PATHS, S_ATD_EXIT, S_ATD_ENROL, S_TIES = range(1, 9)
-
-OFFICE_MEASURES = (
-    "arrests",
-    "booked",
-    "border_admissions",
-    "processing_backlog",
-    "detained",
-    "removal_queue",
-    "removed",
-    "released",
-    "released_capacity",
-    "departed",
-    "transferred_in",
-    "transferred_out",
-    "atd_population",
-    "replacements",
-)
-"""Daily measures recorded per (replication, office, day)."""
 
 
 def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.ndarray]:

@@ -38,7 +38,7 @@ import numpy as np
 import simpy
 
 from atlarge.model.inputs import ModelInputs
-from atlarge.model.simulate import OFFICE_MEASURES
+from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.pools import worker_pool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
