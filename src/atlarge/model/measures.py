@@ -89,7 +89,7 @@ MEASURES: dict[str, Measure] = {
         ),
         Measure(
             "detained",
-            "Detained",
+            "Detention population",
             "persons",
             "Detained population at the end of the day, including those waiting for a seat.",
             "stock",

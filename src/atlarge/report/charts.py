@@ -141,7 +141,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     charts.append(
         Chart(
             "arrests",
-            "National arrests per day against the target",
+            f"{MEASURES['arrests'].label} against the target",
             _layout(fig, MEASURES["arrests"].unit),
             (
                 "target.arrests_per_day",
@@ -163,7 +163,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     charts.append(
         Chart(
             "detention",
-            "Detention population against bed capacity",
+            f"{MEASURES['detained'].label} against bed capacity",
             _layout(fig, MEASURES["detained"].unit),
             (
                 "detention",
