@@ -20,7 +20,8 @@ import numpy as np
 from atlarge.model import ModelOutput
 
 Format = Literal["count", "percent", "usd", "day"]
-"""How a value reads: '1,234'; '44.2%'; '$7.72bn'; 'day 8' (or 'never')."""
+"""How a value reads: '1,234'; '44.2%'; '$7.72bn'; 'day 8' (a day of the horizon, which
+may never come: 'never')."""
 
 Done = Mapping[str, np.ndarray]
 """Per-replication values of the KPIs computed so far (a rule may use earlier ones)."""
@@ -87,13 +88,11 @@ class Ratio:
     numerator: str
     denominator: str
 
-    @property
-    def offices(self) -> str:
-        return f"{self.numerator} / {self.denominator}, each summed over offices"
+    offices = "sum"
 
     @property
     def days(self) -> str:
-        return f"{self.numerator} / {self.denominator}, each over the horizon"
+        return f"{self.numerator} divided by {self.denominator}"
 
     def values(self, out: ModelOutput, done: Done) -> np.ndarray:
         den = done[self.denominator]
@@ -144,6 +143,9 @@ def _diverted(out: ModelOutput, done: Done) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Kpi:
+    """One KPI: its words (label, short, unit, definition), how it reads (format), how it
+    is computed per replication (rule), and the mechanism it needs, if any."""
+
     key: str
     label: str
     short: str
