@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
+from atlarge.analysis.kpis import KPIS
 from atlarge.api import ApiSettings, create_app
 from tests.conftest import SCENARIOS
 
@@ -141,13 +142,40 @@ def test_the_page_and_its_files_are_served_from_the_package(client):
         assert client.get(f"/static/{name}").status_code == 404, name
 
 
-def test_meta_labels_every_kpi_and_cost_stage(client):
+def test_meta_serves_the_registry_for_every_kpi_measure_and_cost_stage(client):
     meta = client.get("/api/meta").json()
     job = _run(client)
     s = client.get(f"/api/runs/{job}/summary").json()
-    assert list(meta["kpi_labels"]) == list(s["kpis"])
+    assert list(meta["kpis"]) == list(s["kpis"])  # every KPI, in the summary's order
+    for key, kpi in meta["kpis"].items():
+        assert kpi["key"] == key
+        assert kpi["definition"] == s["definitions"][key]
+        assert all(kpi[f] for f in ("label", "unit", "definition", "format")), key
+        assert all(kpi["aggregation"].values()), key
+    columns = client.get(f"/api/runs/{job}/timeseries").json()["columns"]
+    assert set(columns[2:]) <= set(meta["measures"])
+    assert meta["measures"]["removed"]["smooth_days"] == 7
+    assert meta["measures"]["detained"]["kind"] == "stock"
     assert meta["cost_stages"] == list(s["cost_by_stage_usd"])
     assert meta["limits"]["max_cells"] == 60 * 30 * 25
+
+
+def test_the_summary_served_is_the_summary_computed(client):
+    """The typed response changes nothing: same keys, same order, ints stay ints, absent
+    keys stay absent (share_reached only where a day may never come)."""
+    import json
+
+    import atlarge
+    from atlarge.scenario import load_scenario
+
+    job = _run(client, overrides={"target.arrests_per_day": 2000})
+    served = client.get(f"/api/runs/{job}/summary").text
+    sc = load_scenario(SCENARIOS / "operation-at-large.toml", set={"target.arrests_per_day": 2000})
+    computed = atlarge.simulate(sc, reps=4, seed=1, days=20).summary()
+    assert json.dumps(json.loads(served)) == json.dumps(computed)
+    kpis = json.loads(served)["kpis"]
+    assert "share_reached" in kpis["day_detention_full"]
+    assert "share_reached" not in kpis["arrests_total"]
 
 
 def test_levers_follow_the_scenario(client):
@@ -224,7 +252,7 @@ def test_compare_labels_and_formats_as_the_report(client):
     a = _run(client)
     b = _run(client, scenario="operation-at-large-no-guard")
     cost = client.get("/api/compare", params={"a": a, "b": b}).json()["kpis"]["cost_total_usd"]
-    assert cost["label"] == "Cost, total"
+    assert cost["label"] == KPIS["cost_total_usd"].label == "Cost, total"
     assert cost["formatted"]["a"]["p50"].startswith("$")
     assert cost["formatted"]["difference_p50"].startswith("-$")
     alone = client.get("/api/compare", params={"a": a}).json()

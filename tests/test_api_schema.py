@@ -19,3 +19,49 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 def test_no_server_errors_on_generated_requests(case):
     response = case.call()
     case.validate_response(response, checks=(not_a_server_error,))
+
+
+def test_openapi_types_the_results_and_real_responses_validate_against_it():
+    """/openapi.json describes the summary (every KPI with mean, p5, p50, p95), the
+    comparison, the registry and the bands; what the server sends validates against it."""
+    import time
+
+    from fastapi.testclient import TestClient
+    from jsonschema import Draft202012Validator
+
+    from atlarge.analysis.kpis import KPIS
+
+    with TestClient(create_app(ApiSettings(scenarios_dir=SCENARIOS))) as client:
+        spec = client.get("/openapi.json").json()
+        components = spec["components"]["schemas"]
+
+        def schema_of(path: str) -> dict:
+            ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+            return {**ok["schema"], "components": spec["components"]}
+
+        summary = schema_of("/api/runs/{job_id}/summary")
+        assert summary["$ref"].endswith("/Summary")
+        kpis = components[components["Summary"]["properties"]["kpis"]["$ref"].split("/")[-1]]
+        assert set(kpis["required"]) == set(KPIS)
+        for key, kpi in KPIS.items():
+            assert kpis["properties"][key]["title"] == kpi.label
+            assert kpi.definition in kpis["properties"][key]["description"]
+        assert {"mean", "p5", "p50", "p95"} <= set(components["Stats"]["required"])
+
+        body = {"scenario": "operation-at-large", "reps": 4, "days": 10}
+        job = client.post("/api/runs", json=body).json()["job_id"]
+        while client.get(f"/api/runs/{job}").json()["status"] not in ("done", "failed"):
+            time.sleep(0.05)
+        for path, url in [
+            ("/api/runs/{job_id}/summary", f"/api/runs/{job}/summary"),
+            ("/api/runs/{job_id}/bands", f"/api/runs/{job}/bands"),
+            ("/api/compare", f"/api/compare?a={job}&b={job}"),
+            ("/api/meta", "/api/meta"),
+        ]:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            Draft202012Validator(schema_of(path)).validate(response.json())
+        # A response that breaks the schema is caught: the checks are not vacuous.
+        broken = client.get(f"/api/runs/{job}/summary").json()
+        del broken["kpis"]["arrests_total"]["p50"]
+        assert not Draft202012Validator(schema_of("/api/runs/{job_id}/summary")).is_valid(broken)

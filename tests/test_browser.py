@@ -230,6 +230,45 @@ def test_the_page_pairs_only_its_own_runs_and_says_what_differs(page, browser, s
         other.close()
 
 
+def test_the_page_takes_labels_units_and_definitions_from_the_api(page):
+    """The page keeps no copy of the registry: what /api/meta says is what it shows."""
+    pg = page
+    meta = pg.evaluate("() => fetch('/api/meta').then(r => r.json())")
+
+    def altered(route) -> None:
+        response = route.fetch()
+        doc = response.json()
+        doc["measures"]["arrests"]["unit"] = "arrests each day, says the API"
+        doc["measures"]["released"]["smooth_days"] = 3
+        doc["kpis"]["cost_total_usd"]["definition"] = "Every dollar, says the API."
+        route.fulfill(response=response, json=doc)
+
+    pg.route("**/api/meta", altered)
+    pg.reload()
+    pg.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    _small_run(pg)
+    _run(pg, 3)
+    rows = pg.evaluate(
+        "() => [...document.querySelectorAll('#kpi-table tr[data-kpi]')].map(tr => "
+        "[tr.dataset.kpi, tr.cells[0].textContent, tr.cells[0].title])"
+    )
+    assert [key for key, _, _ in rows] == list(meta["kpis"])
+    for key, label, title in rows:
+        assert label == meta["kpis"][key]["label"], key
+        expected = meta["kpis"][key]["definition"]
+        assert title == ("Every dollar, says the API." if key == "cost_total_usd" else expected)
+    defined = pg.text_content("#kpi-definitions dd[data-kpi=cost_total_usd]")
+    assert defined == "Every dollar, says the API."
+    axes = pg.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.chart')].map(d => "
+        "[d.id, [d.layout.title.text, d.layout.yaxis.title.text]]))"
+    )
+    assert axes["chart-arrests"][1] == "arrests each day, says the API"
+    assert axes["chart-releases"][0] == "Releases per day (trailing 3-day average)"
+    assert axes["chart-detention"][1] == meta["measures"]["detained"]["unit"]
+    assert axes["chart-costs"][1] == meta["kpis"]["cost_total_usd"]["unit"]
+
+
 def test_a_bad_lever_gets_a_message_naming_the_field(page):
     pg = page
     _small_run(pg)

@@ -819,7 +819,8 @@ def results_compare(
     runs over different horizons are refused unless --allow-different."""
     from rich.table import Table
 
-    from atlarge.report.format import KPI_LABELS, format_value
+    from atlarge.analysis.kpis import KPIS
+    from atlarge.report.format import format_value
 
     store = _store(db)
     ids = []
@@ -841,7 +842,7 @@ def results_compare(
     table = Table(title=f"{ids[0][:10]} vs {ids[1][:10]} (medians)", title_justify="left")
     for col in ("KPI", "A", "B", "B - A", "change"):
         table.add_column(col, justify="left" if col == "KPI" else "right")
-    for key, label in KPI_LABELS.items():
+    for key, kpi in KPIS.items():
         if key not in a or key not in b:
             continue
         va, vb = a[key]["p50"], b[key]["p50"]
@@ -852,7 +853,7 @@ def results_compare(
         else:
             diff = format_value(key, vb - va)
         rel = "" if not va or vb is None else f"{(vb - va) / abs(va):+.1%}"
-        table.add_row(label, format_value(key, va), format_value(key, vb), diff, rel)
+        table.add_row(kpi.label, format_value(key, va), format_value(key, vb), diff, rel)
     out_console.print(table)
 
 

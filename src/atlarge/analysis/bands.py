@@ -3,7 +3,8 @@
 The report draws these bands, and the API serves them as numbers (the
 explorer page overlays two runs in one chart; any other client can draw them
 its own way): p5, p25, p50, p75 and p95 over replications, and the mean.
-Daily flows that jump from day to day are smoothed by a trailing mean.
+Daily flows that jump from day to day are smoothed by a trailing mean over the window
+the measure registry gives them (model/measures.py), as are their labels and units.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from atlarge.model import ModelOutput
+from atlarge.model.measures import MEASURES, NATIONAL_SERIES
 
 
 def bands(series: np.ndarray, qs: tuple[int, ...] = (5, 25, 50, 75, 95)) -> dict[str, np.ndarray]:
@@ -34,18 +36,6 @@ def trailing_mean(series: np.ndarray, window: int) -> np.ndarray:
     return (c - lagged) / n
 
 
-SMOOTH_DAYS = 7
-"""Window of the trailing mean for daily flows that jump from day to day."""
-
-SERIES: tuple[tuple[str, str, str, int], ...] = (
-    ("arrests", "Arrests per day", "arrests/day", 1),
-    ("detained", "Detained", "persons", 1),
-    ("removed", "Removals per day", "persons/day", SMOOTH_DAYS),
-    ("released", "Releases per day", "persons/day", SMOOTH_DAYS),
-    ("released_capacity", "of which for lack of beds", "persons/day", SMOOTH_DAYS),
-)
-
-
 def _bands(series: np.ndarray, smooth: int) -> dict[str, list[float]]:
     if smooth > 1:
         series = trailing_mean(series, smooth)
@@ -56,18 +46,19 @@ def national_bands(out: ModelOutput) -> dict[str, Any]:
     """National daily bands of the main series, the lines they are compared with, and
     arrests by priority group."""
     inp = out.inputs
-    by_group = out.series["arrests_by_group"].sum(axis=1)  # (reps, groups, days)
+    group_measure = MEASURES["arrests_by_group"]
+    by_group = out.series[group_measure.key].sum(axis=1)  # (reps, groups, days)
     return {
         "dates": inp.dates.astype("datetime64[D]").astype(str).tolist(),
         "reps": out.reps,
         "series": {
-            key: {
-                "label": label,
-                "unit": unit,
-                "smooth_days": smooth,
-                "bands": _bands(out.national(key), smooth),
+            m.key: {
+                "label": m.label,
+                "unit": m.unit,
+                "smooth_days": m.smooth_days,
+                "bands": _bands(out.national(m.key), m.smooth_days),
             }
-            for key, label, unit, smooth in SERIES
+            for m in (MEASURES[k] for k in NATIONAL_SERIES)
         },
         "reference": {
             "target": np.round(inp.target_national, 2).tolist(),
@@ -78,8 +69,8 @@ def national_bands(out: ModelOutput) -> dict[str, Any]:
             {
                 "key": key,
                 "label": label,
-                "smooth_days": SMOOTH_DAYS,
-                "bands": _bands(by_group[:, j, :], SMOOTH_DAYS),
+                "smooth_days": group_measure.smooth_days,
+                "bands": _bands(by_group[:, j, :], group_measure.smooth_days),
             }
             for j, (key, label) in enumerate(zip(inp.group_keys, inp.group_labels, strict=True))
         ],

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from atlarge._version import __version__
+from atlarge.analysis.kpis import BY_OFFICE, KPIS, kpi_values
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
 from atlarge.scenario.params import Param
@@ -51,75 +52,9 @@ def _num(x: float) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:
-    """Per-replication KPI values, ``(reps,)`` each (NaN where undefined)."""
-    inp = out.inputs
-    arrests = out.totals("arrests").astype(np.float64)
-    target = float(inp.target_national.sum())
-    detained = out.national("detained")
-    removals = out.totals("removed").astype(np.float64)
-    cost = sum(out.costs.values())
-    full = _first_full_day(out)
-    diverted = out.agent_days_by_agency[:, inp.agency_diverted].sum(axis=1)
-    return {
-        "arrests_total": arrests,
-        "arrests_per_day": arrests / out.days,
-        "target_attainment": arrests / target if target > 0 else np.full(out.reps, np.nan),
-        "peak_detention": detained.max(axis=1).astype(np.float64),
-        "day_detention_full": full,
-        "removals_total": removals,
-        "releases_total": out.totals("released").astype(np.float64),
-        "releases_for_lack_of_beds": out.totals("released_capacity").astype(np.float64),
-        "departures_total": out.totals("departed").astype(np.float64),
-        "transfers_total": out.totals("transferred_in").astype(np.float64),
-        "processing_backlog_end": out.national("processing_backlog")[:, -1].astype(np.float64),
-        "cost_total_usd": cost,
-        "cost_per_removal_usd": np.divide(
-            cost, removals, out=np.full(out.reps, np.nan), where=removals > 0
-        ),
-        "agent_days_diverted": diverted,
-        "leadership_replacements": out.totals("replacements").astype(np.float64),
-    }
-
-
-def _first_full_day(out: ModelOutput) -> np.ndarray:
-    """First day (1 = start date) on which detention could not hold every book-in.
-
-    Under ``overflow = "transfer"`` that is the day national capacity ran out;
-    under ``"release"``, the day the first office ran out. NaN where never.
-    """
-    turned_away = out.national("released_capacity") > 0
-    beds = out.beds_national
-    full = turned_away | ((out.national("detained") >= beds) & (beds > 0))
-    day = np.argmax(full, axis=1).astype(np.float64) + 1.0
-    day[~full.any(axis=1)] = np.nan
-    return day
-
-
-NULLABLE_DAY_KPIS = ("day_detention_full",)
-KPI_KEYS = (
-    "arrests_total",
-    "arrests_per_day",
-    "target_attainment",
-    "peak_detention",
-    "day_detention_full",
-    "removals_total",
-    "releases_total",
-    "releases_for_lack_of_beds",
-    "departures_total",
-    "transfers_total",
-    "processing_backlog_end",
-    "cost_total_usd",
-    "cost_per_removal_usd",
-    "agent_days_diverted",
-    "leadership_replacements",
-)
-"""Every KPI of summary.json, in its order (the keys of :func:`kpi_values`)."""
-
-
 def kpi_summary(out: ModelOutput) -> dict[str, dict[str, float | None]]:
     """Every KPI's statistics over replications (the ``kpis`` of summary.json)."""
-    return {k: stats(v, never_as_inf=k in NULLABLE_DAY_KPIS) for k, v in kpi_values(out).items()}
+    return {k: stats(v, never_as_inf=KPIS[k].never) for k, v in kpi_values(out).items()}
 
 
 def summarize(out: ModelOutput) -> dict[str, Any]:
@@ -129,20 +64,10 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
     kpis = kpi_summary(out)
 
     by_office = []
-    arrests_o = out.series["arrests"].sum(axis=2, dtype=np.int64)
-    repl_o = out.series["replacements"].sum(axis=2, dtype=np.int64)
-    peak_o = out.series["detained"].max(axis=2)
-    removed_o = out.series["removed"].sum(axis=2, dtype=np.int64)
+    per_office = {k: KPIS[k].rule.per_office(out) for k in BY_OFFICE}
     for i, (code, name) in enumerate(zip(inp.offices.codes, inp.offices.names, strict=True)):
         by_office.append(
-            {
-                "office": name,
-                "code": code,
-                "arrests_total": stats(arrests_o[:, i]),
-                "leadership_replacements": stats(repl_o[:, i]),
-                "peak_detention": stats(peak_o[:, i]),
-                "removals_total": stats(removed_o[:, i]),
-            }
+            {"office": name, "code": code} | {k: stats(v[:, i]) for k, v in per_office.items()}
         )
 
     by_agency = []
@@ -197,33 +122,13 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_office": by_office,
         "by_agency": by_agency,
         "by_group": by_group,
-        "definitions": DEFINITIONS,
+        "definitions": {k: kpi.definition for k, kpi in KPIS.items()},
         "parameters": parameter_rows(sc),
         "settings": setting_rows(sc),
         "mechanisms": mechanisms(sc, uncertainty=out.uncertainty),
         # Schedule entries this run's horizon leaves unused (scenario/schedules.py).
         "warnings": [w.as_dict() for w in scenario_warnings(sc, out.days)],
     }
-
-
-DEFINITIONS = {
-    "arrests_total": "Administrative arrests by all deployed agents over the horizon.",
-    "target_attainment": "arrests_total divided by the sum of the daily target over the horizon.",
-    "peak_detention": "Largest national detained population on any day.",
-    "day_detention_full": "First day (1 = start date) on which detention could not hold every "
-    "book-in; percentiles count 'never' as later than any day (null), the mean is over the "
-    "replications where it happened, share_reached is their share.",
-    "removals_total": "ICE removals carried out (removal orders executed with transport); "
-    "voluntary departures are counted apart (departures_total).",
-    "releases_total": "Releases from detention for any reason, including for lack of beds.",
-    "cost_total_usd": "Sum of cost_by_stage_usd: agent-days, Guard troop-days, book-ins, "
-    "bed-days, court cases, transport per removal and ATD participant-days.",
-    "cost_per_removal_usd": "cost_total_usd divided by removals_total (all costs, not only "
-    "those of removed people).",
-    "agent_days_diverted": "Agent-days worked in the operation by agents detailed from agencies "
-    "whose own mission is not immigration arrests (all but ERO).",
-    "leadership_replacements": "Field office leaderships replaced by the performance regime.",
-}
 
 
 def uncertainty_note(out: ModelOutput) -> dict[str, Any]:

@@ -43,10 +43,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
-from atlarge.analysis.summary import DEFINITIONS, run_differences
+from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.summary import run_differences
+from atlarge.api.responses import Bands, Comparison, Limits, Meta, Summary
 from atlarge.errors import AtlargeInputError, OptionError, ScenarioError, why_not_a_file
 from atlarge.model import COST_STAGES
-from atlarge.report.format import KPI_LABELS, format_difference, format_value
+from atlarge.report.format import format_difference, format_value
 from atlarge.runs.resources import ENV as MEMORY_ENV
 from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.runs.store import Store, run_row
@@ -369,20 +371,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return FileResponse(path, media_type=media_type)
 
     @app.get("/api/meta")
-    def meta() -> dict[str, Any]:
-        """What a client needs to label results: KPI names and definitions, cost stages,
-        and this server's limits."""
-        return {
-            "version": __version__,
-            "kpi_labels": KPI_LABELS,
-            "definitions": DEFINITIONS,
-            "cost_stages": list(COST_STAGES),
-            "limits": {
-                "max_cells": settings.max_cells,
-                "max_jobs": settings.max_jobs,
-                "max_body_bytes": settings.max_body_bytes,
-            },
-        }
+    def meta() -> Meta:
+        """What a client needs to label results: every KPI and daily measure with its
+        label, unit, definition, format and how it adds up (the registries), the cost
+        stages, and this server's limits."""
+        limits = Limits(
+            max_cells=settings.max_cells,
+            max_jobs=settings.max_jobs,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        return Meta.of(__version__, list(COST_STAGES), limits)
 
     @app.get("/api/scenarios")
     def list_scenarios() -> list[dict[str, str]]:
@@ -525,7 +523,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def run_status(job_id: str) -> JobStatus:
         return _job(job_id).status_model()
 
-    @app.get("/api/runs/{job_id}/bands")
+    @app.get("/api/runs/{job_id}/bands", response_model=Bands)
     def run_bands_(job_id: str) -> dict[str, Any]:
         """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
         the target, beds and seats lines, and arrests by priority group."""
@@ -543,8 +541,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         html = render_report(job.result.output, job.result.summary())
         return Response(html, media_type="text/html", headers=_download(job, "report.html"))
 
-    @app.get("/api/runs/{job_id}/summary")
+    @app.get(
+        "/api/runs/{job_id}/summary", response_model=Summary, response_model_exclude_unset=True
+    )
     def run_summary(job_id: str) -> dict[str, Any]:
+        """The run's summary.json, as ``atlarge run`` writes it."""
         return _job(job_id, finished=True).result.summary()
 
     @app.get("/api/runs/{job_id}/timeseries")
@@ -569,7 +570,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             headers=_download(job, "national.parquet"),
         )
 
-    @app.get("/api/compare")
+    @app.get("/api/compare", response_model=Comparison, response_model_exclude_unset=True)
     def compare(a: str, b: str | None = None, allow_different: bool = False) -> dict[str, Any]:
         """Two runs' KPIs side by side with the difference of medians (B - A), each also
         labelled and formatted as the report shows it; without ``b``, run A's alone.
@@ -594,7 +595,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         kpis = {}
         for k in runs["a"]:
             entry: dict[str, Any] = {
-                "label": KPI_LABELS[k].strip(),
+                "label": KPIS[k].label,
                 **{t: s[k] for t, s in runs.items()},
             }
             entry["formatted"] = {

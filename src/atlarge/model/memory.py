@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atlarge.model.recording import OFFICE_MEASURES
+from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.scenario import Scenario
 from atlarge.scenario.offices import load_offices
 

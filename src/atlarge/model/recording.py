@@ -11,25 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from atlarge.model.inputs import ModelInputs
+from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.model.state import Day, PipelineState
-
-OFFICE_MEASURES = (
-    "arrests",
-    "booked",
-    "border_admissions",
-    "processing_backlog",
-    "detained",
-    "removal_queue",
-    "removed",
-    "released",
-    "released_capacity",
-    "departed",
-    "transferred_in",
-    "transferred_out",
-    "atd_population",
-    "replacements",
-)
-"""Daily measures recorded per (replication, office, day)."""
 
 DTYPE = np.int32
 

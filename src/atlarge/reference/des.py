@@ -38,8 +38,8 @@ import numpy as np
 import simpy
 
 from atlarge.model.inputs import ModelInputs
+from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.model.outcomes import Outcome
-from atlarge.model.recording import OFFICE_MEASURES
 from atlarge.pools import worker_pool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from atlarge.analysis import bands, trailing_mean
-from atlarge.analysis.bands import SMOOTH_DAYS
+from atlarge.analysis import KPIS, bands, trailing_mean
 from atlarge.analysis.summary import mechanisms
 from atlarge.model import COST_STAGES, ModelOutput
+from atlarge.model.measures import MEASURES
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 
@@ -88,6 +88,18 @@ def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: 
     )
 
 
+def _measure_band(fig: go.Figure, x, out: ModelOutput, key: str, color: str) -> None:
+    """The national band of a daily measure, named and smoothed as the registry says."""
+    m = MEASURES[key]
+    _band(fig, x, out.national(key), m.label, color, smooth=m.smooth_days)
+
+
+def _smoothed(title: str, key: str) -> str:
+    """A chart title that says when its measure is drawn as a trailing average."""
+    days = MEASURES[key].smooth_days
+    return f"{title} (trailing {days}-day average)" if days > 1 else title
+
+
 def _reference_line(fig: go.Figure, x, y, name: str, dash: str = "dash") -> None:
     """A black line for what the band is compared with: target, beds, seats."""
     fig.add_trace(
@@ -124,13 +136,13 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     charts: list[Chart] = []
 
     fig = go.Figure()
-    _band(fig, x, out.national("arrests"), "Arrests per day", PALETTE[0])
+    _measure_band(fig, x, out, "arrests", PALETTE[0])
     _reference_line(fig, x, inp.target_national, "Target", "dash")
     charts.append(
         Chart(
             "arrests",
-            "National arrests per day against the target",
-            _layout(fig, "arrests/day"),
+            f"{MEASURES['arrests'].label} against the target",
+            _layout(fig, MEASURES["arrests"].unit),
             (
                 "target.arrests_per_day",
                 "workforce.*.headcount",
@@ -146,13 +158,13 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     )
 
     fig = go.Figure()
-    _band(fig, x, out.national("detained"), "Detained", PALETTE[1])
+    _measure_band(fig, x, out, "detained", PALETTE[1])
     _reference_line(fig, x, inp.beds_national, "Beds", "dash")
     charts.append(
         Chart(
             "detention",
-            "Detention population against bed capacity",
-            _layout(fig, "persons"),
+            f"{MEASURES['detained'].label} against bed capacity",
+            _layout(fig, MEASURES["detained"].unit),
             (
                 "detention",
                 "dispositions.*.share",
@@ -166,22 +178,15 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     )
 
     fig = go.Figure()
-    _band(fig, x, out.national("removed"), "Removals", PALETTE[2], smooth=SMOOTH_DAYS)
-    _band(fig, x, out.national("released"), "Releases", PALETTE[4], smooth=SMOOTH_DAYS)
-    _band(
-        fig,
-        x,
-        out.national("released_capacity"),
-        "of which for lack of beds",
-        PALETTE[5],
-        smooth=SMOOTH_DAYS,
-    )
+    _measure_band(fig, x, out, "removed", PALETTE[2])
+    _measure_band(fig, x, out, "released", PALETTE[4])
+    _measure_band(fig, x, out, "released_capacity", PALETTE[5])
     _reference_line(fig, x, inp.seats, "Seats per day", "dot")
     charts.append(
         Chart(
             "removals",
-            "Removals and releases per day (trailing 7-day average)",
-            _layout(fig, "persons/day"),
+            _smoothed("Removals and releases per day", "removed"),
+            _layout(fig, MEASURES["removed"].unit),
             (
                 "transport.seats_per_day",
                 "support.national_guard.transport_seats_per_troop_day",
@@ -212,11 +217,12 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
             name="median, p5-p95",
         )
     )
+    cost_unit = KPIS["cost_total_usd"].unit
     charts.append(
         Chart(
             "costs",
-            "Cost by stage over the horizon (USD)",
-            _layout(fig, "USD"),
+            f"Cost by stage over the horizon ({cost_unit})",
+            _layout(fig, cost_unit),
             (
                 "workforce.*.headcount",
                 "workforce.*.cost_per_agent_day",
@@ -232,14 +238,16 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     )
 
     fig = go.Figure()
-    by_group = out.series["arrests_by_group"].sum(axis=1)  # (reps, G, days)
+    group_arrests = MEASURES["arrests_by_group"]
+    by_group = out.series[group_arrests.key].sum(axis=1)  # (reps, G, days)
     for j, label in enumerate(inp.group_labels):
-        _band(fig, x, by_group[:, j, :], label, PALETTE[j % len(PALETTE)], smooth=SMOOTH_DAYS)
+        color = PALETTE[j % len(PALETTE)]
+        _band(fig, x, by_group[:, j, :], label, color, smooth=group_arrests.smooth_days)
     charts.append(
         Chart(
             "groups",
-            "Arrests per day by priority group (trailing 7-day average)",
-            _layout(fig, "arrests/day"),
+            _smoothed(group_arrests.label, group_arrests.key),
+            _layout(fig, group_arrests.unit),
             (
                 "groups.*.arrests_per_agent_day",
                 "groups.*.effort_share",
@@ -259,7 +267,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     charts.append(
         Chart(
             "pools",
-            "Remaining pool by priority group (share of the initial pool)",
+            f"{MEASURES['pool'].label} (share of the initial pool)",
             _layout(fig, "share of initial pool"),
             ("groups.*.initial_pool", "groups.*.replenishment_per_day"),
         )

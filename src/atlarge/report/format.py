@@ -1,4 +1,9 @@
-"""How KPIs are named and formatted for people (terminal table and HTML report)."""
+"""How numbers are written for people: KPI values in their registry format, parameters,
+schedules and settings (terminal tables, the HTML report, the API's formatted values).
+
+What a KPI is called and which format it takes is the registry's (analysis/kpis.py); how
+each format is written is here.
+"""
 
 from __future__ import annotations
 
@@ -6,53 +11,42 @@ import datetime as dt
 import math
 from typing import Any
 
-KPI_LABELS: dict[str, str] = {
-    "arrests_total": "Arrests, total",
-    "arrests_per_day": "Arrests per day",
-    "target_attainment": "Target attainment",
-    "peak_detention": "Peak detention population",
-    "day_detention_full": "First day detention is full",
-    "removals_total": "Removals",
-    "releases_total": "Releases",
-    "releases_for_lack_of_beds": "  of which for lack of beds",
-    "departures_total": "Voluntary departures",
-    "transfers_total": "Transfers between offices",
-    "processing_backlog_end": "Book-in backlog at end",
-    "cost_total_usd": "Cost, total",
-    "cost_per_removal_usd": "Cost per removal",
-    "agent_days_diverted": "Agent-days taken from other missions",
-    "leadership_replacements": "Field office leaderships replaced",
-}
+from atlarge.analysis.kpis import KPIS, Format
 
 
 def format_value(key: str, value: float | None) -> str:
-    """A KPI value as a person reads it: '1,234', '44.2%', '$7.72bn', 'never'."""
+    """A KPI value as people read it, in the KPI's format (analysis/kpis.py): '1,234',
+    '44.2%', '$7.72bn', 'day 8'; a day that never came reads 'never', else 'n/a'."""
+    return format_as(KPIS[key].format, value)
+
+
+def format_as(fmt: Format, value: float | None) -> str:
+    """A value in one of the registry's formats (see :func:`format_value`)."""
     if value is None:
-        return "never" if key == "day_detention_full" else "n/a"
-    if key == "target_attainment":
+        return "never" if fmt == "day" else "n/a"
+    if fmt == "percent":
         return f"{value:.1%}"
-    if key.endswith("_usd"):
+    if fmt == "usd":
         if abs(value) >= 1e9:
             return f"${value / 1e9:,.2f}bn"
         if abs(value) >= 1e6:
             return f"${value / 1e6:,.1f}m"
         return f"${value:,.0f}"
-    if key == "day_detention_full":
+    if fmt == "day":
         return f"day {value:,.0f}"
-    if key == "arrests_per_day":
-        return f"{value:,.0f}"
     return f"{value:,.0f}"
 
 
 def format_difference(key: str, value: float | None) -> str:
     """A difference of two KPI values: '+1,234', '-$886.6m', '+2.5 pts', '+3 days'."""
+    fmt = KPIS[key].format
     if value is None:
         return "n/a"
-    if key == "target_attainment":
+    if fmt == "percent":
         return f"{100 * value:+.1f} pts"
-    if key == "day_detention_full":
+    if fmt == "day":
         return f"{value:+.0f} days"
-    text = format_value(key, abs(value))
+    text = format_as(fmt, abs(value))
     if value > 0:
         return "+" + text
     return "-" + text if value < 0 else text

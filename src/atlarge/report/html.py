@@ -15,10 +15,10 @@ from typing import Any
 
 import plotly.offline
 
+from atlarge.analysis.kpis import KPIS
 from atlarge.model import ModelOutput
 from atlarge.report.charts import MECHANISM_PATHS, build_charts
 from atlarge.report.format import (
-    KPI_LABELS,
     format_value,
     param_value,
     plain_number,
@@ -42,11 +42,8 @@ th{background:#f4f4f4} td.num{text-align:right;font-variant-numeric:tabular-nums
 #parameters td:last-child{width:42%} code{overflow-wrap:normal;word-break:normal}
 .changes{background:#fff4e0;border:2px solid #e0a040;padding:.4rem 1rem;margin:1rem 0}
 .changes h2{margin:.3rem 0;font-size:1.1rem} .changed{background:#f3d4f0;color:#6a1b63}
-.idle{background:#eee;color:#555}
+.idle{background:#eee;color:#555} .def{font-size:.8rem;color:#555;margin-top:.1rem}
 """
-
-KPI_NEEDS: dict[str, str] = {"leadership_replacements": "regime", "transfers_total": "transfers"}
-"""KPIs that only a mechanism produces: not listed when the run has it off."""
 
 
 def _esc(x: Any) -> str:
@@ -59,17 +56,20 @@ def _path(path: str) -> str:
 
 
 def _kpi_rows(summary: dict[str, Any]) -> str:
+    """One row per KPI, labelled and defined by the registry; a KPI of a mechanism the
+    run has off is left out."""
     on = summary.get("mechanisms") or {}
     rows = []
-    for key, label in KPI_LABELS.items():
+    for key, kpi in KPIS.items():
         s = summary["kpis"].get(key)
-        if s is None or not on.get(KPI_NEEDS.get(key, ""), True):
+        if s is None or (kpi.needs is not None and not on.get(kpi.needs, True)):
             continue
         extra = ""
         if "share_reached" in s:
             extra = f" (in {s['share_reached']:.0%} of replications)"
         rows.append(
-            f"<tr><td>{_esc(label)}{_esc(extra)}</td>"
+            f"<tr data-kpi={_esc(key)}><td>{_esc(kpi.label)}{_esc(extra)}"
+            f"<div class=def>{_esc(kpi.definition)}</div></td>"
             f"<td class=num>{_esc(format_value(key, s['p50']))}</td>"
             f"<td class=num>{_esc(format_value(key, s['p5']))} – "
             f"{_esc(format_value(key, s['p95']))}</td>"

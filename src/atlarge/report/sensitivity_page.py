@@ -9,11 +9,11 @@ import plotly.graph_objects as go
 import plotly.offline
 from plotly.subplots import make_subplots
 
+from atlarge.analysis.kpis import KPIS
 from atlarge.report.format import plain_number
 from atlarge.report.html import CSS
 from atlarge.report.terminal import (
     EFFECT_NOTE,
-    EFFECT_UNITS,
     METHOD_WORDS,
     kpi_title,
     param_label,
@@ -81,7 +81,7 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
         fig.update_xaxes(
             title_text="share of the variance"
             if doc["method"] == "sobol"
-            else f"effect on the measure ({EFFECT_UNITS.get(out, 'its units')})",
+            else f"effect on the measure ({KPIS[out].difference_unit})",
             row=i,
             col=1,
         )

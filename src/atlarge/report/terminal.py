@@ -10,10 +10,12 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from atlarge.report.format import KPI_LABELS, format_difference, format_value, plain_number
+from atlarge.analysis.kpis import KPIS
+from atlarge.report.format import format_difference, format_value, plain_number
 
 
 def kpi_table(summary: dict[str, Any]) -> Table:
+    """The KPIs of a run (medians and 5th-95th percentiles), labelled by the registry."""
     sc = summary["scenario"]
     table = Table(
         title=f"{sc['name']} — {summary['reps']} replications × {summary['days']} days "
@@ -24,25 +26,27 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     table.add_column("p50", justify="right")
     table.add_column("p5", justify="right")
     table.add_column("p95", justify="right")
-    for key, label in KPI_LABELS.items():
+    for key, kpi in KPIS.items():
         s = summary["kpis"].get(key)
         if s is None:
             continue
+        label = kpi.label
         if "share_reached" in s and s["share_reached"] < 1:
             label += f" ({s['share_reached']:.0%} of reps)"
         table.add_row(label, *(format_value(key, s[q]) for q in ("p50", "p5", "p95")))
     return table
 
 
-SWEEP_KPIS = {
-    "arrests_per_day": "arrests per day",
-    "day_detention_full": "beds full on",
-    "removals_total": "removals",
-    "cost_total_usd": "cost",
-    "target_attainment": "target reached",
-    "peak_detention": "peak detained",
-}
-"""The KPIs whose medians a sweep's table shows, with short headings (all are stored)."""
+SWEEP_KPIS = (
+    "arrests_per_day",
+    "day_detention_full",
+    "removals_total",
+    "cost_total_usd",
+    "target_attainment",
+    "peak_detention",
+)
+"""The KPIs whose medians a sweep's table shows, headed by their short labels (all are
+stored)."""
 
 
 def _need(header: str, cells: Sequence[str]) -> int:
@@ -69,7 +73,8 @@ def sweep_table(
         columns.append((header, [plain_number(pt[path]) for pt, _ in shown_rows]))
     used = 1 + sum(_need(h, c) for h, c in columns)
     left_out = []
-    for key, header in SWEEP_KPIS.items():
+    for key in SWEEP_KPIS:
+        header = KPIS[key].short
         if not any(key in row for _, row in shown_rows):
             continue
         cells = [format_value(key, row[key]["p50"]) if key in row else "" for _, row in shown_rows]
@@ -174,24 +179,6 @@ def runs_table(rows: Sequence[Mapping[str, Any]], title: str, width: int = 80) -
     return table
 
 
-KPI_UNITS = {
-    "arrests_total": "arrests",
-    "arrests_per_day": "arrests/day",
-    "target_attainment": "share of the target",
-    "peak_detention": "persons",
-    "day_detention_full": "days",
-    "removals_total": "persons",
-    "releases_total": "persons",
-    "releases_for_lack_of_beds": "persons",
-    "departures_total": "persons",
-    "transfers_total": "persons",
-    "processing_backlog_end": "persons",
-    "cost_total_usd": "USD",
-    "cost_per_removal_usd": "USD per removal",
-    "agent_days_diverted": "agent-days",
-    "leadership_replacements": "leaderships",
-}
-EFFECT_UNITS = {**KPI_UNITS, "target_attainment": "percentage points"}
 ACRONYMS = {"ero", "hsi", "fbi", "dea", "usms", "atf", "cbp", "irs", "los", "usd"}
 METHOD_WORDS = {
     "morris": "Morris screening",
@@ -208,9 +195,8 @@ EFFECT_NOTE = {
 
 def kpi_title(key: str) -> str:
     """A KPI's name with its unit: 'Arrests per day (arrests/day)'."""
-    label = KPI_LABELS.get(key, key).strip()
-    unit = KPI_UNITS.get(key)
-    return f"{label} ({unit})" if unit else label
+    kpi = KPIS[key]
+    return f"{kpi.label} ({kpi.unit})"
 
 
 def param_label(path: str, unit: str | None = None) -> str:
@@ -247,7 +233,7 @@ def sensitivity_tables(doc: Mapping[str, Any], top: int = 10) -> list[Table | Te
             table.add_column("share alone (S1)", justify="right")
             table.add_column("share with interactions (ST)", justify="right")
         else:
-            unit = EFFECT_UNITS.get(key, "its units")
+            unit = KPIS[key].difference_unit
             table.add_column(f"mean absolute effect ({unit})", justify="right")
             table.add_column("spread (sigma)", justify="right")
         for r in rows[:top]:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from atlarge.analysis import sensitivity as sa
-from atlarge.analysis.summary import KPI_KEYS
+from atlarge.analysis.kpis import KPI_KEYS
 from atlarge.errors import OptionError
 from atlarge.runs.store import Store
 from atlarge.runs.sweep import MAX_POINTS, Vary, point_scenarios, run_points

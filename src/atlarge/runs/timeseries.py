@@ -6,12 +6,10 @@ import numpy as np
 import pyarrow as pa
 
 from atlarge.model import ModelOutput
-from atlarge.model.recording import OFFICE_MEASURES
-
-NATIONAL_MEASURES = ("arrests", "detained", "removed", "released", "released_capacity")
+from atlarge.model.measures import GROUP_MEASURES, MEASURES, NATIONAL_SERIES, OFFICE_MEASURES
 
 
-def national_table(out: ModelOutput, measures=NATIONAL_MEASURES) -> pa.Table:
+def national_table(out: ModelOutput, measures: tuple[str, ...] = NATIONAL_SERIES) -> pa.Table:
     """National daily series, one row per (replication, day): what sweeps store and the API
     serves (the per-office table is ``timeseries_table``)."""
     days = out.days
@@ -28,9 +26,10 @@ def timeseries_table(out: ModelOutput) -> pa.Table:
     """Build the table without a Python loop over rows (NumPy reshapes only).
 
     Columns: ``rep``, ``office`` (code, dictionary-encoded), ``day`` (1 = start
-    date), ``date``, each office measure, then ``arrests_<group>`` and
-    ``pool_<group>`` for each priority group. National totals are a group-by
-    away.
+    date), ``date``, each office measure, then each group measure per priority group
+    (``arrests_<group>``, ``pool_<group>``), in the order of the measure registry
+    (model/measures.py, which says what each column means). National totals are a
+    group-by away.
     """
     inp = out.inputs
     r, o, d = out.reps, inp.n_offices, inp.days
@@ -48,8 +47,8 @@ def timeseries_table(out: ModelOutput) -> pa.Table:
     }
     for m in OFFICE_MEASURES:
         cols[m] = pa.array(out.series[m].reshape(-1))
-    for j, key in enumerate(inp.group_keys):
-        cols[f"arrests_{key}"] = pa.array(out.series["arrests_by_group"][:, :, j, :].reshape(-1))
-    for j, key in enumerate(inp.group_keys):
-        cols[f"pool_{key}"] = pa.array(out.series["pool"][:, :, j, :].reshape(-1))
+    for m in GROUP_MEASURES:
+        measure = MEASURES[m]
+        for j, key in enumerate(inp.group_keys):
+            cols[measure.column(key)] = pa.array(out.series[m][:, :, j, :].reshape(-1))
     return pa.table(cols)

@@ -481,25 +481,41 @@ function renderDifferences(differences) {
   );
 }
 
-// The KPI table, labelled and formatted by the server as in the HTML report.
+// The KPI table, labelled and formatted by the server as in the HTML report; what each
+// KPI means (the registry's definitions, from /api/meta) as a tooltip and in a list under it.
 function renderKpis(runs, compared) {
   const table = $("kpi-table");
+  const kpis = state.meta.kpis;
   const head = el("tr", {}, el("th", { text: "Measure" }));
   for (const [tag] of runs) {
     head.append(el("th", { text: `${tag}: median` }), el("th", { text: `${tag}: 5th–95th percentile` }));
   }
   if (runs.length === 2) head.append(el("th", { text: "B − A (medians)" }));
   const rows = [head];
+  const terms = [];
   for (const [key, kpi] of Object.entries(compared.kpis)) {
-    const tr = el("tr", { "data-kpi": key }, el("td", { text: kpi.label, title: state.meta.definitions[key] || "" }));
+    const info = kpis[key];
+    const tr = el("tr", { "data-kpi": key }, el("td", { text: kpi.label, title: info.definition }));
     for (const [tag] of runs) {
       const f = kpi.formatted[tag.toLowerCase()];
       tr.append(el("td", { className: "num", text: f.p50 }), el("td", { className: "num", text: `${f.p5} – ${f.p95}` }));
     }
     if (runs.length === 2) tr.append(el("td", { className: "num", text: kpi.formatted.difference_p50 }));
     rows.push(tr);
+    terms.push(el("dt", { text: `${info.label} (${info.unit})` }), el("dd", { "data-kpi": key, text: info.definition }));
   }
   table.replaceChildren(...rows);
+  let list = $("kpi-definitions");
+  if (!list) {
+    list = el("dl", { id: "kpi-definitions", className: "note" });
+    table.after(el("details", {}, el("summary", { text: "What each measure means" }), list));
+  }
+  list.replaceChildren(...terms);
+}
+
+// A chart title that says when its measure is drawn as a trailing average, as the report does.
+function smoothed(title, measure) {
+  return measure.smooth_days > 1 ? `${title} (trailing ${measure.smooth_days}-day average)` : title;
 }
 
 function layout(title, yTitle, extra = {}) {
@@ -579,11 +595,13 @@ function barChart(div, runs, categories, statsOf, title, yTitle) {
   Plotly.react(div, traces, layout(title, yTitle, { barmode: "group", hovermode: "closest" }), CONFIG);
 }
 
+// Labels, units and smoothing come from the server's registry (/api/meta), never a copy here.
 function drawCharts(runs) {
-  const smooth = runs[0][1].bands.series.removed.smooth_days;
-  seriesChart($("chart-arrests"), runs, "arrests", "National arrests per day against the target", "arrests/day", "target", "Target");
-  seriesChart($("chart-detention"), runs, "detained", "Detention population against bed capacity", "persons", "beds", "Beds");
-  seriesChart($("chart-removals"), runs, "removed", `Removals per day (trailing ${smooth}-day average) against seats`, "persons/day", "seats", "Seats per day");
+  const m = state.meta.measures;
+  const k = state.meta.kpis;
+  seriesChart($("chart-arrests"), runs, "arrests", `${m.arrests.label} against the target`, m.arrests.unit, "target", "Target");
+  seriesChart($("chart-detention"), runs, "detained", `${m.detained.label} against bed capacity`, m.detained.unit, "beds", "Beds");
+  seriesChart($("chart-removals"), runs, "removed", `${smoothed(m.removed.label, m.removed)} against seats`, m.removed.unit, "seats", "Seats per day");
 
   const rel = [];
   for (const [tag, run] of runs) {
@@ -597,16 +615,17 @@ function drawCharts(runs) {
       name: `${tag}: ${s.released_capacity.label} (median)`,
     });
   }
-  Plotly.react($("chart-releases"), rel, layout(`Releases per day (trailing ${smooth}-day average)`, "persons/day"), CONFIG);
+  Plotly.react($("chart-releases"), rel, layout(smoothed(m.released.label, m.released), m.released.unit), CONFIG);
 
   const stages = state.meta.cost_stages;
+  const cost = k.cost_total_usd;
   barChart(
     $("chart-costs"),
     runs,
     stages.map((s) => s.replaceAll("_", " ")),
     (run) => stages.map((s) => run.summary.cost_by_stage_usd[s]),
-    "Cost by stage over the horizon (USD)",
-    "USD",
+    `Cost by stage over the horizon (${cost.unit})`,
+    cost.unit,
   );
 
   const groups = runs[0][1].summary.by_group;
@@ -616,7 +635,7 @@ function drawCharts(runs) {
     groups.map((g) => g.group),
     (run) => groups.map((g) => run.summary.by_group.find((h) => h.key === g.key)?.arrests_total ?? { p5: null, p50: null, p95: null }),
     "Arrests by priority group over the horizon",
-    "arrests",
+    k.arrests_total.unit,
   );
 
   const traces = [];
@@ -634,14 +653,9 @@ function drawCharts(runs) {
         });
     });
   }
-  const days = runs[0][1].bands.groups[0]?.smooth_days ?? 1;
-  const note = runs.length === 2 ? "; B as dashed medians" : "";
-  Plotly.react(
-    $("chart-group-days"),
-    traces,
-    layout(`Arrests per day by priority group (trailing ${days}-day average${note})`, "arrests/day"),
-    CONFIG,
-  );
+  const byGroup = m.arrests_by_group;
+  const note = runs.length === 2 ? " (B as dashed medians)" : "";
+  Plotly.react($("chart-group-days"), traces, layout(smoothed(byGroup.label, byGroup) + note, byGroup.unit), CONFIG);
 }
 
 // ---------------------------------------------------------------- parameters

@@ -1,0 +1,352 @@
+"""The KPIs of summary.json: one registry of what each is, how it is computed and shown.
+
+Each KPI has its key (a summary.json name: never renamed), a label, a short label for
+narrow tables, a unit, a definition, a display format, and a rule that says how it adds
+up over field offices and days; over replications every KPI is summarised the same way
+(mean, p5, p50, p95; a day that never comes counts as later than any day). The summary
+computes the KPIs from the rules here, and the terminal table, the report, the sweep and
+sensitivity tables, the API and the explorer page all take their words from here, so a
+KPI is added in one place and is then computed, defined and labelled everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from atlarge.model import ModelOutput
+
+Format = Literal["count", "percent", "usd", "day"]
+"""How a value reads: '1,234'; '44.2%'; '$7.72bn'; 'day 8' (a day of the horizon, which
+may never come: 'never')."""
+
+Done = Mapping[str, np.ndarray]
+"""Per-replication values of the KPIs computed so far (a rule may use earlier ones)."""
+
+
+@dataclass(frozen=True)
+class Total:
+    """Sum of a daily flow over offices and days."""
+
+    measure: str
+    offices = "sum"
+    days = "sum"
+
+    def values(self, out: ModelOutput, done: Done) -> np.ndarray:
+        return out.totals(self.measure).astype(np.float64)
+
+    def per_office(self, out: ModelOutput) -> np.ndarray:
+        return out.series[self.measure].sum(axis=2, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PerDay:
+    """Sum of a daily flow over offices and days, divided by the days of the horizon."""
+
+    measure: str
+    offices = "sum"
+    days = "mean (total divided by the days of the horizon)"
+
+    def values(self, out: ModelOutput, done: Done) -> np.ndarray:
+        return out.totals(self.measure).astype(np.float64) / out.days
+
+
+@dataclass(frozen=True)
+class Peak:
+    """Largest national level of a stock on any day."""
+
+    measure: str
+    offices = "sum"
+    days = "max"
+
+    def values(self, out: ModelOutput, done: Done) -> np.ndarray:
+        return out.national(self.measure).max(axis=1).astype(np.float64)
+
+    def per_office(self, out: ModelOutput) -> np.ndarray:
+        return out.series[self.measure].max(axis=2)
+
+
+@dataclass(frozen=True)
+class AtEnd:
+    """National level of a stock on the last day of the horizon."""
+
+    measure: str
+    offices = "sum"
+    days = "last day"
+
+    def values(self, out: ModelOutput, done: Done) -> np.ndarray:
+        return out.national(self.measure)[:, -1].astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One KPI divided by another, per replication (undefined where the divisor is 0)."""
+
+    numerator: str
+    denominator: str
+
+    offices = "sum"
+
+    @property
+    def days(self) -> str:
+        return f"{self.numerator} divided by {self.denominator}"
+
+    def values(self, out: ModelOutput, done: Done) -> np.ndarray:
+        den = done[self.denominator]
+        return np.divide(done[self.numerator], den, out=np.full(out.reps, np.nan), where=den > 0)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A rule that is not one of the above, said in words."""
+
+    fn: Callable[[ModelOutput, Done], np.ndarray]
+    offices: str
+    days: str
+
+    def values(self, out: ModelOutput, done: Done) -> np.ndarray:
+        return self.fn(out, done)
+
+
+Rule = Total | PerDay | Peak | AtEnd | Ratio | Computed
+
+
+def _attainment(out: ModelOutput, done: Done) -> np.ndarray:
+    target = float(out.inputs.target_national.sum())
+    return done["arrests_total"] / target if target > 0 else np.full(out.reps, np.nan)
+
+
+def _first_full_day(out: ModelOutput, done: Done) -> np.ndarray:
+    """First day (1 = start date) on which detention could not hold every book-in.
+
+    Under ``overflow = "transfer"`` that is the day national capacity ran out;
+    under ``"release"``, the day the first office ran out. NaN where never.
+    """
+    turned_away = out.national("released_capacity") > 0
+    beds = out.beds_national
+    full = turned_away | ((out.national("detained") >= beds) & (beds > 0))
+    day = np.argmax(full, axis=1).astype(np.float64) + 1.0
+    day[~full.any(axis=1)] = np.nan
+    return day
+
+
+def _cost_total(out: ModelOutput, done: Done) -> np.ndarray:
+    return sum(out.costs.values())
+
+
+def _diverted(out: ModelOutput, done: Done) -> np.ndarray:
+    return out.agent_days_by_agency[:, out.inputs.agency_diverted].sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: its words (label, short, unit, definition), how it reads (format), how it
+    is computed per replication (rule), and the mechanism it needs, if any."""
+
+    key: str
+    label: str
+    short: str
+    """A few words for a narrow table's heading (the sweep table)."""
+    unit: str
+    definition: str
+    format: Format
+    rule: Rule
+    needs: str | None = None
+    """A mechanism (summary.json ``mechanisms``) without which the KPI says nothing: the
+    report leaves it out when the run has the mechanism off."""
+
+    @property
+    def never(self) -> bool:
+        """A day that may never come (NaN): percentiles count it as later than any day."""
+        return self.format == "day"
+
+    @property
+    def difference_unit(self) -> str:
+        """The unit of a difference of two values: shares differ in percentage points."""
+        return "percentage points" if self.format == "percent" else self.unit
+
+    @property
+    def aggregation(self) -> dict[str, str]:
+        """How it adds up over offices, days and replications, in words."""
+        if self.never:
+            reps = (
+                "p5, p50, p95 with 'never' counted as later than any day (null); the mean "
+                "over the replications where it happened; share_reached is their share"
+            )
+        else:
+            reps = "mean, p5, p50, p95 (undefined values left out)"
+        return {"offices": self.rule.offices, "days": self.rule.days, "replications": reps}
+
+
+KPIS: dict[str, Kpi] = {
+    k.key: k
+    for k in (
+        Kpi(
+            "arrests_total",
+            "Arrests, total",
+            "arrests",
+            "arrests",
+            "Administrative arrests by all deployed agents over the horizon.",
+            "count",
+            Total("arrests"),
+        ),
+        Kpi(
+            "arrests_per_day",
+            "Arrests per day",
+            "arrests per day",
+            "arrests/day",
+            "arrests_total divided by the days of the horizon.",
+            "count",
+            PerDay("arrests"),
+        ),
+        Kpi(
+            "target_attainment",
+            "Target attainment",
+            "target reached",
+            "share of the target",
+            "arrests_total divided by the sum of the daily target over the horizon.",
+            "percent",
+            Computed(_attainment, "sum", "sum of arrests / sum of the daily target"),
+        ),
+        Kpi(
+            "peak_detention",
+            "Peak detention population",
+            "peak detained",
+            "persons",
+            "Largest national detained population on any day.",
+            "count",
+            Peak("detained"),
+        ),
+        Kpi(
+            "day_detention_full",
+            "First day detention is full",
+            "beds full on",
+            "days",
+            "First day (1 = start date) on which detention could not hold every book-in; "
+            "percentiles count 'never' as later than any day (null), the mean is over the "
+            "replications where it happened, share_reached is their share.",
+            "day",
+            Computed(
+                _first_full_day,
+                "sum (national beds under transfer; the first office out of beds otherwise)",
+                "first day on which a book-in found no bed",
+            ),
+        ),
+        Kpi(
+            "removals_total",
+            "Removals",
+            "removals",
+            "persons",
+            "ICE removals carried out (removal orders executed with transport); voluntary "
+            "departures are counted apart (departures_total).",
+            "count",
+            Total("removed"),
+        ),
+        Kpi(
+            "releases_total",
+            "Releases",
+            "releases",
+            "persons",
+            "Releases from detention for any reason, including for lack of beds.",
+            "count",
+            Total("released"),
+        ),
+        Kpi(
+            "releases_for_lack_of_beds",
+            "Releases for lack of beds",
+            "released, no bed",
+            "persons",
+            "The part of releases_total released because no bed was free (nor, under "
+            "transfer, in any other office).",
+            "count",
+            Total("released_capacity"),
+        ),
+        Kpi(
+            "departures_total",
+            "Voluntary departures",
+            "departures",
+            "persons",
+            "Persons who left detention by voluntary departure (not counted as removals).",
+            "count",
+            Total("departed"),
+        ),
+        Kpi(
+            "transfers_total",
+            "Transfers between offices",
+            "transfers",
+            "persons",
+            "Persons admitted in another office because theirs had no free bed "
+            "(detention.overflow = transfer).",
+            "count",
+            Total("transferred_in"),
+            needs="transfers",
+        ),
+        Kpi(
+            "processing_backlog_end",
+            "Book-in backlog at the end",
+            "backlog at end",
+            "persons",
+            "Arrested persons still waiting to be booked in on the last day of the horizon.",
+            "count",
+            AtEnd("processing_backlog"),
+        ),
+        Kpi(
+            "cost_total_usd",
+            "Cost, total",
+            "cost",
+            "USD",
+            "Sum of cost_by_stage_usd: agent-days, Guard troop-days, book-ins, bed-days, court "
+            "cases, transport per removal and ATD participant-days.",
+            "usd",
+            Computed(_cost_total, "sum", "sum, stage by stage"),
+        ),
+        Kpi(
+            "cost_per_removal_usd",
+            "Cost per removal",
+            "cost per removal",
+            "USD per removal",
+            "cost_total_usd divided by removals_total (all costs, not only those of removed "
+            "people).",
+            "usd",
+            Ratio("cost_total_usd", "removals_total"),
+        ),
+        Kpi(
+            "agent_days_diverted",
+            "Agent-days taken from other missions",
+            "agent-days diverted",
+            "agent-days",
+            "Agent-days worked in the operation by agents detailed from agencies whose own "
+            "mission is not immigration arrests (all but ERO).",
+            "count",
+            Computed(_diverted, "sum over diverted agencies", "sum"),
+        ),
+        Kpi(
+            "leadership_replacements",
+            "Field office leaderships replaced",
+            "leaders replaced",
+            "leaderships",
+            "Field office leaderships replaced by the performance regime.",
+            "count",
+            Total("replacements"),
+            needs="regime",
+        ),
+    )
+}
+"""Every KPI of summary.json, in its order."""
+
+KPI_KEYS = tuple(KPIS)
+
+BY_OFFICE = ("arrests_total", "leadership_replacements", "peak_detention", "removals_total")
+"""The KPIs summary.json also gives per field office (``by_office``)."""
+
+
+def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:
+    """Per-replication KPI values, ``(reps,)`` each (NaN where undefined), in registry
+    order: a rule may use the KPIs before it (a ratio of two totals)."""
+    done: dict[str, np.ndarray] = {}
+    for key, kpi in KPIS.items():
+        done[key] = kpi.rule.values(out, done)
+    return done

@@ -1,0 +1,327 @@
+"""Typed responses of the API, so ``/openapi.json`` says what each result holds.
+
+The summary is summary.json as ``atlarge run`` writes it (a contract: DESIGN.md); its
+``kpis`` are typed one field per KPI of the registry (analysis/kpis.py), each with its
+label as title and its definition as description. Routes serve these with
+``response_model_exclude_unset``, so the JSON is exactly the document that was computed:
+a key absent there (``share_reached`` of an ordinary KPI, ``b`` of a comparison of one
+run) stays absent, and ints stay ints.
+
+Parts that other layers own and extend (parameter rows, settings, overrides) are typed
+by the fields they have today and let new fields through; what this module owns (KPI
+statistics, the registry, bands, comparisons) is closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from atlarge.analysis.kpis import BY_OFFICE, KPIS, Format, Kpi
+from atlarge.model.measures import MEASURES, Measure
+
+Number = int | float
+"""A count or a measured value (a union, so an int stays an int in the JSON)."""
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Stats(_Closed):
+    """A quantity over replications: its mean and 5th, 50th and 95th percentiles (null
+    where undefined)."""
+
+    mean: float | None
+    p5: float | None
+    p50: float | None
+    p95: float | None
+    share_reached: float | None = Field(
+        default=None,
+        description="Only for a day that may never come: the share of replications where "
+        "it came (percentiles count 'never' as later than any day).",
+    )
+
+
+Kpis = create_model(
+    "Kpis",
+    __base__=_Closed,
+    __doc__="Every KPI's statistics over replications (analysis/kpis.py).",
+    **{
+        key: (Stats, Field(title=kpi.label, description=f"{kpi.definition} Unit: {kpi.unit}."))
+        for key, kpi in KPIS.items()
+    },
+)
+
+OfficeRow = create_model(
+    "OfficeRow",
+    __base__=_Closed,
+    __doc__="One field office's KPIs over replications.",
+    office=(str, Field(description="The office's name.")),
+    code=(str, Field(description="The office's code.")),
+    **{key: (Stats, Field(title=KPIS[key].label)) for key in BY_OFFICE},
+)
+
+
+class AgencyRow(_Closed):
+    agency: str
+    key: str
+    diverted: bool = Field(description="Its agents are taken from another mission.")
+    agent_days: Stats
+    agent_days_diverted: Stats
+    cost_usd: Stats
+
+
+class GroupRow(_Closed):
+    group: str
+    key: str
+    arrests_total: Stats
+    share_of_arrests: Stats
+    pool_end: Stats
+    pool_start: float
+
+
+class ScenarioRef(_Open):
+    name: str
+    sha256: str
+    start_date: str
+
+
+class UncertaintyNote(_Open):
+    """What the spread over replications contains."""
+
+    kind: Literal["stochastic", "stochastic and parameter"]
+    draws: int
+    replications_per_draw: int | None
+    replications_by_draw: list[int] | None = None
+    inner: int
+    drawn_parameters: list[str]
+
+
+class ParameterRow(_Open):
+    """A parameter as run, with its unit and provenance."""
+
+    path: str
+    value: Number
+    unit: str
+    schedule: dict[str, Number] | None = None
+    assumption: bool = False
+    fitted: dict[str, Any] | None = None
+    source: str | dict[str, Any] | None = None
+    rationale: str | None = None
+    range: list[Number] | None = None
+
+
+class SettingRow(_Open):
+    path: str
+    value: Any = Field(description="A switch, a choice or a list; null for a part left out.")
+    description: str | None = None
+
+
+class WarningRow(_Open):
+    path: str
+    message: str
+
+
+class Summary(_Open):
+    """summary.json: what was run and every KPI over replications."""
+
+    atlarge_version: str
+    scenario: ScenarioRef
+    overrides: dict[str, dict[str, Any]] = Field(
+        description="What --set or another horizon changed: the value as run and in the file."
+    )
+    extends: list[str]
+    seed: int
+    reps: int
+    days: int
+    uncertainty: UncertaintyNote
+    kpis: Kpis  # type: ignore[valid-type]
+    cost_by_stage_usd: dict[str, Stats]
+    by_office: list[OfficeRow]  # type: ignore[valid-type]
+    by_agency: list[AgencyRow]
+    by_group: list[GroupRow]
+    definitions: dict[str, str] = Field(description="Every KPI's definition.")
+    parameters: list[ParameterRow]
+    settings: list[SettingRow]
+    mechanisms: dict[str, bool]
+    warnings: list[WarningRow]
+
+
+class Formatted(_Closed):
+    """Statistics written as the report writes them ('$7.72bn', '44.2%', 'never')."""
+
+    p5: str
+    p50: str
+    p95: str
+
+
+class FormattedKpi(_Closed):
+    a: Formatted
+    b: Formatted | None = None
+    difference_p50: str | None = None
+
+
+class ComparedKpi(_Closed):
+    label: str
+    a: Stats
+    b: Stats | None = None
+    formatted: FormattedKpi
+    difference_p50: float | None = Field(
+        default=None, description="B's median minus A's (null where either is undefined)."
+    )
+
+
+class Difference(_Closed):
+    """Something that makes two runs not like with like."""
+
+    field: str
+    a: int | str
+    b: int | str
+    blocking: bool = Field(description="The KPIs are totals over different days.")
+    message: str
+
+
+class Comparison(_Closed):
+    a: str
+    b: str | None
+    differences: list[Difference]
+    kpis: dict[str, ComparedKpi]
+
+
+class Aggregation(_Closed):
+    """How a quantity adds up, in words."""
+
+    offices: str
+    days: str
+    replications: str
+
+
+class KpiInfo(_Closed):
+    key: str
+    label: str
+    short: str = Field(description="A few words for a narrow table's heading.")
+    unit: str
+    difference_unit: str
+    definition: str
+    format: Format
+    aggregation: Aggregation
+    needs: str | None = Field(description="The mechanism without which it says nothing.")
+
+    @classmethod
+    def of(cls, kpi: Kpi) -> KpiInfo:
+        return cls(
+            key=kpi.key,
+            label=kpi.label,
+            short=kpi.short,
+            unit=kpi.unit,
+            difference_unit=kpi.difference_unit,
+            definition=kpi.definition,
+            format=kpi.format,
+            aggregation=Aggregation(**kpi.aggregation),
+            needs=kpi.needs,
+        )
+
+
+class MeasureInfo(_Closed):
+    key: str
+    label: str
+    unit: str
+    definition: str
+    kind: Literal["flow", "stock"]
+    smooth_days: int = Field(description="Trailing mean window when drawn day by day.")
+    column_prefix: str | None = Field(
+        description="Recorded per priority group: timeseries columns PREFIX_GROUP."
+    )
+    aggregation: Aggregation
+
+    @classmethod
+    def of(cls, m: Measure) -> MeasureInfo:
+        return cls(
+            key=m.key,
+            label=m.label,
+            unit=m.unit,
+            definition=m.definition,
+            kind=m.kind,
+            smooth_days=m.smooth_days,
+            column_prefix=m.column_prefix,
+            aggregation=Aggregation(**m.aggregation),
+        )
+
+
+class Limits(_Closed):
+    max_cells: int
+    max_jobs: int
+    max_body_bytes: int
+
+
+class Meta(_Closed):
+    """What a client needs to label results: the KPI and measure registries, cost stages,
+    and this server's limits."""
+
+    version: str
+    kpis: dict[str, KpiInfo] = Field(description="Every KPI of summary.json, in its order.")
+    measures: dict[str, MeasureInfo] = Field(
+        description="Every daily measure of timeseries.parquet, in column order."
+    )
+    cost_stages: list[str]
+    limits: Limits
+
+    @classmethod
+    def of(cls, version: str, cost_stages: list[str], limits: Limits) -> Meta:
+        """The registries (analysis/kpis.py, model/measures.py) with this server's facts."""
+        return cls(
+            version=version,
+            kpis={key: KpiInfo.of(k) for key, k in KPIS.items()},
+            measures={key: MeasureInfo.of(m) for key, m in MEASURES.items()},
+            cost_stages=cost_stages,
+            limits=limits,
+        )
+
+
+class Band(_Closed):
+    """Percentiles over replications and the mean, one value per day."""
+
+    p5: list[float]
+    p25: list[float]
+    p50: list[float]
+    p75: list[float]
+    p95: list[float]
+    mean: list[float]
+
+
+class SeriesBands(_Closed):
+    label: str
+    unit: str
+    smooth_days: int
+    bands: Band
+
+
+class GroupBands(_Closed):
+    key: str
+    label: str
+    smooth_days: int
+    bands: Band
+
+
+class Reference(_Closed):
+    """The lines a band is compared with, per day."""
+
+    target: list[Number]
+    beds: list[Number]
+    seats: list[Number]
+
+
+class Bands(_Closed):
+    """Daily national bands of a run (analysis/bands.py)."""
+
+    dates: list[str]
+    reps: int
+    series: dict[str, SeriesBands]
+    reference: Reference
+    groups: list[GroupBands]

@@ -1,0 +1,194 @@
+"""The daily measures the model records, each with its words and how it adds up.
+
+One registry, because the model records these counts (model/simulate.py) and every
+layer above shows them: the tidy timeseries table names its columns from it, the bands
+and charts take their labels, units and smoothing from it, and the API serves it to the
+page (``/api/meta``). A measure added here is recorded, stored and labelled everywhere.
+
+A *flow* is counted during a day (arrests, removals): over days it sums. A *stock* is a
+level at the end of a day (detained, backlog): over days it does not sum; a KPI takes its
+peak or its last day. Over field offices every measure sums to the national figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+REPLICATION_BANDS = "p5, p25, p50, p75, p95 and the mean over replications, day by day"
+"""How a daily measure is summarised over replications (analysis/bands.py)."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A daily count recorded per (replication, office, day), or per (replication, office,
+    priority group, day) when ``column_prefix`` is set (one table column per group)."""
+
+    key: str
+    label: str
+    unit: str
+    definition: str
+    kind: Literal["flow", "stock"]
+    smooth_days: int = 1
+    """Window of the trailing mean when drawn day by day (1: drawn as recorded); daily
+    flows that jump from day to day are smoothed so the band shows the level."""
+    column_prefix: str | None = None
+
+    @property
+    def over_days(self) -> str:
+        if self.kind == "flow":
+            return "sum"
+        return "none: a level at the end of each day (a KPI takes its peak or last day)"
+
+    @property
+    def aggregation(self) -> dict[str, str]:
+        """How it adds up over offices, days and replications, in words."""
+        return {"offices": "sum", "days": self.over_days, "replications": REPLICATION_BANDS}
+
+    def column(self, group: str) -> str:
+        """The timeseries column of one priority group: 'arrests_no_record'."""
+        assert self.column_prefix is not None, f"{self.key} is not recorded by group"
+        return f"{self.column_prefix}_{group}"
+
+
+SMOOTH_DAYS = 7
+"""Window of the trailing mean for daily flows that jump from day to day."""
+
+_PER_DAY = "persons/day"
+
+MEASURES: dict[str, Measure] = {
+    m.key: m
+    for m in (
+        Measure(
+            "arrests",
+            "Arrests per day",
+            "arrests/day",
+            "Administrative arrests made that day, all priority groups.",
+            "flow",
+        ),
+        Measure(
+            "booked",
+            "Book-ins per day",
+            _PER_DAY,
+            "Arrested persons booked in that day (up to the office's processing capacity).",
+            "flow",
+        ),
+        Measure(
+            "border_admissions",
+            "Border transfers per day",
+            _PER_DAY,
+            "Persons transferred from the border who ask for a bed in the office that day.",
+            "flow",
+        ),
+        Measure(
+            "processing_backlog",
+            "Book-in backlog",
+            "persons",
+            "Arrested persons waiting to be booked in at the end of the day.",
+            "stock",
+        ),
+        Measure(
+            "detained",
+            "Detention population",
+            "persons",
+            "Detained population at the end of the day, including those waiting for a seat.",
+            "stock",
+        ),
+        Measure(
+            "removal_queue",
+            "Removal queue",
+            "persons",
+            "Detained persons with a removal order waiting for a transport seat.",
+            "stock",
+        ),
+        Measure(
+            "removed",
+            "Removals per day",
+            _PER_DAY,
+            "Removals carried out that day (a seat on a flight or land transport).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "released",
+            "Releases per day",
+            _PER_DAY,
+            "Releases from detention that day for any reason, including for lack of beds.",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "released_capacity",
+            "Releases for lack of beds per day",
+            _PER_DAY,
+            "Persons released that day because no bed was free for them (nor, under "
+            "transfer, in any other office).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "departed",
+            "Voluntary departures per day",
+            _PER_DAY,
+            "Persons who left detention that day by voluntary departure.",
+            "flow",
+        ),
+        Measure(
+            "transferred_in",
+            "Transfers in per day",
+            _PER_DAY,
+            "Persons admitted that day from another office that had no free bed.",
+            "flow",
+        ),
+        Measure(
+            "transferred_out",
+            "Transfers out per day",
+            _PER_DAY,
+            "Persons sent that day to another office for lack of a free bed here.",
+            "flow",
+        ),
+        Measure(
+            "atd_population",
+            "In alternatives to detention",
+            "persons",
+            "Persons enrolled in alternatives to detention at the end of the day.",
+            "stock",
+        ),
+        Measure(
+            "replacements",
+            "Leadership replacements",
+            "leaderships",
+            "Field office leaderships replaced that day by the performance regime (at the end "
+            "of a ranking period).",
+            "flow",
+        ),
+        Measure(
+            "arrests_by_group",
+            "Arrests per day by priority group",
+            "arrests/day",
+            "Administrative arrests made that day in one priority group.",
+            "flow",
+            SMOOTH_DAYS,
+            column_prefix="arrests",
+        ),
+        Measure(
+            "pool",
+            "Remaining pool by priority group",
+            "persons",
+            "Persons of one priority group not yet arrested at the end of the day (the pool "
+            "shrinks with arrests and grows with replenishment).",
+            "stock",
+            column_prefix="pool",
+        ),
+    )
+}
+"""Every daily measure the model records, in the order of the timeseries columns."""
+
+OFFICE_MEASURES = tuple(k for k, m in MEASURES.items() if m.column_prefix is None)
+"""Daily measures recorded per (replication, office, day)."""
+
+GROUP_MEASURES = tuple(k for k, m in MEASURES.items() if m.column_prefix is not None)
+"""Daily measures recorded per (replication, office, priority group, day)."""
+
+NATIONAL_SERIES = ("arrests", "detained", "removed", "released", "released_capacity")
+"""The national daily series that sweeps store, the API serves and the page draws."""

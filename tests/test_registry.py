@@ -1,0 +1,182 @@
+"""The registry of daily measures and KPIs: complete, read by every consumer, computed by
+its rules, and written in formats that read back as the numbers they stand for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from atlarge.analysis.kpis import BY_OFFICE, KPI_KEYS, KPIS, kpi_values
+from atlarge.model.measures import GROUP_MEASURES, MEASURES, NATIONAL_SERIES, OFFICE_MEASURES
+from atlarge.report.format import format_difference, format_value
+from tests.conftest import small_scenario
+
+
+@pytest.fixture(scope="module")
+def run():
+    """A small run of Operation At Large (regime on, transfers on, the Guard deployed)."""
+    import atlarge
+
+    res = atlarge.simulate(small_scenario(days=30), reps=4, seed=3)
+    return res.output, res.summary()
+
+
+def test_every_kpi_of_the_summary_is_in_the_registry_and_the_other_way_round(run):
+    _, summary = run
+    assert list(summary["kpis"]) == list(KPIS) == list(KPI_KEYS)
+    assert summary["definitions"] == {k: kpi.definition for k, kpi in KPIS.items()}
+    for key, kpi in KPIS.items():
+        assert kpi.key == key
+        for text in (kpi.label, kpi.short, kpi.unit, kpi.definition, kpi.format):
+            assert text.strip() == text and text, (key, text)
+        assert all(kpi.aggregation.values()), key
+        assert kpi.needs is None or kpi.needs in summary["mechanisms"], key
+
+
+def test_every_recorded_measure_is_in_the_registry_and_names_its_columns(run):
+    out, _ = run
+    from atlarge.runs.timeseries import national_table, timeseries_table
+
+    recorded = set(out.series) - {"path_entries"}  # court cases by path: costs, not a column
+    assert recorded == set(MEASURES) == set(OFFICE_MEASURES) | set(GROUP_MEASURES)
+    for m in MEASURES.values():
+        assert all((m.label, m.unit, m.definition)) and m.smooth_days >= 1, m.key
+    groups = out.inputs.group_keys
+    expected = [
+        *OFFICE_MEASURES,
+        *(MEASURES[m].column(g) for m in GROUP_MEASURES for g in groups),
+    ]
+    assert timeseries_table(out).column_names == ["rep", "office", "day", "date", *expected]
+    assert national_table(out).column_names == ["rep", "day", *NATIONAL_SERIES]
+
+
+def test_kpis_follow_their_rules(run):
+    out, _ = run
+    v = kpi_values(out)
+    assert np.array_equal(v["arrests_per_day"] * out.days, v["arrests_total"])
+    assert np.array_equal(v["cost_per_removal_usd"], v["cost_total_usd"] / v["removals_total"])
+    assert np.array_equal(v["peak_detention"], out.national("detained").max(axis=1))
+    assert np.array_equal(
+        v["processing_backlog_end"], out.national("processing_backlog")[:, -1]
+    )
+    assert np.all(v["releases_for_lack_of_beds"] <= v["releases_total"])
+    # Per office, a total adds up to the national value and a peak never exceeds it.
+    for key in BY_OFFICE:
+        per_office = KPIS[key].rule.per_office(out)
+        assert per_office.shape == (out.reps, out.inputs.n_offices)
+        if KPIS[key].rule.days == "sum":
+            assert np.array_equal(per_office.sum(axis=1), v[key]), key
+        else:
+            assert np.all(per_office.max(axis=1) <= v[key]), key
+
+
+def test_bands_take_labels_units_and_smoothing_from_the_registry(run):
+    from atlarge.analysis import national_bands
+
+    out, _ = run
+    b = national_bands(out)
+    assert list(b["series"]) == list(NATIONAL_SERIES)
+    for key, s in b["series"].items():
+        m = MEASURES[key]
+        assert (s["label"], s["unit"], s["smooth_days"]) == (m.label, m.unit, m.smooth_days)
+    assert {g["smooth_days"] for g in b["groups"]} == {MEASURES["arrests_by_group"].smooth_days}
+
+
+def test_terminal_and_report_tables_label_and_define_every_kpi(run):
+    from rich.console import Console
+
+    from atlarge.report import render_report
+    from atlarge.report.terminal import kpi_table
+
+    out, summary = run
+    console = Console(width=200, record=True)
+    console.print(kpi_table(summary))
+    text = console.export_text()
+    html = render_report(out, summary)
+    for key, kpi in KPIS.items():
+        assert kpi.label in text, key
+        shown = kpi.needs is None or summary["mechanisms"][kpi.needs]
+        assert (f"<tr data-kpi={key}>" in html) is shown, key
+        if shown:
+            row = html.split(f"<tr data-kpi={key}>")[1].split("</tr>")[0]
+            assert kpi.label in row and _escaped(kpi.definition) in row, key
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_the_page_keeps_no_copy_of_the_registry():
+    from atlarge.api.app import STATIC
+
+    js = (STATIC / "explorer.js").read_text()
+    for kpi in KPIS.values():
+        assert f'"{kpi.label}"' not in js and kpi.definition not in js, kpi.key
+    for m in MEASURES.values():
+        assert f'"{m.label}"' not in js and f'"{m.unit}"' not in js, m.key
+
+
+# ------------------------------------------------------------ formats read back
+
+
+def _read(text: str) -> tuple[float | None, float]:
+    """A formatted value read back as a number, with half its last shown digit (the most
+    the format may round away)."""
+    if text in ("never", "n/a"):
+        return None, 0.0
+    t = text.replace(",", "")
+    if t.startswith("day "):
+        return float(t[4:]), 0.5
+    if t.endswith("%"):
+        return float(t[:-1]) / 100, 0.0005
+    if t.startswith("$"):
+        t = t[1:]
+        if t.endswith("bn"):
+            return float(t[:-2]) * 1e9, 0.005e9
+        if t.endswith("m"):
+            return float(t[:-1]) * 1e6, 0.05e6
+    return float(t), 0.5
+
+
+def _read_difference(text: str) -> tuple[float | None, float]:
+    if text == "n/a":
+        return None, 0.0
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    if body.endswith(" pts"):
+        return sign * float(body[:-4]) / 100, 0.0005
+    if body.endswith(" days"):
+        return sign * float(body[:-5]), 0.5
+    value, half = _read(body)
+    return sign * value, half
+
+
+VALUES = st.one_of(st.none(), st.floats(0, 1e13, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(KPI_KEYS), VALUES)
+def test_a_formatted_value_reads_back_as_the_value(key, value):
+    text = format_value(key, value)
+    got, half = _read(text)
+    if value is None:
+        assert got is None and text == ("never" if KPIS[key].format == "day" else "n/a")
+    else:
+        assert abs(got - value) <= half * (1 + 1e-9) + 1e-9 * abs(value), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(KPI_KEYS), st.one_of(st.none(), st.floats(-1e13, 1e13, allow_nan=False)))
+def test_a_formatted_difference_reads_back_with_its_sign(key, value):
+    text = format_difference(key, value)
+    got, half = _read_difference(text)
+    if value is None:
+        assert got is None
+    else:
+        assert abs(got - value) <= half * (1 + 1e-9) + 1e-9 * abs(value), text
+        if abs(value) > half:
+            assert text.startswith("+" if value > 0 else "-"), text
