@@ -67,7 +67,7 @@ def test_foreign_or_changed_files_are_named_and_nothing_is_touched(tmp_path, set
     before = _snapshot(tmp_path)
     with pytest.raises(OptionError) as err:
         write_out_dir(out, _writers(x="new"))
-    assert err.value.option == "--out" and named in err.value.message
+    assert err.value.parameter == "out_dir" and named in err.value.message
     assert _snapshot(tmp_path) == before
 
 

@@ -39,7 +39,7 @@ import simpy
 
 from atlarge.model.inputs import ModelInputs
 from atlarge.model.simulate import OFFICE_MEASURES
-from atlarge.pools import worker_pool
+from atlarge.runs.pools import worker_pool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
     0.0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
