@@ -331,7 +331,7 @@ def test_api_shutdown_stops_runs_under_way(monkeypatch):
         time.sleep(0.02)
     assert ended == ["Stopped"]
     job = TestClient(app).get(f"/api/runs/{res.json()['job_id']}").json()
-    assert job["status"] == "failed" and "server stopped" in job["error"]
+    assert job["status"] == "cancelled" and "server stopped" in job["error"]
 
 
 # --- pools stop their workers -----------------------------------------------------

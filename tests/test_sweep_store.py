@@ -497,3 +497,25 @@ def test_results_compare_refuses_runs_over_other_horizons_unless_asked(cli, tmp_
     res = cli("results", "compare", "aaaa", "cccc", "--db", db)
     assert res.code == 2 and "bands: A randomness only, B parameter draws" in res.err
     assert cli("results", "compare", "aaaa", "aaaa", "--db", db).code == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "--vary", "detention.beds=10000:12000:2"],
+        ["sensitivity", "--vary", "detention.beds=10000:12000", "--samples", "1"],
+    ],
+    ids=["sweep", "sensitivity"],
+)
+def test_days_on_sweep_and_sensitivity_is_the_horizon_stored(cli, tmp_path, command):
+    small = ROOT / "tests" / "scenarios" / "small-open.toml"
+    db = tmp_path / "r.duckdb"
+    extra = ["--out", tmp_path / "sens"] if command[0] == "sensitivity" else []
+    args = [command[0], small, *command[1:], "--reps", "2", "--workers", "1", "--quiet"]
+    res = cli(*args, "--days", "7", "--db", db, *extra)
+    assert res.code == 0, res.err
+    runs = Store(db).runs()
+    assert len(runs) == 2 and {r["days"] for r in runs} == {7}
+    again = cli(*args, "--days", "9", "--db", db, *extra)  # another horizon: other runs
+    assert again.code == 0, again.err
+    assert sorted(r["days"] for r in Store(db).runs()) == [7, 7, 9, 9]

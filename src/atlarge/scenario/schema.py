@@ -275,7 +275,7 @@ class Scenario(_Section):
     )
     overrides: dict[str, Override] = Field(
         default_factory=dict,
-        description="Recorded by the loader, not written in files: path -> what --set changed.",
+        description="Recorded by the loader, not written in files: path -> what was changed.",
     )
     extends: list[str] = Field(
         default_factory=list,
