@@ -337,7 +337,7 @@ def test_the_seed_range_is_the_same_for_the_api_the_cli_and_simulate(client, cli
     sc = small_scenario(days=5)
     assert simulate(sc, reps=1, seed=MAX_SEED).summary()["seed"] == MAX_SEED
     for bad in (MAX_SEED + 1, -1):
-        with pytest.raises(OptionError, match="^seed: ") as err:
+        with pytest.raises(OptionError, match=r"^seed: ") as err:
             simulate(sc, reps=1, seed=bad)
         assert err.value.parameter == "seed"
     small = SCENARIOS.parent / "tests" / "scenarios" / "small-open.toml"
@@ -425,7 +425,7 @@ def test_beyond_loopback_a_token_is_required(host, tmp_path):
     from atlarge.api.app import access_token
     from atlarge.errors import OptionError
 
-    with pytest.raises(OptionError, match="^host: ") as err:
+    with pytest.raises(OptionError, match=r"^host: ") as err:
         access_token(host, env={})
     assert "ATLARGE_TOKEN" in str(err.value) and "token_file" in str(err.value)
     token, warning = access_token(host, env={}, insecure=True)
@@ -438,7 +438,7 @@ def test_beyond_loopback_a_token_is_required(host, tmp_path):
         (tmp_path / "missing", "does not exist"),
         (tmp_path, "is a folder"),
     ):
-        with pytest.raises(OptionError, match="^token_file: ") as err:
+        with pytest.raises(OptionError, match=r"^token_file: ") as err:
             access_token(host, token_file=bad, env={})
         assert message in str(err.value)
     f.write_text("short")

@@ -114,7 +114,7 @@ def test_the_cli_names_every_parameter_the_layers_below_raise():
                 and isinstance(node.args[0], ast.Constant)
             ):
                 named.add(node.args[0].value)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if id(node) not in docs:
-                    named |= set(MENTION.findall(node.value))
+            is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
+            if is_text and id(node) not in docs:
+                named |= set(MENTION.findall(node.value))
     assert named and named - {"chunk_size"} <= set(FLAGS), sorted(named - set(FLAGS))
