@@ -41,10 +41,10 @@ class Executor(ABC):
     ) -> Iterator[tuple[K, Any]]:
         """Yield ``(key, fn(*args))`` for each ``(key, args)`` of ``jobs`` as each finishes.
 
-        At most ``ahead`` jobs per worker are submitted and not yet taken back, so
-        an interrupted run has little to give up and results waiting in memory
-        stay few. Closing the iterator early (Ctrl-C, an error in the caller)
-        stops what is still running.
+        A local pool submits at most ``ahead`` jobs per worker not yet taken back, so
+        an interrupted run has little to give up and results waiting in memory stay
+        few (Ray takes every job and schedules them itself). Closing the iterator
+        early (Ctrl-C, an error in the caller) stops what is still running.
         """
 
 
