@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.scenario import Scenario, iter_params, load_scenario
+from atlarge.scenario.loader import SET_ORIGIN
 from atlarge.scenario.schema import SHARE_GROUPS
 from tests.conftest import BASELINE, OPERATION, SCENARIOS
 
@@ -211,7 +212,7 @@ def test_refusals_name_the_key_as_written_and_who_changed_it(key, value, message
 def test_a_consistency_error_names_the_field_that_breaks():
     with pytest.raises(ScenarioError) as err:
         load_scenario(BASELINE, set={"detention.beds": 1000})
-    assert err.value.file == "command line (--set)"
+    assert err.value.file == SET_ORIGIN
     assert err.value.path == "detention.initial_population" and "exceeds" in err.value.message
 
 
@@ -268,6 +269,7 @@ def test_uncertainty_draws_go_through_with_values():
 def test_sweep_and_sensitivity_give_identical_kpis_for_the_same_point(tmp_path):
     """The same scenario, seed, replications and values: one point through each command,
     with a share (the others fill the rest) and a dated value over a time-varying parameter."""
+    from atlarge.runs.config import RunConfig
     from atlarge.runs.sensitivity_run import run_sensitivity
     from atlarge.runs.store import Store
     from atlarge.runs.sweep import Vary, run_sweep
@@ -281,8 +283,7 @@ def test_sweep_and_sensitivity_give_identical_kpis_for_the_same_point(tmp_path):
         sets=sets,
         outputs=["arrests_per_day", "peak_detention"],
         samples=2,
-        reps=2,
-        seed=5,
+        config=RunConfig(reps=2, seed=5),
         db=tmp_path / "sens.duckdb",
     )
     store = Store(tmp_path / "sens.duckdb")
@@ -292,8 +293,7 @@ def test_sweep_and_sensitivity_give_identical_kpis_for_the_same_point(tmp_path):
         OPERATION,
         [Vary(k, v, v, 1) for k, v in point.items()],
         sets=sets,
-        reps=2,
-        seed=5,
+        config=RunConfig(reps=2, seed=5),
         db=tmp_path / "sweep.duckdb",
     )
     assert swept["points"] == 1 and swept["run_ids"] == [run["run_id"]]  # the same scenario
@@ -307,6 +307,6 @@ def test_a_point_the_scenario_refuses_is_the_varied_values_fault():
     base = shipped("operation-at-large.toml")
     with pytest.raises(OptionError) as err:
         point_scenarios(base, [{"detention.beds": 60000}, {"detention.beds": 1000}])
-    assert err.value.option == "--vary" and "detention.initial_population" in err.value.message
+    assert err.value.parameter == "vary" and "detention.initial_population" in err.value.message
     (ok,) = point_scenarios(base, [{"dispositions.expedited.share": 0.5}])
     assert np.isclose(sum(d.share.value for d in ok.dispositions.values()), 1.0)

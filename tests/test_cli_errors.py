@@ -47,7 +47,7 @@ def stubbed(monkeypatch, cli):
         raise Reached
 
     monkeypatch.setattr(simulation, "run_model", reached)
-    monkeypatch.setattr(sweep, "run_each", reached)
+    monkeypatch.setattr(sweep, "executor_for", reached)
     monkeypatch.setattr(backtest_run, "run_backtest", reached)
     monkeypatch.setattr(backtest_run, "run_calibration", reached)
     monkeypatch.setattr(bench, "run_bench", reached)

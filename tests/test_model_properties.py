@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlarge.model.inputs import build_inputs
-from atlarge.model.simulate import run_replications
+from atlarge.runs.executors import LocalPool
+from atlarge.runs.replications import run_replications
 from tests.conftest import BASELINE, OPERATION, small_scenario
 
 variants = st.fixed_dictionaries(
@@ -89,8 +90,8 @@ def test_results_do_not_depend_on_chunking(v, chunk, seed):
 
 def test_results_do_not_depend_on_worker_processes():
     v = {"path": OPERATION, "days": 40}
-    _, one = _run(v, reps=6, chunk_size=2, workers=1)
-    _, two = _run(v, reps=6, chunk_size=2, workers=2)
+    _, one = _run(v, reps=6, chunk_size=2)
+    _, two = _run(v, reps=6, chunk_size=2, executor=LocalPool(2))
     for k in one:
         assert np.array_equal(one[k], two[k]), k
 

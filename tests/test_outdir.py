@@ -67,7 +67,7 @@ def test_foreign_or_changed_files_are_named_and_nothing_is_touched(tmp_path, set
     before = _snapshot(tmp_path)
     with pytest.raises(OptionError) as err:
         write_out_dir(out, _writers(x="new"))
-    assert err.value.option == "--out" and named in err.value.message
+    assert err.value.parameter == "out_dir" and named in err.value.message
     assert _snapshot(tmp_path) == before
 
 
@@ -84,7 +84,7 @@ def test_a_summary_json_alone_does_not_make_a_folder_ours(tmp_path):
 def test_out_under_a_file_is_refused_naming_the_file(tmp_path):
     (tmp_path / "afile").write_text("x")
     with pytest.raises(OptionError, match=r"lies under .*afile.*which is a file"):
-        check_out_dir(tmp_path / "afile" / "sub" / "deeper", option="out_dir")
+        check_out_dir(tmp_path / "afile" / "sub" / "deeper", parameter="out_dir")
 
 
 def test_a_file_that_appears_during_the_write_is_kept(tmp_path):

@@ -43,6 +43,6 @@ def test_days_override_is_validated():
     try:
         atlarge.simulate(sc, reps=0)
     except atlarge.errors.OptionError as exc:
-        assert "--reps" in str(exc)
+        assert exc.parameter == "reps" and str(exc) == "reps: must be at least 1, got 0"
     else:  # pragma: no cover
         raise AssertionError("reps=0 accepted")

@@ -46,8 +46,8 @@ import pytest
 from scipy import stats
 
 from atlarge.model.inputs import build_inputs
-from atlarge.model.simulate import run_replications
 from atlarge.reference import run_reference
+from atlarge.runs.replications import run_replications
 from atlarge.scenario import load_scenario
 
 HERE = Path(__file__).parent / "scenarios"

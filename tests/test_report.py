@@ -15,10 +15,10 @@ import atlarge
 from atlarge.analysis import summarize
 from atlarge.analysis.summary import setting_rows
 from atlarge.errors import OptionError, ScenarioError
-from atlarge.model import run_model
 from atlarge.report import render_report
 from atlarge.report.charts import build_charts
 from atlarge.report.format import param_value, plain_number, plural
+from atlarge.runs.replications import run_model
 from atlarge.scenario import load_scenario, scenario_sha256
 from atlarge.scenario.schema import Scenario
 from atlarge.scenario.uncertainty import draws_problem
@@ -283,7 +283,7 @@ def test_replications_must_split_into_whole_draws(reps, inner):
     problem = draws_problem(reps, inner)
     assert (problem is None) == (reps % inner == 0 and reps // inner >= 2)
     if problem:
-        assert "--reps" in problem and "--inner" in problem and "\n" not in problem
+        assert "`reps`" in problem and "`uncertainty_inner`" in problem and "\n" not in problem
 
 
 def test_simulate_refuses_partial_draws_and_reports_draws_as_run():

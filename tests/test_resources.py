@@ -28,10 +28,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlarge.model import run_model
 from atlarge.model.memory import RunShape, run_peaks
-from atlarge.pools import worker_pool
 from atlarge.runs import resources
+from atlarge.runs.config import RunConfig
+from atlarge.runs.pools import worker_pool
+from atlarge.runs.replications import run_model
 from atlarge.runs.resources import (
     check_memory,
     memory_limit,
@@ -92,20 +93,20 @@ def test_estimate_grows_with_replications_and_days(reps, days, workers, chunk, i
     sc = load_scenario(OPERATION)
     base = sc.model_copy(update={"days": days})
     longer = sc.model_copy(update={"days": days + 30})
-    kw = dict(workers=workers, chunk_size=chunk, inner=inner)
-    e = run_estimate(base, reps, **kw).peak
+    kw = dict(workers=workers, chunk_size=chunk, uncertainty_inner=inner)
+    e = run_estimate(base, RunConfig(reps, **kw)).peak
     assert e > resources.PARENT_BYTES
-    assert run_estimate(base, reps + chunk, **kw).peak > e
-    assert run_estimate(longer, reps, **kw).peak > e
+    assert run_estimate(base, RunConfig(reps + chunk, **kw)).peak > e
+    assert run_estimate(longer, RunConfig(reps, **kw)).peak > e
     # a sweep point is at least the simulation, and more workers hold more at once
-    one = points_estimate([base], reps, inner=inner, workers=1).peak
-    two = points_estimate([base, base], reps, inner=inner, workers=2).peak
+    one = points_estimate([base], RunConfig(reps, uncertainty_inner=inner, workers=1)).peak
+    two = points_estimate([base, base], RunConfig(reps, uncertainty_inner=inner, workers=2)).peak
     assert two > one > RunShape.of(base).series_bytes(reps)
 
 
 def test_operation_at_large_1000_reps_is_in_the_measured_region():
     """README: 1,000 replications of Operation At Large on two workers: measured 1.40 GB."""
-    e = run_estimate(load_scenario(OPERATION), 1000, workers=2)
+    e = run_estimate(load_scenario(OPERATION), RunConfig(1000, workers=2))
     assert 1.4e9 <= e.peak <= 2.0e9
     assert e.what == "1,000 replications x 365 days x 25 offices on 3 processes"
 
@@ -115,7 +116,7 @@ def test_operation_at_large_1000_reps_is_in_the_measured_region():
 
 def test_limit_from_option_environment_or_available_memory(monkeypatch):
     monkeypatch.delenv(resources.ENV, raising=False)
-    assert memory_limit(2.5) == (2.5e9, "--max-memory")
+    assert memory_limit(2.5) == (2.5e9, "`max_memory_gb`")  # the CLI shows its flag
     assert memory_limit(math.inf)[0] is None
     monkeypatch.setenv(resources.ENV, "3")
     assert memory_limit(None) == (3e9, resources.ENV)
@@ -146,9 +147,9 @@ def test_a_bad_limit_in_the_environment_is_refused_by_name(bad):
 
 def test_check_counts_memory_reserved_by_runs_under_way():
     est = resources.Estimate(3 * 10**9, "x")
-    check_memory(est, option="reps", hint="h", max_memory_gb=4)
+    check_memory(est, parameter="reps", hint="h", max_memory_gb=4)
     with pytest.raises(resources.OptionError, match=r"less 2\.00 GB for runs under way"):
-        check_memory(est, option="reps", hint="h", max_memory_gb=4, reserved=2 * 10**9)
+        check_memory(est, parameter="reps", hint="h", max_memory_gb=4, reserved=2 * 10**9)
 
 
 # --- refused before any work, from every door -------------------------------------
@@ -215,7 +216,7 @@ def test_a_bad_max_memory_is_refused_by_name(cli, tmp_path, value):
 
 
 def test_sweep_refused_before_the_store_is_touched(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("atlarge.runs.sweep.run_each", _no_work)
+    monkeypatch.setattr("atlarge.runs.sweep.executor_for", _no_work)
     monkeypatch.setenv(resources.ENV, "1")
     db = tmp_path / "r.duckdb"
     args = ["sweep", OPERATION, "--vary", "detention.beds=40000:60000:4", "--db", db]
@@ -227,7 +228,7 @@ def test_sweep_refused_before_the_store_is_touched(cli, tmp_path, monkeypatch):
 
 
 def test_sensitivity_refused_before_the_store_or_output_is_touched(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("atlarge.runs.sweep.run_each", _no_work)
+    monkeypatch.setattr("atlarge.runs.sweep.executor_for", _no_work)
     db, out = tmp_path / "r.duckdb", tmp_path / "sens"
     res = cli(
         "sensitivity", OPERATION, "--reps", "2000", "--workers", "2",
@@ -276,7 +277,8 @@ def test_api_counts_runs_under_way(monkeypatch):
 
     monkeypatch.setattr("atlarge.simulation.run_model", slow)
     body = {"scenario": "operation-at-large", "reps": 100, "days": 365}
-    one = run_estimate(load_scenario(OPERATION), 100, chunk_size=25, tables=False).peak
+    config = RunConfig(100, chunk_size=25)
+    one = run_estimate(load_scenario(OPERATION), config, tables=False).peak
     monkeypatch.setenv(resources.ENV, str(1.5 * one / 1e9))
     app = create_app(ApiSettings(scenarios_dir=SCENARIOS))
     try:
@@ -327,9 +329,9 @@ def test_api_shutdown_stops_runs_under_way(monkeypatch):
     deadline = time.monotonic() + 2
     while not ended and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert ended == ["_ServerStopping"]
+    assert ended == ["Stopped"]
     job = TestClient(app).get(f"/api/runs/{res.json()['job_id']}").json()
-    assert job["status"] == "failed" and "server stopped" in job["error"]
+    assert job["status"] == "cancelled" and "server stopped" in job["error"]
 
 
 # --- pools stop their workers -----------------------------------------------------
@@ -492,7 +494,7 @@ def test_workers_die_when_a_run_is_killed(tmp_path):
 
 
 class _FakeRay:
-    """Just enough of Ray's API to see what run_each asks of it."""
+    """Just enough of Ray's API to see what the Ray executor asks of it."""
 
     def __init__(self):
         self.cancelled: list[int] = []
@@ -530,11 +532,11 @@ class _FakeRay:
 
 
 def test_ray_cancels_pending_points_when_stopped(monkeypatch):
-    from atlarge.runs.executors import run_each
+    from atlarge.runs.executors import RayExecutor
 
     fake = _FakeRay()
     monkeypatch.setitem(sys.modules, "ray", fake)
-    it = run_each(abs, [(i, (i,)) for i in range(5)], executor="ray", workers=2)
+    it = RayExecutor(workers=2).map(abs, [(i, (i,)) for i in range(5)])
     assert next(it) == (0, 0)
     it.close()  # what Ctrl-C (or any error) in the consumer does to the generator
     assert sorted(fake.cancelled) == [1, 2, 3, 4]
@@ -542,11 +544,11 @@ def test_ray_cancels_pending_points_when_stopped(monkeypatch):
 
 
 def test_ray_sweep_that_finishes_cancels_nothing(monkeypatch):
-    from atlarge.runs.executors import run_each
+    from atlarge.runs.executors import RayExecutor
 
     fake = _FakeRay()
     monkeypatch.setitem(sys.modules, "ray", fake)
-    assert dict(run_each(abs, [(i, (i,)) for i in range(3)], executor="ray")) == {
+    assert dict(RayExecutor().map(abs, [(i, (i,)) for i in range(3)])) == {
         0: 0,
         1: 10,
         2: 20,

@@ -39,7 +39,7 @@ def test_undefined_values_are_left_out_of_ordinary_statistics():
 
 def test_kpi_keys_list_every_kpi_in_order():
     from atlarge.analysis.kpis import KPI_KEYS, kpi_values
-    from atlarge.model import run_model
+    from atlarge.runs.replications import run_model
     from tests.conftest import small_scenario
 
     out = run_model(small_scenario(days=5), 2, 1)

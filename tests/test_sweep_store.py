@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atlarge.errors import OptionError
+from atlarge.runs.config import RunConfig
 from atlarge.runs.store import FORMAT, Store
 from atlarge.runs.sweep import Vary, design_points, run_sweep
 from tests.conftest import OPERATION, ROOT
@@ -77,9 +78,8 @@ def test_same_results_whatever_the_number_of_workers(tmp_path):
         Vary("target.arrests_per_day", 1000, 3000, 2),
     ]
     for w in (1, 2):
-        run_sweep(
-            OPERATION, varies, sets=SMALL, reps=3, seed=4, db=tmp_path / f"w{w}.duckdb", workers=w
-        )
+        config = RunConfig(reps=3, seed=4, workers=w)
+        run_sweep(OPERATION, varies, sets=SMALL, config=config, db=tmp_path / f"w{w}.duckdb")
     assert _kpis(tmp_path / "w1.duckdb") == _kpis(tmp_path / "w2.duckdb")
 
 
@@ -135,7 +135,7 @@ def test_results_list_and_compare(cli, tmp_path):
         OPERATION,
         [Vary("support.national_guard.headcount", 0, 21000, 2)],
         sets=SMALL,
-        reps=2,
+        config=RunConfig(reps=2),
         db=db,
     )
     res = cli("results", "list", "--db", db)
@@ -155,19 +155,10 @@ def test_ray_gives_the_same_results_as_the_local_pool(tmp_path):
         Vary("detention.beds", 40000, 60000, 2),
         Vary("target.arrests_per_day", 1000, 3000, 2),
     ]
-    run_sweep(
-        OPERATION, varies, sets=SMALL, reps=3, seed=4, db=tmp_path / "local.duckdb", workers=2
-    )
-    run_sweep(
-        OPERATION,
-        varies,
-        sets=SMALL,
-        reps=3,
-        seed=4,
-        db=tmp_path / "ray.duckdb",
-        workers=2,
-        executor="ray",
-    )
+    local = RunConfig(reps=3, seed=4, workers=2)
+    run_sweep(OPERATION, varies, sets=SMALL, config=local, db=tmp_path / "local.duckdb")
+    ray = RunConfig(reps=3, seed=4, workers=2, executor="ray")
+    run_sweep(OPERATION, varies, sets=SMALL, config=ray, db=tmp_path / "ray.duckdb")
     assert _kpis(tmp_path / "local.duckdb") == _kpis(tmp_path / "ray.duckdb")
 
 
@@ -506,3 +497,25 @@ def test_results_compare_refuses_runs_over_other_horizons_unless_asked(cli, tmp_
     res = cli("results", "compare", "aaaa", "cccc", "--db", db)
     assert res.code == 2 and "bands: A randomness only, B parameter draws" in res.err
     assert cli("results", "compare", "aaaa", "aaaa", "--db", db).code == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "--vary", "detention.beds=10000:12000:2"],
+        ["sensitivity", "--vary", "detention.beds=10000:12000", "--samples", "1"],
+    ],
+    ids=["sweep", "sensitivity"],
+)
+def test_days_on_sweep_and_sensitivity_is_the_horizon_stored(cli, tmp_path, command):
+    small = ROOT / "tests" / "scenarios" / "small-open.toml"
+    db = tmp_path / "r.duckdb"
+    extra = ["--out", tmp_path / "sens"] if command[0] == "sensitivity" else []
+    args = [command[0], small, *command[1:], "--reps", "2", "--workers", "1", "--quiet"]
+    res = cli(*args, "--days", "7", "--db", db, *extra)
+    assert res.code == 0, res.err
+    runs = Store(db).runs()
+    assert len(runs) == 2 and {r["days"] for r in runs} == {7}
+    again = cli(*args, "--days", "9", "--db", db, *extra)  # another horizon: other runs
+    assert again.code == 0, again.err
+    assert sorted(r["days"] for r in Store(db).runs()) == [7, 7, 9, 9]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atlarge.model import run_model
+from atlarge.runs.replications import run_model
 from atlarge.scenario import load_scenario
 from atlarge.scenario.uncertainty import drawn_scenario, ranged_parameters
 from tests.conftest import OPERATION, small_scenario
@@ -97,6 +97,7 @@ def test_cli_uncertainty_run_says_what_its_bands_contain(cli, tmp_path):
 def test_simulate_and_sweep_refuse_the_same_draws_with_the_same_words(tmp_path, reps, inner):
     """One check (scenario.uncertainty.check_uncertainty) for every way to run draws."""
     from atlarge.errors import OptionError
+    from atlarge.runs.config import RunConfig
     from atlarge.runs.sweep import Vary, run_sweep
     from atlarge.simulation import simulate
 
@@ -106,7 +107,7 @@ def test_simulate_and_sweep_refuse_the_same_draws_with_the_same_words(tmp_path, 
     with pytest.raises(OptionError) as swept:
         run_sweep(
             OPERATION, [Vary.parse("detention.beds=41500:50000:2")], sets={"days": "3"},
-            reps=reps, inner=inner, db=tmp_path / "r.duckdb",
+            config=RunConfig(reps=reps, uncertainty_inner=inner), db=tmp_path / "r.duckdb",
         )  # fmt: skip
     assert str(direct.value) == str(swept.value)
     assert not (tmp_path / "r.duckdb").exists()

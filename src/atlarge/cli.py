@@ -1,6 +1,11 @@
 """Command line: parse, call the layers below, print. Nothing else lives here.
 
 Exit codes: 0 success, 2 bad input (scenario, flags), 1 internal error.
+
+The layers below name parameters (``reps``, ``out_dir``); :data:`FLAGS` is the one
+table that turns them into this command line's flags when an error is printed.
+``run``, ``sweep`` and ``sensitivity`` share their run options (declared once
+below) and build one :class:`~atlarge.runs.config.RunConfig` from them.
 """
 
 from __future__ import annotations
@@ -26,16 +31,45 @@ from rich.progress import (
 from rich.text import Text
 
 from atlarge._version import __version__
-from atlarge.errors import AtlargeInputError, AtlargeWarning, OptionError, why_not_a_file
+from atlarge.errors import (
+    AtlargeInputError,
+    AtlargeWarning,
+    OptionError,
+    ScenarioError,
+    render_names,
+    why_not_a_file,
+)
+from atlarge.runs.config import MAX_DAYS, MAX_SEED, RunConfig
 
-ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or ray.")]
-AddressOpt = Annotated[
-    str | None,
-    typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
-]
+FLAGS = {
+    "reps": "--reps",
+    "seed": "--seed",
+    "days": "--days",
+    "sets": "--set",
+    "uncertainty": "--uncertainty",
+    "uncertainty_inner": "--inner",
+    "workers": "--workers",
+    "executor": "--executor",
+    "address": "--address",
+    "max_memory_gb": "--max-memory",
+    "out_dir": "--out",
+    "out": "--out",
+    "db": "--db",
+    "vary": "--vary",
+    "design": "--design",
+    "samples": "--samples",
+    "method": "--method",
+    "outputs": "--outputs",
+    "json": "--json",
+    "scenario_out": "--scenario-out",
+    "token_file": "--token-file",
+    "host": "--host",
+    "insecure_no_token": "--insecure-no-token",
+}
+"""Parameter (as the layers below name it) -> the flag that sets it here."""
+SET_SHOWN = "command line (--set)"
+"""Where an error in a ``--set`` override is said to come from."""
 
-MAX_SEED = 2**63 - 1  # the store's BIGINT column; the API and simulate() accept the same range
-MAX_DAYS = 3650  # as the scenario schema
 MAX_WORKERS = 256
 MAX_INNER = 100_000  # replications per parameter draw
 MAX_SAMPLES = 10_000  # as the cap on a design's points
@@ -66,9 +100,41 @@ def _seed(value: int | None) -> int | None:
     return value
 
 
+# -- the run options of run, sweep and sensitivity, declared once ----------------------------
+
+RepsOpt = Annotated[
+    int, typer.Option(min=1, help="Replications (of each point, in sweep and sensitivity).")
+]
 SeedOpt = Annotated[int, typer.Option(min=0, callback=_seed, help="Random seed (0 to 2**63-1).")]
-
-
+DaysOpt = Annotated[
+    int | None,
+    typer.Option(min=1, max=MAX_DAYS, help="Horizon in days (default: the scenario's)."),
+]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Override PATH=VALUE (repeatable).")
+]
+UncertaintyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--uncertainty",
+        help="Also draw every ranged parameter (outer draws x inner replications).",
+    ),
+]
+InnerOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, max=MAX_INNER, help="With --uncertainty: replications per parameter draw."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
+]
+ExecutorOpt = Annotated[str, typer.Option(help="local (process pool) or ray.")]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(help="With --executor ray: an existing cluster (default: start a local Ray)."),
+]
 MaxMemoryOpt = Annotated[
     float | None,
     typer.Option(
@@ -77,6 +143,32 @@ MaxMemoryOpt = Annotated[
         "(default: $ATLARGE_MAX_MEMORY_GB, else 80% of the memory available; inf: no check).",
     ),
 ]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
+DbOpt = Annotated[Path, typer.Option(help="Results store.")]
+
+
+def _run_config(
+    *,
+    reps: int,
+    seed: int,
+    days: int | None,
+    workers: int | None,
+    executor: str,
+    address: str | None,
+    max_memory: float | None,
+    inner: int | None = None,
+) -> RunConfig:
+    """The run options as one :class:`RunConfig` (workers: one per core unless given)."""
+    return RunConfig(
+        reps=reps,
+        seed=seed,
+        days=days,
+        uncertainty_inner=inner,
+        workers=_workers(workers),
+        executor=executor,
+        address=address,
+        max_memory_gb=max_memory,
+    )
 
 app = typer.Typer(
     add_completion=False,
@@ -140,19 +232,6 @@ def _bar(quiet: bool) -> Progress:
     )
 
 
-def _check_file_out(option: str, path: Path) -> None:
-    """A file to write later: not a folder, not under a file, somewhere we may write."""
-    if path.is_dir():
-        raise OptionError(option, f"'{path}' is a folder; name a file")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise OptionError(option, f"'{path}' lies under '{parent}', which is a file")
-            if not os.access(parent, os.W_OK):
-                raise OptionError(option, f"cannot write in '{parent}'")
-            return
-
-
 def _check_scenario_option(scenario: Path) -> None:
     """``--scenario`` of bench, calibrate and backtest (defaults to a path in the project)."""
     if not scenario.is_file():
@@ -164,18 +243,18 @@ def _check_scenario_option(scenario: Path) -> None:
 
 
 def _check_year_memory(base, reps: int) -> None:
-    """Backtest and calibration simulate one fiscal year at a time in this process."""
+    """Backtest and calibration simulate one fiscal year at a time, as one chunk, here."""
     from atlarge.runs.resources import check_memory, run_estimate
 
-    check_memory(
-        run_estimate(base, reps, tables=False), option="--reps", hint="use fewer --reps"
-    )
+    year = RunConfig(reps=reps, chunk_size=reps)
+    check_memory(run_estimate(base, year, tables=False), parameter="reps", hint="use fewer `reps`")
 
 
 def _warn(message: str | None) -> None:
     """A one-line warning on stderr (nothing for None)."""
     if message:
-        err_console.print(Text.assemble(("warning", "bold yellow"), ": ", message), soft_wrap=True)
+        text = render_names(message, FLAGS)
+        err_console.print(Text.assemble(("warning", "bold yellow"), ": ", text), soft_wrap=True)
 
 
 def _task(bar: Progress, description: str, **kwargs: Any) -> Callable[[], TaskID]:
@@ -223,37 +302,22 @@ def validate(
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
-    reps: Annotated[int, typer.Option(min=1, help="Replications.")] = 200,
+    reps: RepsOpt = 200,
     seed: SeedOpt = 1,
-    days: Annotated[
-        int | None,
-        typer.Option(min=1, max=MAX_DAYS, help="Horizon in days (default: the scenario's)."),
-    ] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override PATH=VALUE.")] = None,
+    days: DaysOpt = None,
+    set_: SetOpt = None,
     out: Annotated[
         Path | None,
         typer.Option(
             help="Output folder (default: out/SCENARIO, or out/SCENARIO-HASH with --set)."
         ),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
-    uncertainty: Annotated[
-        bool,
-        typer.Option(
-            "--uncertainty",
-            help="Also draw every ranged parameter (outer draws x inner replications).",
-        ),
-    ] = False,
-    inner: Annotated[
-        int,
-        typer.Option(
-            min=1, max=MAX_INNER, help="With --uncertainty: replications per parameter draw."
-        ),
-    ] = 10,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    quiet: QuietOpt = False,
+    uncertainty: UncertaintyOpt = False,
+    inner: InnerOpt = 10,
     max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
@@ -261,29 +325,22 @@ def run(
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
     from atlarge.scenario.schedules import scenario_warnings
-    from atlarge.simulation import simulate, with_days
+    from atlarge.simulation import Simulation, with_days
 
-    sets = _parse_sets(set_)
-    sc = load_scenario(scenario, set=sets)
+    config = _run_config(
+        reps=reps, seed=seed, days=days, workers=workers, executor=executor,
+        address=address, max_memory=max_memory, inner=inner if uncertainty else None,
+    )  # fmt: skip
+    sc = load_scenario(scenario, set=_parse_sets(set_))
     for warning in scenario_warnings(sc, days):  # for the horizon of this run
         err_console.print(Text(f"warning: {scenario}: {warning}"), soft_wrap=True)
     as_run = with_days(sc, days) if days is not None else sc  # --days is a change too
     out = out or default_out_dir(scenario, as_run if as_run.overrides else None)
     check_out_dir(out)
-    n_workers = _workers(workers)
     _on_stop(f"nothing was written to {out}")
     with _bar(quiet) as bar:
         task = _task(bar, f"Simulating {sc.name}", total=reps)
-        result = simulate(
-            sc,
-            reps=reps,
-            seed=seed,
-            days=days,
-            workers=n_workers,
-            progress=lambda n: bar.advance(task(), n),
-            uncertainty_inner=inner if uncertainty else None,
-            max_memory_gb=max_memory,
-        )
+        result = Simulation.run(sc, config, progress=lambda n: bar.advance(task(), n))
         write = bar.add_task("Writing report", total=None)
         path, failure = result.write_or_keep(out)
         _on_stop(f"the run was written to {path}")
@@ -306,41 +363,16 @@ def bench(
     """Speed of the engine against the SimPy reference model (seconds per replication)."""
     import json
 
-    from rich.table import Table
-
     from atlarge.reference.bench import run_bench
+    from atlarge.report.terminal import bench_table
+    from atlarge.runs.outdir import check_file_out
 
     _check_scenario_option(scenario)
     if json_out is not None:
-        _check_file_out("--json", json_out)
+        check_file_out(json_out, "json")
     with err_console.status("benchmarking") as status:
         cases = run_bench(scenario, quick, progress=lambda m: status.update(f"benchmarking {m}"))
-    table = Table(
-        title="atlarge bench: engine vs SimPy reference (same process)", title_justify="left"
-    )
-    for col in (
-        "size/day",
-        "sim/day",
-        "offices",
-        "days",
-        "reps",
-        "engine s/rep",
-        "ref s/rep",
-        "ratio",
-    ):
-        table.add_column(col, justify="right")
-    for c in cases:
-        table.add_row(
-            f"{c.arrests_per_day:,}",
-            f"{c.simulated_arrests_per_day:,.0f}",
-            str(c.offices),
-            str(c.days),
-            str(c.reps),
-            f"{c.engine_s_per_rep:.4f}",
-            f"{c.reference_s_per_rep:.2f}",
-            f"{c.ratio:,.0f}x",
-        )
-    out_console.print(table)
+    out_console.print(bench_table(cases))
     if json_out is not None:
         from atlarge.runs.outdir import write_files
 
@@ -378,15 +410,15 @@ def calibrate(
 
     from atlarge.analysis.backtest_run import default_calibration_path, run_calibration
     from atlarge.analysis.fitted_scenario import fitted_scenario_toml
-    from atlarge.runs.outdir import write_files_or_elsewhere
+    from atlarge.runs.outdir import check_file_out, write_files_or_elsewhere
     from atlarge.scenario import load_scenario
 
     _check_scenario_option(scenario)
     base = load_scenario(scenario)
     _check_year_memory(base, reps)
-    for option, target in (("--out", out), ("--scenario-out", scenario_out)):
+    for parameter, target in (("out", out), ("scenario_out", scenario_out)):
         if target is not None:
-            _check_file_out(option, target)
+            check_file_out(target, parameter)
     with err_console.status("calibrating") as status:
         doc = run_calibration(
             base,
@@ -423,16 +455,14 @@ def backtest(
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(
         "scenarios/baseline-2024.toml"
     ),
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Simulate each fiscal year and compare with what was observed; writes backtest.json."""
     import json
 
-    from rich.table import Table
-
     from atlarge.analysis.backtest_run import load_calibration, run_backtest
-    from atlarge.analysis.observed import METRIC_LABELS
     from atlarge.report.backtest_page import render_backtest
+    from atlarge.report.terminal import backtest_table
     from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
     from atlarge.scenario import load_scenario
 
@@ -479,22 +509,7 @@ def backtest(
         },
     )
     _warn(failure)
-    table = Table(title="Backtest: largest absolute relative error (median)", title_justify="left")
-    table.add_column("metric")
-    for kind in ("in sample", "left out", "kept aside"):
-        table.add_column(kind, justify="right")
-    summ = doc["summary"]
-    for m, label in METRIC_LABELS.items():
-        cells = []
-        for kind in ("in_sample", "leave-one-year-out", "aside"):
-            v = summ.get(kind, {}).get(m)
-            cells.append(
-                "-"
-                if v is None
-                else f"{v['max_abs_rel_error']:.1%} ({v['median_abs_rel_error']:.1%})"
-            )
-        table.add_row(label, *cells)
-    out_console.print(table)
+    out_console.print(backtest_table(doc["summary"]))
     out_console.print(f"Wrote {out}/backtest.json and backtest.html")
 
 
@@ -506,25 +521,17 @@ def sweep(
     samples: Annotated[
         int, typer.Option(min=1, max=MAX_SAMPLES, help="Points of an lhs design.")
     ] = 16,
-    reps: Annotated[int, typer.Option(min=1, help="Replications per point.")] = 200,
+    reps: RepsOpt = 200,
     seed: SeedOpt = 1,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every point.")
-    ] = None,
-    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
-    ] = None,
-    uncertainty: Annotated[
-        bool, typer.Option("--uncertainty", help="Draw ranged parameters too.")
-    ] = False,
-    inner: Annotated[
-        int, typer.Option(min=1, max=MAX_INNER, help="With --uncertainty: replications per draw.")
-    ] = 10,
+    days: DaysOpt = None,
+    set_: SetOpt = None,
+    db: DbOpt = Path("results.duckdb"),
+    workers: WorkersOpt = None,
+    uncertainty: UncertaintyOpt = False,
+    inner: InnerOpt = 10,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
     max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Run SCENARIO over a design of parameter values; each point is stored as it finishes.
@@ -533,11 +540,16 @@ def sweep(
     """
     from rich.progress import TaskProgressColumn, TimeRemainingColumn
 
+    from atlarge.report.terminal import sweep_table
+    from atlarge.runs.store import Store
     from atlarge.runs.sweep import Vary, run_sweep
 
+    config = _run_config(
+        reps=reps, seed=seed, days=days, workers=workers, executor=executor,
+        address=address, max_memory=max_memory, inner=inner if uncertainty else None,
+    )  # fmt: skip
     varies = [Vary.parse(v) for v in vary]
-    _check_db(db)
-    n_workers = _workers(workers)
+    Store(db).identify()  # before any work (reads only); the write comes later
     _on_stop(f"points finished so far are kept in {db}; the same command runs the rest")
     with _LazyProgress(
         TextColumn("[bold]{task.description}"),
@@ -560,24 +572,9 @@ def sweep(
             bar.update(task_id, completed=done, total=total, rate=rate)
 
         res = run_sweep(
-            scenario,
-            varies,
-            sets=_parse_sets(set_),
-            design=design,
-            samples=samples,
-            reps=reps,
-            seed=seed,
-            inner=inner if uncertainty else None,
-            db=db,
-            workers=n_workers,
-            executor=executor,
-            address=address,
-            progress=progress,
-            max_memory_gb=max_memory,
-        )
-    from atlarge.report.terminal import sweep_table
-    from atlarge.runs.store import Store
-
+            scenario, varies, sets=_parse_sets(set_), design=design, samples=samples,
+            config=config, db=db, progress=progress,
+        )  # fmt: skip
     kpis = Store(db).kpis_for(res["run_ids"])
     rows = [kpis[r] for r in res["run_ids"]]
     out_console.print(sweep_table(res["design"], rows, width=out_console.width))
@@ -601,20 +598,16 @@ def sensitivity(
     samples: Annotated[
         int | None, typer.Option(help="Sobol N or Morris trajectories (default 32 or 10).")
     ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override PATH=VALUE for every run.")
-    ] = None,
-    reps: Annotated[int, typer.Option(min=1, help="Replications per model run.")] = 20,
+    reps: RepsOpt = 20,
     seed: SeedOpt = 1,
-    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+    days: DaysOpt = None,
+    set_: SetOpt = None,
+    db: DbOpt = Path("results.duckdb"),
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sensitivity"),
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, max=MAX_WORKERS, help="Processes (default: one per core)."),
-    ] = None,
+    workers: WorkersOpt = None,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: QuietOpt = False,
     max_memory: MaxMemoryOpt = None,
 ) -> None:
     """Rank the parameters that drive the KPIs (SALib Sobol' indices or Morris screening)."""
@@ -624,13 +617,17 @@ def sensitivity(
     from atlarge.report.terminal import sensitivity_tables
     from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
     from atlarge.runs.sensitivity_run import run_sensitivity
+    from atlarge.runs.store import Store
     from atlarge.runs.sweep import Vary
 
+    config = _run_config(
+        reps=reps, seed=seed, days=days, workers=workers, executor=executor,
+        address=address, max_memory=max_memory,
+    )  # fmt: skip
     check_out_dir(out)
-    _check_db(db)
+    Store(db).identify()  # before any work (reads only); the write comes later
     varies = [Vary.parse(v) for v in vary or []]
     outs = [o.strip() for o in outputs.split(",") if o.strip()]
-    n_workers = _workers(workers)
     _on_stop(
         f"model runs finished so far are kept in {db}, nothing was written to {out}; "
         "the same command runs the rest"
@@ -638,21 +635,10 @@ def sensitivity(
     with _bar(quiet) as bar:
         task = _task(bar, "Model runs", total=None)
         doc = run_sensitivity(
-            scenario,
-            method,
-            varies=varies,
-            sets=_parse_sets(set_),
-            outputs=outs,
-            samples=samples,
-            reps=reps,
-            seed=seed,
-            db=db,
-            workers=n_workers,
-            executor=executor,
-            address=address,
+            scenario, method, varies=varies, sets=_parse_sets(set_), outputs=outs,
+            samples=samples, config=config, db=db,
             progress=lambda done, total, _new: bar.update(task(), completed=done, total=total),
-            max_memory_gb=max_memory,
-        )
+        )  # fmt: skip
     out, failure = write_out_dir_or_elsewhere(
         out,
         {
@@ -723,13 +709,15 @@ def serve(
         raise OptionError("--scenarios", f"'{scenarios}' is not a folder")
     _check_bind(host, port)
     if db is not None:
-        _open_store(db)
+        from atlarge.runs.store import open_store
+
+        open_store(db)
     memory_limit()  # a malformed ATLARGE_MAX_MEMORY_GB is the server's error: say so now
     settings = ApiSettings(
         scenarios_dir=scenarios, max_jobs=max_jobs, max_cells=max_cells, db=db, token=token
     )
     if warning:
-        err_console.print(Text(warning, style="bold red"), soft_wrap=True)
+        err_console.print(Text(render_names(warning, FLAGS), style="bold red"), soft_wrap=True)
     out_console.print(f"atlarge explorer and API on http://{host}:{port}/ (Ctrl-C to stop)")
     if token:
         out_console.print(
@@ -765,40 +753,13 @@ results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=
 app.add_typer(results_app, name="results")
 
 
-def _store(db: Path):
-    """An existing results store, for reading; anything else is an input error (exit 2)."""
-    from atlarge.runs.store import Store
-
-    store = Store(db)
-    store.check(create=False)
-    return store
-
-
-def _open_store(db: Path):
-    """The store at ``db``, created if missing; a file that is not a results store is an
-    input error and is left as it is."""
-    from atlarge.runs.store import Store
-
-    store = Store(db)
-    store.check(create=True)
-    return store
-
-
-def _check_db(db: Path) -> None:
-    """Identify ``--db`` before any work (reads only); the write comes later."""
-    from atlarge.runs.store import Store
-
-    Store(db).identify()
-
-
 @results_app.command("list")
-def results_list(
-    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
-) -> None:
+def results_list(db: DbOpt = Path("results.duckdb")) -> None:
     """List stored runs."""
     from atlarge.report.terminal import runs_table
+    from atlarge.runs.store import existing_store
 
-    rows = _store(db).runs()
+    rows = existing_store(db).runs()
     out_console.print(runs_table(rows, f"{len(rows)} runs in {db}", width=out_console.width))
 
 
@@ -806,7 +767,7 @@ def results_list(
 def results_compare(
     run_a: Annotated[str, typer.Argument(help="Run id (a prefix is enough).")],
     run_b: Annotated[str, typer.Argument(help="Run id (a prefix is enough).")],
-    db: Annotated[Path, typer.Option(help="Results store.")] = Path("results.duckdb"),
+    db: DbOpt = Path("results.duckdb"),
     allow_different: Annotated[
         bool,
         typer.Option(
@@ -817,19 +778,17 @@ def results_compare(
 ) -> None:
     """Compare the KPIs of two stored runs (medians, and B minus A): like with like, so
     runs over different horizons are refused unless --allow-different."""
-    from rich.table import Table
+    from atlarge.report.terminal import compare_table
+    from atlarge.runs.store import existing_store, stored_run_differences
 
-    from atlarge.analysis.kpis import KPIS
-    from atlarge.report.format import format_value
-
-    store = _store(db)
+    store = existing_store(db)
     ids = []
     for name, prefix in (("RUN_A", run_a), ("RUN_B", run_b)):
         try:
             ids.append(store.resolve(prefix))
         except KeyError as exc:
             raise OptionError(name, f"no single stored run matches {exc}") from None
-    differences = _run_differences(store.run(ids[0]), store.run(ids[1]))
+    differences = stored_run_differences(store.run(ids[0]), store.run(ids[1]))
     if differences and not allow_different:
         raise OptionError(
             "RUN_B",
@@ -838,34 +797,19 @@ def results_compare(
         )
     for difference in differences:
         _warn(f"A and B differ: {difference}")
-    a, b = store.kpis(ids[0]), store.kpis(ids[1])
-    table = Table(title=f"{ids[0][:10]} vs {ids[1][:10]} (medians)", title_justify="left")
-    for col in ("KPI", "A", "B", "B - A", "change"):
-        table.add_column(col, justify="left" if col == "KPI" else "right")
-    for key, kpi in KPIS.items():
-        if key not in a or key not in b:
-            continue
-        va, vb = a[key]["p50"], b[key]["p50"]
-        if va is None or vb is None:
-            diff = ""
-        elif key == "day_detention_full":
-            diff = f"{vb - va:+,.0f} days"
-        else:
-            diff = format_value(key, vb - va)
-        rel = "" if not va or vb is None else f"{(vb - va) / abs(va):+.1%}"
-        table.add_row(kpi.label, format_value(key, va), format_value(key, vb), diff, rel)
-    out_console.print(table)
+    out_console.print(compare_table(ids, store.kpis(ids[0]), store.kpis(ids[1])))
 
 
-def _run_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """What makes two stored runs' KPIs not comparable: the horizon, or the kind of band."""
-    out = []
-    if a["days"] != b["days"]:
-        out.append(f"horizon: A {a['days']} days, B {b['days']} days")
-    if (a["uncertainty_inner"] is None) != (b["uncertainty_inner"] is None):
-        kinds = ["parameter draws" if r["uncertainty_inner"] else "randomness only" for r in (a, b)]
-        out.append(f"bands: A {kinds[0]}, B {kinds[1]}")
-    return out
+def _error_message(exc: AtlargeInputError) -> str:
+    """An input error as this command line says it: parameters named as its flags."""
+    if isinstance(exc, OptionError):
+        return f"{FLAGS.get(exc.parameter, exc.parameter)}: {exc.render(FLAGS)}"
+    if isinstance(exc, ScenarioError):
+        from atlarge.scenario.loader import SET_ORIGIN
+
+        if exc.file == SET_ORIGIN:
+            return f"{SET_SHOWN}: {exc.path}: {exc.message}"
+    return str(exc)
 
 
 def _fail(kind: str, message: str, code: int) -> None:
@@ -876,7 +820,7 @@ def _fail(kind: str, message: str, code: int) -> None:
 class _Stopped(BaseException):
     """SIGINT or SIGTERM, raised in the main thread so that every cleanup runs: the
     output folder's temporary files are removed and pool workers stopped
-    (:mod:`atlarge.pools`). Not a KeyboardInterrupt, which Typer would swallow."""
+    (:mod:`atlarge.runs.pools`). Not a KeyboardInterrupt, which Typer would swallow."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
@@ -926,7 +870,7 @@ def main() -> None:
         kind = "interrupted" if exc.signum == signal.SIGINT else "terminated"
         _fail(kind, _STOP_NOTE[0], 128 + exc.signum)
     except AtlargeInputError as exc:
-        _fail("error", str(exc), 2)
+        _fail("error", _error_message(exc), 2)
     except KeyboardInterrupt:
         _fail("interrupted", _STOP_NOTE[0], 130)
     except Exception as exc:

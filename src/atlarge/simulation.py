@@ -18,14 +18,15 @@ import pyarrow.parquet as pq
 
 from atlarge.analysis import summarize
 from atlarge.errors import OptionError
-from atlarge.model import ModelOutput, run_model
+from atlarge.model import ModelOutput
 from atlarge.report import render_report
 from atlarge.runs import timeseries_table, write_out_dir, write_out_dir_or_elsewhere
+from atlarge.runs.config import DEFAULT_CHUNK, RunConfig
+from atlarge.runs.executors import executor_for
+from atlarge.runs.replications import run_model
 from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.scenario import Scenario
 from atlarge.scenario.uncertainty import check_uncertainty
-
-DEFAULT_CHUNK = 100
 
 
 def with_days(scenario: Scenario, days: int) -> Scenario:
@@ -68,10 +69,10 @@ class Simulation:
         If it cannot be written, the error says so and the results stay here.
         """
         try:
-            return self._write(out_dir, "out_dir")
+            return write_out_dir(out_dir, self._writers())
         except OptionError as exc:
             raise OptionError(
-                exc.option,
+                exc.parameter,
                 f"{exc.message} (the results are kept in this object: call .report() again "
                 "with another folder)",
             ) from None
@@ -99,15 +100,51 @@ class Simulation:
             "scenario.json": write_scenario,
         }
 
-    def _write(self, out_dir: str | Path, option: str) -> Path:
-        return write_out_dir(out_dir, self._writers(), option=option)
-
-    def write_or_keep(self, out_dir: str | Path, option: str = "--out") -> tuple[Path, str | None]:
+    def write_or_keep(self, out_dir: str | Path) -> tuple[Path, str | None]:
         """Write the run to ``out_dir``, or to a temporary folder if that fails.
 
         Returns where it was written and, when that is not ``out_dir``, why.
         """
-        return write_out_dir_or_elsewhere(out_dir, self._writers(), option)
+        return write_out_dir_or_elsewhere(out_dir, self._writers())
+
+    @classmethod
+    def run(
+        cls,
+        scenario: Scenario,
+        config: RunConfig,
+        *,
+        progress: Callable[[int], None] | None = None,
+    ) -> Simulation:
+        """Run ``scenario`` as ``config`` says (what :func:`simulate` does, for callers
+        that hold a :class:`~atlarge.runs.config.RunConfig`: the CLI, the API).
+
+        Refused before it starts (:class:`~atlarge.errors.OptionError` naming the
+        field) when its parameter draws cannot be whole, or when its estimated
+        peak memory (simulation and the folder ``report`` writes) exceeds the
+        limit (see :mod:`atlarge.runs.resources`).
+        """
+        if config.days is not None:
+            scenario = with_days(scenario, config.days)
+        if config.uncertainty_inner is not None:
+            check_uncertainty(scenario, config.reps, config.uncertainty_inner)
+        check_memory(
+            run_estimate(scenario, config),
+            parameter="reps",
+            hint="use fewer `reps` or `days`",
+            max_memory_gb=config.max_memory_gb,
+        )
+        if progress:
+            progress(0)  # checks passed: the run starts
+        out = run_model(
+            scenario,
+            config.reps,
+            config.seed,
+            chunk_size=config.chunk_size,
+            executor=executor_for(config),
+            progress=progress,
+            uncertainty_inner=config.uncertainty_inner,
+        )
+        return cls(out)
 
 
 def simulate(
@@ -121,46 +158,31 @@ def simulate(
     progress: Callable[[int], None] | None = None,
     uncertainty_inner: int | None = None,
     max_memory_gb: float | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> Simulation:
     """Run ``reps`` replications of ``scenario``; the same seed gives the same numbers.
 
-    Replication ``i`` always draws from its own random stream, so ``workers``
-    and ``chunk_size`` change only speed and memory, never the results. With
-    ``uncertainty_inner = J`` every ranged parameter is drawn too: replication
-    ``i`` uses parameter draw ``i // J``.
+    Replication ``i`` always draws from its own random stream, so ``workers``,
+    ``executor`` and ``chunk_size`` change only speed and memory, never the
+    results. With ``uncertainty_inner = J`` every ranged parameter is drawn too:
+    replication ``i`` uses parameter draw ``i // J``. The options are those of
+    :class:`~atlarge.runs.config.RunConfig`, checked the same way.
 
     A run whose estimated peak memory (simulation and the folder ``report``
     writes) exceeds ``max_memory_gb`` (default: ``ATLARGE_MAX_MEMORY_GB``, else
     80% of the memory available now; ``math.inf`` for no limit) is refused
     before it starts (see :mod:`atlarge.runs.resources`).
     """
-    if reps < 1:
-        raise OptionError("--reps", f"must be at least 1, got {reps}")
-    if not 0 <= seed <= 2**63 - 1:  # the range of the CLI, the API and the store's column
-        raise OptionError("--seed", f"must be between 0 and 2**63-1, got {seed}")
-    if days is not None:
-        if days < 1:
-            raise OptionError("--days", f"must be at least 1, got {days}")
-        scenario = with_days(scenario, days)
-    if uncertainty_inner is not None:
-        check_uncertainty(scenario, reps, uncertainty_inner)
-    check_memory(
-        run_estimate(
-            scenario, reps, workers=workers, chunk_size=chunk_size, inner=uncertainty_inner
-        ),
-        option="--reps",
-        hint="use fewer --reps or --days",
-        max_memory_gb=max_memory_gb,
-    )
-    if progress:
-        progress(0)  # checks passed: the run starts
-    out = run_model(
-        scenario,
-        reps,
-        seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        progress=progress,
+    config = RunConfig(
+        reps=reps,
+        seed=seed,
+        days=days,
         uncertainty_inner=uncertainty_inner,
+        workers=workers,
+        executor=executor,
+        address=address,
+        max_memory_gb=max_memory_gb,
+        chunk_size=chunk_size,
     )
-    return Simulation(out)
+    return Simulation.run(scenario, config, progress=progress)

@@ -14,6 +14,10 @@ by a path from the request; overrides go through the same validation as
 files (a bad one is a 422 naming its field path); replications x days x
 offices, request bodies and concurrent jobs are capped; errors never carry
 a traceback.
+
+Runs are jobs of one :class:`~atlarge.runs.jobs.JobQueue` (bounded by jobs and
+memory; cancelled with ``DELETE /api/runs/{job_id}``). Errors from the layers
+below name parameters; :data:`API_FIELDS` shows each as this API's JSON field.
 """
 
 from __future__ import annotations
@@ -25,11 +29,8 @@ import ipaddress
 import math
 import os
 import threading
-import uuid
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -46,11 +47,19 @@ from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.kpis import KPIS
 from atlarge.analysis.summary import run_differences
 from atlarge.api.responses import Bands, Comparison, Limits, Meta, Summary
-from atlarge.errors import AtlargeInputError, OptionError, ScenarioError, why_not_a_file
+from atlarge.errors import (
+    AtlargeInputError,
+    OptionError,
+    ScenarioError,
+    render_names,
+    why_not_a_file,
+)
 from atlarge.model import COST_STAGES
 from atlarge.report.format import format_difference, format_value
+from atlarge.runs.config import MAX_SEED, RunConfig
+from atlarge.runs.jobs import Job, JobNotFound, JobQueue, QueueFull
 from atlarge.runs.resources import ENV as MEMORY_ENV
-from atlarge.runs.resources import check_memory, run_estimate
+from atlarge.runs.resources import run_estimate
 from atlarge.runs.store import Store, run_row
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
@@ -66,8 +75,9 @@ ASSETS: dict[str, tuple[Path, str]] = {
     "plotly.min.js": (PLOTLY_JS, "text/javascript"),
 }
 """The only files the server sends: a fixed table, never a path from a request."""
-MAX_SEED = 2**63 - 1
-"""Largest seed (the results store's BIGINT column); the CLI and ``simulate()`` use it too."""
+API_FIELDS = {"sets": "overrides"}
+"""Parameter (as the layers below name it) -> the JSON field that sets it, where they
+differ (``reps``, ``seed``, ``days``, ``uncertainty_inner`` are the same)."""
 TOKEN_ENV = "ATLARGE_TOKEN"
 MIN_TOKEN_LENGTH = 16
 MAX_OVERRIDE_TEXT = 200  # characters of an override's path or text value
@@ -99,20 +109,22 @@ def access_token(
     The token comes from ``token_file`` or the ``ATLARGE_TOKEN`` variable of ``env``;
     it is required to bind beyond loopback unless ``insecure`` (then the warning says
     what that means). Raises :class:`OptionError` (exit 2) when serving must not start.
+    Parameters are named as ``serve`` takes them (``token_file``, ``host``,
+    ``insecure_no_token``), as is the warning's.
     """
     env = os.environ if env is None else env
     token = None
     if token_file is not None:
         if not token_file.is_file():
-            raise OptionError("--token-file", f"'{token_file}' {why_not_a_file(token_file)}")
+            raise OptionError("token_file", f"'{token_file}' {why_not_a_file(token_file)}")
         try:
             with token_file.open("rb") as fh:  # a token is short: never read a large file whole
                 token = fh.read(4097).decode("utf-8")[:4096].strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise OptionError("--token-file", f"cannot read '{token_file}' ({exc})") from None
+            raise OptionError("token_file", f"cannot read '{token_file}' ({exc})") from None
         if not token:
-            raise OptionError("--token-file", f"'{token_file}' is empty")
-        source = "--token-file"
+            raise OptionError("token_file", f"'{token_file}' is empty")
+        source = "token_file"
     elif env.get(TOKEN_ENV, "").strip():
         token, source = env[TOKEN_ENV].strip(), TOKEN_ENV
     if token is not None:
@@ -127,14 +139,14 @@ def access_token(
         return None, None
     if not insecure:
         raise OptionError(
-            "--host",
+            "host",
             f"'{host}' opens run submission beyond this machine: set {TOKEN_ENV} or "
-            "--token-file FILE to require an access token (or --insecure-no-token to serve "
+            "`token_file` FILE to require an access token (or `insecure_no_token` to serve "
             "without one)",
         )
     return None, (
         f"WARNING: serving on '{host}' WITHOUT an access token: anyone who can reach this "
-        "address can start runs and read results (--insecure-no-token)"
+        "address can start runs and read results (`insecure_no_token`)"
     )
 
 
@@ -160,7 +172,9 @@ class RunRequest(BaseModel):
         | bool
         | Annotated[str, Field(max_length=MAX_OVERRIDE_TEXT)],
     ] = Field(
-        default_factory=dict, max_length=50, description="Parameter path -> value, as with --set."
+        default_factory=dict,
+        max_length=50,
+        description="Parameter path -> value, checked as the scenario's own values are.",
     )
     reps: int = Field(default=100, ge=1, le=2000)
     days: int | None = Field(default=None, ge=1, le=3650)
@@ -172,48 +186,64 @@ class RunRequest(BaseModel):
     @model_validator(mode="after")
     def _whole_draws(self) -> RunRequest:
         if self.uncertainty_inner is not None:
-            problem = draws_problem(self.reps, self.uncertainty_inner, "reps", "uncertainty_inner")
+            problem = draws_problem(self.reps, self.uncertainty_inner)
             if problem:
-                raise ValueError(problem)
+                raise ValueError(render_names(problem, API_FIELDS))
         return self
+
+    def config(self) -> RunConfig:
+        """The run this request asks for (in the server's process, its memory checked on
+        submission)."""
+        return RunConfig(
+            reps=self.reps,
+            seed=self.seed,
+            days=self.days,
+            uncertainty_inner=self.uncertainty_inner,
+            chunk_size=_chunk_size(self.reps),
+            max_memory_gb=math.inf,
+        )
 
 
 class JobStatus(BaseModel):
     job_id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
     scenario: str
     done: int = Field(description="Replications finished so far.")
     total: int = Field(description="Replications asked for.")
     error: str | None = None
     request: RunRequest
     stored_run_id: str | None = Field(
-        default=None, description="The run's id in the server's results store (--db)."
+        default=None, description="The run's id in the server's results store, if it has one."
     )
 
 
 @dataclass
-class Job:
-    job_id: str
-    request: RunRequest
-    status: str = "queued"
-    done: int = 0
-    error: str | None = None
-    result: Any = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    bands: dict[str, Any] | None = None  # computed on first request
-    stored_run_id: str | None = None
+class Finished:
+    """What a finished run job holds: the run, and where the server's store has it."""
 
-    def status_model(self) -> JobStatus:
-        return JobStatus(
-            job_id=self.job_id,
-            status=self.status,
-            scenario=self.request.scenario,
-            done=self.done,
-            total=self.request.reps,
-            error=self.error,
-            request=self.request,
-            stored_run_id=self.stored_run_id,
+    result: Any  # atlarge.simulation.Simulation
+    stored_run_id: str | None = None
+    note: str | None = None  # said in the status's error (e.g. not recorded in the store)
+    bands: dict[str, Any] | None = None  # computed on first request
+
+
+def _status(job: Job, request: RunRequest) -> JobStatus:
+    finished: Finished | None = job.result
+    error = job.error
+    if isinstance(job.exception, OptionError):
+        error = f"{API_FIELDS.get(job.exception.parameter, job.exception.parameter)}: " + (
+            job.exception.render(API_FIELDS)
         )
+    return JobStatus(
+        job_id=job.id,
+        status=job.state,
+        scenario=request.scenario,
+        done=job.done,
+        total=job.total,
+        error=error or (finished.note if finished else None),
+        request=request,
+        stored_run_id=finished.stored_run_id if finished else None,
+    )
 
 
 def _scenario_ids(settings: ApiSettings) -> dict[str, Path]:
@@ -234,20 +264,22 @@ def _chunk_size(reps: int) -> int:
     return max(25, math.ceil(reps / 10))
 
 
-def _store_run(store: Store, job: Job, started: dt.datetime, finished: dt.datetime) -> str:
-    """Record a finished job in the results store, as a sweep records its points: the
+def _store_run(
+    store: Store, result: Any, request: RunRequest, started: dt.datetime, finished: dt.datetime
+) -> str:
+    """Record a finished run in the results store, as a sweep records its points: the
     same id for the same numbers, so ``atlarge results`` lists and compares it."""
-    out = job.result.output
+    out = result.output
     row = run_row(
         out.scenario,
-        job.request.overrides,
+        request.overrides,
         seed=out.seed,
         reps=out.reps,
-        inner=job.request.uncertainty_inner,
+        inner=request.uncertainty_inner,
         started=started,
         finished=finished,
     )
-    store.add_run(row, job.result.summary()["kpis"], national_table(out))
+    store.add_run(row, result.summary()["kpis"], national_table(out))
     return row["run_id"]
 
 
@@ -257,7 +289,7 @@ def _utc_now() -> dt.datetime:
 
 def _download(job: Job, what: str) -> dict[str, str]:
     """A file name for saving a result: scenario, job id, what it is (ids are safe)."""
-    name = f"{job.request.scenario}-{job.job_id}-{what}"
+    name = f"{job.label}-{job.id}-{what}"
     return {"content-disposition": f'attachment; filename="{name}"'}
 
 
@@ -275,21 +307,15 @@ def _unprocessable(loc: list[Any], msg: str) -> HTTPException:
     return HTTPException(422, [{"loc": loc, "msg": msg, "type": "value_error"}])
 
 
-class _ServerStopping(Exception):
-    """Raised in a run's progress callback once the server is shutting down."""
-
-
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
-    stopping = threading.Event()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         """On shutdown (Ctrl-C), queued runs are dropped and running ones stop after their
         current chunk, so the process exits within seconds instead of finishing them."""
         yield
-        stopping.set()
-        pool.shutdown(wait=False, cancel_futures=True)
+        queue.close("the server stopped before the run finished")
 
     app = FastAPI(
         lifespan=lifespan,
@@ -300,10 +326,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         description="Simulate large-scale immigration enforcement operations "
         "(aggregate counts only).",
     )
-    jobs: OrderedDict[str, Job] = OrderedDict()
-    jobs_lock = threading.Lock()
-    reserved: dict[str, int] = {}  # job id -> estimated peak bytes, until the job ends
-    pool = ThreadPoolExecutor(max_workers=settings.max_jobs, thread_name_prefix="atlarge-job")
+    queue = JobQueue(
+        settings.max_jobs,
+        keep=settings.keep_jobs,
+        memory_hint="ask for fewer reps or days",
+        raise_limit=f"the server's limit is set by {MEMORY_ENV}",
+    )
+    requests: dict[str, RunRequest] = {}  # job id -> what was asked, while the queue keeps it
     store = Store(settings.db) if settings.db is not None else None
     store_lock = threading.Lock()
 
@@ -340,7 +369,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             loc = ["body", "overrides", exc.path] if exc.file == SET_ORIGIN else ["body"]
             msg = exc.message
         elif isinstance(exc, OptionError):
-            loc, msg = ["body", exc.option.lstrip("-").replace("-", "_")], exc.message
+            loc = ["body", API_FIELDS.get(exc.parameter, exc.parameter)]
+            msg = exc.render(API_FIELDS)
         else:
             loc, msg = ["body"], str(exc)
         return JSONResponse(
@@ -409,7 +439,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/api/runs", status_code=202)
     def start_run(req: RunRequest) -> JobStatus:
-        from atlarge.simulation import simulate, with_days
+        from atlarge.simulation import Simulation, with_days
 
         path = _scenario_path(settings, req.scenario)
         try:
@@ -432,105 +462,75 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 f"{req.reps * days * offices:,} exceeds the cap of "
                 f"{settings.max_cells:,}",
             )
-        estimate = run_estimate(
-            with_days(sc, req.days) if req.days else sc,
-            req.reps,
-            chunk_size=_chunk_size(req.reps),
-            inner=req.uncertainty_inner,
-            tables=False,
-        )
-        with jobs_lock:
-            active = sum(j.status in ("queued", "running") for j in jobs.values())
-            if active >= settings.max_jobs:
-                raise HTTPException(429, f"{active} jobs already running; try again later")
-            try:  # runs accepted and not finished have their memory reserved
-                check_memory(
-                    estimate,
-                    option="reps",
-                    hint="ask for fewer reps or days",
-                    override=f"the server's limit is set by {MEMORY_ENV}",
-                    reserved=sum(reserved.values()),
-                )
-            except OptionError as exc:
-                if exc.option != "reps":  # the server's own setting is wrong
-                    raise
-                raise _unprocessable(["body", "reps"], exc.message) from None
-            job = Job(job_id=uuid.uuid4().hex[:12], request=req)
-            jobs[job.job_id] = job
-            reserved[job.job_id] = estimate.peak
-            while len(jobs) > settings.keep_jobs:
-                oldest = next(iter(jobs))
-                if jobs[oldest].status in ("queued", "running"):
-                    break
-                jobs.popitem(last=False)
+        config = req.config()
+        estimate = run_estimate(with_days(sc, req.days) if req.days else sc, config, tables=False)
 
-        def work() -> None:
-            job.status = "running"
-
-            def progress(n: int) -> None:
-                if stopping.is_set():
-                    raise _ServerStopping
-                with job.lock:
-                    job.done += n
-
+        def work(progress) -> Finished:
             started = _utc_now()
-            try:
-                job.result = simulate(
-                    sc,
-                    reps=req.reps,
-                    seed=req.seed,
-                    days=req.days,
-                    progress=progress,
-                    chunk_size=_chunk_size(req.reps),
-                    uncertainty_inner=req.uncertainty_inner,
-                    max_memory_gb=math.inf,  # checked when the run was accepted
-                )
-                job.result.summary()
-                if store is not None:
-                    try:
-                        with store_lock:
-                            job.stored_run_id = _store_run(store, job, started, _utc_now())
-                    except Exception as exc:  # the results stand; say they were not stored
-                        job.error = f"not recorded in the results store ({type(exc).__name__})"
-                job.status = "done"
-            except AtlargeInputError as exc:
-                job.error, job.status = str(exc), "failed"
-            except _ServerStopping:
-                job.error, job.status = "the server stopped before the run finished", "failed"
-            except Exception:
-                job.error, job.status = "internal error", "failed"
-            finally:
-                reserved.pop(job.job_id, None)
+            result = Simulation.run(sc, config, progress=progress)
+            result.summary()
+            finished = Finished(result)
+            if store is not None:
+                try:
+                    with store_lock:
+                        finished.stored_run_id = _store_run(
+                            store, result, req, started, _utc_now()
+                        )
+                except Exception as exc:  # the results stand; say they were not stored
+                    finished.note = f"not recorded in the results store ({type(exc).__name__})"
+            return finished
 
-        pool.submit(work)
-        return job.status_model()
+        try:  # runs accepted and not finished have their memory reserved
+            job = queue.submit(work, total=req.reps, label=req.scenario, estimate=estimate)
+        except QueueFull as exc:
+            raise HTTPException(429, str(exc)) from None
+        except OptionError as exc:
+            if exc.parameter != "reps":  # the server's own setting is wrong
+                raise
+            raise _unprocessable(["body", "reps"], exc.render(API_FIELDS)) from None
+        requests[job.id] = req
+        for gone in set(requests) - {j.id for j in queue.jobs()}:
+            requests.pop(gone, None)
+        return _status(job, req)
 
     def _job(job_id: str, finished: bool = False) -> Job:
-        job = jobs.get(job_id)
-        if job is None:
-            raise HTTPException(404, f"no job '{job_id}'")
-        if finished and job.status != "done":
-            raise HTTPException(409, f"job '{job_id}' is {job.status}")
+        try:
+            job = queue.status(job_id)
+        except JobNotFound:
+            raise HTTPException(404, f"no job '{job_id}'") from None
+        if finished and job.state != "done":
+            raise HTTPException(409, f"job '{job_id}' is {job.state}")
         return job
+
+    def _run(job_id: str) -> Finished:
+        return _job(job_id, finished=True).result
 
     @app.get("/api/runs")
     def list_runs() -> list[JobStatus]:
         """The jobs this server keeps, oldest first (a page reload finds its runs again)."""
-        with jobs_lock:
-            return [j.status_model() for j in jobs.values()]
+        return [_status(j, requests[j.id]) for j in queue.jobs() if j.id in requests]
 
     @app.get("/api/runs/{job_id}")
     def run_status(job_id: str) -> JobStatus:
-        return _job(job_id).status_model()
+        job = _job(job_id)
+        return _status(job, requests[job.id])
+
+    @app.delete("/api/runs/{job_id}")
+    def cancel_run(job_id: str) -> JobStatus:
+        """Cancel a run: at once if queued, after its current chunk if running (a run that
+        has ended is left as it is)."""
+        job = _job(job_id)
+        queue.cancel(job.id)
+        return _status(job, requests[job.id])
 
     @app.get("/api/runs/{job_id}/bands", response_model=Bands)
     def run_bands_(job_id: str) -> dict[str, Any]:
         """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
         the target, beds and seats lines, and arrests by priority group."""
-        job = _job(job_id, finished=True)
-        if job.bands is None:
-            job.bands = national_bands(job.result.output)
-        return job.bands
+        run = _run(job_id)
+        if run.bands is None:
+            run.bands = national_bands(run.result.output)
+        return run.bands
 
     @app.get("/api/runs/{job_id}/report")
     def run_report(job_id: str) -> Response:
@@ -538,7 +538,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         from atlarge.report import render_report
 
         job = _job(job_id, finished=True)
-        html = render_report(job.result.output, job.result.summary())
+        html = render_report(job.result.result.output, job.result.result.summary())
         return Response(html, media_type="text/html", headers=_download(job, "report.html"))
 
     @app.get(
@@ -546,12 +546,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     def run_summary(job_id: str) -> dict[str, Any]:
         """The run's summary.json, as ``atlarge run`` writes it."""
-        return _job(job_id, finished=True).result.summary()
+        return _run(job_id).result.summary()
 
     @app.get("/api/runs/{job_id}/timeseries")
     def run_timeseries(job_id: str, format: Literal["json", "csv", "parquet"] = "json"):
         job = _job(job_id, finished=True)
-        table = national_table(job.result.output)
+        table = national_table(job.result.result.output)
         if format == "json":
             return {
                 "columns": table.column_names,
@@ -578,11 +578,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         Only like with like: runs over another horizon or from another start date are
         refused (409) unless ``allow_different=true``; ``differences`` lists what differs
         (also what the bands contain), for the client to show."""
-        sa = _job(a, finished=True).result.summary()
+        sa = _run(a).result.summary()
         runs = {"a": sa["kpis"]}
         differences: list[dict[str, Any]] = []
         if b is not None:
-            sb = _job(b, finished=True).result.summary()
+            sb = _run(b).result.summary()
             runs["b"] = sb["kpis"]
             differences = run_differences(sa, sb)
             blocking = [d["message"] for d in differences if d["blocking"]]

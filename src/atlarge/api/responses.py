@@ -134,7 +134,7 @@ class Summary(_Open):
     atlarge_version: str
     scenario: ScenarioRef
     overrides: dict[str, dict[str, Any]] = Field(
-        description="What --set or another horizon changed: the value as run and in the file."
+        description="What an override or another horizon changed: the value as run and in the file."
     )
     extends: list[str]
     seed: int

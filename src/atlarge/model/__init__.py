@@ -3,6 +3,6 @@
 Imports ``scenario/`` and ``engine/`` only.
 """
 
-from atlarge.model.output import COST_STAGES, ModelOutput, run_model
+from atlarge.model.output import COST_STAGES, ModelOutput
 
-__all__ = ["COST_STAGES", "ModelOutput", "run_model"]
+__all__ = ["COST_STAGES", "ModelOutput"]

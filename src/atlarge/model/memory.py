@@ -1,9 +1,10 @@
 """How much memory a model run takes, from the scenario's array shapes alone.
 
 Nothing here runs the model: it counts the bytes of the arrays
-:func:`atlarge.model.simulate.run_chunk` and ``run_jobs`` hold, so a run that
-will not fit can be refused before it starts (see ``atlarge.runs.resources``,
-which adds the tables written at the end and the machine's limit).
+:func:`atlarge.model.simulate.run_chunk` and the replication runner
+(:func:`atlarge.runs.replications.run_jobs`) hold, so a run that will not fit
+can be refused before it starts (see ``atlarge.runs.resources``, which adds
+the tables written at the end and the machine's limit).
 
 Per chunk of ``c`` replications ``run_chunk`` keeps one int32 recorder per
 daily measure, ``(days, c, offices)`` for each office measure, ``(days, c,

@@ -8,10 +8,8 @@ from functools import cached_property
 
 import numpy as np
 
-from atlarge.model.inputs import ModelInputs, build_inputs
-from atlarge.model.simulate import run_jobs
+from atlarge.model.inputs import ModelInputs
 from atlarge.scenario import Scenario
-from atlarge.scenario.uncertainty import drawn_scenario, ranged_parameters
 
 COST_STAGES = (
     "agents",
@@ -116,49 +114,3 @@ class ModelOutput:
     def beds_national(self) -> np.ndarray:
         """``(reps, days)`` national beds (they differ by draw when beds are drawn)."""
         return self.per_rep(lambda d: d.beds_national)
-
-
-def run_model(
-    scenario: Scenario,
-    reps: int,
-    seed: int,
-    *,
-    chunk_size: int = 100,
-    workers: int = 1,
-    progress: Callable[[int], None] | None = None,
-    uncertainty_inner: int | None = None,
-) -> ModelOutput:
-    """Simulate ``reps`` replications of ``scenario`` with ``seed``.
-
-    With ``uncertainty_inner = J``, replication ``i`` runs parameter draw
-    ``i // J`` (see :mod:`atlarge.scenario.uncertainty`): outer draws of every
-    ranged parameter times ``J`` stochastic replications each.
-    """
-    inputs = build_inputs(scenario)
-    if not uncertainty_inner:
-        series = run_jobs(
-            [(inputs, 0, reps)], seed, chunk_size=chunk_size, workers=workers, progress=progress
-        )
-        return ModelOutput(inputs=inputs, seed=seed, reps=reps, series=series)
-    if uncertainty_inner < 1:
-        raise ValueError("uncertainty_inner must be at least 1")
-    if not ranged_parameters(scenario):
-        raise ValueError("the scenario has no ranged parameter to draw")
-    n_draws = -(-reps // uncertainty_inner)
-    draws, values, jobs = [], [], []
-    for k in range(n_draws):
-        sc_k, drawn = drawn_scenario(scenario, seed, k)
-        inputs_k = build_inputs(sc_k)
-        draws.append(inputs_k)
-        values.append(drawn)
-        jobs.append((inputs_k, k * uncertainty_inner, min((k + 1) * uncertainty_inner, reps)))
-    series = run_jobs(jobs, seed, chunk_size=chunk_size, workers=workers, progress=progress)
-    return ModelOutput(
-        inputs=inputs,
-        seed=seed,
-        reps=reps,
-        series=series,
-        draws=tuple(draws),
-        draw_of_rep=np.arange(reps) // uncertainty_inner,
-        drawn_values=tuple(values),
-    )

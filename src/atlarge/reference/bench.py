@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from atlarge.model.inputs import build_inputs
-from atlarge.model.simulate import run_replications
 from atlarge.reference.des import run_reference
+from atlarge.runs.replications import run_replications
 from atlarge.scenario import load_scenario
 
 BASELINE_ARRESTS_PER_ERO_OFFICER = 321 / 6000
@@ -68,7 +68,7 @@ def run_case(
     sc = load_scenario(scenario_path, set=case_overrides(arrests_per_day, days))
     inputs = build_inputs(sc)
     t0 = time.perf_counter()
-    eng = run_replications(inputs, seed, reps, chunk_size=min(reps, 100), workers=1)
+    eng = run_replications(inputs, seed, reps, chunk_size=min(reps, 100))
     engine = (time.perf_counter() - t0) / reps
     t0 = time.perf_counter()
     run_reference(inputs, seed, reference_reps, workers=1)

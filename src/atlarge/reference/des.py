@@ -40,7 +40,7 @@ import simpy
 from atlarge.model.inputs import ModelInputs
 from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.model.outcomes import Outcome
-from atlarge.pools import worker_pool
+from atlarge.runs.pools import worker_pool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
     0.0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,

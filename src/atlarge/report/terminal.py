@@ -1,5 +1,5 @@
 """Tables printed by the CLI: the KPI table of ``atlarge run``, the results of a sweep,
-the stored runs of ``atlarge results list``."""
+the stored runs of ``atlarge results list`` and their comparison, bench and backtest."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.observed import METRIC_LABELS
 from atlarge.report.format import format_difference, format_value, plain_number
 
 
@@ -253,3 +254,72 @@ def sensitivity_tables(doc: Mapping[str, Any], top: int = 10) -> list[Table | Te
         out.append(table)
     out.append(Text(EFFECT_NOTE[method], style="dim"))
     return out
+
+
+def compare_table(
+    ids: Sequence[str],
+    a: Mapping[str, Mapping[str, float | None]],
+    b: Mapping[str, Mapping[str, float | None]],
+) -> Table:
+    """Two stored runs' KPI medians side by side, with B minus A (``results compare``)."""
+    table = Table(title=f"{ids[0][:10]} vs {ids[1][:10]} (medians)", title_justify="left")
+    for col in ("KPI", "A", "B", "B - A", "change"):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for key, kpi in KPIS.items():
+        if key not in a or key not in b:
+            continue
+        va, vb = a[key]["p50"], b[key]["p50"]
+        diff = "" if va is None or vb is None else format_difference(key, vb - va)
+        rel = "" if not va or vb is None else f"{(vb - va) / abs(va):+.1%}"
+        table.add_row(kpi.label, format_value(key, va), format_value(key, vb), diff, rel)
+    return table
+
+
+def bench_table(cases: Sequence[Any]) -> Table:
+    """``atlarge bench``: seconds per replication of the engine and the SimPy reference."""
+    table = Table(
+        title="atlarge bench: engine vs SimPy reference (same process)", title_justify="left"
+    )
+    for col in (
+        "size/day",
+        "sim/day",
+        "offices",
+        "days",
+        "reps",
+        "engine s/rep",
+        "ref s/rep",
+        "ratio",
+    ):
+        table.add_column(col, justify="right")
+    for c in cases:
+        table.add_row(
+            f"{c.arrests_per_day:,}",
+            f"{c.simulated_arrests_per_day:,.0f}",
+            str(c.offices),
+            str(c.days),
+            str(c.reps),
+            f"{c.engine_s_per_rep:.4f}",
+            f"{c.reference_s_per_rep:.2f}",
+            f"{c.ratio:,.0f}x",
+        )
+    return table
+
+
+def backtest_table(summary: Mapping[str, Any]) -> Table:
+    """``atlarge backtest``: each metric's largest (median) absolute relative error, in
+    sample, left out and kept aside."""
+    table = Table(title="Backtest: largest absolute relative error (median)", title_justify="left")
+    table.add_column("metric")
+    for kind in ("in sample", "left out", "kept aside"):
+        table.add_column(kind, justify="right")
+    for m, label in METRIC_LABELS.items():
+        cells = []
+        for kind in ("in_sample", "leave-one-year-out", "aside"):
+            v = summary.get(kind, {}).get(m)
+            cells.append(
+                "-"
+                if v is None
+                else f"{v['max_abs_rel_error']:.1%} ({v['median_abs_rel_error']:.1%})"
+            )
+        table.add_row(label, *cells)
+    return table

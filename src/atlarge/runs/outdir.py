@@ -88,18 +88,20 @@ def _nearest_existing(path: Path) -> Path:
     return Path(".")
 
 
-def check_out_dir(out: Path | str, option: str = "--out") -> Path:
+def check_out_dir(out: Path | str, parameter: str = "out_dir") -> Path:
     """Check that ``out`` can receive a run; raise :class:`OptionError` (naming
-    ``option``) if it cannot, before any work is done."""
+    ``parameter``) if it cannot, before any work is done."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise OptionError(option, f"'{out}' exists and is a file, not a folder")
+        raise OptionError(parameter, f"'{out}' exists and is a file, not a folder")
     if not out.exists():
         base = _nearest_existing(out.parent if str(out.parent) else Path("."))
         if not base.is_dir():
-            raise OptionError(option, f"'{out}' lies under '{base}', which is a file, not a folder")
+            raise OptionError(
+                parameter, f"'{out}' lies under '{base}', which is a file, not a folder"
+            )
         if not os.access(base, os.W_OK | os.X_OK):
-            raise OptionError(option, f"cannot create folders in '{base}' (no permission)")
+            raise OptionError(parameter, f"cannot create folders in '{base}' (no permission)")
         return out
     foreign = foreign_entries(out)
     if foreign:
@@ -107,13 +109,13 @@ def check_out_dir(out: Path | str, option: str = "--out") -> Path:
             f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else ""
         )
         raise OptionError(
-            option,
+            parameter,
             f"'{out}' holds files atlarge did not write there ({shown}); refusing to replace "
             "it: choose another folder, or move those files",
         )
     parent = out.parent if str(out.parent) else Path(".")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OptionError(option, f"cannot write in '{parent}' (no permission)")
+        raise OptionError(parameter, f"cannot write in '{parent}' (no permission)")
     return out
 
 
@@ -154,14 +156,14 @@ def _discard(old: Path) -> Path | None:
 def write_out_dir(
     out: Path | str,
     writers: Mapping[str, Callable[[Path], None]],
-    option: str = "--out",
+    parameter: str = "out_dir",
 ) -> Path:
     """Create ``out`` holding one file per ``writers`` entry (name -> write(path)).
 
     The folder appears complete (with its manifest) or not at all. ``out`` is
     checked again just before it is replaced, since writing can take a while.
     """
-    out = check_out_dir(out, option)
+    out = check_out_dir(out, parameter)
     parent = out.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
@@ -172,7 +174,7 @@ def write_out_dir(
         for name, write in writers.items():
             write(tmp / name)
         _write_manifest(tmp, list(writers))
-        check_out_dir(out, option)
+        check_out_dir(out, parameter)
         if out.exists():
             old = parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(out, old)
@@ -205,10 +207,10 @@ def _discard_tmp(tmp: Path) -> None:
 
 
 def default_out_dir(scenario_file: Path | str, changed: Scenario | None = None) -> Path:
-    """Where ``atlarge run`` writes when no ``--out`` is given.
+    """Where ``atlarge run`` writes when it is given no folder.
 
-    ``out/<scenario file stem>``; a run that changes the file (``--set``,
-    ``--days``: pass the scenario as run) gets the first characters of its
+    ``out/<scenario file stem>``; a run that changes the file (overrides,
+    another horizon: pass the scenario as run) gets the first characters of its
     hash added, so a variant never replaces the run of the file as written (nor
     another variant).
     """
@@ -221,7 +223,7 @@ def default_out_dir(scenario_file: Path | str, changed: Scenario | None = None) 
 def write_out_dir_or_elsewhere(
     out: Path | str,
     writers: Mapping[str, Callable[[Path], None]],
-    option: str = "--out",
+    parameter: str = "out_dir",
 ) -> tuple[Path, str | None]:
     """Like :func:`write_out_dir`, but finished work is never lost to a failed write.
 
@@ -230,16 +232,32 @@ def write_out_dir_or_elsewhere(
     written and, when that is not ``out``, a sentence saying why.
     """
     try:
-        return write_out_dir(out, writers, option), None
+        return write_out_dir(out, writers, parameter), None
     except Exception as exc:  # whatever stopped this write, the work is kept elsewhere
         fallback = Path(tempfile.mkdtemp(prefix="atlarge-")) / (Path(out).name or "run")
-        path = write_out_dir(fallback, writers, option)
+        path = write_out_dir(fallback, writers, parameter)
         why = f"could not write to '{out}' ({_reason(exc)}); wrote the files to '{path}' instead"
         return path, why
 
 
 def _reason(exc: BaseException) -> str:
-    return exc.message if isinstance(exc, OptionError) else f"{type(exc).__name__}: {exc}"
+    return exc.render() if isinstance(exc, OptionError) else f"{type(exc).__name__}: {exc}"
+
+
+def check_file_out(path: Path, parameter: str) -> None:
+    """A file to write later: not a folder, not under a file, somewhere we may write.
+
+    Raises :class:`OptionError` naming ``parameter`` before any work is done.
+    """
+    if path.is_dir():
+        raise OptionError(parameter, f"'{path}' is a folder; name a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OptionError(parameter, f"'{path}' lies under '{parent}', which is a file")
+            if not os.access(parent, os.W_OK):
+                raise OptionError(parameter, f"cannot write in '{parent}'")
+            return
 
 
 def write_files(files: Mapping[Path, str]) -> None:

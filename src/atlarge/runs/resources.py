@@ -7,7 +7,7 @@ libraries, and at the end the tidy per-office table, the Parquet writer and
 the report. Sweeps and sensitivity analyses run one point per worker, so
 their estimate is one point's peak times the workers.
 
-The limit is ``--max-memory GB``, else the environment variable
+The limit is the run's ``max_memory_gb`` (the CLI's ``--max-memory``), else the environment variable
 ``ATLARGE_MAX_MEMORY_GB``, else 80% of the memory available now (``MemAvailable``
 in /proc/meminfo, or what the process's cgroup still allows, whichever is
 less). ``inf`` switches the check off.
@@ -29,19 +29,19 @@ from pathlib import Path
 
 from atlarge.errors import OptionError
 from atlarge.model.memory import WORK_BYTES, RunShape, run_peaks
+from atlarge.runs.config import RunConfig
 from atlarge.scenario import Scenario
 
 GB = 1e9
 ENV = "ATLARGE_MAX_MEMORY_GB"
 SHARE_OF_AVAILABLE = 0.8
-CLI_OVERRIDE = f"or raise the limit with --max-memory GB or {ENV} (inf: no limit)"
+RAISE_LIMIT = f"or raise the limit (`max_memory_gb`, in GB) or {ENV} (inf: no limit)"
 
 PARENT_BYTES = 160_000_000  # interpreter, NumPy, Arrow, pandas, Plotly, atlarge (measured 142 MB)
 WORKER_BYTES = 40_000_000  # a forked pool worker's own pages
 REPORT_BYTES = 64_000_000  # report rendering and the Parquet writer (measured about 60 MB)
 STORE_BYTES = 100_000_000  # DuckDB while sweep points are stored
 RAY_BYTES = 1_000_000_000  # a local Ray: raylet, object store, its own workers
-POINT_CHUNK = 100  # run_model's default chunk size, used for sweep points
 
 
 @dataclass(frozen=True)
@@ -73,22 +73,21 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 'es' if word.endswith('s') else 's'}"
 
 
-def run_estimate(
-    scenario: Scenario,
-    reps: int,
-    *,
-    workers: int = 1,
-    chunk_size: int = 100,
-    inner: int | None = None,
-    tables: bool = True,
-) -> Estimate:
-    """Peak memory of ``simulate`` and its report (with ``tables``, also the per-office
-    table ``timeseries.parquet`` is written from)."""
+def run_estimate(scenario: Scenario, config: RunConfig, *, tables: bool = True) -> Estimate:
+    """Peak memory of ``simulate`` of ``scenario`` (as run: ``config.days`` already
+    applied) and its report (with ``tables``, also the per-office table
+    ``timeseries.parquet`` is written from). On a Ray cluster elsewhere, the
+    workers' memory is not this machine's."""
     shape = RunShape.of(scenario)
+    reps, inner = config.reps, config.uncertainty_inner
     draws = -(-reps // inner) if inner else 1
     parent, worker, n_workers = run_peaks(
-        shape, reps, chunk_size=chunk_size, workers=workers, inner=inner
+        shape, reps, chunk_size=config.chunk_size, workers=config.workers, inner=inner
     )
+    if config.remote:
+        n_workers = 0
+    elif config.executor == "ray":
+        parent += RAY_BYTES
     simulating = PARENT_BYTES + parent + n_workers * (WORKER_BYTES + worker)
     held = (
         shape.series_bytes(reps) + draws * shape.inputs_bytes() + shape.national_bytes(reps)
@@ -102,25 +101,20 @@ def run_estimate(
     return Estimate(max(simulating, writing), what)
 
 
-def points_estimate(
-    scenarios: Sequence[Scenario],
-    reps: int,
-    *,
-    inner: int | None = None,
-    workers: int = 1,
-    executor: str = "local",
-    address: str | None = None,
-) -> Estimate | None:
+def points_estimate(scenarios: Sequence[Scenario], config: RunConfig) -> Estimate | None:
     """Peak memory of running sweep points, one per worker; None on a remote Ray cluster."""
-    if not scenarios or (executor == "ray" and address):
+    if not scenarios or config.remote:
         return None
+    reps, inner = config.reps, config.uncertainty_inner
     point = 0
     for shape in {RunShape.of(sc) for sc in scenarios}:
-        peak, _, _ = run_peaks(shape, reps, chunk_size=POINT_CHUNK, workers=1, inner=inner)
+        peak, _, _ = run_peaks(
+            shape, reps, chunk_size=config.chunk_size, workers=1, inner=inner
+        )
         peak += shape.national_bytes(reps) + national_table_bytes(shape, reps)
         point = max(point, peak)
-    parallel = max(1, min(workers, len(scenarios)))
-    if executor == "ray":
+    parallel = max(1, min(config.workers, len(scenarios)))
+    if config.executor == "ray":
         total = PARENT_BYTES + STORE_BYTES + RAY_BYTES + parallel * (WORKER_BYTES * 3 + point)
     elif parallel > 1:
         total = PARENT_BYTES + STORE_BYTES + parallel * (WORKER_BYTES + point)
@@ -186,9 +180,9 @@ def memory_limit(max_memory_gb: float | None = None) -> tuple[float | None, str]
     if max_memory_gb is not None:
         if math.isnan(max_memory_gb) or max_memory_gb <= 0:
             raise OptionError(
-                "--max-memory", f"must be a positive number of GB, got {max_memory_gb}"
+                "max_memory_gb", f"must be a positive number of GB, got {max_memory_gb}"
             )
-        return (None if math.isinf(max_memory_gb) else max_memory_gb * GB), "--max-memory"
+        return (None if math.isinf(max_memory_gb) else max_memory_gb * GB), "`max_memory_gb`"
     env = os.environ.get(ENV)
     if env is not None and env.strip():
         try:
@@ -208,13 +202,13 @@ def memory_limit(max_memory_gb: float | None = None) -> tuple[float | None, str]
 def check_memory(
     estimate: Estimate | None,
     *,
-    option: str,
+    parameter: str,
     hint: str,
     max_memory_gb: float | None = None,
-    override: str = CLI_OVERRIDE,
+    override: str = RAISE_LIMIT,
     reserved: int = 0,
 ) -> None:
-    """Raise :class:`OptionError` naming ``option`` if ``estimate`` exceeds the limit.
+    """Raise :class:`OptionError` naming ``parameter`` if ``estimate`` exceeds the limit.
 
     ``reserved`` is memory already promised to other work in this process
     (runs accepted and not finished); it is taken from the limit.
@@ -227,7 +221,7 @@ def check_memory(
         return
     others = f", less {_gb(reserved)} for runs under way" if reserved else ""
     raise OptionError(
-        option,
+        parameter,
         f"needs about {_gb(estimate.peak)} of memory at peak ({estimate.what}), above the "
         f"limit of {_gb(limit)} ({source}{others}); {hint}, {override}",
     )

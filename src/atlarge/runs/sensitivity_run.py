@@ -1,7 +1,7 @@
 """Sensitivity of a scenario's KPIs to its parameters (SALib over stored model runs).
 
-The parameters are every ranged parameter of the scenario (as drawn by
-``--uncertainty``), or those named with ``--vary path=lo:hi``. Each sample
+The parameters are every ranged parameter of the scenario (as uncertainty
+runs draw them), or those named as varied (``path=lo:hi``). Each sample
 point is a scenario with those values, made exactly as a sweep makes its
 points (``point_scenarios``: ``Scenario.with_values``, so a point gives the
 same numbers in both), simulated with the same seed and replications as every
@@ -23,14 +23,16 @@ import numpy as np
 from atlarge.analysis import sensitivity as sa
 from atlarge.analysis.kpis import KPI_KEYS
 from atlarge.errors import OptionError
+from atlarge.runs.config import RunConfig
 from atlarge.runs.store import Store
-from atlarge.runs.sweep import MAX_POINTS, Vary, point_scenarios, run_points
+from atlarge.runs.sweep import MAX_POINTS, Vary, horizon_sets, point_scenarios, run_points
 from atlarge.scenario import iter_params, load_scenario
 from atlarge.scenario.changes import DATED
 from atlarge.scenario.uncertainty import ranged_parameters
 
 DEFAULT_OUTPUTS = ("arrests_per_day", "peak_detention", "removals_total", "cost_total_usd")
 DEFAULT_SAMPLES = {"sobol": 32, "morris": 10}
+DEFAULT_CONFIG = RunConfig(reps=20)
 
 
 def run_sensitivity(
@@ -41,20 +43,28 @@ def run_sensitivity(
     sets: dict[str, str] | None = None,
     outputs: Sequence[str] = DEFAULT_OUTPUTS,
     samples: int | None = None,
-    reps: int = 20,
-    seed: int = 1,
+    config: RunConfig = DEFAULT_CONFIG,
     db: Path = Path("results.duckdb"),
-    workers: int = 1,
-    executor: str = "local",
-    address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
-    max_memory_gb: float | None = None,
 ) -> dict[str, Any]:
+    """Sample the parameters, run and store each point (see :func:`run_points`), and
+    compute the indices of each KPI in ``outputs``.
+
+    ``sets`` are overrides for every point; ``config.days`` is one more. Every
+    point runs with ``config``'s seed and replications (parameter draws are not
+    part of a sensitivity analysis: the varied parameters are what changes).
+    """
+    if config.uncertainty_inner is not None:
+        raise OptionError(
+            "uncertainty_inner", "a sensitivity analysis varies the parameters itself"
+        )
     if method not in sa.METHODS:
-        raise OptionError("--method", f"must be sobol or morris, got '{method}'")
+        raise OptionError("method", f"must be sobol or morris, got '{method}'")
     unknown = [o for o in outputs if o not in KPI_KEYS]
     if unknown:
-        raise OptionError("--outputs", f"unknown KPI(s) {unknown}; known: {', '.join(KPI_KEYS)}")
+        raise OptionError("outputs", f"unknown KPI(s) {unknown}; known: {', '.join(KPI_KEYS)}")
+    reps, seed = config.reps, config.seed
+    sets = horizon_sets(sets, config)
     base = load_scenario(scenario_path, set=sets or {})
     params = dict(iter_params(base))
     if varies:
@@ -62,9 +72,9 @@ def run_sensitivity(
             if _param_path(v.path) not in params:
                 close = difflib.get_close_matches(v.path, list(params), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
-                raise OptionError("--vary", f"{v.path}: no such parameter in the scenario{hint}")
+                raise OptionError("vary", f"{v.path}: no such parameter in the scenario{hint}")
             if v.lo >= v.hi:
-                raise OptionError("--vary", f"{v.path}: LO must be below HI for sensitivity")
+                raise OptionError("vary", f"{v.path}: LO must be below HI for sensitivity")
         names = [v.path for v in varies]
         bounds = [(v.lo, v.hi) for v in varies]
     else:
@@ -72,14 +82,16 @@ def run_sensitivity(
         names = [r.path for r in ranged]
         bounds = [tuple(r.param.range) for r in ranged]
     if not names:
-        raise OptionError("--vary", "the scenario has no ranged parameter; name some with --vary")
+        raise OptionError(
+            "vary", "the scenario has no ranged parameter; name some with `vary`"
+        )
     n = DEFAULT_SAMPLES[method] if samples is None else samples
     per_sample = len(names) + (2 if method == "sobol" else 1)
     if n < 1:
-        raise OptionError("--samples", f"must be at least 1, got {n}")
+        raise OptionError("samples", f"must be at least 1, got {n}")
     if n * per_sample > MAX_POINTS:
         raise OptionError(
-            "--samples",
+            "samples",
             f"{n:,} x {per_sample} = {n * per_sample:,} model runs, more than {MAX_POINTS:,}: "
             "use fewer samples or fewer parameters",
         )
@@ -94,20 +106,7 @@ def run_sensitivity(
         "bounds": [list(b) for b in bounds],
         "samples": n,
     }
-    res = run_points(
-        base,
-        scenarios,
-        points,
-        spec,
-        reps=reps,
-        seed=seed,
-        db=db,
-        workers=workers,
-        executor=executor,
-        address=address,
-        progress=progress,
-        max_memory_gb=max_memory_gb,
-    )
+    res = run_points(base, scenarios, points, spec, config=config, db=db, progress=progress)
     store = Store(db)
     values = [store.kpis(rid) for rid in res["run_ids"]]
     indices: dict[str, Any] = {}

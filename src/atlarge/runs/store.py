@@ -144,10 +144,10 @@ def run_row(
 
 
 class StoreError(OptionError):
-    """The file named by ``--db`` cannot be used as a results store (it is left as it is)."""
+    """The file named as ``db`` cannot be used as a results store (it is left as it is)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("--db", message)
+        super().__init__("db", message)
 
 
 class StoreBusy(StoreError):
@@ -277,7 +277,9 @@ class Store:
         kind = self.identify()
         if kind in ("missing", "empty") and not create:
             what = "does not exist" if kind == "missing" else "holds no results store yet"
-            raise StoreError(f"'{self.path}' {what} (run a sweep or `serve --db` first)")
+            raise StoreError(
+                f"'{self.path}' {what} (run a sweep, or serve with a results store, first)"
+            )
         if kind in ("missing", "empty") and self.path.exists() and self.path.stat().st_size == 0:
             self.path.unlink()  # an empty file holds nothing: let DuckDB create the database
         if kind == "missing":
@@ -306,7 +308,7 @@ class Store:
                     raise StoreBusy(
                         f"the results store '{self.path}' is in use by another process "
                         f"(waited {self.wait:.0f} s); try again when it has finished, or name "
-                        "another --db"
+                        "another `db`"
                     ) from None
                 if not self._said_waiting and now - started >= 1.0:
                     self._said_waiting = True
@@ -468,3 +470,29 @@ class Store:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def existing_store(db: Path | str) -> Store:
+    """The results store at ``db``, for reading; anything else is a :class:`StoreError`."""
+    store = Store(db)
+    store.check(create=False)
+    return store
+
+
+def open_store(db: Path | str) -> Store:
+    """The results store at ``db``, created if missing; a file that is not a results store
+    is a :class:`StoreError` and is left as it is."""
+    store = Store(db)
+    store.check(create=True)
+    return store
+
+
+def stored_run_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """What makes two stored runs' KPIs not comparable: the horizon, or the kind of band."""
+    out = []
+    if a["days"] != b["days"]:
+        out.append(f"horizon: A {a['days']} days, B {b['days']} days")
+    if (a["uncertainty_inner"] is None) != (b["uncertainty_inner"] is None):
+        kinds = ["parameter draws" if r["uncertainty_inner"] else "randomness only" for r in (a, b)]
+        out.append(f"bands: A {kinds[0]}, B {kinds[1]}")
+    return out

@@ -1,12 +1,13 @@
 """Sweeps: run a scenario over a design of parameter values, storing each point.
 
-``--vary path=lo:hi[:n]`` names a parameter and its range; the design is a
-full grid (``n`` values per parameter, default 3) or a Latin hypercube of
-``--samples`` points (scipy.stats.qmc, seeded). Every point is validated
-before anything runs. Points run in a local process pool; each finished
-point is stored at once (see :mod:`atlarge.runs.store`), so a sweep that is
-interrupted and started again with the same command runs only what is
-missing.
+A :class:`Vary` (``path=lo:hi[:n]``) names a parameter and its range; the
+design is a full grid (``n`` values per parameter, default 3) or a Latin
+hypercube of ``samples`` points (scipy.stats.qmc, seeded). Every point is
+validated before anything runs. Points run on the executor the
+:class:`~atlarge.runs.config.RunConfig` names (one point per worker, each
+point's replications in that worker); each finished point is stored at once
+(see :mod:`atlarge.runs.store`), so a sweep that is interrupted and started
+again with the same command runs only what is missing.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from scipy.stats import qmc
 from atlarge._version import __version__
 from atlarge.analysis.summary import kpi_summary
 from atlarge.errors import OptionError, ScenarioError
-from atlarge.model import run_model
-from atlarge.runs.executors import check_executor, run_each
+from atlarge.runs.config import RunConfig
+from atlarge.runs.executors import executor_for
+from atlarge.runs.replications import run_model
 from atlarge.runs.resources import check_memory, points_estimate
 from atlarge.runs.store import Store, run_id, run_row
 from atlarge.runs.timeseries import national_table
@@ -36,6 +38,7 @@ from atlarge.scenario.uncertainty import check_uncertainty
 
 MAX_POINTS = 10_000
 """Points of one sweep or sensitivity analysis at most (each is a full model run)."""
+DEFAULT_CONFIG = RunConfig()
 
 
 @dataclass(frozen=True)
@@ -50,18 +53,18 @@ class Vary:
         path, sep, spec = text.partition("=")
         parts = spec.split(":")
         if not sep or not path.strip() or len(parts) not in (2, 3):
-            raise OptionError("--vary", f"expected PATH=LO:HI[:N], got '{text}'")
+            raise OptionError("vary", f"expected PATH=LO:HI[:N], got '{text}'")
         try:
             lo, hi = float(parts[0]), float(parts[1])
             n = int(parts[2]) if len(parts) == 3 else None
         except ValueError:
             raise OptionError(
-                "--vary", f"LO and HI must be numbers and N a whole number: '{text}'"
+                "vary", f"LO and HI must be numbers and N a whole number: '{text}'"
             ) from None
         if lo > hi:
-            raise OptionError("--vary", f"{path.strip()}: LO ({lo:g}) is above HI ({hi:g})")
+            raise OptionError("vary", f"{path.strip()}: LO ({lo:g}) is above HI ({hi:g})")
         if n is not None and n < 1:
-            raise OptionError("--vary", f"{path.strip()}: N must be at least 1, got {n}")
+            raise OptionError("vary", f"{path.strip()}: N must be at least 1, got {n}")
         return cls(path.strip(), lo, hi, n)
 
 
@@ -70,18 +73,18 @@ def design_points(
 ) -> list[dict[str, float]]:
     """The points of the design, each a mapping from path to value."""
     if not varies:
-        raise OptionError("--vary", "name at least one parameter to vary")
+        raise OptionError("vary", "name at least one parameter to vary")
     if len({v.path for v in varies}) != len(varies):
-        raise OptionError("--vary", "a parameter is named twice")
+        raise OptionError("vary", "a parameter is named twice")
     if design == "grid":
         size = 1
         for v in varies:
             size *= (v.n or 3) if v.lo < v.hi else 1
         if size > MAX_POINTS:
             raise OptionError(
-                "--vary",
+                "vary",
                 f"the grid has {size:,} points, more than {MAX_POINTS:,}: use fewer values per "
-                "parameter (PATH=LO:HI:N) or --design lhs",
+                "parameter (PATH=LO:HI:N) or `design` lhs",
             )
         axes = [
             np.linspace(v.lo, v.hi, v.n or 3) if v.lo < v.hi else np.array([v.lo]) for v in varies
@@ -93,14 +96,14 @@ def design_points(
     if design == "lhs":
         if not 1 <= samples <= MAX_POINTS:
             raise OptionError(
-                "--samples", f"must be between 1 and {MAX_POINTS:,}, got {samples:,}"
+                "samples", f"must be between 1 and {MAX_POINTS:,}, got {samples:,}"
             )
         unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
         lo = np.array([v.lo for v in varies])
         hi = np.array([v.hi for v in varies])
         names = [v.path for v in varies]
         return [dict(zip(names, map(float, lo + u * (hi - lo)), strict=True)) for u in unit]
-    raise OptionError("--design", f"must be grid or lhs, got '{design}'")
+    raise OptionError("design", f"must be grid or lhs, got '{design}'")
 
 
 POINT_REASON = "a point of a sweep or sensitivity analysis"
@@ -114,12 +117,19 @@ def point_scenarios(base: Scenario, points: Sequence[dict[str, float]]) -> list[
     try:
         return [base.with_values(p, POINT_REASON) for p in points]
     except ScenarioError as exc:
-        raise OptionError("--vary", f"{exc.path}: {exc.message}") from None
+        raise OptionError("vary", f"{exc.path}: {exc.message}") from None
 
 
-def _run_point(scenario: Scenario, reps: int, seed: int, inner: int | None):
+def _run_point(scenario: Scenario, config: RunConfig):
+    """One point, its replications in this process (a worker of the sweep's executor)."""
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    out = run_model(scenario, reps, seed, uncertainty_inner=inner)
+    out = run_model(
+        scenario,
+        config.reps,
+        config.seed,
+        chunk_size=config.chunk_size,
+        uncertainty_inner=config.uncertainty_inner,
+    )
     kpis, table = kpi_summary(out), national_table(out)
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return kpis, table, started, finished
@@ -132,18 +142,16 @@ def run_sweep(
     sets: dict[str, str] | None = None,
     design: str = "grid",
     samples: int = 16,
-    reps: int = 200,
-    seed: int = 1,
-    inner: int | None = None,
+    config: RunConfig = DEFAULT_CONFIG,
     db: Path = Path("results.duckdb"),
-    workers: int = 1,
-    executor: str = "local",
-    address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
-    max_memory_gb: float | None = None,
 ) -> dict[str, Any]:
-    """Run every point of the design not already in the store (see :func:`run_points`)."""
-    points = design_points(varies, design, samples, seed)
+    """Run every point of the design not already in the store (see :func:`run_points`).
+
+    ``sets`` are overrides for every point; ``config.days`` is one more.
+    """
+    points = design_points(varies, design, samples, config.seed)
+    sets = horizon_sets(sets, config)
     base = load_scenario(scenario_path, set=sets or {})
     scenarios = point_scenarios(base, points)
     spec = {
@@ -154,22 +162,13 @@ def run_sweep(
         "sets": sets or {},
     }
     overrides = [{**(sets or {}), **p} for p in points]
-    res = run_points(
-        base,
-        scenarios,
-        overrides,
-        spec,
-        reps=reps,
-        seed=seed,
-        inner=inner,
-        db=db,
-        workers=workers,
-        executor=executor,
-        address=address,
-        progress=progress,
-        max_memory_gb=max_memory_gb,
-    )
+    res = run_points(base, scenarios, overrides, spec, config=config, db=db, progress=progress)
     return {**res, "design": points}
+
+
+def horizon_sets(sets: dict[str, Any] | None, config: RunConfig) -> dict[str, Any]:
+    """``sets`` with the run's horizon (``config.days``) as one more override."""
+    return {**(sets or {}), **({"days": config.days} if config.days is not None else {})}
 
 
 def run_points(
@@ -178,15 +177,9 @@ def run_points(
     overrides: Sequence[dict[str, Any]],
     spec: dict[str, Any],
     *,
-    reps: int,
-    seed: int,
-    inner: int | None = None,
+    config: RunConfig,
     db: Path = Path("results.duckdb"),
-    workers: int = 1,
-    executor: str = "local",
-    address: str | None = None,
     progress: Callable[[int, int, bool], None] | None = None,
-    max_memory_gb: float | None = None,
 ) -> dict[str, Any]:
     """Run each scenario not already in the store; store each as soon as it finishes.
 
@@ -198,16 +191,14 @@ def run_points(
     finished here. Points that would not fit in memory together (see
     :mod:`atlarge.runs.resources`) are refused before the store is opened.
     """
-    check_executor(executor, address)
+    reps, seed, inner = config.reps, config.seed, config.uncertainty_inner
     if inner is not None:
         check_uncertainty(base, reps, inner)
     check_memory(
-        points_estimate(
-            scenarios, reps, inner=inner, workers=workers, executor=executor, address=address
-        ),
-        option="--reps",
-        hint="use fewer --reps or --workers",
-        max_memory_gb=max_memory_gb,
+        points_estimate(scenarios, config),
+        parameter="reps",
+        hint="use fewer `reps` or `workers`",
+        max_memory_gb=config.max_memory_gb,
     )
     spec = {**spec, "reps": reps, "seed": seed, "inner": inner, "version": __version__}
     sweep_id = hashlib.sha256(
@@ -242,9 +233,7 @@ def run_points(
         if progress:
             progress(finished, total, True)
 
-    jobs = [(i, (scenarios[i], reps, seed, inner)) for i in todo]
-    for i, result in run_each(
-        _run_point, jobs, executor=executor, workers=workers, address=address
-    ):
+    jobs = [(i, (scenarios[i], config)) for i in todo]
+    for i, result in executor_for(config).map(_run_point, jobs):
         store_point(i, result)
     return {"sweep_id": sweep_id, "points": total, "ran": len(todo), "db": str(db), "run_ids": ids}

@@ -34,7 +34,8 @@ from atlarge.errors import ScenarioError
 from atlarge.scenario.messages import first_problem
 from atlarge.scenario.schema import Scenario
 
-SET_ORIGIN = "command line (--set)"
+SET_ORIGIN = "override"
+"""Where an override (``set=``) is said to come from; the CLI shows it as its ``--set``."""
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is about 40 KiB
 MAX_EXTENDS = 16  # files in an extends chain (the shipped ones use at most 4)
 MAX_NESTING = 32  # tables within tables (a scenario needs 5)
@@ -51,7 +52,7 @@ def load_scenario(
     chain = data.pop("extends", [])
     if "overrides" in data:
         where = _origin_of("overrides", origins, Path(path))
-        raise ScenarioError(where, "overrides", "is recorded by atlarge (--set), not a file key")
+        raise ScenarioError(where, "overrides", "is recorded by atlarge, not a file key")
     scenario = _validate({**data, "extends": chain}, origins, Path(path))
     return scenario.with_values(set, reason=SET_ORIGIN) if set else scenario
 

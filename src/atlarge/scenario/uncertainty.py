@@ -58,42 +58,37 @@ MIN_DRAWS = 2
 """An uncertainty run draws at least this many parameter sets (one draw is no spread)."""
 
 
-def draws_problem(
-    reps: int, inner: int, reps_name: str = "--reps", inner_name: str = "--inner"
-) -> str | None:
+def draws_problem(reps: int, inner: int) -> str | None:
     """Why ``reps`` replications cannot run as whole parameter draws of ``inner`` each, or
-    None when they can (``reps // inner`` draws of exactly ``inner`` replications)."""
+    None when they can (``reps // inner`` draws of exactly ``inner`` replications).
+
+    The message names the two as ```reps``` and ```uncertainty_inner```, which each
+    front end shows its own way (see :func:`atlarge.errors.render_names`)."""
     draws, rest = divmod(reps, inner)
     if rest == 0 and draws >= MIN_DRAWS:
         return None
     fit = max(MIN_DRAWS, -(-reps // inner))
     return (
-        f"{reps_name} {reps} does not split into at least {MIN_DRAWS} whole parameter draws "
-        f"of {inner_name} {inner} replications each; use a multiple of {inner} from "
-        f"{MIN_DRAWS * inner} up (e.g. {reps_name} {fit * inner}: {fit} draws) or a smaller "
-        f"{inner_name}"
+        f"`reps` {reps} does not split into at least {MIN_DRAWS} whole parameter draws "
+        f"of `uncertainty_inner` {inner} replications each; use a multiple of {inner} from "
+        f"{MIN_DRAWS * inner} up (e.g. `reps` {fit * inner}: {fit} draws) or a smaller "
+        "`uncertainty_inner`"
     )
 
 
-def check_uncertainty(
-    scenario: Scenario,
-    reps: int,
-    inner: int,
-    reps_name: str = "--reps",
-    inner_name: str = "--inner",
-) -> None:
+def check_uncertainty(scenario: Scenario, reps: int, inner: int) -> None:
     """Refuse a run with parameter draws that cannot give what it promises: ``inner``
     below 1, no ranged parameter to draw, or replications that are not whole draws.
 
     One check for ``simulate()``, sweeps and sensitivity, so each refuses the same runs.
     """
     if inner < 1:
-        raise OptionError(inner_name, f"must be at least 1, got {inner}")
+        raise OptionError("uncertainty_inner", f"must be at least 1, got {inner}")
     if not ranged_parameters(scenario):
-        raise OptionError("--uncertainty", "the scenario has no ranged parameter to draw")
-    problem = draws_problem(reps, inner, reps_name, inner_name)
+        raise OptionError("uncertainty", "the scenario has no ranged parameter to draw")
+    problem = draws_problem(reps, inner)
     if problem:
-        raise OptionError(inner_name, problem)
+        raise OptionError("uncertainty_inner", problem)
 
 
 def draw_generator(seed: int, draw: int) -> np.random.Generator:

@@ -329,13 +329,13 @@ async function follow(run) {
     $("status").textContent =
       st.status === "queued" ? "Queued…" : `Running: ${st.done} of ${st.total} replications`;
     renderRuns();
-    if (st.status === "done" || st.status === "failed") break;
+    if (st.status !== "queued" && st.status !== "running") break; // done, failed, cancelled
     await sleep(POLL_MS);
   }
   bar.hidden = true;
-  if (run.status.status === "failed") {
+  if (run.status.status !== "done") {
     $("status").textContent = "";
-    showError(`The run failed: ${run.status.error}`);
+    showError(`The run ${run.status.status === "failed" ? "failed" : "was cancelled"}: ${run.status.error}`);
     return;
   }
   $("status").textContent = `Finished: ${runLabel(run)}`;

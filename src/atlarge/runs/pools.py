@@ -14,7 +14,8 @@ Every process pool in atlarge comes from :func:`worker_pool`:
   pending work is cancelled and the workers are killed instead of waiting for
   every submitted task to finish.
 
-Imports only the standard library, so every layer may use it.
+Imports only the standard library; the executors (:mod:`atlarge.runs.executors`) and the
+SimPy reference model use it.
 """
 
 from __future__ import annotations
