@@ -86,3 +86,44 @@ def test_fitted_scenario_is_what_calibrate_writes_from_the_committed_fit():
     assert len(fitted) == len(sc.dispositions)
     assert all("FY2024" in f for f in sc.inflow.border_transfers_per_day.fitted.fitted_on)
     assert sc.groups["no_criminal"].arrests_per_agent_day.fitted is not None
+
+
+def test_fitted_scenario_parses_back_to_the_fit():
+    """Every value written is the fit's (bit for bit), with its unit, and the text survives
+    quotes, backslashes and control characters (DEL, which JSON quoting let through and TOML
+    refuses) in what it carries over from the base."""
+    import tomllib
+
+    from atlarge.analysis.backtest_run import load_calibration
+    from atlarge.analysis.fitted_scenario import METHOD, fitted_scenario_toml
+    from tests.conftest import SCENARIOS
+
+    calibration = load_calibration()
+    base = load_scenario(SCENARIOS / "baseline-2024.toml")
+    base = base.model_copy(update={"name": 'A "quoted" \\ name', "description": "Two\nlines\x7f."})
+    doc = tomllib.loads(fitted_scenario_toml('dir\\odd "base".toml', base, calibration))
+    y = calibration["fit"]["years"]["FY2024"]
+    fitted = year_scenario(
+        base,
+        YEARS[2024],
+        YearParams(
+            y["posture"], y["removal_share"], y["border_transfers_per_day"],
+            calibration["fit"]["los_scale"],
+        ),
+    )  # fmt: skip
+    assert doc["extends"] == 'dir\\odd "base".toml'
+    assert doc["name"] == 'A "quoted" \\ name (fitted)'
+    assert doc["description"].startswith("Two\nlines\x7f. Fitted to the public record")
+    assert doc["workforce"]["ero"]["headcount"]["value"] == YEARS[2024].officers
+    assert "fitted" not in doc["workforce"]["ero"]["headcount"]  # an input, not a fit
+    inflow = doc["inflow"]["border_transfers_per_day"]
+    assert inflow["value"] == y["border_transfers_per_day"]
+    assert inflow["fitted"]["method"] == METHOD
+    for key, g in fitted.groups.items():
+        table = doc["groups"][key]["arrests_per_agent_day"]
+        assert table["value"] == g.arrests_per_agent_day.value
+        assert table["unit"] == g.arrests_per_agent_day.unit
+        assert table["fitted"]["fitted_on"] == ["ICE ERO administrative arrests FY2024"]
+    for key, d in fitted.dispositions.items():
+        assert doc["dispositions"][key]["share"]["value"] == d.share.value
+        assert doc["dispositions"][key]["mean_days"]["value"] == d.mean_days.value

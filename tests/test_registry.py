@@ -105,9 +105,10 @@ def test_terminal_and_report_tables_label_and_define_every_kpi(run):
 
 
 def _escaped(text: str) -> str:
-    import html
+    """As the report's templates escape it (Jinja2's autoescape, MarkupSafe)."""
+    from markupsafe import escape
 
-    return html.escape(text)
+    return str(escape(text))
 
 
 def test_the_page_keeps_no_copy_of_the_registry():

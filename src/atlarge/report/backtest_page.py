@@ -1,16 +1,16 @@
-"""The backtest page: observed figures over simulated bands, one panel per metric."""
+"""The backtest page: observed figures over simulated bands, one panel per metric.
+
+The markup is in ``templates/backtest.html``; this module builds the figure and plain rows."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import plotly.graph_objects as go
-import plotly.offline
 from plotly.subplots import make_subplots
 
 from atlarge.analysis.observed import METRIC_LABELS, TARGET_METRICS
-from atlarge.report.html import CSS
+from atlarge.report.pages import render_page
 
 KINDS = {
     "fit": ("Fitted (in sample)", "#1f77b4"),
@@ -85,7 +85,8 @@ def _figure(rows: list[dict[str, Any]]) -> go.Figure:
     return fig
 
 
-def _rows_table(rows: list[dict[str, Any]]) -> str:
+def _rows_table(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Every comparison, formatted, in metric, year and kind order."""
     out = []
     for x in sorted(rows, key=lambda x: (x["metric"], x["period"], x["kind"])):
         flag = " (from memory)" if x["from_memory"] else ""
@@ -93,20 +94,22 @@ def _rows_table(rows: list[dict[str, Any]]) -> str:
         if x["kind"] == "fit" and not x["in_sample"]:
             kind += " (shown, not fitted)"
         out.append(
-            f"<tr><td>{METRIC_LABELS[x['metric']]}</td><td>{x['period']}</td>"
-            f"<td>{html.escape(kind)}</td>"
-            f"<td class=num>{x['observed']:,.1f}{flag}</td><td class=num>{x['sim_p50']:,.1f}</td>"
-            f"<td class=num>{x['sim_p5']:,.1f} – {x['sim_p95']:,.1f}</td>"
-            f"<td class=num>{x['rel_error']:+.1%}</td></tr>"
+            {
+                "metric": METRIC_LABELS[x["metric"]],
+                "period": x["period"],
+                "kind": kind,
+                "observed": f"{x['observed']:,.1f}{flag}",
+                "median": f"{x['sim_p50']:,.1f}",
+                "p5": f"{x['sim_p5']:,.1f}",
+                "p95": f"{x['sim_p95']:,.1f}",
+                "error": f"{x['rel_error']:+.1%}",
+            }
         )
-    return "".join(out)
+    return out
 
 
-def render_backtest(doc: dict[str, Any]) -> str:
-    fig = _figure(doc["rows"]).to_html(
-        full_html=False, include_plotlyjs=False, config={"displaylogo": False}
-    )
-    summ = doc["summary"]
+def _errors(summary: dict[str, Any]) -> list[dict[str, str]]:
+    """The largest and median absolute errors per kind of year, one line each."""
     lines = []
     for kind, label in (
         ("in_sample", "in sample"),
@@ -116,27 +119,24 @@ def render_backtest(doc: dict[str, Any]) -> str:
         parts = [
             f"{METRIC_LABELS[m]} {v['max_abs_rel_error']:.1%} "
             f"(median {v['median_abs_rel_error']:.1%})"
-            for m, v in summ.get(kind, {}).items()
+            for m, v in summary.get(kind, {}).items()
         ]
         if parts:
-            lines.append(f"<li><b>{label}</b>, largest absolute error: {'; '.join(parts)}</li>")
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>atlarge backtest</title><style>{CSS}</style>
-<script>{plotly.offline.get_plotlyjs()}</script></head><body><main>
-<h1>Backtest against the public record</h1>
-<p class=meta>atlarge {html.escape(doc["atlarge_version"])} · {doc["reps"]} replications per year ·
-seed {doc["seed"]}</p>
-<p class=note>Each fiscal year is simulated from its own inputs (ERO officers, bed
-capacity from funded beds or the observed population where that was higher, published
-book-ins) with the calibrated quantities (arrest posture, removal share, non-ERO inflow per
-year; one length-of-stay scale for all years). <b>Fitted</b> years used their own figures;
-<b>left out</b> years were refitted without their own figures and use the other years'
-typical posture, removal share and inflow; <b>kept aside</b> years were never fitted.
-Counts: ICE ERO administrative arrests; ICE removals (not returns or Title 42 expulsions).</p>
-<ul>{"".join(lines)}</ul>
-{fig}
-<section><h2>Every comparison</h2><table><tr><th>Metric</th><th>Year</th><th>Kind</th>
-<th>Observed</th><th>Simulated median</th><th>5th – 95th</th><th>Error</th></tr>
-{_rows_table(doc["rows"])}</table></section>
-</main></body></html>
-"""
+            lines.append({"label": label, "text": "; ".join(parts)})
+    return lines
+
+
+def render_backtest(doc: dict[str, Any]) -> str:
+    """The backtest page as one HTML string."""
+    fig = _figure(doc["rows"]).to_html(
+        full_html=False, include_plotlyjs=False, config={"displaylogo": False}
+    )
+    return render_page(
+        "backtest.html",
+        version=doc["atlarge_version"],
+        reps=doc["reps"],
+        seed=doc["seed"],
+        errors=_errors(doc["summary"]),
+        figure_div=fig,
+        rows=_rows_table(doc["rows"]),
+    )

@@ -1,17 +1,18 @@
-"""The sensitivity page: ranked indices with confidence intervals, one panel per KPI."""
+"""The sensitivity page: ranked indices with confidence intervals, one panel per KPI.
+
+The markup is in ``templates/sensitivity.html``; this module builds the figure and plain
+rows."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import plotly.graph_objects as go
-import plotly.offline
 from plotly.subplots import make_subplots
 
 from atlarge.analysis.kpis import KPIS
 from atlarge.report.format import plain_number
-from atlarge.report.html import CSS
+from atlarge.report.pages import render_page
 from atlarge.report.terminal import (
     EFFECT_NOTE,
     METHOD_WORDS,
@@ -96,6 +97,7 @@ def _figure(doc: dict[str, Any]) -> go.Figure:
 
 
 def render_sensitivity(doc: dict[str, Any]) -> str:
+    """The sensitivity page as one HTML string."""
     method = doc["method"]
     how = (
         "Sobol' variance shares (Saltelli sampling, first-order and total, 95% bootstrap "
@@ -105,32 +107,34 @@ def render_sensitivity(doc: dict[str, Any]) -> str:
         "spread, sigma)"
     )
     units = doc.get("units", {})
-    ranges = "".join(
-        f"<li>{html.escape(param_label(name, units.get(name)))}: {plain_number(lo)} to "
-        f"{plain_number(hi)} <code>{html.escape(name)}</code></li>"
+    ranges = [
+        {
+            "label": param_label(name, units.get(name)),
+            "low": plain_number(lo),
+            "high": plain_number(hi),
+            "path": name,
+        }
         for name, (lo, hi) in zip(doc["parameters"], doc["bounds"], strict=True)
-    )
-    skipped = "".join(
-        f"<li>{html.escape(kpi_title(o))}: {html.escape(r['skipped'])}</li>"
+    ]
+    skipped = [
+        {"measure": kpi_title(o), "reason": r["skipped"]}
         for o, r in doc["indices"].items()
         if isinstance(r, dict)
-    )
+    ]
     fig = _figure(doc).to_html(
         full_html=False, include_plotlyjs=False, config={"displaylogo": False}
     )
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>atlarge sensitivity</title><style>{CSS}</style>
-<script>{plotly.offline.get_plotlyjs()}</script></head><body><main>
-<h1>Which assumptions drive the answer</h1>
-<p class=meta>{html.escape(how)} · {len(doc["parameters"])} parameters · {doc["points"]} model
-runs of {doc["reps"]} replications · seed {doc["seed"]}</p>
-<p class=note>Each parameter varies over its stated range; every model run uses the same random
-numbers, so differences between runs come from the parameters. The {TOP} most influential
-parameters are shown per measure.</p>
-<p class=note>{html.escape(EFFECT_NOTE[method])}</p>
-{f"<ul>{skipped}</ul>" if skipped else ""}
-{fig}
-<h2>Parameters and the ranges they varied over ({html.escape(METHOD_WORDS[method])})</h2>
-<ul>{ranges}</ul>
-</main></body></html>
-"""
+    return render_page(
+        "sensitivity.html",
+        how=how,
+        n_parameters=len(doc["parameters"]),
+        points=doc["points"],
+        reps=doc["reps"],
+        seed=doc["seed"],
+        top=TOP,
+        effect_note=EFFECT_NOTE[method],
+        skipped=skipped,
+        figure_div=fig,
+        method_words=METHOD_WORDS[method],
+        ranges=ranges,
+    )
