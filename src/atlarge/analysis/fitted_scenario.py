@@ -17,6 +17,7 @@ from atlarge._version import __version__
 from atlarge.analysis.backtest import YEARS, YearParams, year_scenario
 from atlarge.analysis.observed import METRIC_LABELS, figure
 from atlarge.scenario import Param, Scenario
+from atlarge.scenario.sources import confidence_of
 
 METHOD = (
     "atlarge calibrate: fixed-point solution of the log-error equations under common random numbers"
@@ -27,6 +28,20 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a valid TOML basic string
 
 
+def _source(**fields: str | None) -> str:
+    """A structured source as a TOML inline table (fields left None are left out)."""
+    return "{ " + ", ".join(f"{k} = {_q(v)}" for k, v in fields.items() if v) + " }"
+
+
+def _fit_source(note: str, period: str) -> str:
+    return _source(
+        publisher="atlarge calibrate",
+        title=f"{period} fit (src/atlarge/data/calibration.json)",
+        confidence="Fitted",
+        note=note,
+    )
+
+
 def _param_table(
     path: str, prior: Param, value: float, source: str, fitted_on: list[str], statistic: str
 ) -> str:
@@ -34,7 +49,7 @@ def _param_table(
         f"[{path}]",
         f"value = {value!r}",
         f"unit = {_q(prior.unit)}",
-        f"source = {_q(source)}",
+        f"source = {source}",
     ]
     if prior.range is not None and prior.range[0] <= value <= prior.range[1]:
         lines.append(f"range = [{prior.range[0]!r}, {prior.range[1]!r}]")
@@ -74,8 +89,11 @@ def fitted_scenario_toml(
                 f"groups.{key}.arrests_per_agent_day",
                 g.arrests_per_agent_day,
                 v,
-                f"Fitted: the baseline's {g.arrests_per_agent_day.value:g} times the {period} "
-                f"arrest posture {params.posture:.4f}",
+                _fit_source(
+                    f"the baseline's {g.arrests_per_agent_day.value:g} times the {period} "
+                    f"arrest posture {params.posture:.4f}",
+                    period,
+                ),
                 on(["arrests"]),
                 stat("arrests"),
             )
@@ -87,8 +105,11 @@ def fitted_scenario_toml(
                 f"dispositions.{key}.share",
                 d.share,
                 fd.share.value,
-                f"Fitted: baseline shares rescaled to the {period} removal share "
-                f"{params.removal_share:.4f}",
+                _fit_source(
+                    f"baseline shares rescaled to the {period} removal share "
+                    f"{params.removal_share:.4f}",
+                    period,
+                ),
                 on(["removals", "arrests"]),
                 stat("removals"),
             )
@@ -98,8 +119,11 @@ def fitted_scenario_toml(
                 f"dispositions.{key}.mean_days",
                 d.mean_days,
                 fd.mean_days.value,
-                f"Fitted: the baseline's {d.mean_days.value:g} days times the common LOS scale "
-                f"{params.los_scale:.4f}",
+                _fit_source(
+                    f"the baseline's {d.mean_days.value:g} days times the common LOS scale "
+                    f"{params.los_scale:.4f}",
+                    period,
+                ),
                 [f"{METRIC_LABELS['alos']} {p}" for p in alos_years],
                 "; ".join(s for p in alos_years if (s := stat("alos", p))),
             )
@@ -114,7 +138,7 @@ def fitted_scenario_toml(
             "inflow.border_transfers_per_day",
             base.inflow.border_transfers_per_day,
             params.border_transfers_per_day,
-            f"Fitted: non-ERO book-ins per day, {period}",
+            _fit_source(f"non-ERO book-ins per day, {period}", period),
             border_on,
             stat("detention_adp"),
         )
@@ -125,7 +149,13 @@ def fitted_scenario_toml(
     officers = figure("ero_officers", year.officers_from)
     inputs = [
         f"[workforce.ero.headcount]\nvalue = {year.officers!r}\nunit = {_q(ero.unit)}\n"
-        f"source = {_q(f'{period} input of the fit: {officers.published_as} ({officers.source})')}"
+        + "source = "
+        + _source(
+            publisher=officers.source,
+            title=f"{period} input of the fit",
+            confidence=confidence_of(officers.confidence),
+            note=officers.published_as,
+        )
     ]
     if ero.range is not None and ero.range[0] <= year.officers <= ero.range[1]:
         inputs[0] += f"\nrange = [{ero.range[0]!r}, {ero.range[1]!r}]"

@@ -73,6 +73,16 @@ class Source(BaseModel):
         return self
 
 
+def confidence_of(grade: str) -> Confidence | None:
+    """The grade a confidence text of the shared sheet starts with ("Medium (research
+    group ...)" is Medium; "FROM MEMORY, UNVERIFIED" is From memory), or None."""
+    text = grade.strip().lower()
+    for level in sorted(CONFIDENCE, key=len, reverse=True):  # Medium-high before Medium
+        if text.startswith(level.lower()):
+            return level  # type: ignore[return-value]
+    return None
+
+
 def read_source(v: Any) -> Any:
     """A plain string is the note of a source (users' files); anything else is validated
     as a source table."""
@@ -102,4 +112,4 @@ def format_source(source: Source | None) -> str:
     return f"{text}: {note}" if text and note else text or note
 
 
-__all__ = ["CONFIDENCE", "Source", "SourceField", "format_source", "read_source"]
+__all__ = ["CONFIDENCE", "Source", "SourceField", "confidence_of", "format_source", "read_source"]
