@@ -224,7 +224,7 @@ def test_downloads_name_their_run(client):
         assert res.status_code == 200
         assert f'filename="operation-at-large-{job}-{what}"' in res.headers["content-disposition"]
     report = client.get(f"/api/runs/{job}/report").text
-    assert report.startswith("<!DOCTYPE html>") and "set by command line (--set)" not in report
+    assert report.startswith("<!DOCTYPE html>") and "set by an override" not in report
     listed = [r["job_id"] for r in client.get("/api/runs").json()]
     assert job in listed
     assert client.get(f"/api/runs/{job}").json()["request"]["reps"] == 4

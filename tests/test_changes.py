@@ -77,8 +77,9 @@ def test_a_plain_value_sets_the_value_notes_the_source_and_keeps_or_fits_the_ran
     if value == old.value:  # a change that changes nothing is nothing
         assert new == old and path not in new_sc.overrides
         return
-    was = old.source or "an assumption"
-    assert new.source.startswith("set by a test (was ") and new.source.endswith(f"; {was})")
+    assert new.source.note.startswith("set by a test (was ")
+    assert new.source.note.endswith(")" if old.source else ", an assumption)")
+    assert new.source.was == old.source  # the old source, kept whole
     if old.range is None or old.range[0] <= value <= old.range[1]:
         assert new.range == old.range and new.distribution == old.distribution
     elif old.assumption:
@@ -120,7 +121,7 @@ def test_a_dated_value_sets_one_schedule_entry_from_its_date(data, name):
     # A plain value afterwards makes it constant again, and the record keeps the file's value.
     flat = new_sc.with_values({path: old.value}, "another test")
     assert _params(flat)[path].schedule is None and path not in flat.overrides
-    assert _params(flat)[path].source.startswith("set by another test (was ")
+    assert _params(flat)[path].source.note.startswith("set by another test (was ")
 
 
 @RULES
@@ -262,7 +263,7 @@ def test_uncertainty_draws_go_through_with_values():
     for path, p in _params(drawn).items():
         if path in values and not _is_share(path):
             assert p.value == values[path]
-            assert p.source.startswith("set by uncertainty draw 1 (was ")
+            assert p.source.note.startswith("set by uncertainty draw 1 (was ")
     assert set(values) <= set(drawn.overrides)
 
 

@@ -126,7 +126,7 @@ def _field_value(field: str, spec_le: float | None):
 
 def _plausible_value(name: str, path: str):
     """A number a user might write: within the spec, and within the range if there is one."""
-    p = _RAW[name]
+    p = _LOADED[name].model_dump()  # as loaded: defaults (office weights) included
     for key in path.split("."):
         p = p[key]
     spec = _SPECS[name][path]

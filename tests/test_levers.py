@@ -47,7 +47,7 @@ def test_every_lever_is_a_valid_override_with_the_scenario_value(path):
         got = sc2.regime.enabled if p == "regime.enabled" else params2[p].value
         assert got == v, p
         if p != "regime.enabled":
-            assert params2[p].source.startswith("set by command line (--set) (was")
+            assert params2[p].source.note.startswith("set by an override (was")
 
 
 def test_the_guard_switch_sends_zero():

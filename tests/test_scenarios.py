@@ -20,7 +20,7 @@ def test_every_parameter_has_unit_and_provenance(path):
         if p.assumption:
             assert p.range is not None and p.rationale, name
         else:
-            assert p.source and len(p.source) > 20, name
+            assert p.source and (p.source.title or p.source.note), name
 
 
 def test_operation_carries_the_reported_figures():
@@ -70,9 +70,8 @@ def test_set_keeps_the_unit_and_makes_time_varying_values_constant(tmp_path):
     text = (
         OPERATION.read_text()
         .replace(
-            'source = "Operation At Large: up to 21,000 National Guard troops in support roles',
-            'schedule = { 2025-07-15 = 21000 }\nsource = "Operation At Large: up to 21,000 '
-            "National Guard troops in support roles",
+            'value = 21000\nunit = "troops"\nsource',
+            'value = 21000\nunit = "troops"\nschedule = { 2025-07-15 = 21000 }\nsource',
         )
         .replace('value = 21000\nunit = "troops"\nschedule', 'value = 0\nunit = "troops"\nschedule')
     )
@@ -85,10 +84,9 @@ def test_set_keeps_the_unit_and_makes_time_varying_values_constant(tmp_path):
     sc2 = load_scenario(path, set={"support.national_guard.headcount": "5000"})
     g2 = sc2.support.national_guard.headcount
     assert g2.value == 5000 and not g2.time_varying and g2.unit == "troops"
-    # The source says who set it, and keeps what it was and why.
-    assert g2.source.startswith(
-        "set by command line (--set) (was 0, then 21,000 from 2025-07-15; Operation At Large:"
-    )
+    # The source says who set it and what it was, and keeps the old source whole.
+    assert g2.source.note == "set by an override (was 0, then 21,000 from 2025-07-15)"
+    assert g2.source.was == guard.source and guard.source.publisher == "NBC News"
 
 
 def test_hash_depends_on_values_not_layout(tmp_path):

@@ -16,20 +16,41 @@ from __future__ import annotations
 from typing import Any
 
 import tomlkit
-from tomlkit.items import Table
+from tomlkit.items import InlineTable, Table
 
 from atlarge._version import __version__
 from atlarge.analysis.backtest import YEARS, YearParams, year_scenario
 from atlarge.analysis.observed import METRIC_LABELS, figure
 from atlarge.scenario import Param, Scenario
+from atlarge.scenario.sources import confidence_of
 
 METHOD = (
     "atlarge calibrate: fixed-point solution of the log-error equations under common random numbers"
 )
 
 
+def _source(**fields: str | None) -> InlineTable:
+    """A structured source as a TOML inline table (fields left None are left out)."""
+    table = tomlkit.inline_table()
+    table.update({k: v for k, v in fields.items() if v})
+    return table
+
+
+def _fit_source(note: str, period: str) -> InlineTable:
+    return _source(
+        publisher="atlarge calibrate",
+        title=f"{period} fit (src/atlarge/data/calibration.json)",
+        confidence="Fitted",
+        note=note,
+    )
+
+
 def _param_table(
-    prior: Param, value: float, source: str, fitted_on: list[str] | None, statistic: str = ""
+    prior: Param,
+    value: float,
+    source: InlineTable,
+    fitted_on: list[str] | None,
+    statistic: str = "",
 ) -> Table:
     """A parameter's table: the fitted (or input) value with the prior's unit, and the
     prior's range where the value lies within it; ``fitted_on`` marks it fitted."""
@@ -105,7 +126,12 @@ def fitted_scenario_toml(
         _param_table(
             base.workforce.ero.headcount,
             year.officers,
-            f"{period} input of the fit: {officers.published_as} ({officers.source})",
+            _source(
+                publisher=officers.source,
+                title=f"{period} input of the fit",
+                confidence=confidence_of(officers.confidence),
+                note=officers.published_as,
+            ),
             fitted_on=None,
         ),
     )
@@ -116,8 +142,11 @@ def fitted_scenario_toml(
             _param_table(
                 g.arrests_per_agent_day,
                 fitted.groups[key].arrests_per_agent_day.value,
-                f"Fitted: the baseline's {g.arrests_per_agent_day.value:g} times the {period} "
-                f"arrest posture {params.posture:.4f}",
+                _fit_source(
+                    f"the baseline's {g.arrests_per_agent_day.value:g} times the {period} "
+                    f"arrest posture {params.posture:.4f}",
+                    period,
+                ),
                 on(["arrests"]),
                 stat("arrests"),
             ),
@@ -130,8 +159,11 @@ def fitted_scenario_toml(
             _param_table(
                 d.share,
                 fd.share.value,
-                f"Fitted: baseline shares rescaled to the {period} removal share "
-                f"{params.removal_share:.4f}",
+                _fit_source(
+                    f"baseline shares rescaled to the {period} removal share "
+                    f"{params.removal_share:.4f}",
+                    period,
+                ),
                 on(["removals", "arrests"]),
                 stat("removals"),
             ),
@@ -142,8 +174,11 @@ def fitted_scenario_toml(
             _param_table(
                 d.mean_days,
                 fd.mean_days.value,
-                f"Fitted: the baseline's {d.mean_days.value:g} days times the common LOS "
-                f"scale {params.los_scale:.4f}",
+                _fit_source(
+                    f"the baseline's {d.mean_days.value:g} days times the common LOS scale "
+                    f"{params.los_scale:.4f}",
+                    period,
+                ),
                 [f"{METRIC_LABELS['alos']} {p}" for p in alos_years],
                 "; ".join(s for p in alos_years if (s := stat("alos", p))),
             ),
@@ -159,7 +194,7 @@ def fitted_scenario_toml(
         _param_table(
             base.inflow.border_transfers_per_day,
             params.border_transfers_per_day,
-            f"Fitted: non-ERO book-ins per day, {period}",
+            _fit_source(f"non-ERO book-ins per day, {period}", period),
             border_on,
             stat("detention_adp"),
         ),

@@ -19,6 +19,7 @@ from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
 from atlarge.scenario.params import Param
 from atlarge.scenario.schedules import scenario_warnings
+from atlarge.scenario.sources import format_source
 
 PERCENTILES = (5, 50, 95)
 
@@ -204,7 +205,10 @@ def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
     """Every parameter of ``sc`` with its value, unit, provenance and range.
 
     One table for summary.json, the report and the API, so that a value is
-    never shown without its source or its assumption flag.
+    never shown without its source or its assumption flag. ``source`` is the
+    source as people read it (``format_source``: the same text everywhere);
+    ``source_fields`` the same source as data (publisher, title, date, url,
+    confidence, note, and ``was``: the source a change replaced).
     """
     return [
         {
@@ -214,7 +218,8 @@ def parameter_rows(sc: Scenario) -> list[dict[str, Any]]:
             "schedule": {d.isoformat(): v for d, v in sorted((p.schedule or {}).items())} or None,
             "assumption": p.assumption,
             "fitted": p.fitted.model_dump() if p.fitted else None,
-            "source": p.source,
+            "source": format_source(p.source) or None,
+            "source_fields": p.source.model_dump(mode="json") if p.source else None,
             "rationale": p.rationale,
             "range": list(p.range) if p.range else None,
         }

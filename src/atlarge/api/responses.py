@@ -112,7 +112,12 @@ class ParameterRow(_Open):
     schedule: dict[str, Number] | None = None
     assumption: bool = False
     fitted: dict[str, Any] | None = None
-    source: str | dict[str, Any] | None = None
+    source: str | None = Field(default=None, description="The source, formatted to read.")
+    source_fields: dict[str, Any] | None = Field(
+        default=None,
+        description="The source as data: publisher, title, date, url, confidence, note, and "
+        "for a changed value the source it had before (was).",
+    )
     rationale: str | None = None
     range: list[Number] | None = None
 

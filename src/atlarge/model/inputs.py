@@ -19,7 +19,7 @@ from atlarge.engine.allocation import largest_remainder
 from atlarge.engine.delays import PhaseChains
 from atlarge.model.outcomes import Outcome
 from atlarge.scenario import AGENCY_LABELS, Param, Scenario
-from atlarge.scenario.offices import Offices, load_offices
+from atlarge.scenario.offices import Offices
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def month_end_flags(start: dt.date, days: int, min_period: int = 28) -> np.ndarr
 
 def build_inputs(scenario: Scenario) -> ModelInputs:
     sc = scenario
-    offices = load_offices().subset(sc.offices.include)
+    offices = sc.offices.spread()  # the scenario's offices.weights, renormalised to include
     days = sc.days
     start = sc.start_date
     dates = np.arange(np.datetime64(start), np.datetime64(start) + days)

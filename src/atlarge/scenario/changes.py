@@ -31,8 +31,9 @@ are scaled together (an uncertainty draw names every share of a group it
 draws). A change that leaves nothing to scale (the named shares sum above one,
 or the others are all zero) is refused.
 
-**Provenance.** A parameter whose values changed gets the source
-``set by REASON (was OLD VALUE; OLD SOURCE)``; unit, assumption flag,
+**Provenance.** A parameter whose values changed gets a source whose note is
+``set by REASON (was OLD VALUE)`` and whose ``was`` keeps the old source whole
+(structured, so a reader still sees who published the replaced figure); unit, assumption flag,
 rationale and fit note stay. Its range stays if every value lies in it; an
 assumption's range (which it must have) is widened to take them; any other
 range is dropped, with its distribution.
@@ -305,8 +306,8 @@ def _note(before: dict[str, Any], data: dict[str, Any], path: str, reason: str) 
             new["range"] = (min(rng[0], *values), max(rng[1], *values))
         else:
             new["range"] = new["distribution"] = None
-    was = old["source"] or "an assumption"
-    new["source"] = f"set by {reason} (was {_shown(old)}; {was})"
+    kind = "" if old["source"] else ", an assumption"
+    new["source"] = {"note": f"set by {reason} (was {_shown(old)}{kind})", "was": old["source"]}
 
 
 def _values(param: dict[str, Any]) -> tuple[float, dict[dt.date, float] | None]:

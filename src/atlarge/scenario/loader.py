@@ -34,7 +34,7 @@ from atlarge.errors import ScenarioError
 from atlarge.scenario.messages import first_problem
 from atlarge.scenario.schema import Scenario
 
-SET_ORIGIN = "override"
+SET_ORIGIN = "an override"
 """Where an override (``set=``) is said to come from; the CLI shows it as its ``--set``."""
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: the largest shipped scenario is about 40 KiB
 MAX_EXTENDS = 16  # files in an extends chain (the shipped ones use at most 4)

@@ -1,7 +1,8 @@
 """A parameter from the world, with its unit and provenance.
 
 Every number a scenario takes from the world is a :class:`Param`: a value, a
-unit, and either a source (publisher, document, date) or, for a behavioural
+unit, and either a source (publisher, document, date, confidence: a
+:class:`~atlarge.scenario.sources.Source`) or, for a behavioural
 assumption, the flag ``assumption = true`` with a range and a one-line
 rationale. A parameter may vary over time: ``schedule`` maps dates to the
 value in force from that date on.
@@ -36,6 +37,8 @@ from pydantic import (
     Strict,
     model_validator,
 )
+
+from atlarge.scenario.sources import SourceField
 
 # ----------------------------------------------------------------- physical limits
 # Each is far above anything the world has run, so no real scenario meets it,
@@ -115,7 +118,7 @@ class Param(BaseModel):
 
     value: float
     unit: str
-    source: str | None = None
+    source: SourceField | None = None
     assumption: bool = False
     rationale: str | None = None
     # TOML arrays are lists: the pair itself is lax, its two numbers strict.
@@ -126,8 +129,6 @@ class Param(BaseModel):
 
     @model_validator(mode="after")
     def _provenance(self) -> Param:
-        if self.source is not None and not self.source.strip():
-            raise ValueError("source is empty")
         if self.assumption:
             if self.range is None:
                 raise ValueError("an assumption needs a range = [low, high]")

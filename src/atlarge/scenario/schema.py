@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from atlarge.scenario.offices import load_offices
+from atlarge.scenario.offices import SPLIT_TO, Offices, derive_offices, office_data
 from atlarge.scenario.params import (
     ANY_UNIT,
     MAX_AGENTS,
@@ -76,12 +76,70 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+class OfficeWeights(_Section):
+    """What spreads national figures over the offices (``offices.weights.*``).
+
+    Parameters like any other, so ``--set``, sweeps, ``--uncertainty`` and
+    sensitivity reach them; their defaults are in ``data/offices.toml`` and every
+    scenario has them: a file sets only the ones it changes (a table replaces the
+    default one whole, as ``extends`` does). See :mod:`atlarge.scenario.offices`.
+    """
+
+    # Persons per office: the source's largest (Los Angeles) is ~0.8 million.
+    population: dict[str, P("persons", ge=0.0, le=MAX_PERSONS)] = Field(
+        description="Estimated population per office code; San Antonio's includes Harlingen's."
+    )
+    harlingen_split: Fraction = Field(
+        description="Share of San Antonio's population assigned to Harlingen."
+    )
+    texas_share: Fraction = Field(description="Share of detention beds in the Texas offices.")
+    louisiana_share: Fraction = Field(description="Share of detention beds in New Orleans.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _over_the_defaults(cls, data: Any) -> Any:
+        return office_data().weights_with(data) if isinstance(data, Mapping) else data
+
+    @field_validator("population")
+    @classmethod
+    def _every_office(cls, population: dict[str, Param]) -> dict[str, Param]:
+        known = office_data().default_weights["population"]
+        unknown = [c for c in population if c not in known]
+        if unknown:
+            hal = SPLIT_TO in unknown
+            given = "Harlingen's is San Antonio's times harlingen_split; " if hal else ""
+            raise ValueError(
+                f"no population for office code(s) {unknown}: {given}known: {', '.join(known)}"
+            )
+        if not any(p.value > 0 for p in population.values()):
+            raise ValueError("every office's population is 0, so nothing can be spread")
+        return population
+
+    @model_validator(mode="after")
+    def _shares_fit(self) -> OfficeWeights:
+        tx, la = self.texas_share.value, self.louisiana_share.value
+        if tx + la > 1.0:
+            raise FieldPathError(
+                "offices.weights.texas_share",
+                f"the Texas share {fmt_number(tx)} and the Louisiana share {fmt_number(la)} "
+                "sum above 1",
+                related=("offices.weights.louisiana_share",),
+            )
+        return self
+
+
 class OfficeSelection(_Section):
-    """Which of the 25 ERO field offices to simulate (default: all)."""
+    """Which of the 25 ERO field offices to simulate (default: all), and their weights."""
 
     include: list[str] | None = Field(
         default=None,
         description="Office codes (e.g. ATL, DAL); national figures are spread over these only.",
+    )
+    weights: OfficeWeights = Field(default_factory=lambda: OfficeWeights.model_validate({}))
+    draw_weights: bool = Field(
+        default=False,
+        description="Whether parameter draws and sensitivity analyses draw the office weights "
+        "with a range (off by default: bands and indices are about the national parameters).",
     )
 
     @field_validator("include")
@@ -89,7 +147,7 @@ class OfficeSelection(_Section):
     def _known_codes(cls, codes: list[str] | None) -> list[str] | None:
         if codes is None:
             return None
-        known = load_offices().codes
+        known = office_data().codes
         unknown = [c for c in codes if c not in known]
         if unknown:
             raise ValueError(f"unknown office code(s) {unknown}; known: {', '.join(known)}")
@@ -98,6 +156,12 @@ class OfficeSelection(_Section):
         if len(set(codes)) != len(codes):
             raise ValueError("an office is named twice")
         return codes
+
+    def spread(self) -> Offices:
+        """The simulated offices with the weights these parameters give."""
+        w = self.weights
+        offices = derive_offices(w.population, w.harlingen_split, w.texas_share, w.louisiana_share)
+        return offices.subset(self.include)
 
 
 class Target(_Section):
@@ -264,7 +328,6 @@ class Scenario(_Section):
     description: str = ""
     start_date: dt.date
     days: int = Field(ge=1, le=MAX_HORIZON_DAYS)
-    offices: OfficeSelection = OfficeSelection()
     target: Target
     targeting: Targeting
     groups: dict[str, Group] = Field(min_length=1)
@@ -277,6 +340,8 @@ class Scenario(_Section):
     transport: Transport
     atd: Atd
     regime: Regime
+    # Last, so the 27 weight parameters follow the operation's own in tables and draws.
+    offices: OfficeSelection = Field(default_factory=OfficeSelection)
     reported: dict[str, Reported] = Field(
         default_factory=dict,
         description="Figures as reported for the operation, kept for reference and checks.",
@@ -332,7 +397,7 @@ class Scenario(_Section):
 
     def _persons_fit(self) -> None:
         """Everyone who can ever enter fits the int32 counts (``MAX_PERSONS_EVER``)."""
-        offices = len(self.offices.include or ()) or load_offices().n
+        offices = len(self.offices.include or ()) or len(office_data().codes)
         days = MAX_HORIZON_DAYS
         # Stochastic rounding adds at most one person per office, group and day.
         per_group = [

@@ -2,7 +2,10 @@
 
 Which parameters are drawn: every parameter with a range whose low and high
 differ, that is not time-varying and not ``fitted`` (a fitted value is an
-estimate; its range is the prior it started from, not its uncertainty).
+estimate; its range is the prior it started from, not its uncertainty). The
+office weights (``offices.weights.*``) are drawn only when the scenario sets
+``offices.draw_weights = true``: by default bands and sensitivity indices are
+about the national parameters, as they were before the weights were parameters.
 How: uniformly over the range, or triangular with the stated value as mode
 when the parameter says ``distribution = "triangular"``.
 
@@ -11,7 +14,8 @@ follows, :mod:`atlarge.scenario.changes`), after making the drawn values a
 consistent set: shares that must sum to one (``groups.*.effort_share``,
 ``dispositions.*.share``) are scaled together, a drawn mean stay is kept at
 least as long as its number of phases, and the detained population at the
-start within the beds. Draw ``k`` of a run depends only on the seed and
+start within the beds, and the Texas and Louisiana shares of beds at most 1
+together. Draw ``k`` of a run depends only on the seed and
 ``k``: ``SeedSequence(seed, spawn_key=(PARAM_STREAM, k))``, a key that no
 replication's stream uses.
 """
@@ -28,6 +32,9 @@ from atlarge.scenario.params import Param
 from atlarge.scenario.schema import SHARE_GROUPS, Scenario
 
 PARAM_STREAM = 0x5EED
+OFFICE_WEIGHTS = "offices.weights."
+"""Drawn only when the scenario says ``offices.draw_weights = true``; the schema puts them
+last, so drawing them leaves every other parameter's draw as it was."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ def ranged_parameters(scenario: Scenario) -> list[Ranged]:
             continue
         if path.startswith("reported."):
             continue  # reported figures document the operation; the model does not read them
+        if path.startswith(OFFICE_WEIGHTS) and not scenario.offices.draw_weights:
+            continue
         out.append(Ranged(path, p))
     return out
 
@@ -122,6 +131,13 @@ def _consistent(scenario: Scenario, drawn: dict[str, float]) -> dict[str, float]
         path = f"dispositions.{key}.mean_days"
         if path in out and out[path] < d.phases:
             out[path] = float(d.phases)
+    tx, la = (f"{OFFICE_WEIGHTS}{k}_share" for k in ("texas", "louisiana"))
+    if tx in out or la in out:
+        w = scenario.offices.weights
+        both = out.get(tx, w.texas_share.value) + out.get(la, w.louisiana_share.value)
+        if both > 1.0:  # the other offices' share of beds cannot be negative
+            out[tx] = out.get(tx, w.texas_share.value) / both
+            out[la] = out.get(la, w.louisiana_share.value) / both
     beds = out.get("detention.beds", scenario.detention.beds.at(scenario.start_date))
     path = "detention.initial_population"
     if out.get(path, scenario.detention.initial_population.value) > beds:
