@@ -29,7 +29,7 @@ WORK_ARRAYS_PER_GROUP = 12  # pool, yield, allocation, hazard, arrests, ... per 
 WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay phase)
 INPUT_ARRAYS_PER_OFFICE_DAY = 5  # effort, target, processing, border inflow, beds
 INPUT_ARRAYS_PER_DAY = 8  # dates, guard, national target, beds, seats, month ends, ...
-SCENARIO_BYTES = 200_000  # the validated scenario object each parameter draw keeps
+SCENARIO_BYTES = 400_000  # a validated scenario per draw (0.37 MB measured: sources, weights)
 
 
 @dataclass(frozen=True)
