@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.observed import METRIC_LABELS
 from atlarge.report.format import format_difference, format_value, plain_number
 
@@ -27,10 +27,8 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     table.add_column("p50", justify="right")
     table.add_column("p5", justify="right")
     table.add_column("p95", justify="right")
-    for key, kpi in KPIS.items():
-        s = summary["kpis"].get(key)
-        if s is None:
-            continue
+    for key, kpi in shown_kpis(summary).items():
+        s = summary["kpis"][key]
         label = kpi.label
         if "share_reached" in s and s["share_reached"] < 1:
             label += f" ({s['share_reached']:.0%} of reps)"
