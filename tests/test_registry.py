@@ -217,3 +217,20 @@ def test_a_kpi_of_a_mechanism_that_is_off_is_shown_nowhere():
             time.sleep(0.05)
         kpis = c.get("/api/compare", params={"a": job["job_id"]}).json()["kpis"]
     assert "leadership_replacements" not in kpis and "arrests_total" in kpis
+
+
+def test_a_scenario_name_that_looks_like_markup_prints_as_written(run):
+    """Rich reads '[...]' as markup: a name like 'Op [/bold] x' must print, not fail."""
+    from rich.console import Console
+
+    from atlarge.report.terminal import kpi_table, runs_table
+
+    _, summary = run
+    named = {**summary, "scenario": {**summary["scenario"], "name": "Op [/bold] x [red]"}}
+    console = Console(width=200, record=True)
+    console.print(kpi_table(named))
+    row = {"run_id": "a" * 16, "finished_at": "2025-06-01", "scenario_name": "Op [/bold] x",
+           "overrides": "{}", "reps": 2, "seed": 1, "arrests_per_day_p50": 1.0}  # fmt: skip
+    console.print(runs_table([row], "runs"))
+    text = console.export_text()
+    assert "Op [/bold] x [red]" in text and "Op [/bold] x" in text
