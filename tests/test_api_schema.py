@@ -50,7 +50,9 @@ def test_openapi_types_the_results_and_real_responses_validate_against_it():
 
         body = {"scenario": "operation-at-large", "reps": 4, "days": 10}
         job = client.post("/api/runs", json=body).json()["job_id"]
+        deadline = time.time() + 120
         while client.get(f"/api/runs/{job}").json()["status"] not in ("done", "failed"):
+            assert time.time() < deadline, "the run did not finish"
             time.sleep(0.05)
         for path, url in [
             ("/api/runs/{job_id}/summary", f"/api/runs/{job}/summary"),

@@ -11,6 +11,7 @@ Guard is written to out/test-artifacts/explorer-compare.png.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -63,26 +64,34 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The real app under uvicorn on a free port, in a thread of this process."""
+@contextlib.contextmanager
+def serving(settings: ApiSettings):
+    """The real app under uvicorn on a free port, in a thread of this process; yields its
+    address and stops it after."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2))
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.time() + 30
     while not srv.started:
         assert time.time() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2)) as url:
+        yield url
 
 
 @pytest.fixture

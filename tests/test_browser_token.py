@@ -4,39 +4,21 @@ token it says what is needed. Same Chromium set-up as tests/test_browser.py."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from atlarge.api import ApiSettings, create_app
+from atlarge.api import ApiSettings
 from tests.conftest import SCENARIOS
-from tests.test_browser import browser  # noqa: F401 - the shared Chromium fixture
+from tests.test_browser import browser, serving  # noqa: F401 - the shared Chromium fixture
 
 TOKEN = "browser-token-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def token_server():
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2, token=TOKEN))
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started:
-        assert time.time() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serving(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2, token=TOKEN)) as url:
+        yield url
 
 
 def test_the_page_works_with_the_token_from_its_url(browser, token_server):  # noqa: F811

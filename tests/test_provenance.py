@@ -119,3 +119,11 @@ def test_uncertainty_draws_office_weights_only_when_asked_and_draws_others_alike
         split / (1 - split)
     )
     assert off.population_weight.sum() == pytest.approx(1)
+
+
+def test_the_bed_split_note_says_the_shares_as_run():
+    """The words under the offices table follow the weights set, never a filed figure."""
+    default = load_scenario(OPERATION).offices.spread().notes["bed_split"]
+    assert "remaining 45% over the other 19 offices" in default
+    changed = load_scenario(OPERATION, set={"offices.weights.texas_share": 0.5})
+    assert "remaining 34% over the other 19 offices" in changed.offices.spread().notes["bed_split"]

@@ -181,3 +181,56 @@ def test_a_formatted_difference_reads_back_with_its_sign(key, value):
         assert abs(got - value) <= half * (1 + 1e-9) + 1e-9 * abs(value), text
         if abs(value) > half:
             assert text.startswith("+" if value > 0 else "-"), text
+
+
+def test_a_kpi_of_a_mechanism_that_is_off_is_shown_nowhere():
+    """Regime off: no leadership-replacements row in the terminal table, the report or the
+    API's comparison (and so the page), all through analysis.kpis.shown_kpis."""
+    import time
+
+    from fastapi.testclient import TestClient
+    from rich.console import Console
+
+    import atlarge
+    from atlarge.analysis.kpis import shown_kpis
+    from atlarge.api import ApiSettings, create_app
+    from atlarge.report import render_report
+    from atlarge.report.terminal import kpi_table
+    from tests.conftest import SCENARIOS
+
+    res = atlarge.simulate(small_scenario(days=10, **{"regime__enabled": False}), reps=2, seed=3)
+    summary = res.summary()
+    assert "leadership_replacements" in summary["kpis"]  # computed, but not shown
+    assert "leadership_replacements" not in shown_kpis(summary)
+    label = KPIS["leadership_replacements"].label
+    console = Console(width=200, record=True)
+    console.print(kpi_table(summary))
+    assert label not in console.export_text()
+    assert "data-kpi=leadership_replacements" not in render_report(res.output, summary)
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, max_cells=10**7))
+    with TestClient(app) as c:
+        body = {"scenario": "operation-at-large", "reps": 2, "days": 10}
+        job = c.post("/api/runs", json={**body, "overrides": {"regime.enabled": False}}).json()
+        deadline = time.time() + 60
+        while c.get(f"/api/runs/{job['job_id']}").json()["status"] != "done":
+            assert time.time() < deadline
+            time.sleep(0.05)
+        kpis = c.get("/api/compare", params={"a": job["job_id"]}).json()["kpis"]
+    assert "leadership_replacements" not in kpis and "arrests_total" in kpis
+
+
+def test_a_scenario_name_that_looks_like_markup_prints_as_written(run):
+    """Rich reads '[...]' as markup: a name like 'Op [/bold] x' must print, not fail."""
+    from rich.console import Console
+
+    from atlarge.report.terminal import kpi_table, runs_table
+
+    _, summary = run
+    named = {**summary, "scenario": {**summary["scenario"], "name": "Op [/bold] x [red]"}}
+    console = Console(width=200, record=True)
+    console.print(kpi_table(named))
+    row = {"run_id": "a" * 16, "finished_at": "2025-06-01", "scenario_name": "Op [/bold] x",
+           "overrides": "{}", "reps": 2, "seed": 1, "arrests_per_day_p50": 1.0}  # fmt: skip
+    console.print(runs_table([row], "runs"))
+    text = console.export_text()
+    assert "Op [/bold] x [red]" in text and "Op [/bold] x" in text

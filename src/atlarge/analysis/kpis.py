@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -350,3 +350,15 @@ def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:
     for key, kpi in KPIS.items():
         done[key] = kpi.rule.values(out, done)
     return done
+
+
+def shown_kpis(summary: Mapping[str, Any]) -> dict[str, Kpi]:
+    """The KPIs a run's results show: those it has, less those of a mechanism it has off
+    (no "leadership replacements: 0" for a run without the ranking regime). One rule for
+    the terminal table, the report, the API's comparison and so the page."""
+    on = summary.get("mechanisms") or {}
+    return {
+        key: kpi
+        for key, kpi in KPIS.items()
+        if key in summary["kpis"] and (kpi.needs is None or on.get(kpi.needs, True))
+    }

@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
-from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.summary import run_differences
 from atlarge.api.responses import Bands, Comparison, Limits, Meta, Summary
 from atlarge.errors import (
@@ -270,9 +270,10 @@ def _store_run(
     """Record a finished run in the results store, as a sweep records its points: the
     same id for the same numbers, so ``atlarge results`` lists and compares it."""
     out = result.output
+    horizon = {} if request.days is None else {"days": request.days}
     row = run_row(
         out.scenario,
-        request.overrides,
+        {**request.overrides, **horizon},  # recorded as a sweep records its points
         seed=out.seed,
         reps=out.reps,
         inner=request.uncertainty_inner,
@@ -593,7 +594,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                     "runs over the same days, or ask with allow_different=true",
                 )
         kpis = {}
-        for k in runs["a"]:
+        shown = shown_kpis(sa).keys() | (shown_kpis(sb).keys() if b is not None else set())
+        for k in (k for k in runs["a"] if k in shown):  # a mechanism off in both: no row
             entry: dict[str, Any] = {
                 "label": KPIS[k].label,
                 **{t: s[k] for t, s in runs.items()},

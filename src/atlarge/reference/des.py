@@ -40,7 +40,7 @@ import simpy
 from atlarge.model.inputs import ModelInputs
 from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.model.outcomes import Outcome
-from atlarge.runs.pools import worker_pool
+from atlarge.runs.executors import LocalPool
 
 ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
     0.0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
@@ -363,10 +363,7 @@ def run_reference(
 
     Replication ``r`` uses its own seed, so ``workers`` changes only speed.
     """
-    jobs = [(inputs, seed, r) for r in range(reps)]
-    if workers > 1 and reps > 1:
-        with worker_pool(min(workers, reps)) as pool:
-            parts = list(pool.map(_one, jobs))
-    else:
-        parts = [_one(j) for j in jobs]
+    jobs = [(r, ((inputs, seed, r),)) for r in range(reps)]
+    done = dict(LocalPool(workers).map(_one, jobs))  # the package's one way to use processes
+    parts = [done[r] for r in range(reps)]
     return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.kpis import shown_kpis
 from atlarge.model import ModelOutput
 from atlarge.report.charts import MECHANISM_PATHS, build_charts
 from atlarge.report.format import (
@@ -33,12 +33,9 @@ Row = dict[str, Any]
 def _kpi_rows(summary: dict[str, Any]) -> list[Row]:
     """One row per KPI, labelled and defined by the registry; a KPI of a mechanism the
     run has off is left out."""
-    on = summary.get("mechanisms") or {}
     rows = []
-    for key, kpi in KPIS.items():
-        s = summary["kpis"].get(key)
-        if s is None or (kpi.needs is not None and not on.get(kpi.needs, True)):
-            continue
+    for key, kpi in shown_kpis(summary).items():
+        s = summary["kpis"][key]
         extra = ""
         if "share_reached" in s:
             extra = f" (in {s['share_reached']:.0%} of replications)"

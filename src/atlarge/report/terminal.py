@@ -7,10 +7,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.observed import METRIC_LABELS
 from atlarge.report.format import format_difference, format_value, plain_number
 
@@ -19,7 +20,7 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     """The KPIs of a run (medians and 5th-95th percentiles), labelled by the registry."""
     sc = summary["scenario"]
     table = Table(
-        title=f"{sc['name']} — {summary['reps']} replications × {summary['days']} days "
+        title=f"{escape(sc['name'])} — {summary['reps']} replications × {summary['days']} days "
         f"(seed {summary['seed']})",
         title_justify="left",
     )
@@ -27,10 +28,8 @@ def kpi_table(summary: dict[str, Any]) -> Table:
     table.add_column("p50", justify="right")
     table.add_column("p5", justify="right")
     table.add_column("p95", justify="right")
-    for key, kpi in KPIS.items():
-        s = summary["kpis"].get(key)
-        if s is None:
-            continue
+    for key, kpi in shown_kpis(summary).items():
+        s = summary["kpis"][key]
         label = kpi.label
         if "share_reached" in s and s["share_reached"] < 1:
             label += f" ({s['share_reached']:.0%} of reps)"
@@ -171,7 +170,7 @@ def runs_table(rows: Sequence[Mapping[str, Any]], title: str, width: int = 80) -
         over = overrides_lines(r["overrides"], over_w)
         table.add_row(
             f"{r['run_id'][:10]}\n{str(r['finished_at'])[:10]}",
-            r["scenario_name"],
+            Text(r["scenario_name"]),  # a name is text, never Rich markup
             Text("\n".join(over)) if over else Text("none", style="dim"),
             str(r["reps"]),
             str(r["seed"]),

@@ -106,7 +106,8 @@ def run_sensitivity(
         "bounds": [list(b) for b in bounds],
         "samples": n,
     }
-    res = run_points(base, scenarios, points, spec, config=config, db=db, progress=progress)
+    overrides = [{**sets, **p} for p in points]  # recorded as a sweep records its points
+    res = run_points(base, scenarios, overrides, spec, config=config, db=db, progress=progress)
     store = Store(db)
     values = [store.kpis(rid) for rid in res["run_ids"]]
     indices: dict[str, Any] = {}

@@ -144,7 +144,10 @@ def derive_offices(
         "harlingen_split": _said(harlingen_split),
         "texas_share": _said(texas_share),
         "louisiana_share": _said(louisiana_share),
-        "bed_split": " ".join(data.split_notes),
+        # the split's words carry the shares as set (e.g. "the remaining 34%"), not as filed
+        "bed_split": " ".join(
+            n.format(rest=1.0 - tx - la, n_other=int(other.sum())) for n in data.split_notes
+        ),
     }
     return Offices(codes, data.names, population_weight, bed / bed.sum(), notes)
 
