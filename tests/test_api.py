@@ -242,7 +242,7 @@ def test_runs_are_recorded_in_the_results_store_with_db(tmp_path):
     assert len(ids) == 1 and None not in ids  # the same numbers are stored once
     (row,) = Store(db).runs()
     assert row["run_id"] in ids and row["sweep_id"] is None
-    assert row["overrides"] == '{"target.arrests_per_day": 2000}'
+    assert row["overrides"] == '{"days": 20, "target.arrests_per_day": 2000}'  # as sweeps record
     assert (row["reps"], row["days"], row["seed"]) == (4, 20, 1)
     assert Store(db).kpis(row["run_id"])["arrests_total"] == summary["kpis"]["arrests_total"]
     assert pq.read_table(row["timeseries_path"]).num_rows == 4 * 20
