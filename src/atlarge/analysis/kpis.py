@@ -213,7 +213,6 @@ KPIS: dict[str, Kpi] = {
             "0 under transfer and release, which release instead.",
             "count",
             Total("arrests_forgone_capacity"),
-            needs="holding",
         ),
         Kpi(
             "target_attainment",
