@@ -47,6 +47,7 @@ def state(**fields) -> PipelineState:
     empty = {
         "pool": np.zeros((*ro, 2), dtype=np.int64),
         "backlog": np.zeros(ro, dtype=np.int64),
+        "held": np.zeros(ro, dtype=np.int64),
         "stock": np.zeros((*ro, 4), dtype=np.int64),
         "queue": np.zeros(ro, dtype=np.int64),
         "atd": np.zeros(ro, dtype=np.int64),
@@ -265,6 +266,27 @@ def test_admissions_release_what_no_office_has_a_bed_for():
     assert np.array_equal(d.entries.sum(axis=-1), [[2, 1], [2, 1]])
 
 
+def test_hold_admits_those_held_first_and_holds_the_rest_within_holding():
+    inp = dataclasses.replace(
+        _path_inputs(1.0),
+        beds=per_day([10, 10]),
+        overflow_transfer=False,
+        overflow_hold=True,
+        holding=per_day([4, 4]).astype(np.int64),
+    )
+    stock = np.zeros((REPS, OFFICES, 4), dtype=np.int64)
+    stock[..., 1] = [8, 2]
+    s = state(stock=stock, held=[[2, 0], [0, 0]])
+    # Room at the start of the day: holding 4 + free beds (2, 8) - held.
+    assert np.array_equal(steps.holding_room(inp, s, 0), [[4, 12], [6, 12]])
+    d = day(0, booked=[[3, 1], [5, 0]], border_admissions=[[0, 0], [0, 1]])
+    steps.admissions(inp, s, d)
+    assert not (d.released_capacity.any() or d.transferred_in.any() or d.transferred_out.any())
+    assert np.array_equal(d.entries.sum(axis=-1), [[2, 1], [2, 1]])
+    assert np.array_equal(s.held, [[3, 0], [3, 0]])  # 2 held + 3 booked - 2 free beds
+    assert np.array_equal(s.detained, [[10, 3], [10, 3]])
+
+
 # --------------------------------------------------------- 3.8 alternatives
 
 
@@ -363,7 +385,8 @@ def test_the_recorder_writes_each_day_replication_first():
     n_o = inp.n_offices
     rec = Recorder(inp, 2)
     s = PipelineState.initial(inp, 2)
-    counts = ("arrests", "booked", "border_admissions", "removed", "departed")
+    counts = ("arrests", "arrests_forgone", "booked", "border_admissions", "border_refused")
+    counts += ("removed", "departed")
     moves = ("transferred_in", "transferred_out", "released_on_exit", "released_capacity")
     d = day(1, **{m: np.full((2, n_o), 7) for m in counts + moves})
     d.replacements = np.ones((2, n_o), dtype=bool)

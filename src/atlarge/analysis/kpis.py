@@ -123,9 +123,10 @@ def _first_full_day(out: ModelOutput, done: Done) -> np.ndarray:
     """First day (1 = start date) on which detention could not hold every book-in.
 
     Under ``overflow = "transfer"`` that is the day national capacity ran out;
-    under ``"release"``, the day the first office ran out. NaN where never.
+    under ``"release"``, the day the first office ran out; under ``"hold"``, the first day
+    anyone waited in holding for a bed. NaN where never.
     """
-    turned_away = out.national("released_capacity") > 0
+    turned_away = (out.national("released_capacity") > 0) | (out.national("held") > 0)
     beds = out.beds_national
     full = turned_away | ((out.national("detained") >= beds) & (beds > 0))
     day = np.argmax(full, axis=1).astype(np.float64) + 1.0
@@ -201,6 +202,17 @@ KPIS: dict[str, Kpi] = {
             "arrests_total divided by the days of the horizon.",
             "count",
             PerDay("arrests"),
+        ),
+        Kpi(
+            "arrests_forgone_capacity",
+            "Arrests forgone for lack of room",
+            "arrests forgone",
+            "arrests",
+            "Arrests that did not happen because neither a bed nor short-term holding was free "
+            "to book them into (detention.overflow = hold); the persons stay in their pools. "
+            "0 under transfer and release, which release instead.",
+            "count",
+            Total("arrests_forgone_capacity"),
         ),
         Kpi(
             "target_attainment",

@@ -163,6 +163,7 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "regime": sc.regime.enabled,
         "national_guard": guard is not None and any(guard.headcount.values()),
         "transfers": sc.detention.overflow == "transfer",
+        "holding": sc.detention.overflow == "hold",
         "atd": any(sc.atd.enrolment_share.values()),
         "parameter_uncertainty": uncertainty,
     }

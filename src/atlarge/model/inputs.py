@@ -61,6 +61,8 @@ class ModelInputs:
     chain_cost: np.ndarray  # (C,) USD per case
     initial_detained: np.ndarray  # (O, S) integer
     overflow_transfer: bool  # overflow goes to offices with free beds (else released)
+    overflow_hold: bool  # overflow waits in holding; arrests wait when that is full
+    holding: np.ndarray  # (D, O) integer persons of short-term holding (0 unless hold)
     atd_exit_p: float
     atd_enrol: float
     pressure_shift: float  # share of effort moved to the quickest group at full pressure
@@ -183,6 +185,11 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         initial_office,
         np.broadcast_to(chains.steady_state_split(share), (offices.n, chains.n_slots)),
     )
+    hold_cap = sc.detention.holding_capacity
+    if hold_cap is not None and sc.detention.overflow == "hold":
+        holding = _spread(daily(hold_cap), offices.bed_weight)  # like beds
+    else:
+        holding = np.zeros((days, offices.n), dtype=np.int64)
     regime = sc.regime
     return ModelInputs(
         scenario=sc,
@@ -218,6 +225,8 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         ),
         initial_detained=initial,
         overflow_transfer=sc.detention.overflow == "transfer",
+        overflow_hold=sc.detention.overflow == "hold",
+        holding=holding,
         atd_exit_p=1.0 / sc.atd.mean_days.value,
         atd_enrol=sc.atd.enrolment_share.value,
         pressure_shift=sc.targeting.pressure_shift.value,

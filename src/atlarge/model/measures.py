@@ -67,6 +67,16 @@ MEASURES: dict[str, Measure] = {
             "flow",
         ),
         Measure(
+            "arrests_forgone_capacity",
+            "Arrests forgone for lack of room per day",
+            "arrests/day",
+            "Arrests teams would have made that day but did not because neither a bed nor "
+            "short-term holding was free to book them into (detention.overflow = hold; 0 "
+            "otherwise). The persons stay in their pools.",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
             "booked",
             "Book-ins per day",
             _PER_DAY,
@@ -77,7 +87,17 @@ MEASURES: dict[str, Measure] = {
             "border_admissions",
             "Border transfers per day",
             _PER_DAY,
-            "Persons transferred from the border who ask for a bed in the office that day.",
+            "Persons transferred from the border who ask for a bed in the office that day "
+            "(under detention.overflow = hold, those taken in; see border_refused).",
+            "flow",
+        ),
+        Measure(
+            "border_refused",
+            "Border transfers refused per day",
+            _PER_DAY,
+            "Border transfers the office could not take that day because neither a bed nor "
+            "short-term holding was free (detention.overflow = hold; 0 otherwise). They stay "
+            "in border custody, outside the model.",
             "flow",
         ),
         Measure(
@@ -85,6 +105,14 @@ MEASURES: dict[str, Measure] = {
             "Book-in backlog",
             "persons",
             "Arrested persons waiting to be booked in at the end of the day.",
+            "stock",
+        ),
+        Measure(
+            "held",
+            "In short-term holding",
+            "persons",
+            "Persons booked in (or transferred from the border) waiting in short-term holding "
+            "for a bed at the end of the day (detention.overflow = hold; 0 otherwise).",
             "stock",
         ),
         Measure(

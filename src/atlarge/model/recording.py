@@ -31,9 +31,12 @@ class Recorder:
         """Store the end-of-day stocks and the day's flows as day ``day.t``."""
         t, r = day.t, self.office
         r["arrests"][t] = day.arrests
+        r["arrests_forgone_capacity"][t] = day.arrests_forgone
         r["booked"][t] = day.booked
         r["border_admissions"][t] = day.border_admissions
+        r["border_refused"][t] = day.border_refused
         r["processing_backlog"][t] = state.backlog
+        r["held"][t] = state.held
         r["detained"][t] = state.detained
         r["removal_queue"][t] = state.queue
         r["removed"][t] = day.removed

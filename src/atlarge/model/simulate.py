@@ -14,8 +14,8 @@ and the day's flows to the recorder (:mod:`atlarge.model.recording`). Each day:
 5. ``steps.delays``: detention paths advance; finished counts join the
    removal queue, are released, or depart.
 6. ``steps.transport``: national seats shared over office queues.
-7. ``steps.admissions``: admissions up to free beds; overflow transferred or
-   released; admissions split over paths.
+7. ``steps.admissions``: admissions up to free beds; overflow transferred,
+   released or held (``overflow = "hold"``); admissions split over paths.
 8. ``steps.alternatives``: releases enrol in alternatives to detention.
 9. ``steps.regime``: at the end of each ranking period, the bottom offices'
    leadership is replaced.

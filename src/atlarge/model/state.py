@@ -29,6 +29,9 @@ class PipelineState:
     """``(R, O, G)``: people in each priority group not yet arrested (``N`` in docs/model.md)."""
     backlog: np.ndarray
     """``(R, O)``: arrested and waiting for book-in (``B``)."""
+    held: np.ndarray
+    """``(R, O)``: booked in (or transferred) and waiting in holding for a bed (``H``);
+    always 0 unless ``detention.overflow = "hold"``."""
     stock: np.ndarray
     """``(R, O, S)``: detained on each path, by phase of its delay (``X[c, k]``)."""
     queue: np.ndarray
@@ -54,6 +57,7 @@ class PipelineState:
         return cls(
             pool=np.broadcast_to(inputs.pool0, (*ro, inputs.n_groups)).astype(np.int64),
             backlog=np.zeros(ro, dtype=np.int64),
+            held=np.zeros(ro, dtype=np.int64),
             stock=np.broadcast_to(
                 inputs.initial_detained, (*ro, inputs.chains.n_slots)
             ).astype(np.int64),
@@ -92,10 +96,14 @@ class Day:
     """``(R, O, G)``: arrests by priority group (``arrests``)."""
     arrests: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: arrests, all groups (``arrests``)."""
+    arrests_forgone: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: arrests not made for lack of room under ``hold`` (``arrests``)."""
     booked: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: book-ins, within the day's processing capacity (``book_in``)."""
     border_admissions: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: border transfers seeking a bed, outside book-in capacity (``book_in``)."""
+    border_refused: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: border transfers refused for lack of room under ``hold`` (``book_in``)."""
     released_on_exit: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: releases at the end of a path (``delays``)."""
     departed: np.ndarray = field(init=False, repr=False)

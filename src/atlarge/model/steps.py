@@ -74,12 +74,23 @@ def allocation(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.3: ``Binomial(pool, 1 - exp(-y * E * alpha / pool0))`` per group (random-search
-    form); pools are depleted by arrests and replenished; the pressure window is updated."""
+    form); pools are depleted by arrests and replenished; the pressure window is updated.
+    Under ``overflow = "hold"`` arrests are cut to the room in holding and beds less the
+    book-in backlog (split over groups by largest remainder); the rest are forgone."""
     t, streams = day.t, day.streams
     pool0 = inp.pool0
     hazard = inp.yield_per_agent_day * day.effort[..., None] * day.allocation / _safe(pool0)
     p_arrest = np.where(pool0 > 0, -np.expm1(-hazard), 0.0)
     arrests_g = binomial(streams, state.pool, p_arrest, t, Stream.ARRESTS)
+    if inp.overflow_hold:
+        # Teams book in only whom holding or a bed can take: the rest stay in their pools.
+        wanted = arrests_g.sum(axis=-1)
+        made = np.minimum(wanted, np.maximum(holding_room(inp, state, t) - state.backlog, 0))
+        short = (wanted > made)[..., None]
+        arrests_g = np.where(short, largest_remainder(made, arrests_g), arrests_g)
+        day.arrests_forgone = wanted - made
+    else:
+        day.arrests_forgone = np.zeros_like(state.backlog)
     state.pool -= arrests_g
     state.pool += stochastic_round(
         np.broadcast_to(inp.replenish[t], state.pool.shape),
@@ -92,16 +103,25 @@ def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.4: book-ins up to the office's daily capacity, the rest wait in the backlog;
-    border transfers arrive outside that capacity."""
+    border transfers arrive outside that capacity. Under ``overflow = "hold"`` both are
+    limited to the room in holding and beds; border transfers beyond it are refused."""
     t = day.t
     state.backlog += day.arrests
     day.booked = np.minimum(state.backlog, inp.processing_capacity[t][None, :])
-    state.backlog -= day.booked
     n_o = state.backlog.shape[1]
-    day.border_admissions = stochastic_round(
+    border = stochastic_round(
         np.broadcast_to(inp.border_inflow[t], state.backlog.shape),
         day.streams.uniform((n_o,), t, Stream.BORDER),
     )
+    if inp.overflow_hold:
+        # Book-ins, then border transfers, only up to the room left in holding and beds.
+        room = holding_room(inp, state, t)
+        day.booked = np.minimum(day.booked, room)
+        day.border_admissions = np.minimum(border, room - day.booked)
+    else:
+        day.border_admissions = border
+    day.border_refused = border - day.border_admissions
+    state.backlog -= day.booked
 
 
 def delays(inp: ModelInputs, state: PipelineState, day: Day) -> None:
@@ -124,13 +144,21 @@ def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.7: book-ins and border transfers admitted up to free beds; overflow goes to
-    offices with free beds (``overflow = "transfer"``) or is released; admissions are
+    offices with free beds (``overflow = "transfer"``), is released (``"release"``) or
+    waits in holding, admitted before the day's book-ins (``"hold"``); admissions are
     split over paths by ``Multinomial(admit, sigma)`` into each path's first phase."""
     free = np.maximum(inp.beds[day.t][None, :] - state.detained, 0)
     wanting = day.booked + day.border_admissions
+    if inp.overflow_hold:
+        wanting = wanting + state.held  # those held are admitted first (order of arrival)
     admit = np.minimum(wanting, free)
     overflow = wanting - admit
-    if inp.overflow_transfer:
+    if inp.overflow_hold:
+        state.held = overflow  # within holding: book_in let in no more than it has room for
+        moved_in = np.zeros_like(admit)
+        moved_out = np.zeros_like(admit)
+        released_cap = np.zeros_like(admit)
+    elif inp.overflow_transfer:
         overflow_total = overflow.sum(axis=-1)
         moved_in = fill_up_to(overflow_total, free - admit)
         unplaced = overflow_total - moved_in.sum(axis=-1)
@@ -178,6 +206,13 @@ def regime(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         state.period_arrests[:] = 0
         state.period_target[:] = 0.0
     day.replacements = replaced_today
+
+
+def holding_room(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
+    """``(R, O)`` under ``overflow = "hold"``: persons the office can still take in today,
+    free beds at the start of the day plus holding not yet used (never negative)."""
+    free = np.maximum(inp.beds[t][None, :] - state.detained, 0)
+    return np.maximum(inp.holding[t][None, :] + free - state.held, 0)
 
 
 def _safe(pool0: np.ndarray) -> np.ndarray:

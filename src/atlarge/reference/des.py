@@ -1,10 +1,13 @@
 """An entity-level discrete-event version of the model, written with SimPy.
 
 Each arrested or transferred case is a SimPy process that waits for a book-in
-slot, is admitted to a bed (or transferred, or released for lack of one), picks
+slot, is admitted to a bed (or transferred, or released for lack of one, or held
+until a bed frees up under ``overflow = "hold"``, before newer cases), picks
 its disposition path, spends a geometric number of days in each phase of the
 path, and then waits for a removal seat, is released, or departs. Book-in
-slots, beds and seats are SimPy containers.
+slots, beds and seats are SimPy containers. Under ``hold`` an office refuses
+arrests (they stay in the pools) and border transfers beyond the room it has:
+free beds plus free holding places, less those already waiting.
 
 It shares with the engine only the scenario and the deterministic parameter
 arrays (:class:`~atlarge.model.inputs.ModelInputs`): every random draw here is
@@ -81,6 +84,7 @@ class _Office:
     beds: simpy.Container
     backlog: int = 0
     wanting: list[Case] = field(default_factory=list)
+    held: list[Case] = field(default_factory=list)  # overflow = hold: waiting for a bed
     queue: list[Case] = field(default_factory=list)
 
 
@@ -122,6 +126,7 @@ class ReferenceRun:
         self.period_arrests = np.zeros(n_o)
         self.period_target = np.zeros(n_o)
         self.share = inputs.chain_share
+        self.hold = inputs.scenario.detention.overflow == "hold"
         self.means = inputs.chains.means
         self.phases = inputs.chains.phases
         for o in range(n_o):
@@ -204,10 +209,16 @@ class ReferenceRun:
             yield self._at(t, BOOKIN)
             for o, off in enumerate(self.offices):
                 cap = int(inp.processing_capacity[t, o])
-                if cap:
-                    yield off.slots.put(cap)
                 expected = inp.border_inflow[t, o]
                 n_border = math.floor(expected) + (self.rng.random() < expected % 1.0)
+                if self.hold:  # book-ins, then border transfers, up to the room left
+                    room = self._room(t, o)
+                    cap = min(cap, room)
+                    taken = min(n_border, room - min(cap, off.backlog))
+                    self.rec["border_refused"][o, t] = n_border - taken
+                    n_border = taken
+                if cap:
+                    yield off.slots.put(cap)
                 for _ in range(n_border):
                     self.env.process(self._border(Case(o)))
             yield self.env.timeout(0.05)  # unused slots do not carry over
@@ -251,7 +262,7 @@ class ReferenceRun:
                 y[g] * self.pool[o, g] / pool0[g] if pool0[g] > 0 else 0.0 for g in range(self.n_g)
             ]
             best = int(np.argmax(yields))
-            total = 0
+            made = []
             for g in range(self.n_g):
                 alloc = (1 - shift * pressure) * w0[g] + shift * pressure * (g == best)
                 p = 0.0 if pool0[g] <= 0 else 1.0 - math.exp(-y[g] * effort * alloc / pool0[g])
@@ -259,6 +270,17 @@ class ReferenceRun:
                 self.pool[o, g] -= a
                 add = inp.replenish[t, o, g]
                 self.pool[o, g] += math.floor(add) + (self.rng.random() < add % 1.0)
+                made.append(a)
+            if self.hold:  # no room to book them in: those arrests wait, in their pools
+                room = max(self._room(t, o) - self.offices[o].backlog, 0)
+                if sum(made) > room:
+                    kept = _largest_remainder(room, [float(a) for a in made])
+                    self.rec["arrests_forgone_capacity"][o, t] = sum(made) - room
+                    for g in range(self.n_g):
+                        self.pool[o, g] += made[g] - kept[g]
+                    made = kept
+            total = 0
+            for g, a in enumerate(made):
                 self.rec_group[o, g, t] = a
                 total += a
                 for _ in range(a):
@@ -267,6 +289,11 @@ class ReferenceRun:
             self.recent[t % self.window, o] = total
             self.period_arrests[o] += total
             self.period_target[o] += inp.target_office[t, o]
+
+    def _room(self, t: int, o: int) -> int:
+        """Under hold: persons office ``o`` can still take in (free beds + free holding)."""
+        free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
+        return max(int(self.inp.holding[t, o]) + free - len(self.offices[o].held), 0)
 
     def _removals(self, t: int) -> None:
         seats = int(self.inp.seats[t])
@@ -284,12 +311,17 @@ class ReferenceRun:
         room = []
         for o, off in enumerate(self.offices):
             free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
-            wanting, off.wanting = off.wanting, []
+            wanting, off.wanting = off.held + off.wanting, []  # those held go first
             admit = wanting[:free]
             for case in admit:
                 case.decision.succeed(o)
             self.detained[o] += len(admit)
-            overflow_cases.append(wanting[free:])
+            if self.hold:
+                off.held = wanting[free:]
+                assert len(off.held) <= self.inp.holding[t, o], "holding over capacity"
+                overflow_cases.append([])
+            else:
+                overflow_cases.append(wanting[free:])
             room.append(free - len(admit))
         overflow = [len(c) for c in overflow_cases]
         if self.inp.scenario.detention.overflow == "transfer":
@@ -316,6 +348,7 @@ class ReferenceRun:
     def _record(self, t: int) -> None:
         for o, off in enumerate(self.offices):
             self.rec["processing_backlog"][o, t] = off.backlog
+            self.rec["held"][o, t] = len(off.held)
             self.rec["detained"][o, t] = self.detained[o]
             self.rec["removal_queue"][o, t] = len(off.queue)
             self.rec["atd_population"][o, t] = self.atd[o]

@@ -237,11 +237,28 @@ class Inflow(_Section):
 class Detention(_Section):
     beds: P("beds", ge=0.0, le=MAX_BEDS)
     initial_population: P("persons", ge=0.0, le=MAX_BEDS)  # and at most the beds
-    overflow: Literal["transfer", "release"] = Field(
+    overflow: Literal["transfer", "release", "hold"] = Field(
         description="What happens to book-ins an office has no bed for: transfer to offices "
-        "with free beds (release only when none are free nationally), or release."
+        "with free beds (release only when none are free nationally), release, or hold (they "
+        "wait in short-term holding; when that is full, arrests wait: nobody is released)."
     )
     bed_day_cost: P("USD/bed-day", ge=0.0, le=MAX_USD_PER_DAY)
+    # Persons in short-term holding, national: bounded like beds (a place to hold a person).
+    holding_capacity: P("persons", ge=0.0, le=MAX_BEDS) | None = Field(
+        default=None,
+        description="Short-term holding (persons, national, spread over offices like beds) "
+        "where book-ins and border transfers wait for a bed under overflow = hold.",
+    )
+
+    @model_validator(mode="after")
+    def _holding_for_hold(self) -> Detention:
+        if self.overflow == "hold" and self.holding_capacity is None:
+            raise FieldPathError(
+                "detention.holding_capacity",
+                "is needed when detention.overflow = hold (persons held while waiting for a bed)",
+                related=("detention.overflow",),
+            )
+        return self
 
 
 class Disposition(_Section):

@@ -4,7 +4,8 @@ Which parameters are drawn: every parameter with a range whose low and high
 differ, that is not time-varying and not ``fitted`` (a fitted value is an
 estimate; its range is the prior it started from, not its uncertainty). The
 office weights (``offices.weights.*``) are drawn only when the scenario sets
-``offices.draw_weights = true``: by default bands and sensitivity indices are
+``offices.draw_weights = true``, and ``detention.holding_capacity`` only under
+``detention.overflow = "hold"``: by default bands and sensitivity indices are
 about the national parameters, as they were before the weights were parameters.
 How: uniformly over the range, or triangular with the stated value as mode
 when the parameter says ``distribution = "triangular"``.
@@ -32,6 +33,8 @@ from atlarge.scenario.params import Param
 from atlarge.scenario.schema import SHARE_GROUPS, Scenario
 
 PARAM_STREAM = 0x5EED
+HOLDING = "detention.holding_capacity"
+"""Drawn only when ``detention.overflow = "hold"``, the one setting that reads it."""
 OFFICE_WEIGHTS = "offices.weights."
 """Drawn only when the scenario says ``offices.draw_weights = true``; the schema puts them
 last, so drawing them leaves every other parameter's draw as it was."""
@@ -59,6 +62,8 @@ def ranged_parameters(scenario: Scenario) -> list[Ranged]:
             continue  # reported figures document the operation; the model does not read them
         if path.startswith(OFFICE_WEIGHTS) and not scenario.offices.draw_weights:
             continue
+        if path == HOLDING and scenario.detention.overflow != "hold":
+            continue  # read only under overflow = hold: a stage switched off draws nothing
         out.append(Ranged(path, p))
     return out
 
