@@ -220,17 +220,7 @@ class KpiInfo(_Closed):
 
     @classmethod
     def of(cls, kpi: Kpi) -> KpiInfo:
-        return cls(
-            key=kpi.key,
-            label=kpi.label,
-            short=kpi.short,
-            unit=kpi.unit,
-            difference_unit=kpi.difference_unit,
-            definition=kpi.definition,
-            format=kpi.format,
-            aggregation=Aggregation(**kpi.aggregation),
-            needs=kpi.needs,
-        )
+        return _described(cls, kpi)
 
 
 class MeasureInfo(_Closed):
@@ -247,16 +237,13 @@ class MeasureInfo(_Closed):
 
     @classmethod
     def of(cls, m: Measure) -> MeasureInfo:
-        return cls(
-            key=m.key,
-            label=m.label,
-            unit=m.unit,
-            definition=m.definition,
-            kind=m.kind,
-            smooth_days=m.smooth_days,
-            column_prefix=m.column_prefix,
-            aggregation=Aggregation(**m.aggregation),
-        )
+        return _described(cls, m)
+
+
+def _described(model: type[_Closed], entry: Any) -> Any:
+    """A registry entry (a KPI or a measure) as its response model: every field the
+    model declares, read from the entry by name, so the two can only drift loudly."""
+    return model.model_validate({name: getattr(entry, name) for name in model.model_fields})
 
 
 class Limits(_Closed):
