@@ -79,9 +79,10 @@ def test_timeseries_is_tidy(run_dir):
     s = json.loads((run_dir[0] / "summary.json").read_text())
     per_rep = df.groupby("rep")["arrests"].sum().to_numpy()
     assert np.median(per_rep) == pytest.approx(s["kpis"]["arrests_total"]["p50"])
-    groups = [c for c in cols if c.startswith("arrests_") and c != "arrests_total"]
-    assert len(groups) == 3
-    assert (df[groups].sum(axis=1) == df["arrests"]).all()
+    groups = [f"arrests_{g}" for g in ("conviction_and_order", "other_criminal", "no_criminal")]
+    assert set(groups) <= cols  # one column per priority group ...
+    assert (df[groups].sum(axis=1) == df["arrests"]).all()  # ... adding up to the arrests
+    assert (df["arrests_forgone_capacity"] == 0).all()  # transfer: no arrest forgone
 
 
 def test_report_is_self_contained_with_every_chart(run_dir):
