@@ -9,8 +9,9 @@ README.md runs there in order: ``sh`` blocks with ``bash -euo pipefail``,
 run as the README writes them, with three documented changes so the whole
 README fits in the test suite's time:
 
-* sizes are cut: ``--reps``, ``--samples``, ``--iterations``, grid counts in
-  ``--vary P=LO:HI:N`` and ``reps=`` in Python are capped at small values;
+* sizes are cut: ``--reps``, ``--samples``, ``--iterations``, ``--days``, grid
+  counts in ``--vary P=LO:HI:N`` and ``reps=`` in Python are capped at small values
+  (a day costs about the same whatever the replications, so ``--days`` matters most);
 * ``make test`` (this suite) and ``atlarge calibrate`` (minutes even cut down;
   tests/test_calibration.py covers it) are skipped, and ``make serve`` is
   replaced by a server the test starts on a free port (``localhost:8000``
@@ -45,7 +46,7 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 SKIPPED = ("make test", "make serve", "atlarge calibrate")
 """This suite itself; a server (the test starts its own); the fit, which takes
 minutes even cut down and is run by tests/test_calibration.py on a short horizon."""
-CAPS = {"--reps": 4, "--samples": 2, "--iterations": 1, "--inner": 2}
+CAPS = {"--reps": 4, "--samples": 2, "--iterations": 1, "--inner": 2, "--days": 60}
 
 
 def readme_blocks(text: str) -> list[tuple[str, str]]:
@@ -125,7 +126,7 @@ def test_shrink_keeps_commands_and_cuts_sizes():
         "curl -s localhost:8000/api/runs\n"
     )
     out = shrink(code, 1234)
-    assert "--reps 4 --days 365" in out and "--vary a.b=1:2:2 --reps 4" in out
+    assert "--reps 4 --days 60" in out and "--vary a.b=1:2:2 --reps 4" in out
     assert f"make VENV={sys.prefix} run" in out
     assert "# (skipped by the README test) make test" in out
     assert "# (skipped by the README test) atlarge calibrate --reps 4      --out x" in out
