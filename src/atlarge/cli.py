@@ -10,6 +10,7 @@ below) and build one :class:`~atlarge.runs.config.RunConfig` from them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -220,13 +221,14 @@ class _LazyProgress(Progress):
         return super().add_task(*args, **kwargs)
 
 
-def _bar(quiet: bool) -> Progress:
-    """The progress bar of long commands, on stderr; silent with --quiet."""
+def _bar(quiet: bool, *columns: Any) -> Progress:
+    """The progress bar of long commands, on stderr; silent with --quiet. After the
+    description, bar and count come ``columns`` (default: the time elapsed)."""
     return _LazyProgress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TimeElapsedColumn(),
+        *(columns or (TimeElapsedColumn(),)),
         console=err_console,
         disable=quiet,
     )
@@ -340,7 +342,9 @@ def run(
     _on_stop(f"nothing was written to {out}")
     with _bar(quiet) as bar:
         task = _task(bar, f"Simulating {sc.name}", total=reps)
-        result = Simulation.run(sc, config, progress=lambda n: bar.advance(task(), n))
+        # as_run already has the horizon: the scenario is not changed and validated again
+        run_config = dataclasses.replace(config, days=None)
+        result = Simulation.run(as_run, run_config, progress=lambda n: bar.advance(task(), n))
         write = bar.add_task("Writing report", total=None)
         path, failure = result.write_or_keep(out)
         _on_stop(f"the run was written to {path}")
@@ -481,15 +485,7 @@ def backtest(
             f"'{calibration}' is not a calibration file written by atlarge calibrate "
             f"({type(exc).__name__}: {exc})"[:300],
         ) from None
-    with Progress(
-        TextColumn("[bold]Backtest years"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[year]}"),
-        console=err_console,
-        disable=quiet,
-    ) as bar:
+    with _bar(quiet, TimeElapsedColumn(), TextColumn("{task.fields[year]}")) as bar:
         task = bar.add_task("Backtest years", total=None, year="")
         doc = run_backtest(
             base,
@@ -551,16 +547,8 @@ def sweep(
     varies = [Vary.parse(v) for v in vary]
     Store(db).identify()  # before any work (reads only); the write comes later
     _on_stop(f"points finished so far are kept in {db}; the same command runs the rest")
-    with _LazyProgress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[rate]}"),
-        console=err_console,
-        disable=quiet,
-    ) as bar:
+    columns = (TaskProgressColumn(), TimeRemainingColumn(), TextColumn("{task.fields[rate]}"))
+    with _bar(quiet, *columns) as bar:
         task = _task(bar, "Sweep points", total=None, rate="")
         ran = {"n": 0}
 

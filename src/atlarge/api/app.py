@@ -22,6 +22,7 @@ below name parameters; :data:`API_FIELDS` shows each as this API's JSON field.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import io
@@ -60,7 +61,7 @@ from atlarge.runs.config import MAX_SEED, RunConfig
 from atlarge.runs.jobs import Job, JobNotFound, JobQueue, QueueFull
 from atlarge.runs.resources import ENV as MEMORY_ENV
 from atlarge.runs.resources import run_estimate
-from atlarge.runs.store import Store, run_row
+from atlarge.runs.store import Store, run_row, utc_now
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
 from atlarge.scenario.levers import scenario_levers
@@ -284,10 +285,6 @@ def _store_run(
     return row["run_id"]
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 def _download(job: Job, what: str) -> dict[str, str]:
     """A file name for saving a result: scenario, job id, what it is (ids are safe)."""
     name = f"{job.label}-{job.id}-{what}"
@@ -463,19 +460,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 f"{req.reps * days * offices:,} exceeds the cap of "
                 f"{settings.max_cells:,}",
             )
-        config = req.config()
-        estimate = run_estimate(with_days(sc, req.days) if req.days else sc, config, tables=False)
+        as_run = with_days(sc, req.days) if req.days else sc  # once, for estimate and run
+        config = dataclasses.replace(req.config(), days=None)
+        estimate = run_estimate(as_run, config, tables=False)
 
         def work(progress) -> Finished:
-            started = _utc_now()
-            result = Simulation.run(sc, config, progress=progress)
+            started = utc_now()
+            result = Simulation.run(as_run, config, progress=progress)
             result.summary()
             finished = Finished(result)
             if store is not None:
                 try:
                     with store_lock:
                         finished.stored_run_id = _store_run(
-                            store, result, req, started, _utc_now()
+                            store, result, req, started, utc_now()
                         )
                 except Exception as exc:  # the results stand; say they were not stored
                     finished.note = f"not recorded in the results store ({type(exc).__name__})"

@@ -85,7 +85,8 @@ def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     if inp.overflow_hold:
         # Teams book in only whom holding or a bed can take: the rest stay in their pools.
         wanted = arrests_g.sum(axis=-1)
-        made = np.minimum(wanted, np.maximum(holding_room(inp, state, t) - state.backlog, 0))
+        day.room = holding_room(inp, state, t)  # unchanged until admissions: book_in reads it
+        made = np.minimum(wanted, np.maximum(day.room - state.backlog, 0))
         short = (wanted > made)[..., None]
         arrests_g = np.where(short, largest_remainder(made, arrests_g), arrests_g)
         day.arrests_forgone = wanted - made
@@ -115,7 +116,7 @@ def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     )
     if inp.overflow_hold:
         # Book-ins, then border transfers, only up to the room left in holding and beds.
-        room = holding_room(inp, state, t)
+        room = day.room  # as arrests found it: nothing since has freed or filled a place
         day.booked = np.minimum(day.booked, room)
         day.border_admissions = np.minimum(border, room - day.booked)
     else:

@@ -116,7 +116,7 @@ def run_model(
     inputs = build_inputs(scenario)
     run = {"chunk_size": chunk_size, "executor": executor, "progress": progress}
     if not uncertainty_inner:
-        series = run_jobs([(inputs, 0, reps)], seed, **run)
+        series = run_replications(inputs, seed, reps, **run)
         return ModelOutput(inputs=inputs, seed=seed, reps=reps, series=series)
     if uncertainty_inner < 1:
         raise ValueError("uncertainty_inner must be at least 1")

@@ -354,7 +354,7 @@ class Store:
         with self.connect() as con:
             con.execute(
                 "INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [sweep_id, name, sha, json.dumps(spec, sort_keys=True), n, _now()],
+                [sweep_id, name, sha, json.dumps(spec, sort_keys=True), n, utc_now()],
             )
 
     def series_path(self, rid: str) -> Path:
@@ -468,7 +468,8 @@ class Store:
         return rows[0][0]
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
+    """Now in UTC, without a time zone (how the store's TIMESTAMP columns hold times)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 

@@ -12,7 +12,6 @@ again with the same command runs only what is missing.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import itertools
 import json
@@ -31,7 +30,7 @@ from atlarge.runs.config import RunConfig
 from atlarge.runs.executors import executor_for
 from atlarge.runs.replications import run_model
 from atlarge.runs.resources import check_memory, points_estimate
-from atlarge.runs.store import Store, run_id, run_row
+from atlarge.runs.store import Store, run_id, run_row, utc_now
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import Scenario, load_scenario, scenario_sha256
 from atlarge.scenario.uncertainty import check_uncertainty
@@ -122,7 +121,7 @@ def point_scenarios(base: Scenario, points: Sequence[dict[str, float]]) -> list[
 
 def _run_point(scenario: Scenario, config: RunConfig):
     """One point, its replications in this process (a worker of the sweep's executor)."""
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    started = utc_now()
     out = run_model(
         scenario,
         config.reps,
@@ -131,7 +130,7 @@ def _run_point(scenario: Scenario, config: RunConfig):
         uncertainty_inner=config.uncertainty_inner,
     )
     kpis, table = kpi_summary(out), national_table(out)
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    finished = utc_now()
     return kpis, table, started, finished
 
 

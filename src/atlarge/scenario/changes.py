@@ -58,7 +58,7 @@ from typing import Any, NoReturn, get_args
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from atlarge.errors import ScenarioError
-from atlarge.scenario.messages import first_problem, show
+from atlarge.scenario.messages import covers, first_problem, show
 from atlarge.scenario.params import Param, ScheduleDate, fmt_number, mentions_param
 from atlarge.scenario.schema import SHARE_GROUPS, Scenario
 
@@ -113,7 +113,7 @@ def with_values(scenario: Scenario, updates: Mapping[str, Any], reason: str) -> 
         return Scenario.model_validate(data)
     except ValidationError as exc:
         loc, _related, msg = first_problem(exc)
-        blamed = [key for path, key in named.items() if _covers(path, loc) or _covers(loc, path)]
+        blamed = [key for path, key in named.items() if covers(path, loc) or covers(loc, path)]
         raise ScenarioError(reason, blamed[0] if blamed else loc or "(top level)", msg) from None
 
 
@@ -343,10 +343,6 @@ def _record(before: dict[str, Any], data: dict[str, Any], path: str) -> None:
 
 def _same(a: tuple[Any, Any], b: tuple[Any, Any]) -> bool:
     return type(a[0]) is type(b[0]) and a == b
-
-
-def _covers(prefix: str, path: str) -> bool:
-    return path == prefix or path.startswith(prefix + ".")
 
 
 __all__ = ["DATED", "parse_set_value", "with_values"]

@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from atlarge.errors import ScenarioError
-from atlarge.scenario.messages import first_problem
+from atlarge.scenario.messages import covers, first_problem
 from atlarge.scenario.schema import Scenario
 
 SET_ORIGIN = "an override"
@@ -235,10 +235,6 @@ def _leaf_paths(data: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
-def _covers(prefix: str, path: str) -> bool:
-    return path == prefix or path.startswith(prefix + ".")
-
-
 def _origin_of(
     loc: str, origins: Mapping[str, Path | str], default: Path, related: tuple[str, ...] = ()
 ) -> Path | str:
@@ -252,8 +248,8 @@ def _origin_of(
     order = list(origins.items())
     best = -1
     for where in (loc, *related):
-        above = [i for i, (key, _) in enumerate(order) if _covers(key, where)]
-        below = [i for i, (key, _) in enumerate(order) if _covers(where, key)]
+        above = [i for i, (key, _) in enumerate(order) if covers(key, where)]
+        below = [i for i, (key, _) in enumerate(order) if covers(where, key)]
         found = above[:1] or below[-1:]
         if found:
             best = max(best, found[0])

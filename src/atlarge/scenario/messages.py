@@ -54,3 +54,8 @@ def _friendly(err: Mapping[str, Any]) -> str:
     if "input" in err and kind not in ("value_error",):
         msg += f" (got {show(err['input'])})"
     return msg
+
+
+def covers(prefix: str, path: str) -> bool:
+    """Whether the dotted ``path`` is ``prefix`` or lies below it."""
+    return path == prefix or path.startswith(prefix + ".")
