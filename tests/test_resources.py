@@ -12,6 +12,10 @@ Measured against reality (summed resident memory of all processes, sampled every
 
 so the estimate runs 10-30% above the measured peak; the tests below hold the
 model's part of it within a stated factor of an in-process measurement.
+
+Issue 12 added four daily office measures (arrests by channel, departures from the
+pools). Measured again the same way for 1,000 replications on two workers: 1.72 GB
+before them, 1.88 GB with them (estimates 1.86 and 2.14 GB).
 """
 
 from __future__ import annotations
@@ -105,9 +109,10 @@ def test_estimate_grows_with_replications_and_days(reps, days, workers, chunk, i
 
 
 def test_operation_at_large_1000_reps_is_in_the_measured_region():
-    """README: 1,000 replications of Operation At Large on two workers: measured 1.40 GB."""
+    """README: 1,000 replications of Operation At Large on two workers: measured 1.40 GB
+    (1.88 GB with issue 12's four added measures, on the machine of the docstring)."""
     e = run_estimate(load_scenario(OPERATION), RunConfig(1000, workers=2))
-    assert 1.4e9 <= e.peak <= 2.0e9
+    assert 1.88e9 <= e.peak <= 2.4e9
     assert e.what == "1,000 replications x 365 days x 25 offices on 3 processes"
 
 

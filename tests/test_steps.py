@@ -77,11 +77,12 @@ def per_day(row) -> np.ndarray:
 
 
 def test_effort_dips_until_the_day_the_new_leadership_has_settled():
-    inp = tiny(effort=per_day([10.0, 20.0]), dip=0.5)
+    inp = tiny(effort=per_day([10.0, 20.0]), effort_custodial=per_day([2.0, 4.0]), dip=0.5)
     s = state(dip_until=[[3, 0], [0, 2]])
     d = day(2)
     steps.effort(inp, s, d)
     assert np.array_equal(d.effort, [[5.0, 20.0], [10.0, 20.0]])  # day 2 < 3; day 2 == 2 is back
+    assert np.array_equal(d.effort_custodial, [[1.0, 4.0], [2.0, 4.0]])  # both channels dip
 
 
 # ----------------------------------------------------------- 3.2 allocation
@@ -137,6 +138,7 @@ def _arrest_inputs(**kw) -> ModelInputs:
         "pool0": np.array([[50.0, 0.0], [50.0, 50.0]]),
         "yield_per_agent_day": np.array([1.0, 1.0]),
         "replenish": per_day([[3.0, 0.0], [1.0, 2.0]]),
+        "priority": per_day([1.0, 1.0]),
         "pressure_window": 2,
     } | kw
     return tiny(**fields)
@@ -148,6 +150,7 @@ def test_arrests_take_the_whole_pool_at_overwhelming_effort_and_none_without_eff
     s = state(pool=pool.copy())
     d = day(1, effort=[[1e12, 0.0], [1e12, 1e12]], allocation=np.full((REPS, OFFICES, 2), 0.5))
     steps.arrests(inp, s, d)
+    steps.replenishment(inp, s, d)
     # office 0, group 1 has no initial pool: never arrested from; office 1 of rep 0: no effort
     assert np.array_equal(d.arrests_by_group, [[[50, 0], [0, 0]], [[0, 0], [50, 50]]])
     assert np.array_equal(d.arrests, d.arrests_by_group.sum(axis=-1))
@@ -162,6 +165,7 @@ def test_arrests_never_exceed_the_pool_and_conserve_it():
     s = state(pool=pool.copy())
     d = day(0, effort=np.full((REPS, OFFICES), 30.0), allocation=np.full((REPS, OFFICES, 2), 0.5))
     steps.arrests(inp, s, d)
+    steps.replenishment(inp, s, d)
     assert ((d.arrests_by_group >= 0) & (d.arrests_by_group <= pool)).all()
     assert np.array_equal(s.pool + d.arrests_by_group, pool + np.array([[3, 0], [1, 2]]))
 
@@ -386,6 +390,7 @@ def test_the_recorder_writes_each_day_replication_first():
     rec = Recorder(inp, 2)
     s = PipelineState.initial(inp, 2)
     counts = ("arrests", "arrests_forgone", "booked", "border_admissions", "border_refused")
+    counts += ("arrests_custodial", "arrests_at_large", "arrests_collateral", "pool_departures")
     counts += ("removed", "departed")
     moves = ("transferred_in", "transferred_out", "released_on_exit", "released_capacity")
     d = day(1, **{m: np.full((2, n_o), 7) for m in counts + moves})

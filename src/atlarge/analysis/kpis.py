@@ -158,6 +158,10 @@ class Kpi:
     needs: str | None = None
     """A mechanism (summary.json ``mechanisms``) without which the KPI says nothing: the
     report leaves it out when the run has the mechanism off."""
+    only_when_on: bool = False
+    """summary.json lists the KPI only when its mechanism (``needs``) is on: a stage
+    switched off shows nothing (its KPI would be 0). KPIs of stages added after the first
+    golden summaries work so; the older ones are always listed."""
 
     @property
     def never(self) -> bool:
@@ -213,6 +217,55 @@ KPIS: dict[str, Kpi] = {
             "0 under transfer and release, which release instead.",
             "count",
             Total("arrests_forgone_capacity"),
+        ),
+        Kpi(
+            "arrests_custodial",
+            "Custodial arrests",
+            "custodial arrests",
+            "arrests",
+            "Arrests in the custodial channel: removable people handed over from local jails "
+            "and prisons that honour detainers or give ICE access (part of arrests_total).",
+            "count",
+            Total("arrests_custodial"),
+            needs="custodial",
+            only_when_on=True,
+        ),
+        Kpi(
+            "arrests_at_large",
+            "At-large arrests",
+            "at-large arrests",
+            "arrests",
+            "Arrests made by searching for people at large (part of arrests_total; with "
+            "neither custodial nor collateral arrests, all of it).",
+            "count",
+            Total("arrests_at_large"),
+            needs="arrest_channels",
+            only_when_on=True,
+        ),
+        Kpi(
+            "arrests_collateral",
+            "Collateral arrests",
+            "collateral arrests",
+            "arrests",
+            "Arrests of people encountered during at-large operations who were not the target "
+            "(part of arrests_total).",
+            "count",
+            Total("arrests_collateral"),
+            needs="collateral",
+            only_when_on=True,
+        ),
+        Kpi(
+            "pool_departures",
+            "Departures from the pools",
+            "pool departures",
+            "persons",
+            "Persons who left the pools of people not yet arrested on their own (a departure "
+            "programme, or prompted by arrests nearby); they never enter detention and are "
+            "not counted in departures_total.",
+            "count",
+            Total("pool_departures"),
+            needs="departures",
+            only_when_on=True,
         ),
         Kpi(
             "target_attainment",
@@ -353,6 +406,11 @@ KPI_KEYS = tuple(KPIS)
 
 BY_OFFICE = ("arrests_total", "leadership_replacements", "peak_detention", "removals_total")
 """The KPIs summary.json also gives per field office (``by_office``)."""
+
+
+def listed(kpi: Kpi, on: Mapping[str, bool]) -> bool:
+    """Whether summary.json lists ``kpi`` for a run with mechanisms ``on``."""
+    return not kpi.only_when_on or bool(kpi.needs and on.get(kpi.needs, False))
 
 
 def kpi_values(out: ModelOutput) -> dict[str, np.ndarray]:

@@ -14,8 +14,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from atlarge._version import __version__
-from atlarge.analysis.kpis import BY_OFFICE, KPIS, kpi_values
+from atlarge.analysis.kpis import BY_OFFICE, KPIS, kpi_values, listed
 from atlarge.model import COST_STAGES, ModelOutput
+from atlarge.model.measures import ARREST_CHANNELS
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
 from atlarge.scenario.params import Param
 from atlarge.scenario.schedules import scenario_warnings
@@ -54,8 +55,33 @@ def _num(x: float) -> float | None:
 
 
 def kpi_summary(out: ModelOutput) -> dict[str, dict[str, float | None]]:
-    """Every KPI's statistics over replications (the ``kpis`` of summary.json)."""
-    return {k: stats(v, never_as_inf=KPIS[k].never) for k, v in kpi_values(out).items()}
+    """Every KPI's statistics over replications (the ``kpis`` of summary.json), less those
+    of a stage the run has off that are listed only when on (``Kpi.only_when_on``)."""
+    on = mechanisms(out.scenario)
+    return {
+        k: stats(v, never_as_inf=KPIS[k].never)
+        for k, v in kpi_values(out).items()
+        if listed(KPIS[k], on)
+    }
+
+
+def channel_rows(out: ModelOutput) -> list[dict[str, Any]]:
+    """summary.json ``by_channel``: arrests per channel (custodial, at large, collateral),
+    always all three (zeros for a channel that is off). ``share_of_arrests`` is the mean of
+    the channel's arrests over the mean of all arrests (0 when there are none)."""
+    mean_all = float(out.totals("arrests").mean())
+    rows = []
+    for key, label in ARREST_CHANNELS.items():
+        total = out.totals(f"arrests_{key}").astype(np.float64)
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "arrests_total": stats(total),
+                "share_of_arrests": float(total.mean()) / mean_all if mean_all > 0 else 0.0,
+            }
+        )
+    return rows
 
 
 def summarize(out: ModelOutput) -> dict[str, Any]:
@@ -123,6 +149,7 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_office": by_office,
         "by_agency": by_agency,
         "by_group": by_group,
+        "by_channel": channel_rows(out),
         "definitions": {k: kpi.definition for k, kpi in KPIS.items()},
         "parameters": parameter_rows(sc),
         "settings": setting_rows(sc),
@@ -165,6 +192,10 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "transfers": sc.detention.overflow == "transfer",
         "holding": sc.detention.overflow == "hold",
         "atd": any(sc.atd.enrolment_share.values()),
+        "custodial": sc.custodial is not None,
+        "collateral": sc.collateral is not None,
+        "arrest_channels": sc.custodial is not None or sc.collateral is not None,
+        "departures": sc.departures is not None,
         "parameter_uncertainty": uncertainty,
     }
 

@@ -53,7 +53,15 @@ Kpis = create_model(
     __base__=_Closed,
     __doc__="Every KPI's statistics over replications (analysis/kpis.py).",
     **{
-        key: (Stats, Field(title=kpi.label, description=f"{kpi.definition} Unit: {kpi.unit}."))
+        key: (
+            Stats,
+            Field(
+                # Listed only when its stage is on (Kpi.only_when_on): not required.
+                **({"default": None} if kpi.only_when_on else {}),
+                title=kpi.label,
+                description=f"{kpi.definition} Unit: {kpi.unit}.",
+            ),
+        )
         for key, kpi in KPIS.items()
     },
 )
@@ -84,6 +92,18 @@ class GroupRow(_Closed):
     share_of_arrests: Stats
     pool_end: Stats
     pool_start: float
+
+
+class ChannelRow(_Closed):
+    """One arrest channel's arrests over replications."""
+
+    key: Literal["custodial", "at_large", "collateral"]
+    label: str
+    arrests_total: Stats
+    share_of_arrests: float = Field(
+        description="Mean of the channel's arrests over the mean of all arrests (0 when there "
+        "are none)."
+    )
 
 
 class ScenarioRef(_Open):
@@ -151,6 +171,9 @@ class Summary(_Open):
     by_office: list[OfficeRow]  # type: ignore[valid-type]
     by_agency: list[AgencyRow]
     by_group: list[GroupRow]
+    by_channel: list[ChannelRow] = Field(
+        description="Arrests by channel: custodial, at large, collateral (always all three)."
+    )
     definitions: dict[str, str] = Field(description="Every KPI's definition.")
     parameters: list[ParameterRow]
     settings: list[SettingRow]
@@ -217,6 +240,9 @@ class KpiInfo(_Closed):
     format: Format
     aggregation: Aggregation
     needs: str | None = Field(description="The mechanism without which it says nothing.")
+    only_when_on: bool = Field(
+        description="summary.json lists it only when its mechanism (needs) is on."
+    )
 
     @classmethod
     def of(cls, kpi: Kpi) -> KpiInfo:

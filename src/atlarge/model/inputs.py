@@ -40,7 +40,8 @@ class ModelInputs:
     agency_diverted: np.ndarray  # (A,) bool
     agent_days: np.ndarray  # (A, D) agent-days worked per calendar day, national
     agency_cost_per_day: np.ndarray  # (A,)
-    effort: np.ndarray  # (D, O) officer-equivalent days of arrest effort
+    effort: np.ndarray  # (D, O) officer-equivalent days of at-large arrest effort
+    effort_custodial: np.ndarray  # (D, O) officer-equivalent days in the custodial channel
     guard_troops: np.ndarray  # (D,) troops on duty (after ramp-up)
     target_national: np.ndarray  # (D,)
     target_office: np.ndarray  # (D, O)
@@ -48,6 +49,16 @@ class ModelInputs:
     replenish: np.ndarray  # (D, O, G) expected persons per day
     yield_per_agent_day: np.ndarray  # (G,)
     effort_share: np.ndarray  # (G,)
+    priority: np.ndarray  # (D, G) share of each group's pool policy makes eligible (1: all)
+    custodial_on: bool  # the custodial channel is in the scenario
+    custodial_offered: np.ndarray  # (D, O) removable bookings in reach, expected per day
+    custodial_weights: np.ndarray  # (D, G) group mix times priority: split of handovers
+    custodial_yield: float  # custodial transfers per officer-equivalent day
+    collateral_on: bool  # collateral arrests are in the scenario
+    collateral: np.ndarray  # (D,) collateral arrests per at-large arrest
+    departures_on: bool  # departures from the pools are in the scenario
+    departure_rate: np.ndarray  # (D,) daily hazard of leaving a pool, -ln(1 - share)/365
+    departures_per_arrest: np.ndarray  # (D,) departures prompted per arrest at full pool
     processing_capacity: np.ndarray  # (D, O) integer book-ins per day
     border_inflow: np.ndarray  # (D, O) expected persons per day
     beds: np.ndarray  # (D, O) integer
@@ -141,11 +152,18 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     agency_keys = tuple(deployed)
     agent_days = np.zeros((len(agency_keys), days))
     effort = np.zeros((days, offices.n))
+    effort_custodial = np.zeros((days, offices.n))
     for i, (_key, ag) in enumerate(deployed.items()):
         on_duty = ramped(daily(ag.headcount), ag.ramp_days.value)
         agent_days[i] = on_duty * work_share
+        worked = agent_days[i] * ag.relative_productivity.value
         # Agents are spread over offices like the target, by population weight.
-        effort += (agent_days[i] * ag.relative_productivity.value)[:, None] * pop_w[None, :]
+        if ag.custodial_share is None:
+            effort += worked[:, None] * pop_w[None, :]
+        else:  # the custodial share of the effort works in jails, the rest at large
+            custodial = daily(ag.custodial_share)
+            effort += (worked * (1.0 - custodial))[:, None] * pop_w[None, :]
+            effort_custodial += (worked * custodial)[:, None] * pop_w[None, :]
 
     guard = sc.support.national_guard
     if guard is not None:
@@ -164,6 +182,35 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         [daily(g.replenishment_per_day)[:, None] * pop_w[None, :] for g in groups.values()],
         axis=-1,
     )
+
+    priority = np.stack(
+        [
+            daily(sc.policy.priority[k]) if k in sc.policy.priority else np.ones(days)
+            for k in group_keys
+        ],
+        axis=-1,
+    )
+    cust = sc.custodial
+    if cust is not None:
+        mix = np.array([cust.group_mix[k].value if k in cust.group_mix else 0.0 for k in group_keys])
+        custodial_weights = mix[None, :] * priority
+        in_reach = daily(cust.removable_bookings_per_day) * daily(cust.detainer_share)
+        custodial_offered = (in_reach * custodial_weights.sum(axis=-1))[:, None] * pop_w[None, :]
+        custodial_yield = cust.arrests_per_agent_day.value
+    else:
+        custodial_weights = np.zeros((days, len(group_keys)))
+        custodial_offered = np.zeros((days, offices.n))
+        custodial_yield = 0.0
+    coll = sc.collateral
+    collateral = daily(coll.per_at_large_arrest) if coll is not None else np.zeros(days)
+    dep = sc.departures
+    if dep is not None:
+        with np.errstate(divide="ignore"):  # a share of 1: everyone leaves (rate infinite)
+            departure_rate = -np.log1p(-daily(dep.share_per_year)) / 365.0
+        departures_per_arrest = daily(dep.per_arrest)
+    else:
+        departure_rate = np.zeros(days)
+        departures_per_arrest = np.zeros(days)
 
     processing = _spread(daily(sc.processing.capacity_per_day) + extra_processing, pop_w)
     beds_national = np.floor(daily(sc.detention.beds) + 1e-9).astype(np.int64)
@@ -203,6 +250,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         agent_days=agent_days,
         agency_cost_per_day=np.array([deployed[k].cost_per_agent_day.value for k in agency_keys]),
         effort=effort,
+        effort_custodial=effort_custodial,
         guard_troops=troops,
         target_national=target,
         target_office=target_office,
@@ -210,6 +258,16 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         replenish=replenish,
         yield_per_agent_day=np.array([g.arrests_per_agent_day.value for g in groups.values()]),
         effort_share=np.array([g.effort_share.value for g in groups.values()]),
+        priority=priority,
+        custodial_on=cust is not None,
+        custodial_offered=custodial_offered,
+        custodial_weights=custodial_weights,
+        custodial_yield=custodial_yield,
+        collateral_on=coll is not None,
+        collateral=collateral,
+        departures_on=dep is not None,
+        departure_rate=departure_rate,
+        departures_per_arrest=departures_per_arrest,
         processing_capacity=processing,
         border_inflow=border,
         beds=beds,

@@ -63,8 +63,37 @@ MEASURES: dict[str, Measure] = {
             "arrests",
             "Arrests per day",
             "arrests/day",
-            "Administrative arrests made that day, all priority groups.",
+            "Administrative arrests made that day, all priority groups and channels (custodial, "
+            "at large, collateral).",
             "flow",
+        ),
+        Measure(
+            "arrests_custodial",
+            "Custodial arrests per day",
+            "arrests/day",
+            "Arrests made that day in the custodial channel: removable people handed over from "
+            "local jails and prisons that honour detainers or give ICE access (0 without a "
+            "custodial section).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "arrests_at_large",
+            "At-large arrests per day",
+            "arrests/day",
+            "Arrests made that day by searching for people at large (the only channel without "
+            "custodial and collateral sections).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "arrests_collateral",
+            "Collateral arrests per day",
+            "arrests/day",
+            "Arrests made that day of people encountered during at-large operations who were "
+            "not the target (0 without a collateral section).",
+            "flow",
+            SMOOTH_DAYS,
         ),
         Measure(
             "arrests_forgone_capacity",
@@ -176,6 +205,16 @@ MEASURES: dict[str, Measure] = {
             "flow",
         ),
         Measure(
+            "pool_departures",
+            "Departures from the pools per day",
+            _PER_DAY,
+            "Persons who left the pools of people not yet arrested on their own that day (for "
+            "example under a departure programme, or prompted by arrests nearby); they never "
+            "enter detention (0 without a departures section).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
             "atd_population",
             "In alternatives to detention",
             "persons",
@@ -204,7 +243,7 @@ MEASURES: dict[str, Measure] = {
             "Remaining pool by priority group",
             "persons",
             "Persons of one priority group not yet arrested at the end of the day (the pool "
-            "shrinks with arrests and grows with replenishment).",
+            "shrinks with arrests and departures and grows with replenishment).",
             "stock",
             column_prefix="pool",
         ),
@@ -217,6 +256,14 @@ OFFICE_MEASURES = tuple(k for k, m in MEASURES.items() if m.column_prefix is Non
 
 GROUP_MEASURES = tuple(k for k, m in MEASURES.items() if m.column_prefix is not None)
 """Daily measures recorded per (replication, office, priority group, day)."""
+
+ARREST_CHANNELS: dict[str, str] = {
+    "custodial": "Custodial (jails and prisons)",
+    "at_large": "At large",
+    "collateral": "Collateral",
+}
+"""The arrest channels, in the order a day runs them (docs/model.md 3.3): key -> label.
+Each has the office measure ``arrests_<key>``; summary.json ``by_channel`` lists them."""
 
 NATIONAL_SERIES = ("arrests", "detained", "removed", "released", "released_capacity")
 """The national daily series that sweeps store, the API serves and the page draws."""

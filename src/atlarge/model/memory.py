@@ -25,10 +25,11 @@ from atlarge.scenario.offices import load_offices
 
 RECORD_BYTES = 4  # int32 recorders
 WORK_BYTES = 8  # float64 / int64 working arrays
-WORK_ARRAYS_PER_GROUP = 12  # pool, yield, allocation, hazard, arrests, ... per (rep, office, group)
+WORK_ARRAYS_PER_GROUP = 16  # pool, allocation, hazard, arrests by channel, ... per (rep, office, group)
 WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay phase)
-INPUT_ARRAYS_PER_OFFICE_DAY = 5  # effort, target, processing, border inflow, beds
-INPUT_ARRAYS_PER_DAY = 8  # dates, guard, national target, beds, seats, month ends, ...
+INPUT_ARRAYS_PER_OFFICE_DAY = 7  # effort (at large, custodial), target, processing, ...
+INPUT_ARRAYS_PER_GROUP_DAY = 2  # priority, custodial group weights
+INPUT_ARRAYS_PER_DAY = 11  # dates, guard, national target, beds, seats, collateral, ...
 SCENARIO_BYTES = 400_000  # a validated scenario per draw (0.37 MB measured: sources, weights)
 
 
@@ -78,7 +79,11 @@ class RunShape:
     def inputs_bytes(self) -> int:
         """One parameter draw's deterministic arrays (``ModelInputs``)."""
         d, o = self.days, self.offices
-        per_day = INPUT_ARRAYS_PER_OFFICE_DAY * o + o * self.groups + INPUT_ARRAYS_PER_DAY
+        per_day = (
+            INPUT_ARRAYS_PER_OFFICE_DAY * o
+            + (o + INPUT_ARRAYS_PER_GROUP_DAY) * self.groups
+            + INPUT_ARRAYS_PER_DAY
+        )
         return d * (per_day + self.agencies) * WORK_BYTES + SCENARIO_BYTES
 
     def national_bytes(self, reps: int) -> int:

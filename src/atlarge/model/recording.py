@@ -31,6 +31,9 @@ class Recorder:
         """Store the end-of-day stocks and the day's flows as day ``day.t``."""
         t, r = day.t, self.office
         r["arrests"][t] = day.arrests
+        r["arrests_custodial"][t] = day.arrests_custodial
+        r["arrests_at_large"][t] = day.arrests_at_large
+        r["arrests_collateral"][t] = day.arrests_collateral
         r["arrests_forgone_capacity"][t] = day.arrests_forgone
         r["booked"][t] = day.booked
         r["border_admissions"][t] = day.border_admissions
@@ -45,6 +48,7 @@ class Recorder:
         r["departed"][t] = day.departed
         r["transferred_in"][t] = day.transferred_in
         r["transferred_out"][t] = day.transferred_out
+        r["pool_departures"][t] = day.pool_departures
         r["atd_population"][t] = state.atd
         r["replacements"][t] = day.replacements
         self.arrests_by_group[t] = day.arrests_by_group

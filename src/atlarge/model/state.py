@@ -89,13 +89,23 @@ class Day:
     streams: RandomStreams
     """Counter-addressed random streams of the chunk's replications."""
     effort: np.ndarray = field(init=False, repr=False)
-    """``(R, O)`` float: officer-equivalent agent-days of arrest effort (``effort``)."""
+    """``(R, O)`` float: officer-equivalent agent-days of at-large arrest effort (``effort``)."""
+    effort_custodial: np.ndarray = field(init=False, repr=False)
+    """``(R, O)`` float: officer-equivalent agent-days in the custodial channel (``effort``)."""
     allocation: np.ndarray = field(init=False, repr=False)
     """``(R, O, G)`` float: share of each office's effort spent on each group (``allocation``)."""
     arrests_by_group: np.ndarray = field(init=False, repr=False)
     """``(R, O, G)``: arrests by priority group (``arrests``)."""
     arrests: np.ndarray = field(init=False, repr=False)
-    """``(R, O)``: arrests, all groups (``arrests``)."""
+    """``(R, O)``: arrests, all groups and channels (``arrests``)."""
+    arrests_custodial: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: arrests in the custodial channel, from jails and prisons (``arrests``)."""
+    arrests_at_large: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: arrests at large, by search (``arrests``)."""
+    arrests_collateral: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: collateral arrests during at-large operations (``arrests``)."""
+    pool_departures: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: people who left the pools on their own (``departures``)."""
     arrests_forgone: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: arrests not made for lack of room under ``hold`` (``arrests``)."""
     room: np.ndarray = field(init=False, repr=False)

@@ -36,12 +36,21 @@ class Stream(IntEnum):
     ATD_EXIT = 6
     ATD_ENROL = 7
     TIES = 8
+    # Arrest channels and pool departures (issue 12): numbered from 20, apart from any
+    # other new draws, so that two sets of new streams can never share a number.
+    CUSTODIAL_OFFERED = 20
+    CUSTODIAL = 21
+    COLLATERAL = 22
+    DEPARTURES = 23
 
 
 def effort(inp: ModelInputs, state: PipelineState, day: Day) -> None:
-    """§3.1: officer-equivalent effort, less the dip while a new leadership settles in."""
+    """§3.1: officer-equivalent effort at large and in the custodial channel (§3.3.1), less
+    the dip while a new leadership settles in."""
     t = day.t
-    day.effort = inp.effort[t][None, :] * np.where(state.dip_until > t, 1.0 - inp.dip, 1.0)
+    settled = np.where(state.dip_until > t, 1.0 - inp.dip, 1.0)
+    day.effort = inp.effort[t][None, :] * settled
+    day.effort_custodial = inp.effort_custodial[t][None, :] * settled
 
 
 def pressure(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
@@ -73,33 +82,107 @@ def allocation(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 
 def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
-    """§3.3: ``Binomial(pool, 1 - exp(-y * E * alpha / pool0))`` per group (random-search
-    form); pools are depleted by arrests and replenished; the pressure window is updated.
-    Under ``overflow = "hold"`` arrests are cut to the room in holding and beds less the
-    book-in backlog (split over groups by largest remainder); the rest are forgone."""
+    """§3.3: the day's arrests in three channels, in order: custodial handovers
+    (:func:`custodial_arrests`), at large ``Binomial(pool, 1 - exp(-y prio E alpha /
+    pool0))`` per group on what custodial left (random-search form), and collateral arrests
+    (:func:`collateral_arrests`). Pools are depleted by the arrests made; the pressure
+    window is updated. Under ``overflow = "hold"`` all channels together are cut to the
+    room in holding and beds less the book-in backlog (split over channel and group by
+    largest remainder); the rest are forgone and stay in their pools."""
     t, streams = day.t, day.streams
     pool0 = inp.pool0
-    hazard = inp.yield_per_agent_day * day.effort[..., None] * day.allocation / _safe(pool0)
+    zero = np.zeros_like(state.pool)
+    custodial_g = custodial_arrests(inp, state, day) if inp.custodial_on else zero
+    left = state.pool - custodial_g if inp.custodial_on else state.pool
+    yld = inp.yield_per_agent_day * inp.priority[t]
+    hazard = yld * day.effort[..., None] * day.allocation / _safe(pool0)
     p_arrest = np.where(pool0 > 0, -np.expm1(-hazard), 0.0)
-    arrests_g = binomial(streams, state.pool, p_arrest, t, Stream.ARRESTS)
+    at_large_g = binomial(streams, left, p_arrest, t, Stream.ARRESTS)
+    if inp.collateral_on:
+        collateral_g = collateral_arrests(inp, left - at_large_g, at_large_g, day)
+    else:
+        collateral_g = zero
+    # Channel axis: at large first, so that with the other channels off the cut under
+    # hold ranks (and breaks ties) exactly as the one-channel cut did.
+    channels = np.stack([at_large_g, custodial_g, collateral_g], axis=-2)  # (R, O, 3, G)
     if inp.overflow_hold:
         # Teams book in only whom holding or a bed can take: the rest stay in their pools.
-        wanted = arrests_g.sum(axis=-1)
+        wanted = channels.sum(axis=(-2, -1))
         day.room = holding_room(inp, state, t)  # unchanged until admissions: book_in reads it
         made = np.minimum(wanted, np.maximum(day.room - state.backlog, 0))
-        short = (wanted > made)[..., None]
-        arrests_g = np.where(short, largest_remainder(made, arrests_g), arrests_g)
+        short = (wanted > made)[..., None, None]
+        flat = channels.reshape(*channels.shape[:-2], -1)
+        cut = largest_remainder(made, flat).reshape(channels.shape)
+        channels = np.where(short, cut, channels)
         day.arrests_forgone = wanted - made
     else:
         day.arrests_forgone = np.zeros_like(state.backlog)
+    arrests_g = channels.sum(axis=-2)
     state.pool -= arrests_g
-    state.pool += stochastic_round(
-        np.broadcast_to(inp.replenish[t], state.pool.shape),
-        streams.uniform(state.pool.shape[1:], t, Stream.REPLENISH),
-    )
     day.arrests_by_group = arrests_g
     day.arrests = arrests_g.sum(axis=-1)
+    day.arrests_at_large, day.arrests_custodial, day.arrests_collateral = (
+        channels.sum(axis=-1).transpose(2, 0, 1)
+    )
     state.recent[t % inp.pressure_window] = day.arrests
+
+
+def custodial_arrests(inp: ModelInputs, state: PipelineState, day: Day) -> np.ndarray:
+    """§3.3.1: ``(R, O, G)`` custodial handovers. Removable bookings in reach ``U`` (expected,
+    per office) are rounded to whole persons ``n``; the custodial effort takes
+    ``Binomial(n, 1 - exp(-E_c y_c / U))`` of them, split over groups by group mix times
+    priority (largest remainder) and capped at each pool (the cap's excess is not arrested)."""
+    t, streams = day.t, day.streams
+    offered = inp.custodial_offered[t]  # (O,)
+    n_r, n_o = state.backlog.shape
+    n = stochastic_round(
+        np.broadcast_to(offered, (n_r, n_o)),
+        streams.uniform((n_o,), t, Stream.CUSTODIAL_OFFERED),
+    )
+    capacity = day.effort_custodial * inp.custodial_yield
+    reach = np.where(offered > 0, offered, 1.0)
+    p_taken = np.where(offered > 0, -np.expm1(-capacity / reach), 0.0)
+    taken = binomial(streams, n, p_taken, t, Stream.CUSTODIAL)
+    split = largest_remainder(taken, np.broadcast_to(inp.custodial_weights[t], state.pool.shape))
+    return np.minimum(split, state.pool)
+
+
+def collateral_arrests(
+    inp: ModelInputs, left: np.ndarray, at_large_g: np.ndarray, day: Day
+) -> np.ndarray:
+    """§3.3.2: ``(R, O, G)`` collateral arrests, ``Binomial(A_L, k)`` per office on the day's
+    at-large arrests ``A_L``, split over groups by what is left of each pool times its
+    priority (largest remainder) and capped at the pool."""
+    t = day.t
+    n = binomial(day.streams, at_large_g.sum(axis=-1), inp.collateral[t], t, Stream.COLLATERAL)
+    split = largest_remainder(n, left * inp.priority[t])
+    return np.minimum(split, left)
+
+
+def departures(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.3.3: people leave each pool on their own, ``Binomial(N, 1 - exp(-(h + d A / N0)))``
+    with the yearly share's daily hazard ``h``, departures per arrest ``d``, the office's
+    arrests of the day ``A`` (all channels) and its initial pools ``N0`` (all groups)."""
+    if not inp.departures_on:
+        day.pool_departures = np.zeros_like(state.backlog)
+        return
+    t = day.t
+    pool0 = inp.pool0.sum(axis=-1)  # (O,)
+    prompted = inp.departures_per_arrest[t] * day.arrests / np.where(pool0 > 0, pool0, 1.0)
+    rate = inp.departure_rate[t] + np.where(pool0 > 0, prompted, 0.0)
+    p_leave = np.broadcast_to(-np.expm1(-rate)[..., None], state.pool.shape)
+    gone = binomial(day.streams, state.pool, p_leave, t, Stream.DEPARTURES)
+    state.pool -= gone
+    day.pool_departures = gone.sum(axis=-1)
+
+
+def replenishment(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.3: pools grow by the expected inflow per day, rounded to whole persons at random."""
+    t = day.t
+    state.pool += stochastic_round(
+        np.broadcast_to(inp.replenish[t], state.pool.shape),
+        day.streams.uniform(state.pool.shape[1:], t, Stream.REPLENISH),
+    )
 
 
 def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
@@ -227,6 +310,8 @@ DAILY_STEPS: tuple[Step, ...] = (
     effort,
     allocation,
     arrests,
+    departures,
+    replenishment,
     book_in,
     delays,
     transport,

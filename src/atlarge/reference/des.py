@@ -128,6 +128,33 @@ class ReferenceRun:
         self.share = inputs.chain_share
         self.hold = inputs.scenario.detention.overflow == "hold"
         self.means = inputs.chains.means
+        # Channel and departure parameters read from the scenario, not from ModelInputs'
+        # prepared arrays, so a slip in preparing them shows as a disagreement.
+        start, keys = sc.start_date, inputs.group_keys
+        self.pop_weight = inputs.offices.population_weight
+        prio = sc.policy.priority
+        self.priority = [
+            prio[k].daily(start, n_d) if k in prio else np.ones(n_d) for k in keys
+        ]
+        cust = sc.custodial
+        self.custodial = None
+        if cust is not None:
+            mix = [cust.group_mix[k].value if k in cust.group_mix else 0.0 for k in keys]
+            self.custodial = (
+                cust.removable_bookings_per_day.daily(start, n_d),
+                cust.detainer_share.daily(start, n_d),
+                mix,
+                cust.arrests_per_agent_day.value,
+            )
+        coll = sc.collateral
+        self.collateral = None if coll is None else coll.per_at_large_arrest.daily(start, n_d)
+        dep = sc.departures
+        self.departures = None
+        if dep is not None:
+            self.departures = (
+                dep.share_per_year.daily(start, n_d),
+                dep.per_arrest.daily(start, n_d),
+            )
         self.phases = inputs.chains.phases
         for o in range(n_o):
             slot = 0
@@ -233,6 +260,9 @@ class ReferenceRun:
             self._record(t)
 
     def _arrests(self, t: int) -> None:
+        """Per office: custodial handovers, then at-large arrests on what is left, then
+        collateral arrests; under hold all three cut to the room; then departures from the
+        pools and replenishment (docs/model.md 3.3)."""
         inp, sc = self.inp, self.inp.scenario
         y = inp.yield_per_agent_day
         w0 = inp.effort_share
@@ -240,10 +270,10 @@ class ReferenceRun:
         regime = self.regime
         base = regime.pressure_all.value if regime.enabled else 0.0
         seen = min(t, self.window)
+        prio = [float(self.priority[g][t]) for g in range(self.n_g)]
         for o in range(self.n_o):
-            effort = inp.effort[t, o] * (
-                1.0 - regime.productivity_dip.value if self.dip_until[o] > t else 1.0
-            )
+            settled = 1.0 - regime.productivity_dip.value if self.dip_until[o] > t else 1.0
+            effort = inp.effort[t, o] * settled
             shortfall = 0.0
             tgt = inp.target_office[t, o]
             if seen and tgt > 0:
@@ -262,33 +292,80 @@ class ReferenceRun:
                 y[g] * self.pool[o, g] / pool0[g] if pool0[g] > 0 else 0.0 for g in range(self.n_g)
             ]
             best = int(np.argmax(yields))
-            made = []
+            custodial = self._custodial(t, o, inp.effort_custodial[t, o] * settled, prio)
+            left = [int(self.pool[o, g]) - custodial[g] for g in range(self.n_g)]
+            at_large = []
             for g in range(self.n_g):
                 alloc = (1 - shift * pressure) * w0[g] + shift * pressure * (g == best)
-                p = 0.0 if pool0[g] <= 0 else 1.0 - math.exp(-y[g] * effort * alloc / pool0[g])
-                a = int(self.rng.binomial(self.pool[o, g], p)) if self.pool[o, g] else 0
-                self.pool[o, g] -= a
-                add = inp.replenish[t, o, g]
-                self.pool[o, g] += math.floor(add) + (self.rng.random() < add % 1.0)
-                made.append(a)
+                hazard = y[g] * prio[g] * effort * alloc / pool0[g] if pool0[g] > 0 else 0.0
+                p = 1.0 - math.exp(-hazard)
+                at_large.append(int(self.rng.binomial(left[g], p)) if left[g] else 0)
+            left = [left[g] - at_large[g] for g in range(self.n_g)]
+            collateral = [0] * self.n_g
+            if self.collateral is not None and sum(at_large):
+                n_col = int(self.rng.binomial(sum(at_large), self.collateral[t]))
+                split = _largest_remainder(n_col, [left[g] * prio[g] for g in range(self.n_g)])
+                collateral = [min(split[g], left[g]) for g in range(self.n_g)]
+            channels = [at_large, custodial, collateral]  # the engine's order for the cut
             if self.hold:  # no room to book them in: those arrests wait, in their pools
                 room = max(self._room(t, o) - self.offices[o].backlog, 0)
-                if sum(made) > room:
-                    kept = _largest_remainder(room, [float(a) for a in made])
-                    self.rec["arrests_forgone_capacity"][o, t] = sum(made) - room
-                    for g in range(self.n_g):
-                        self.pool[o, g] += made[g] - kept[g]
-                    made = kept
+                wanted = sum(map(sum, channels))
+                if wanted > room:
+                    flat = [float(a) for ch in channels for a in ch]
+                    kept = _largest_remainder(room, flat)
+                    channels = [kept[i * self.n_g : (i + 1) * self.n_g] for i in range(3)]
+                    self.rec["arrests_forgone_capacity"][o, t] = wanted - room
+            made = [sum(ch[g] for ch in channels) for g in range(self.n_g)]
+            for key, ch in zip(("at_large", "custodial", "collateral"), channels, strict=True):
+                self.rec[f"arrests_{key}"][o, t] = sum(ch)
             total = 0
             for g, a in enumerate(made):
+                self.pool[o, g] -= a
                 self.rec_group[o, g, t] = a
                 total += a
                 for _ in range(a):
                     self.env.process(self._arrested(Case(o)))
+            self._departures(t, o, total)
+            for g in range(self.n_g):
+                add = inp.replenish[t, o, g]
+                self.pool[o, g] += math.floor(add) + (self.rng.random() < add % 1.0)
             self.rec["arrests"][o, t] = total
             self.recent[t % self.window, o] = total
             self.period_arrests[o] += total
             self.period_target[o] += inp.target_office[t, o]
+
+    def _custodial(self, t: int, o: int, effort: float, prio: list[float]) -> list[int]:
+        """Custodial handovers by group: removable bookings in reach, taken at the rate the
+        custodial effort allows, split by group mix times priority, capped at the pools."""
+        if self.custodial is None:
+            return [0] * self.n_g
+        bookings, detainer, mix, yld = self.custodial
+        weights = [mix[g] * prio[g] for g in range(self.n_g)]
+        offered = bookings[t] * detainer[t] * self.pop_weight[o] * sum(weights)
+        if offered <= 0:
+            return [0] * self.n_g
+        n = math.floor(offered) + (self.rng.random() < offered % 1.0)
+        taken = int(self.rng.binomial(n, 1.0 - math.exp(-effort * yld / offered)))
+        split = _largest_remainder(taken, weights)
+        return [min(split[g], int(self.pool[o, g])) for g in range(self.n_g)]
+
+    def _departures(self, t: int, o: int, arrests: int) -> None:
+        """Departures from each pool of office ``o``: a yearly share as a daily hazard plus
+        departures prompted per arrest (at full pool)."""
+        if self.departures is None:
+            return
+        share, per_arrest = self.departures
+        pool0 = float(self.inp.pool0[o].sum())
+        rate = -math.log(1.0 - share[t]) / 365.0 if share[t] < 1.0 else math.inf
+        if pool0 > 0:
+            rate += per_arrest[t] * arrests / pool0
+        p = 1.0 - math.exp(-rate)
+        gone = 0
+        for g in range(self.n_g):
+            d = int(self.rng.binomial(self.pool[o, g], p)) if self.pool[o, g] else 0
+            self.pool[o, g] -= d
+            gone += d
+        self.rec["pool_departures"][o, t] = gone
 
     def _room(self, t: int, o: int) -> int:
         """Under hold: persons office ``o`` can still take in (free beds + free holding)."""

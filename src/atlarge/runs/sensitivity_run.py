@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from atlarge.analysis import sensitivity as sa
-from atlarge.analysis.kpis import KPI_KEYS
+from atlarge.analysis.kpis import KPI_KEYS, KPIS, listed
+from atlarge.analysis.summary import mechanisms
 from atlarge.errors import OptionError
 from atlarge.runs.config import RunConfig
 from atlarge.runs.store import Store
@@ -66,6 +67,12 @@ def run_sensitivity(
     reps, seed = config.reps, config.seed
     sets = horizon_sets(sets, config)
     base = load_scenario(scenario_path, set=sets or {})
+    on = mechanisms(base)
+    off = [o for o in outputs if not listed(KPIS[o], on)]
+    if off:
+        raise OptionError(
+            "outputs", f"{off}: the scenario has the stage of these KPI(s) off, so it has none"
+        )
     params = dict(iter_params(base))
     if varies:
         for v in varies:

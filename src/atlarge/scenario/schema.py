@@ -42,7 +42,17 @@ from atlarge.scenario.params import (
     unbounded_param_fields,
 )
 
-AGENCIES: tuple[str, ...] = ("ero", "hsi", "fbi", "dea", "usms", "atf", "cbp", "irs")
+AGENCIES: tuple[str, ...] = (
+    "ero",
+    "hsi",
+    "fbi",
+    "dea",
+    "usms",
+    "atf",
+    "cbp",
+    "irs",
+    "partners_287g",
+)
 AGENCY_LABELS: dict[str, str] = {
     "ero": "ICE ERO",
     "hsi": "ICE HSI",
@@ -52,6 +62,7 @@ AGENCY_LABELS: dict[str, str] = {
     "atf": "ATF",
     "cbp": "CBP",
     "irs": "IRS",
+    "partners_287g": "287(g) partners",
 }
 _SUM_TOLERANCE = 1e-6
 SHARE_GROUPS: tuple[tuple[str, str], ...] = (("groups", "effort_share"), ("dispositions", "share"))
@@ -196,6 +207,12 @@ class Agency(_Section):
     diverted: bool = Field(
         description="True when the agents' days are taken from their home agency's own mission."
     )
+    custodial_share: Fraction | None = Field(
+        default=None,
+        description="Share of the agency's officer-equivalent effort spent in the custodial "
+        "channel (taking people over from jails and prisons; needs [custodial]); none: all "
+        "of it at large.",
+    )
 
 
 class Workforce(_Section):
@@ -208,9 +225,51 @@ class Workforce(_Section):
     atf: Agency | None = None
     cbp: Agency | None = None
     irs: Agency | None = None
+    partners_287g: Agency | None = Field(
+        default=None,
+        description="State and local officers working under 287(g) agreements, counted in "
+        "ICE officer-equivalents through relative_productivity.",
+    )
 
     def deployed(self) -> dict[str, Agency]:
         return {a: getattr(self, a) for a in AGENCIES if getattr(self, a) is not None}
+
+
+class Custodial(_Section):
+    """The custodial arrest channel: removable people booked into local jails and prisons,
+    taken over where the jurisdiction honours detainers or gives ICE access."""
+
+    # Persons booked per day, national: all US jail bookings are ~29,000 a day (BJS, ~10.7
+    # million a year), so the persons-per-day limit of 100,000 lies far above any share.
+    removable_bookings_per_day: P("persons/day", ge=0.0, le=MAX_PERSONS_PER_DAY)
+    detainer_share: Fraction
+    arrests_per_agent_day: P("arrests/agent-day", ge=0.0, le=MAX_PER_PERSON_DAY)
+    group_mix: dict[str, Fraction] = Field(
+        description="How custodial handovers split over priority groups (group key -> share; "
+        "a group left out has none); the shares sum to 1."
+    )
+
+    @field_validator("group_mix")
+    @classmethod
+    def _mix_sums_to_one(cls, mix: dict[str, Param]) -> dict[str, Param]:
+        _check_sum("group_mix", mix)
+        return mix
+
+
+class Collateral(_Section):
+    """Collateral arrests: people encountered during at-large operations who were not the
+    target."""
+
+    per_at_large_arrest: Fraction
+
+
+class Departures(_Section):
+    """People leaving the pools on their own (not through the detained system)."""
+
+    share_per_year: Fraction
+    # Departures prompted per arrest at full pool: ten per arrest is already far above any
+    # reported deterrence effect.
+    per_arrest: P("persons/arrest", ge=0.0, le=10.0)
 
 
 class NationalGuard(_Section):
@@ -307,6 +366,16 @@ class Regime(_Section):
     pressure_replaced: Fraction
 
 
+class Policy(_Section):
+    """Dated policy inputs (issue 12): which part of each group's pool policy aims at."""
+
+    priority: dict[str, Fraction] = Field(
+        default_factory=dict,
+        description="Share of each priority group's pool that policy makes eligible for "
+        "arrest (group key -> share, dated); a group left out is fully eligible.",
+    )
+
+
 def _exactly_int(v: Any) -> Any:
     # Literal[1] compares by equality, so true and 1.0 would pass as 1.
     if type(v) is not int:
@@ -350,6 +419,17 @@ class Scenario(_Section):
     groups: dict[str, Group] = Field(min_length=1)
     workforce: Workforce
     support: Support = Support()
+    custodial: Custodial | None = Field(
+        default=None,
+        description="The custodial arrest channel (jails and prisons); none: no custodial "
+        "arrests.",
+    )
+    collateral: Collateral | None = Field(
+        default=None, description="Collateral arrests during at-large operations; none: none."
+    )
+    departures: Departures | None = Field(
+        default=None, description="Departures from the pools; none: nobody leaves a pool."
+    )
     processing: Processing
     inflow: Inflow
     detention: Detention
@@ -357,6 +437,7 @@ class Scenario(_Section):
     transport: Transport
     atd: Atd
     regime: Regime
+    policy: Policy = Field(default_factory=Policy)
     # Last, so the 27 weight parameters follow the operation's own in tables and draws.
     offices: OfficeSelection = Field(default_factory=OfficeSelection)
     reported: dict[str, Reported] = Field(
@@ -408,12 +489,47 @@ class Scenario(_Section):
                 f"the start date ({start_beds:g})",
                 related=("detention.beds",),
             )
+        self._group_keys()
+        self._custodial_effort()
         self._persons_fit()
         self._schedules()
         return self
 
+    def _group_keys(self) -> None:
+        """Shares given per priority group name only groups of this scenario."""
+        keyed = [("policy.priority", self.policy.priority)]
+        if self.custodial is not None:
+            keyed.append(("custodial.group_mix", self.custodial.group_mix))
+        for path, shares in keyed:
+            unknown = [k for k in shares if k not in self.groups]
+            if unknown:
+                raise FieldPathError(
+                    path,
+                    f"unknown priority group(s) {unknown}; the scenario's groups: "
+                    f"{', '.join(self.groups)}",
+                    related=("groups",),
+                )
+
+    def _custodial_effort(self) -> None:
+        """Effort put into the custodial channel needs the channel."""
+        if self.custodial is not None:
+            return
+        for key, agency in self.workforce.deployed().items():
+            share = agency.custodial_share
+            if share is not None and any(share.values()):
+                raise FieldPathError(
+                    f"workforce.{key}.custodial_share",
+                    "puts effort into the custodial channel, which needs a [custodial] section "
+                    "(removable bookings, detainer share, arrests per agent-day, group mix)",
+                    related=("custodial",),
+                )
+
     def _persons_fit(self) -> None:
-        """Everyone who can ever enter fits the int32 counts (``MAX_PERSONS_EVER``)."""
+        """Everyone who can ever enter fits the int32 counts (``MAX_PERSONS_EVER``).
+
+        Arrests of every channel (custodial, at large, collateral) come from the pools, and
+        departures leave them, so the arrest channels let nobody new enter.
+        """
         offices = len(self.offices.include or ()) or len(office_data().codes)
         days = MAX_HORIZON_DAYS
         # Stochastic rounding adds at most one person per office, group and day.
