@@ -1,16 +1,19 @@
 """The vectorized engine agrees with the entity-level SimPy reference.
 
-Seven small scenarios (tests/scenarios/): beds never full; beds saturating with
+Nine small scenarios (tests/scenarios/): beds never full; beds saturating with
 overflow transferred, with overflow released, and with overflow held (arrests
 forgone when holding is full too); transport the bottleneck; the performance
-regime active; pools depleting. Each is run with fixed seeds,
+regime active; pools depleting; the three arrest channels (custodial with 287(g)
+partners, at large, collateral) with a dated priority and departures from the
+pools, with beds never full and with overflow held. Each is run with fixed seeds,
 ``N_REF`` replications of the reference and ``N_ENG`` of the engine.
 
 What is compared, per replication:
 
-* end-of-horizon totals: arrests by priority group, book-ins, removals,
-  releases (and those for lack of beds), departures, transfers, replacements,
-  arrests forgone and border transfers refused for lack of room;
+* end-of-horizon totals: arrests by priority group and by channel, book-ins,
+  removals, releases (and those for lack of beds), departures, transfers,
+  replacements, arrests forgone, border transfers refused for lack of room and
+  departures from the pools;
 * the daily national detention curve.
 
 Tests, at stated levels:
@@ -65,6 +68,8 @@ SCENARIOS = [
     "small-regime",
     "small-pools",
     "small-saturating-hold",
+    "small-channels",
+    "small-channels-hold",
 ]
 TOTALS = [
     "arrests",
@@ -77,6 +82,10 @@ TOTALS = [
     "replacements",
     "arrests_forgone_capacity",
     "border_refused",
+    "arrests_custodial",
+    "arrests_at_large",
+    "arrests_collateral",
+    "pool_departures",
 ]
 HEADLINE = {"arrests", "removed", "released"}
 
@@ -153,6 +162,23 @@ def test_scenarios_exercise_what_they_claim():
     inputs, _, eng = _runs("small-pools")
     end = eng["pool"][:, :, :, -1].sum(axis=(0, 1)) / eng["pool"].shape[0]
     assert (end < inputs.pool0.sum(axis=0) * 0.9).all()
+
+
+def test_channel_scenarios_exercise_every_channel():
+    """Both implementations make arrests in every channel, none of the group with
+    priority 0 and departures from the pools; arrests are the channels' sum."""
+    for name in ("small-channels", "small-channels-hold"):
+        _, ref, eng = _runs(name)
+        for s in (eng, ref):
+            parts = s["arrests_custodial"] + s["arrests_at_large"] + s["arrests_collateral"]
+            assert np.array_equal(parts, s["arrests"]), name
+            for m in ("arrests_custodial", "arrests_at_large", "arrests_collateral"):
+                assert (s[m].sum(axis=(1, 2)) > 0).all(), (name, m)
+            assert (s["pool_departures"].sum(axis=(1, 2)) > 0).all(), name
+    inputs, ref, eng = _runs("small-channels-hold")
+    for s in (eng, ref):
+        assert (s["arrests_forgone_capacity"].sum(axis=(1, 2)) > 0).all()
+        assert (s["held"] <= inputs.holding.T[None]).all()
 
 
 def test_hold_scenario_holds_and_forgoes_arrests():

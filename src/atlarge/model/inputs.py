@@ -192,7 +192,9 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     )
     cust = sc.custodial
     if cust is not None:
-        mix = np.array([cust.group_mix[k].value if k in cust.group_mix else 0.0 for k in group_keys])
+        mix = np.array(
+            [cust.group_mix[k].value if k in cust.group_mix else 0.0 for k in group_keys]
+        )
         custodial_weights = mix[None, :] * priority
         in_reach = daily(cust.removable_bookings_per_day) * daily(cust.detainer_share)
         custodial_offered = (in_reach * custodial_weights.sum(axis=-1))[:, None] * pop_w[None, :]

@@ -25,7 +25,7 @@ from atlarge.scenario.offices import load_offices
 
 RECORD_BYTES = 4  # int32 recorders
 WORK_BYTES = 8  # float64 / int64 working arrays
-WORK_ARRAYS_PER_GROUP = 16  # pool, allocation, hazard, arrests by channel, ... per (rep, office, group)
+WORK_ARRAYS_PER_GROUP = 16  # pool, allocation, hazard, arrests by channel, ... per group
 WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay phase)
 INPUT_ARRAYS_PER_OFFICE_DAY = 7  # effort (at large, custodial), target, processing, ...
 INPUT_ARRAYS_PER_GROUP_DAY = 2  # priority, custodial group weights

@@ -8,17 +8,19 @@ and the day's flows to the recorder (:mod:`atlarge.model.recording`). Each day:
 1. ``steps.effort``: officer-equivalent agent-days per office.
 2. ``steps.allocation``: effort over priority groups; under pressure a share
    moves to the group with the highest current yield per agent-day.
-3. ``steps.arrests``: arrests from finite pools (random-search form); pools
-   are depleted and replenished.
-4. ``steps.book_in``: book-ins up to the office's capacity; border transfers.
-5. ``steps.delays``: detention paths advance; finished counts join the
+3. ``steps.arrests``: arrests from finite pools in three channels (custodial
+   handovers, at large by random search, collateral); pools are depleted.
+4. ``steps.departures``: people leave the pools on their own.
+5. ``steps.replenishment``: pools are replenished.
+6. ``steps.book_in``: book-ins up to the office's capacity; border transfers.
+7. ``steps.delays``: detention paths advance; finished counts join the
    removal queue, are released, or depart.
-6. ``steps.transport``: national seats shared over office queues.
-7. ``steps.admissions``: admissions up to free beds; overflow transferred,
+8. ``steps.transport``: national seats shared over office queues.
+9. ``steps.admissions``: admissions up to free beds; overflow transferred,
    released or held (``overflow = "hold"``); admissions split over paths.
-8. ``steps.alternatives``: releases enrol in alternatives to detention.
-9. ``steps.regime``: at the end of each ranking period, the bottom offices'
-   leadership is replaced.
+10. ``steps.alternatives``: releases enrol in alternatives to detention.
+11. ``steps.regime``: at the end of each ranking period, the bottom offices'
+    leadership is replaced.
 
 Adding a mechanism means: its scenario values prepared once as fields of
 :class:`~atlarge.model.inputs.ModelInputs` (in ``build_inputs``), any stock it

@@ -121,9 +121,10 @@ def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     state.pool -= arrests_g
     day.arrests_by_group = arrests_g
     day.arrests = arrests_g.sum(axis=-1)
-    day.arrests_at_large, day.arrests_custodial, day.arrests_collateral = (
-        channels.sum(axis=-1).transpose(2, 0, 1)
-    )
+    by_channel = channels.sum(axis=-1)  # (R, O, 3)
+    day.arrests_at_large = by_channel[..., 0]
+    day.arrests_custodial = by_channel[..., 1]
+    day.arrests_collateral = by_channel[..., 2]
     state.recent[t % inp.pressure_window] = day.arrests
 
 

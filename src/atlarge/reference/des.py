@@ -133,9 +133,7 @@ class ReferenceRun:
         start, keys = sc.start_date, inputs.group_keys
         self.pop_weight = inputs.offices.population_weight
         prio = sc.policy.priority
-        self.priority = [
-            prio[k].daily(start, n_d) if k in prio else np.ones(n_d) for k in keys
-        ]
+        self.priority = [prio[k].daily(start, n_d) if k in prio else np.ones(n_d) for k in keys]
         cust = sc.custodial
         self.custodial = None
         if cust is not None:

@@ -421,8 +421,7 @@ class Scenario(_Section):
     support: Support = Support()
     custodial: Custodial | None = Field(
         default=None,
-        description="The custodial arrest channel (jails and prisons); none: no custodial "
-        "arrests.",
+        description="The custodial arrest channel (jails and prisons); none: no custodial arrests.",
     )
     collateral: Collateral | None = Field(
         default=None, description="Collateral arrests during at-large operations; none: none."
