@@ -158,6 +158,10 @@ class Kpi:
     needs: str | None = None
     """A mechanism (summary.json ``mechanisms``) without which the KPI says nothing: the
     report leaves it out when the run has the mechanism off."""
+    only_when_on: bool = False
+    """Absent from summary.json when the run has its mechanism (``needs``) off: a KPI of a
+    stage added after summaries were first kept, so a run without the stage reads exactly
+    as before (a stage switched off shows nothing)."""
 
     @property
     def never(self) -> bool:
@@ -275,6 +279,19 @@ KPIS: dict[str, Kpi] = {
             "transfer, in any other office).",
             "count",
             Total("released_capacity"),
+        ),
+        Kpi(
+            "releases_post_order_limit",
+            "Releases at the post-order limit",
+            "released, order limit",
+            "persons",
+            "The part of releases_total released because their country had not accepted them "
+            "within the post-order detention limit (transport.limited_countries; Zadvydas v. "
+            "Davis, 533 U.S. 678 (2001)).",
+            "count",
+            Total("releases_post_order_limit"),
+            needs="limited_countries",
+            only_when_on=True,
         ),
         Kpi(
             "departures_total",

@@ -54,8 +54,14 @@ def _num(x: float) -> float | None:
 
 
 def kpi_summary(out: ModelOutput) -> dict[str, dict[str, float | None]]:
-    """Every KPI's statistics over replications (the ``kpis`` of summary.json)."""
-    return {k: stats(v, never_as_inf=KPIS[k].never) for k, v in kpi_values(out).items()}
+    """Every KPI's statistics over replications (the ``kpis`` of summary.json), less those
+    ``only_when_on`` whose mechanism the run has off."""
+    on = mechanisms(out.scenario)
+    return {
+        k: stats(v, never_as_inf=KPIS[k].never)
+        for k, v in kpi_values(out).items()
+        if not (KPIS[k].only_when_on and not on.get(KPIS[k].needs or "", True))
+    }
 
 
 def summarize(out: ModelOutput) -> dict[str, Any]:
@@ -165,6 +171,8 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "transfers": sc.detention.overflow == "transfer",
         "holding": sc.detention.overflow == "hold",
         "atd": any(sc.atd.enrolment_share.values()),
+        "limited_countries": sc.transport.limited_countries is not None,
+        "mandatory_detention": sc.policy.mandatory_detention_share is not None,
         "parameter_uncertainty": uncertainty,
     }
 

@@ -593,7 +593,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 )
         kpis = {}
         shown = shown_kpis(sa).keys() | (shown_kpis(sb).keys() if b is not None else set())
-        for k in (k for k in runs["a"] if k in shown):  # a mechanism off in both: no row
+        # A mechanism off in both: no row; a KPI one run lacks (its stage off): no row.
+        for k in (k for k in runs["a"] if k in shown and all(k in s for s in runs.values())):
             entry: dict[str, Any] = {
                 "label": KPIS[k].label,
                 **{t: s[k] for t, s in runs.items()},

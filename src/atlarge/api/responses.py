@@ -53,7 +53,15 @@ Kpis = create_model(
     __base__=_Closed,
     __doc__="Every KPI's statistics over replications (analysis/kpis.py).",
     **{
-        key: (Stats, Field(title=kpi.label, description=f"{kpi.definition} Unit: {kpi.unit}."))
+        key: (
+            Stats | None if kpi.only_when_on else Stats,
+            Field(
+                default=None if kpi.only_when_on else ...,
+                title=kpi.label,
+                description=f"{kpi.definition} Unit: {kpi.unit}."
+                + (f" Absent when {kpi.needs} is off." if kpi.only_when_on else ""),
+            ),
+        )
         for key, kpi in KPIS.items()
     },
 )

@@ -10,7 +10,8 @@ Per chunk of ``c`` replications ``run_chunk`` keeps one int32 recorder per
 daily measure, ``(days, c, offices)`` for each office measure, ``(days, c,
 offices, groups)`` for arrests by group and pools and ``(days, c, paths)`` for
 path entries, and copies them once into replication-major order at the end:
-twice the recorders at peak, plus the day's working arrays. ``run_jobs``
+twice the recorders at peak, plus the day's working arrays (with countries that
+limit removals, the ``(c, offices, L)`` age buffer and its temporaries). ``run_jobs``
 copies each finished chunk into the run's arrays, which hold every
 replication kept (the recorders' size per replication).
 """
@@ -27,8 +28,9 @@ RECORD_BYTES = 4  # int32 recorders
 WORK_BYTES = 8  # float64 / int64 working arrays
 WORK_ARRAYS_PER_GROUP = 12  # pool, yield, allocation, hazard, arrests, ... per (rep, office, group)
 WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay phase)
+WORK_ARRAYS_PER_LIMIT_DAY = 5  # limited buffer, oldest-first copy, cumsum, taken, diff
 INPUT_ARRAYS_PER_OFFICE_DAY = 5  # effort, target, processing, border inflow, beds
-INPUT_ARRAYS_PER_DAY = 8  # dates, guard, national target, beds, seats, month ends, ...
+INPUT_ARRAYS_PER_DAY = 10  # dates, guard, national target, beds, seats, month ends, ...
 SCENARIO_BYTES = 400_000  # a validated scenario per draw (0.37 MB measured: sources, weights)
 
 
@@ -43,6 +45,8 @@ class RunShape:
     slots: int
     window: int
     agencies: int
+    limit_days: int = 0
+    """Post-order limit ``L``: days of the limited buffer (0 without limited countries)."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> RunShape:
@@ -55,6 +59,7 @@ class RunShape:
             slots=sum(d.phases for d in sc.dispositions.values()),
             window=max(1, round(sc.targeting.pressure_window_days.value)),
             agencies=len(sc.workforce.deployed()),
+            limit_days=(lc.limit_days if (lc := sc.transport.limited_countries) else 0),
         )
 
     @property
@@ -70,7 +75,10 @@ class RunShape:
     def chunk_peak_bytes(self, reps: int) -> int:
         """Peak of one ``run_chunk`` call over ``reps`` replications."""
         per_rep_office = (
-            WORK_ARRAYS_PER_GROUP * self.groups + WORK_ARRAYS_PER_SLOT * self.slots + self.window
+            WORK_ARRAYS_PER_GROUP * self.groups
+            + WORK_ARRAYS_PER_SLOT * self.slots
+            + WORK_ARRAYS_PER_LIMIT_DAY * self.limit_days
+            + self.window
         )
         working = reps * self.offices * per_rep_office * WORK_BYTES
         return 2 * self.series_bytes(reps) + working
@@ -78,7 +86,9 @@ class RunShape:
     def inputs_bytes(self) -> int:
         """One parameter draw's deterministic arrays (``ModelInputs``)."""
         d, o = self.days, self.offices
-        per_day = INPUT_ARRAYS_PER_OFFICE_DAY * o + o * self.groups + INPUT_ARRAYS_PER_DAY
+        per_day = (
+            INPUT_ARRAYS_PER_OFFICE_DAY * o + o * self.groups + self.paths + INPUT_ARRAYS_PER_DAY
+        )
         return d * (per_day + self.agencies) * WORK_BYTES + SCENARIO_BYTES
 
     def national_bytes(self, reps: int) -> int:
