@@ -294,22 +294,22 @@ def _other_form(scenario: Scenario, key: Any, reason: str) -> _Form | None:
     total, parts = forms
     if getattr(node, field) is not None:
         return None  # the scenario has this form: an ordinary change
-    has_total = any(getattr(node, f) is not None for f in total)
     if field in parts:
+        if all(getattr(node, f) is None for f in total):
+            return None  # a breakdown without this optional part: the usual message
         given = " and ".join(f"{section}.{f}" for f in total)
-        what = f"gives the total {given}" if has_total else "does not give it"
         raise ScenarioError(
             reason,
             key,
-            f"{path} is not in this scenario, which {what}: set {given} instead, or give the "
-            f"breakdown ({', '.join(parts)}, each with its unit and source) in a scenario file "
-            "that extends this one",
+            f"{path} is not in this scenario, which gives the total {given}: set {given} "
+            f"instead, or give the breakdown ({', '.join(parts)}, each with its unit and "
+            "source) in a scenario file that extends this one",
         )
     if sep:
         raise ScenarioError(
             reason,
             key,
-            f"{path} is not in this scenario (it gives {', '.join(p for p in parts)}); set "
+            f"{path} is not in this scenario (it gives {', '.join(parts)}); set "
             f"{path} without @DATE to replace that breakdown with a constant total, or set a "
             "part of the breakdown from a date",
         )
