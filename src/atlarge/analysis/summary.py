@@ -118,7 +118,11 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
             "sha256": scenario_sha256(sc),
             "start_date": sc.start_date.isoformat(),
         },
-        "overrides": {k: o.model_dump(mode="json") for k, o in sc.overrides.items()},
+        # An override's note only where it has one (a total that replaced a breakdown).
+        "overrides": {
+            k: o.model_dump(mode="json", exclude={"note"} if o.note is None else None)
+            for k, o in sc.overrides.items()
+        },
         "extends": list(sc.extends),
         "seed": out.seed,
         "reps": out.reps,
