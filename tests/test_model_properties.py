@@ -5,6 +5,13 @@ transfers in (cumulative) + the initial population equal what is in the system
 (book-in backlog + detained) plus cumulative removals, releases, departures
 and transfers out. No count is ever negative; no office holds more than its
 beds; book-ins never exceed processing capacity; removals never exceed seats.
+
+With removal capacity as flights, countries that limit removals and mandatory
+detention (``LIMITED``): the same, with those waiting for a country counted in
+the detained population and releases at the post-order limit among the
+releases; seats are flights x seats per flight + land removals (+ the Guard's);
+nobody waits for a country ``L`` days or more; under a mandatory share of 1 no
+admission takes a discretionary path.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ from hypothesis import strategies as st
 from atlarge.model.inputs import build_inputs
 from atlarge.runs.executors import LocalPool
 from atlarge.runs.replications import run_replications
-from tests.conftest import BASELINE, OPERATION, small_scenario
+from tests.conftest import BASELINE, OPERATION, ROOT, small_scenario
+
+LIMITED = ROOT / "tests" / "scenarios" / "operation-limited.toml"
 
 variants = st.fixed_dictionaries(
     {
@@ -70,6 +79,8 @@ def _check_invariants(inputs, s):
     ).sum(axis=1)
     assert np.array_equal(s["path_entries"].sum(axis=1), admitted)
     assert np.array_equal(s["transferred_in"].sum(axis=1), s["transferred_out"].sum(axis=1))
+    assert (s["limited_queue"] <= s["detained"]).all()
+    assert (s["releases_post_order_limit"] <= s["released"]).all()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -142,3 +153,87 @@ def test_regime_replaces_the_stated_number_each_month():
     assert (per_month == 2).all()  # floor(10% of 25 offices)
     inputs, s = _run({"path": OPERATION, "days": 120, "regime.enabled": False}, reps=2)
     assert s["replacements"].sum() == 0
+
+
+limited_variants = st.fixed_dictionaries(
+    {
+        "path": st.just(LIMITED),
+        "days": st.integers(5, 75),
+        "detention.beds": st.integers(38_000, 90_000),
+        "detention.overflow": st.sampled_from(["transfer", "release"]),
+        "transport.flights_per_day": st.integers(0, 20),
+        "transport.seats_per_flight": st.integers(0, 400),
+        "transport.land_removals_per_day": st.integers(0, 500),
+        "transport.limited_countries.share": st.sampled_from([0.0, 0.3, 1.0]),
+        "transport.limited_countries.mean_wait_days": st.integers(1, 400),
+        "transport.limited_countries.post_order_limit_days": st.integers(1, 40),
+        "policy.mandatory_detention_share": st.sampled_from([0.0, 0.5, 1.0]),
+        "target.arrests_per_day": st.integers(0, 6000),
+        "support.national_guard.headcount": st.integers(0, 30_000),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(limited_variants)
+def test_conservation_and_capacities_with_limited_countries_and_mandatory_detention(v):
+    inputs, s = _run(v)
+    _check_invariants(inputs, s)
+    sc = inputs.scenario
+    guard = sc.support.national_guard
+    troops = inputs.guard_troops * guard.transport_seats_per_troop_day.value
+    flights = v["transport.flights_per_day"] * v["transport.seats_per_flight"]
+    expected = np.floor(flights + v["transport.land_removals_per_day"] + troops + 1e-9)
+    assert np.array_equal(inputs.seats, expected.astype(np.int64))
+    limit = inputs.limit_days
+    assert limit == v["transport.limited_countries.post_order_limit_days"]
+    # Nobody waits L days: those waiting on day t joined within the last L days, and at
+    # most L days' worth of removal-path finishers can be waiting.
+    if v["transport.limited_countries.share"] == 0.0:
+        assert not s["limited_queue"].any() and not s["releases_post_order_limit"].any()
+    if v["transport.limited_countries.share"] == 1.0 and v["days"] <= limit:
+        assert not s["releases_post_order_limit"].any()  # nobody has waited L days yet
+    disc = [d.discretionary for d in sc.dispositions.values()]
+    if v["policy.mandatory_detention_share"] == 1.0:
+        assert not s["path_entries"][:, disc].any()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(1, 12),
+    st.integers(1, 50),
+    st.sampled_from([0.0, 0.5, 1.0]),
+    st.integers(0, 2**31),
+)
+def test_nobody_waits_for_a_country_as_long_as_the_limit(limit, days, share, seed):
+    """Stepping the model day by day: each slot of the buffer holds only its own day's
+    cohort (at most what joined that day), so nobody present has waited ``L`` days, and
+    those who had are released that day."""
+    from atlarge.engine.rng import RandomStreams
+    from atlarge.model.state import Day, PipelineState
+    from atlarge.model.steps import DAILY_STEPS
+
+    sc = small_scenario(
+        LIMITED,
+        days=days,
+        **{
+            "transport.limited_countries.post_order_limit_days": limit,
+            "transport.limited_countries.share": share,
+            "transport.limited_countries.mean_wait_days": 400,
+            "transport.flights_per_day": 1,
+        },
+    )
+    inputs = build_inputs(sc)
+    streams = RandomStreams.for_replications(seed, np.arange(2))
+    state = PipelineState.initial(inputs, 2)
+    joined = np.zeros((days, 2, inputs.n_offices), dtype=np.int64)
+    for t in range(days):
+        before = state.limited.copy()
+        day = Day(t, streams)
+        for step in DAILY_STEPS:
+            step(inputs, state, day)
+        joined[t] = day.limited_in
+        assert np.array_equal(day.released_post_order_limit, before[..., t % limit])
+        for age in range(min(limit, t + 1)):
+            assert (state.limited[..., (t - age) % limit] <= joined[t - age]).all()
+        assert (state.detained <= inputs.beds[t][None, :]).all()

@@ -1,19 +1,21 @@
 """The vectorized engine agrees with the entity-level SimPy reference.
 
-Nine small scenarios (tests/scenarios/): beds never full; beds saturating with
+Eleven small scenarios (tests/scenarios/): beds never full; beds saturating with
 overflow transferred, with overflow released, and with overflow held (arrests
 forgone when holding is full too); transport the bottleneck; the performance
 regime active; pools depleting; the three arrest channels (custodial with 287(g)
 partners, at large, collateral) with a dated priority and departures from the
-pools, with beds never full and with overflow held. Each is run with fixed seeds,
+pools, with beds never full and with overflow held; removal seats from flights with
+countries that limit removals (a 30-day post-order limit, reached often); mandatory
+detention from a date. Each is run with fixed seeds,
 ``N_REF`` replications of the reference and ``N_ENG`` of the engine.
 
 What is compared, per replication:
 
 * end-of-horizon totals: arrests by priority group and by channel, book-ins,
   removals, releases (and those for lack of beds), departures, transfers,
-  replacements, arrests forgone, border transfers refused for lack of room and
-  departures from the pools;
+  replacements, arrests forgone, border transfers refused for lack of room,
+  departures from the pools and releases at the post-order limit;
 * the daily national detention curve.
 
 Tests, at stated levels:
@@ -79,6 +81,8 @@ SCENARIOS = [
     "small-saturating-hold",
     "small-channels",
     "small-channels-hold",
+    "small-limited",
+    "small-mandatory",
 ]
 TOTALS = [
     "arrests",
@@ -95,6 +99,7 @@ TOTALS = [
     "arrests_at_large",
     "arrests_collateral",
     "pool_departures",
+    "releases_post_order_limit",
 ]
 HEADLINE = {"arrests", "removed", "released"}
 
@@ -207,3 +212,34 @@ def test_hold_scenario_holds_and_forgoes_arrests():
     b = ref["held"].sum(axis=1).astype(float)
     se = np.sqrt(a.var(axis=0, ddof=1) / a.shape[0] + b.var(axis=0, ddof=1) / b.shape[0])
     assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) <= Z_DAY * se + 1e-9).all()
+
+
+def test_limited_scenario_reaches_the_limit_and_the_waiting_line_agrees():
+    """Countries that limit removals: releases at the post-order limit in every replication
+    of both implementations, and the daily line of those waiting agrees."""
+    inputs, ref, eng = _runs("small-limited")
+    assert inputs.limit_days == 30 and inputs.scenario.transport.seats_per_day is None
+    for s in (eng, ref):
+        assert (s["releases_post_order_limit"].sum(axis=(1, 2)) > 0).all()
+        assert (s["removed"].sum(axis=1) <= inputs.seats[None, :]).all()
+    a = eng["limited_queue"].sum(axis=1).astype(float)
+    b = ref["limited_queue"].sum(axis=1).astype(float)
+    se = np.sqrt(a.var(axis=0, ddof=1) / a.shape[0] + b.var(axis=0, ddof=1) / b.shape[0])
+    assert (np.abs(a.mean(axis=0) - b.mean(axis=0)) <= Z_DAY * se + 1e-9).all()
+
+
+def test_mandatory_scenario_path_entries_agree_before_and_after_the_date():
+    """Mandatory detention from a date: entries to the discretionary path fall after it, and
+    the share of entries on each path agrees between the implementations on both sides."""
+    inputs, ref, eng = _runs("small-mandatory")
+    disc = list(inputs.scenario.dispositions).index("released_early")
+    change = int(np.argmax(inputs.path_share[:, disc] < inputs.path_share[0, disc]))
+    assert change > 0
+    for part in (slice(0, change), slice(change, None)):
+        a = eng["path_entries"][:, :, part].sum(axis=2).astype(float)
+        b = ref["path_entries"][:, :, part].sum(axis=2).astype(float)
+        for c in range(a.shape[1]):
+            diff, se = _mean_test(a[:, c], b[:, c])
+            assert diff <= Z * se + 1e-9, (part, c, a[:, c].mean(), b[:, c].mean())
+    share = eng["path_entries"][:, disc, change:].sum() / eng["path_entries"][:, :, change:].sum()
+    assert abs(share - inputs.path_share[change, disc]) < 0.01

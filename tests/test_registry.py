@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from atlarge.analysis.kpis import BY_OFFICE, KPI_KEYS, KPIS, kpi_values, listed
 from atlarge.model.measures import GROUP_MEASURES, MEASURES, NATIONAL_SERIES, OFFICE_MEASURES
 from atlarge.report.format import format_difference, format_value
-from tests.conftest import small_scenario
+from atlarge.scenario import load_scenario
+from tests.conftest import ROOT, small_scenario
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +109,7 @@ def test_terminal_and_report_tables_label_and_define_every_kpi(run):
     for key, kpi in KPIS.items():
         assert (kpi.label in text) is (key in summary["kpis"]), key
         shown = kpi.needs is None or summary["mechanisms"][kpi.needs]
+        assert (kpi.label in text) is (shown or not kpi.only_when_on), key
         assert (f"<tr data-kpi={key}>" in html) is shown, key
         if shown:
             row = html.split(f"<tr data-kpi={key}>")[1].split("</tr>")[0]
@@ -244,3 +246,13 @@ def test_a_scenario_name_that_looks_like_markup_prints_as_written(run):
     console.print(runs_table([row], "runs"))
     text = console.export_text()
     assert "Op [/bold] x [red]" in text and "Op [/bold] x" in text
+
+
+def test_a_kpi_only_when_on_is_in_the_summary_when_its_stage_is_on():
+    import atlarge
+
+    sc = load_scenario(ROOT / "tests" / "scenarios" / "small-limited.toml", set={"days": 60})
+    summary = atlarge.simulate(sc, reps=2, seed=1).summary()
+    assert summary["mechanisms"]["limited_countries"]
+    assert list(summary["kpis"]) == list(KPIS)
+    assert summary["kpis"]["releases_post_order_limit"]["mean"] > 0

@@ -50,6 +50,7 @@ def state(**fields) -> PipelineState:
         "held": np.zeros(ro, dtype=np.int64),
         "stock": np.zeros((*ro, 4), dtype=np.int64),
         "queue": np.zeros(ro, dtype=np.int64),
+        "limited": np.zeros((*ro, 0), dtype=np.int64),
         "atd": np.zeros(ro, dtype=np.int64),
         "recent": np.zeros((2, *ro), dtype=np.int64),
         "replaced": np.zeros(ro, dtype=bool),
@@ -201,6 +202,7 @@ def _path_inputs(exit_p: float) -> ModelInputs:
         chain_outcome=outcomes,
         chains_ending_in={k: np.array([o == k for o in outcomes]) for k in Outcome},
         chain_share=np.array([0.2, 0.5, 0.3]),
+        path_share=per_day([0.2, 0.5, 0.3]),
     )
 
 
@@ -296,7 +298,12 @@ def test_hold_admits_those_held_first_and_holds_the_rest_within_holding():
 
 def test_alternatives_lose_leavers_and_enrol_releases():
     s = state(atd=[[4, 0], [1, 9]])
-    d = day(0, released_on_exit=[[1, 2], [0, 0]], released_capacity=[[0, 3], [5, 0]])
+    d = day(
+        0,
+        released_on_exit=[[1, 2], [0, 0]],
+        released_capacity=[[0, 3], [5, 0]],
+        released_post_order_limit=[[0, 0], [0, 0]],
+    )
     steps.alternatives(tiny(atd_exit_p=1.0, atd_enrol=1.0), s, d)
     assert np.array_equal(s.atd, [[1, 5], [5, 0]])  # everyone left, every release enrolled
     steps.alternatives(tiny(atd_exit_p=0.0, atd_enrol=0.0), s, d)
@@ -393,6 +400,7 @@ def test_the_recorder_writes_each_day_replication_first():
     counts += ("arrests_custodial", "arrests_at_large", "arrests_collateral", "pool_departures")
     counts += ("removed", "departed")
     moves = ("transferred_in", "transferred_out", "released_on_exit", "released_capacity")
+    moves += ("released_post_order_limit",)
     d = day(1, **{m: np.full((2, n_o), 7) for m in counts + moves})
     d.replacements = np.ones((2, n_o), dtype=bool)
     d.arrests_by_group = np.full((2, n_o, inp.n_groups), 3)
@@ -402,7 +410,7 @@ def test_the_recorder_writes_each_day_replication_first():
     assert set(out) == {*OFFICE_MEASURES, "arrests_by_group", "pool", "path_entries"}
     assert out["arrests"].shape == (2, n_o, inp.days)
     assert (out["arrests"][..., 1] == 7).all() and not out["arrests"][..., [0, 2]].any()
-    assert (out["released"][..., 1] == 14).all()
+    assert (out["released"][..., 1] == 21).all()
     assert np.array_equal(out["detained"][..., 1], s.detained)
     assert (out["replacements"][..., 1] == 1).all()
     assert np.array_equal(out["pool"][..., 1], s.pool)

@@ -330,6 +330,19 @@ KPIS: dict[str, Kpi] = {
             Total("released_capacity"),
         ),
         Kpi(
+            "releases_post_order_limit",
+            "Releases at the post-order limit",
+            "released, order limit",
+            "persons",
+            "The part of releases_total released because their country had not accepted them "
+            "within the post-order detention limit (transport.limited_countries; Zadvydas v. "
+            "Davis, 533 U.S. 678 (2001)).",
+            "count",
+            Total("releases_post_order_limit"),
+            needs="limited_countries",
+            only_when_on=True,
+        ),
+        Kpi(
             "departures_total",
             "Voluntary departures",
             "departures",

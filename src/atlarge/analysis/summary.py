@@ -138,7 +138,11 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
             "sha256": scenario_sha256(sc),
             "start_date": sc.start_date.isoformat(),
         },
-        "overrides": {k: o.model_dump(mode="json") for k, o in sc.overrides.items()},
+        # An override's note only where it has one (a total that replaced a breakdown).
+        "overrides": {
+            k: o.model_dump(mode="json", exclude={"note"} if o.note is None else None)
+            for k, o in sc.overrides.items()
+        },
         "extends": list(sc.extends),
         "seed": out.seed,
         "reps": out.reps,
@@ -196,6 +200,8 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "collateral": sc.collateral is not None,
         "arrest_channels": sc.custodial is not None or sc.collateral is not None,
         "departures": sc.departures is not None,
+        "limited_countries": sc.transport.limited_countries is not None,
+        "mandatory_detention": sc.policy.mandatory_detention_share is not None,
         "parameter_uncertainty": uncertainty,
     }
 

@@ -54,12 +54,12 @@ Kpis = create_model(
     __doc__="Every KPI's statistics over replications (analysis/kpis.py).",
     **{
         key: (
-            Stats,
+            Stats | None if kpi.only_when_on else Stats,
             Field(
-                # Listed only when its stage is on (Kpi.only_when_on): not required.
-                **({"default": None} if kpi.only_when_on else {}),
+                default=None if kpi.only_when_on else ...,
                 title=kpi.label,
-                description=f"{kpi.definition} Unit: {kpi.unit}.",
+                description=f"{kpi.definition} Unit: {kpi.unit}."
+                + (f" Absent when {kpi.needs} is off." if kpi.only_when_on else ""),
             ),
         )
         for key, kpi in KPIS.items()

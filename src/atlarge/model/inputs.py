@@ -68,12 +68,16 @@ class ModelInputs:
     chain_exit_p: np.ndarray  # (S,) daily probability of leaving each phase slot
     chain_outcome: tuple[Outcome, ...]  # (C,) how each path ends
     chains_ending_in: dict[Outcome, np.ndarray]  # outcome -> (C,) bool, paths ending so
-    chain_share: np.ndarray  # (C,)
+    chain_share: np.ndarray  # (C,) path shares as in the scenario
+    path_share: np.ndarray  # (D, C) the day's path shares (mandatory detention applied)
     chain_cost: np.ndarray  # (C,) USD per case
     initial_detained: np.ndarray  # (O, S) integer
     overflow_transfer: bool  # overflow goes to offices with free beds (else released)
     overflow_hold: bool  # overflow waits in holding; arrests wait when that is full
     holding: np.ndarray  # (D, O) integer persons of short-term holding (0 unless hold)
+    limit_days: int  # post-order detention limit L in days (0: no limited countries)
+    limited_share: np.ndarray  # (D,) share of removal-path finishers whose country limits
+    limited_clear_p: np.ndarray  # (D,) daily share of those waiting that a country accepts
     atd_exit_p: float
     atd_enrol: float
     pressure_shift: float  # share of effort moved to the quickest group at full pressure
@@ -131,6 +135,25 @@ def month_end_flags(start: dt.date, days: int, min_period: int = 28) -> np.ndarr
     if idx.size and idx[0] + 1 < min_period:
         flags[idx[0]] = False
     return flags
+
+
+def daily_path_shares(
+    share: np.ndarray, discretionary: np.ndarray, mandatory: np.ndarray | None, days: int
+) -> np.ndarray:
+    """``(days, C)`` path shares under mandatory detention (docs/model.md 3.7):
+
+        sigma_c(t) = (1 - m(t)) sigma_c + m(t) sigma_c [c not discretionary] / S_nd
+
+    with ``S_nd`` the sum of the non-discretionary shares: a share ``m(t)`` of admissions
+    is held, so takes no discretionary path. Without ``m``, ``sigma`` on every day (the
+    same numbers, so the same draws)."""
+    if mandatory is None:
+        return np.broadcast_to(share, (days, share.size))
+    kept = np.where(discretionary, 0.0, share)
+    total = kept.sum()
+    held = kept / total if total > 0 else kept  # m > 0 needs total > 0 (schema)
+    m = mandatory[:, None]
+    return (1.0 - m) * share[None, :] + m * held[None, :]
 
 
 def build_inputs(scenario: Scenario) -> ModelInputs:
@@ -217,7 +240,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     processing = _spread(daily(sc.processing.capacity_per_day) + extra_processing, pop_w)
     beds_national = np.floor(daily(sc.detention.beds) + 1e-9).astype(np.int64)
     beds = _spread(beds_national.astype(np.float64), offices.bed_weight)
-    seats = np.floor(daily(sc.transport.seats_per_day) + extra_seats + 1e-9).astype(np.int64)
+    seats = np.floor(sc.transport.seats_total(start, days) + extra_seats + 1e-9).astype(np.int64)
     border = daily(sc.inflow.border_transfers_per_day)[:, None] * offices.bed_weight[None, :]
 
     disp = sc.dispositions
@@ -227,6 +250,14 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         phases=tuple(d.phases for d in disp.values()),
     )
     share = np.array([d.share.value for d in disp.values()])
+    path_share = daily_path_shares(
+        share,
+        np.array([d.discretionary for d in disp.values()], dtype=bool),
+        None
+        if sc.policy.mandatory_detention_share is None
+        else daily(sc.policy.mandatory_detention_share),
+        days,
+    )
     initial_office = largest_remainder(
         np.array(int(sc.detention.initial_population.value)), offices.bed_weight
     )
@@ -239,6 +270,14 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         holding = _spread(daily(hold_cap), offices.bed_weight)  # like beds
     else:
         holding = np.zeros((days, offices.n), dtype=np.int64)
+    limited = sc.transport.limited_countries
+    if limited is not None:
+        limit_days = limited.limit_days
+        limited_share = daily(limited.share)
+        limited_clear_p = 1.0 / daily(limited.mean_wait_days)
+    else:
+        limit_days = 0
+        limited_share = limited_clear_p = np.zeros(days)
     regime = sc.regime
     return ModelInputs(
         scenario=sc,
@@ -280,6 +319,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         chain_outcome=outcomes,
         chains_ending_in={k: np.array([o == k for o in outcomes], dtype=bool) for k in Outcome},
         chain_share=share,
+        path_share=path_share,
         chain_cost=np.array(
             [d.cost_per_case.value if d.cost_per_case else 0.0 for d in disp.values()]
         ),
@@ -287,6 +327,9 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         overflow_transfer=sc.detention.overflow == "transfer",
         overflow_hold=sc.detention.overflow == "hold",
         holding=holding,
+        limit_days=limit_days,
+        limited_share=limited_share,
+        limited_clear_p=limited_clear_p,
         atd_exit_p=1.0 / sc.atd.mean_days.value,
         atd_enrol=sc.atd.enrolment_share.value,
         pressure_shift=sc.targeting.pressure_shift.value,

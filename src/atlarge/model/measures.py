@@ -159,6 +159,15 @@ MEASURES: dict[str, Measure] = {
             "stock",
         ),
         Measure(
+            "limited_queue",
+            "Waiting for a country that limits removals",
+            "persons",
+            "Detained persons with a removal order whose country limits or refuses removals, "
+            "waiting at the end of the day for it to accept them (transport.limited_countries; "
+            "0 otherwise). They hold beds and count in the detained population.",
+            "stock",
+        ),
+        Measure(
             "removed",
             "Removals per day",
             _PER_DAY,
@@ -180,6 +189,16 @@ MEASURES: dict[str, Measure] = {
             _PER_DAY,
             "Persons released that day because no bed was free for them (nor, under "
             "transfer, in any other office).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "releases_post_order_limit",
+            "Releases at the post-order limit per day",
+            _PER_DAY,
+            "Persons released that day because their country had not accepted them within "
+            "the post-order detention limit (transport.limited_countries; 0 otherwise). Part "
+            "of the day's releases.",
             "flow",
             SMOOTH_DAYS,
         ),

@@ -10,7 +10,8 @@ Per chunk of ``c`` replications ``run_chunk`` keeps one int32 recorder per
 daily measure, ``(days, c, offices)`` for each office measure, ``(days, c,
 offices, groups)`` for arrests by group and pools and ``(days, c, paths)`` for
 path entries, and copies them once into replication-major order at the end:
-twice the recorders at peak, plus the day's working arrays. ``run_jobs``
+twice the recorders at peak, plus the day's working arrays (with countries that
+limit removals, the ``(c, offices, L)`` age buffer and its temporaries). ``run_jobs``
 copies each finished chunk into the run's arrays, which hold every
 replication kept (the recorders' size per replication).
 """
@@ -29,7 +30,8 @@ WORK_ARRAYS_PER_GROUP = 16  # pool, allocation, hazard, arrests by channel, ... 
 WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay phase)
 INPUT_ARRAYS_PER_OFFICE_DAY = 7  # effort (at large, custodial), target, processing, ...
 INPUT_ARRAYS_PER_GROUP_DAY = 2  # priority, custodial group weights
-INPUT_ARRAYS_PER_DAY = 11  # dates, guard, national target, beds, seats, collateral, ...
+INPUT_ARRAYS_PER_DAY = 12  # dates, guard, national target, beds, seats, collateral, ...
+WORK_ARRAYS_PER_LIMIT_DAY = 5  # limited buffer, oldest-first copy, cumsum, taken, diff
 SCENARIO_BYTES = 400_000  # a validated scenario per draw (0.37 MB measured: sources, weights)
 
 
@@ -44,6 +46,8 @@ class RunShape:
     slots: int
     window: int
     agencies: int
+    limit_days: int = 0
+    """Post-order limit ``L``: days of the limited buffer (0 without limited countries)."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> RunShape:
@@ -56,6 +60,7 @@ class RunShape:
             slots=sum(d.phases for d in sc.dispositions.values()),
             window=max(1, round(sc.targeting.pressure_window_days.value)),
             agencies=len(sc.workforce.deployed()),
+            limit_days=(lc.limit_days if (lc := sc.transport.limited_countries) else 0),
         )
 
     @property
@@ -71,7 +76,10 @@ class RunShape:
     def chunk_peak_bytes(self, reps: int) -> int:
         """Peak of one ``run_chunk`` call over ``reps`` replications."""
         per_rep_office = (
-            WORK_ARRAYS_PER_GROUP * self.groups + WORK_ARRAYS_PER_SLOT * self.slots + self.window
+            WORK_ARRAYS_PER_GROUP * self.groups
+            + WORK_ARRAYS_PER_SLOT * self.slots
+            + WORK_ARRAYS_PER_LIMIT_DAY * self.limit_days
+            + self.window
         )
         working = reps * self.offices * per_rep_office * WORK_BYTES
         return 2 * self.series_bytes(reps) + working
@@ -82,6 +90,7 @@ class RunShape:
         per_day = (
             INPUT_ARRAYS_PER_OFFICE_DAY * o
             + (o + INPUT_ARRAYS_PER_GROUP_DAY) * self.groups
+            + self.paths
             + INPUT_ARRAYS_PER_DAY
         )
         return d * (per_day + self.agencies) * WORK_BYTES + SCENARIO_BYTES

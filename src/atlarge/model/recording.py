@@ -42,6 +42,8 @@ class Recorder:
         r["held"][t] = state.held
         r["detained"][t] = state.detained
         r["removal_queue"][t] = state.queue
+        r["limited_queue"][t] = state.limited.sum(axis=-1)
+        r["releases_post_order_limit"][t] = day.released_post_order_limit
         r["removed"][t] = day.removed
         r["released"][t] = day.released
         r["released_capacity"][t] = day.released_capacity

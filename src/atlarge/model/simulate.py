@@ -15,7 +15,9 @@ and the day's flows to the recorder (:mod:`atlarge.model.recording`). Each day:
 6. ``steps.book_in``: book-ins up to the office's capacity; border transfers.
 7. ``steps.delays``: detention paths advance; finished counts join the
    removal queue, are released, or depart.
-8. ``steps.transport``: national seats shared over office queues.
+8. ``steps.transport``: with countries that limit removals, releases at the
+   post-order limit and acceptances into the queue; national seats shared over
+   office queues.
 9. ``steps.admissions``: admissions up to free beds; overflow transferred,
    released or held (``overflow = "hold"``); admissions split over paths.
 10. ``steps.alternatives``: releases enrol in alternatives to detention.

@@ -36,6 +36,10 @@ class PipelineState:
     """``(R, O, S)``: detained on each path, by phase of its delay (``X[c, k]``)."""
     queue: np.ndarray
     """``(R, O)``: detained with a removal order, waiting for a seat (``Q``)."""
+    limited: np.ndarray
+    """``(R, O, L)``: detained after a removal order, waiting for a country that limits
+    removals to accept them (``Y``), by age in days: age ``a`` on day ``t`` is slot
+    ``(t - a) % L``, ``L`` the post-order limit (``L = 0``: no such countries)."""
     atd: np.ndarray
     """``(R, O)``: released people enrolled in alternatives to detention (``T``)."""
     recent: np.ndarray
@@ -62,6 +66,7 @@ class PipelineState:
                 inputs.initial_detained, (*ro, inputs.chains.n_slots)
             ).astype(np.int64),
             queue=np.zeros(ro, dtype=np.int64),
+            limited=np.zeros((*ro, inputs.limit_days), dtype=np.int64),
             atd=np.zeros(ro, dtype=np.int64),
             recent=np.zeros((inputs.pressure_window, *ro), dtype=np.int64),
             replaced=np.zeros(ro, dtype=bool),
@@ -72,8 +77,12 @@ class PipelineState:
 
     @property
     def detained(self) -> np.ndarray:
-        """``(R, O)``: people holding a bed (on a path or in the removal queue), ``D``."""
-        return self.stock.sum(axis=-1) + self.queue
+        """``(R, O)``: people holding a bed (on a path, in the removal queue or waiting for
+        a country that limits removals), ``D``."""
+        detained = self.stock.sum(axis=-1) + self.queue
+        if self.limited.shape[-1]:
+            detained += self.limited.sum(axis=-1)
+        return detained
 
 
 @dataclass(slots=True)
@@ -121,6 +130,11 @@ class Day:
     """``(R, O)``: releases at the end of a path (``delays``)."""
     departed: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: departures at the end of a path (``delays``)."""
+    limited_in: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: finishers of a removal path whose country limits removals; they join
+    the limited buffer at age 0 in ``transport`` (``delays``, only with such countries)."""
+    released_post_order_limit: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: releases at the post-order detention limit (``transport``)."""
     removed: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: removals, within the day's national seats (``transport``)."""
     entries: np.ndarray = field(init=False, repr=False)
@@ -136,5 +150,6 @@ class Day:
 
     @property
     def released(self) -> np.ndarray:
-        """``(R, O)``: all releases, at the end of a path or for lack of beds."""
-        return self.released_on_exit + self.released_capacity
+        """``(R, O)``: all releases: at the end of a path, for lack of beds, or at the
+        post-order detention limit."""
+        return self.released_on_exit + self.released_capacity + self.released_post_order_limit

@@ -42,6 +42,8 @@ class Stream(IntEnum):
     CUSTODIAL = 21
     COLLATERAL = 22
     DEPARTURES = 23
+    LIMITED = 9
+    LIMITED_CLEAR = 10
 
 
 def effort(inp: ModelInputs, state: PipelineState, day: Day) -> None:
@@ -211,19 +213,44 @@ def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 def delays(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.5: every phase of every detention path passes on ``Binomial(X, k/m)``; counts
-    finishing a removal path join the removal queue, the others are released or depart."""
+    finishing a removal path join the removal queue (with countries that limit removals,
+    ``Binomial(done, share)`` of them wait for their country instead: ``day.limited_in``),
+    the others are released or depart."""
     done = inp.chains.step(state.stock, inp.chain_exit_p, day.streams, day.t, Stream.EXITS)
     ends = inp.chains_ending_in
-    state.queue += done[..., ends[Outcome.REMOVAL]].sum(axis=-1)
+    to_removal = done[..., ends[Outcome.REMOVAL]].sum(axis=-1)
+    if inp.limit_days:
+        t = day.t
+        day.limited_in = binomial(day.streams, to_removal, inp.limited_share[t], t, Stream.LIMITED)
+        to_removal -= day.limited_in
+    state.queue += to_removal
     day.released_on_exit = done[..., ends[Outcome.RELEASE]].sum(axis=-1)
     day.departed = done[..., ends[Outcome.DEPARTURE]].sum(axis=-1)
 
 
 def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
-    """§3.6: the day's national seats shared over the office queues in proportion to
+    """§3.6: with countries that limit removals, first those waiting ``L`` days are
+    released (post-order limit), the day's ``limited_in`` join at age 0, and
+    ``Binomial(waiting, 1/mean_wait)`` are accepted, oldest first, into the removal queue.
+    Then the day's national seats are shared over the office queues in proportion to
     their length, never more than a queue holds."""
+    t = day.t
+    if inp.limit_days:
+        limit = inp.limit_days
+        today = t % limit  # age L today (entered L days ago); from now on age 0
+        day.released_post_order_limit = state.limited[..., today].copy()
+        state.limited[..., today] = day.limited_in
+        waiting = state.limited.sum(axis=-1)
+        cleared = binomial(day.streams, waiting, inp.limited_clear_p[t], t, Stream.LIMITED_CLEAR)
+        oldest_first = (t + 1 + np.arange(limit)) % limit  # slots of ages L-1, ..., 0
+        ordered = state.limited[..., oldest_first]
+        taken = np.minimum(np.cumsum(ordered, axis=-1), cleared[..., None])
+        state.limited[..., oldest_first] = ordered - np.diff(taken, axis=-1, prepend=0)
+        state.queue += cleared
+    else:
+        day.released_post_order_limit = np.zeros_like(state.queue)
     n_r = state.queue.shape[0]
-    day.removed = fill_up_to(np.full(n_r, inp.seats[day.t]), state.queue)
+    day.removed = fill_up_to(np.full(n_r, inp.seats[t]), state.queue)
     state.queue -= day.removed
 
 
@@ -231,7 +258,8 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.7: book-ins and border transfers admitted up to free beds; overflow goes to
     offices with free beds (``overflow = "transfer"``), is released (``"release"``) or
     waits in holding, admitted before the day's book-ins (``"hold"``); admissions are
-    split over paths by ``Multinomial(admit, sigma)`` into each path's first phase."""
+    split over paths by ``Multinomial(admit, sigma(t))`` (the day's shares: mandatory
+    detention applied) into each path's first phase."""
     free = np.maximum(inp.beds[day.t][None, :] - state.detained, 0)
     wanting = day.booked + day.border_admissions
     if inp.overflow_hold:
@@ -253,7 +281,7 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         moved_in = np.zeros_like(admit)
         moved_out = np.zeros_like(admit)
         released_cap = overflow
-    entries = multinomial(day.streams, admit + moved_in, inp.chain_share, day.t, Stream.PATHS)
+    entries = multinomial(day.streams, admit + moved_in, inp.path_share[day.t], day.t, Stream.PATHS)
     state.stock[..., inp.chains.first] += entries
     day.entries = entries
     day.transferred_in = moved_in

@@ -3,9 +3,15 @@
 Each arrested or transferred case is a SimPy process that waits for a book-in
 slot, is admitted to a bed (or transferred, or released for lack of one, or held
 until a bed frees up under ``overflow = "hold"``, before newer cases), picks
-its disposition path, spends a geometric number of days in each phase of the
-path, and then waits for a removal seat, is released, or departs. Book-in
-slots, beds and seats are SimPy containers. Under ``hold`` an office refuses
+its disposition path (with the day's path shares: mandatory detention
+applied), spends a geometric number of days in each phase of the path, and
+then waits for a removal seat, is released, or departs. At the end of a
+removal path a case whose country limits removals (probability ``share``)
+first waits in its office's first-in-first-out line for the country: each day
+``Binomial(n, 1/mean_wait)`` of the ``n`` waiting are accepted, oldest first,
+into the removal queue, and a case still waiting ``L`` days after it joined is
+released (the post-order limit). Book-in slots, beds and seats are SimPy
+containers. Under ``hold`` an office refuses
 arrests (they stay in the pools) and border transfers beyond the room it has:
 free beds plus free holding places, less those already waiting.
 
@@ -21,6 +27,7 @@ fractions of the day, in the engine's order:
 
     t+0.0 arrests        t+0.4 phase exits     t+0.7 path entry
     t+0.1 book-in        t+0.5 removals        t+0.8 ATD
+                         (limit releases, country acceptances, then seats)
     t+0.6 admissions     t+0.9 records, monthly ranking
 
 A case entering a phase on day ``s`` draws ``d ~ Geometric(k/m)`` (d >= 1) and
@@ -75,6 +82,7 @@ class Case:
     office: int
     decision: simpy.Event | None = None
     removed: simpy.Event | None = None
+    limit: simpy.Event | None = None  # waiting for a country: True when released at the limit
     bed_office: int = -1
 
 
@@ -86,6 +94,7 @@ class _Office:
     wanting: list[Case] = field(default_factory=list)
     held: list[Case] = field(default_factory=list)  # overflow = hold: waiting for a bed
     queue: list[Case] = field(default_factory=list)
+    limited: list[tuple[int, Case]] = field(default_factory=list)  # (day joined, case), FIFO
 
 
 class ReferenceRun:
@@ -125,7 +134,7 @@ class ReferenceRun:
         self.replaced = np.zeros(n_o, dtype=bool)
         self.period_arrests = np.zeros(n_o)
         self.period_target = np.zeros(n_o)
-        self.share = inputs.chain_share
+        self.share = inputs.path_share  # (days, paths): the day's shares
         self.hold = inputs.scenario.detention.overflow == "hold"
         self.means = inputs.chains.means
         # Channel and departure parameters read from the scenario, not from ModelInputs'
@@ -191,7 +200,7 @@ class ReferenceRun:
         yield self.offices[outcome].beds.get(1)
         t = int(self.env.now)
         yield self._at(t, ENTRY)
-        path = int(self.rng.choice(len(self.share), p=self.share))
+        path = int(self.rng.choice(self.share.shape[1], p=self.share[t]))
         self.rec_entries[path, t] += 1
         yield from self._detained(case, path, 0, start=t)
 
@@ -204,6 +213,15 @@ class ReferenceRun:
         o = case.bed_office
         outcome = self.inp.chain_outcome[path]
         if outcome == Outcome.REMOVAL:  # wait for a seat, still holding the bed
+            if self.inp.limit_days and self.rng.random() < self.inp.limited_share[day]:
+                # The country limits removals: wait for it (still holding the bed).
+                case.limit = self.env.event()
+                self.offices[o].limited.append((day, case))
+                if (yield case.limit):  # released at the post-order limit
+                    yield from self._released(o)
+                    return
+                yield case.removed  # accepted: queued for a seat by the controller
+                return
             case.removed = self.env.event()
             self.offices[o].queue.append(case)
             yield case.removed
@@ -370,7 +388,30 @@ class ReferenceRun:
         free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
         return max(int(self.inp.holding[t, o]) + free - len(self.offices[o].held), 0)
 
+    def _limited(self, t: int) -> None:
+        """Cases waiting for a country: those waiting ``L`` days are released, then
+        ``Binomial(n, 1/mean_wait)`` of the rest accepted, oldest first, into the queue."""
+        limit = self.inp.limit_days
+        for o, off in enumerate(self.offices):
+            released = 0
+            while off.limited and t - off.limited[0][0] >= limit:
+                _, case = off.limited.pop(0)
+                self.detained[o] -= 1
+                off.beds.put(1)
+                case.limit.succeed(True)
+                released += 1
+            self.rec["releases_post_order_limit"][o, t] = released
+            n = len(off.limited)
+            accepted = int(self.rng.binomial(n, self.inp.limited_clear_p[t])) if n else 0
+            for _ in range(accepted):
+                _, case = off.limited.pop(0)
+                case.removed = self.env.event()
+                off.queue.append(case)
+                case.limit.succeed(False)
+
     def _removals(self, t: int) -> None:
+        if self.inp.limit_days:
+            self._limited(t)
         seats = int(self.inp.seats[t])
         take = _place(seats, [len(off.queue) for off in self.offices])
         for o, off in enumerate(self.offices):
@@ -426,6 +467,7 @@ class ReferenceRun:
             self.rec["held"][o, t] = len(off.held)
             self.rec["detained"][o, t] = self.detained[o]
             self.rec["removal_queue"][o, t] = len(off.queue)
+            self.rec["limited_queue"][o, t] = len(off.limited)
             self.rec["atd_population"][o, t] = self.atd[o]
         self.rec_pool[:, :, t] = self.pool
         if self.inp.month_ends[t]:

@@ -173,6 +173,11 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
                 "support.national_guard.processing_per_troop_day",
                 "inflow",
                 "transport.seats_per_day",
+                "transport.flights_per_day",
+                "transport.seats_per_flight",
+                "transport.land_removals_per_day",
+                "transport.limited_countries",
+                "policy",
             ),
         )
     )
@@ -189,6 +194,10 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
             _layout(fig, MEASURES["removed"].unit),
             (
                 "transport.seats_per_day",
+                "transport.flights_per_day",
+                "transport.seats_per_flight",
+                "transport.land_removals_per_day",
+                "transport.limited_countries",
                 "support.national_guard.transport_seats_per_troop_day",
                 "dispositions.*.share",
                 "dispositions.*.mean_days",

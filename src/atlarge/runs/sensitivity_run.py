@@ -119,6 +119,9 @@ def run_sensitivity(
     values = [store.kpis(rid) for rid in res["run_ids"]]
     indices: dict[str, Any] = {}
     for out in outputs:
+        if any(out not in v for v in values):
+            indices[out] = {"skipped": "not in these runs' summaries (its stage is off)"}
+            continue
         y = np.array([v[out]["mean"] if v[out]["mean"] is not None else np.nan for v in values])
         if np.isnan(y).any():
             indices[out] = {"skipped": "undefined in some sample points (e.g. never reached)"}

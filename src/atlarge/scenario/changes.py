@@ -38,6 +38,16 @@ rationale and fit note stay. Its range stays if every value lies in it; an
 assumption's range (which it must have) is widened to take them; any other
 range is dropped, with its distribution.
 
+**Two forms of one quantity** (``schema.ALTERNATIVE_FORMS``). Removal capacity is
+either the total ``transport.seats_per_day`` or the breakdown (flights per day,
+seats per flight, land removals). Setting the total on a scenario with the
+breakdown replaces the breakdown: the total is set to the value (unit
+seats/day; its source says what it replaced) and the breakdown is cleared, each
+recorded in ``overrides`` with a ``note``. The total takes a plain value only
+(a dated total would need a value before the date). A part of the breakdown on
+a scenario with the total is refused (a breakdown needs every part with its
+unit and source: give it in a scenario file that extends this one).
+
 **Record.** ``Scenario.overrides`` keeps, per path whose value differs from
 the file, the value (and schedule) as run and as in the file, however many
 changes led there; a path brought back to the file's value leaves the record,
@@ -60,7 +70,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from atlarge.errors import ScenarioError
 from atlarge.scenario.messages import covers, first_problem, show
 from atlarge.scenario.params import Param, ScheduleDate, fmt_number, mentions_param
-from atlarge.scenario.schema import SHARE_GROUPS, Scenario
+from atlarge.scenario.schema import ALTERNATIVE_FORMS, SHARE_GROUPS, Scenario
 
 DATED = "@"
 """Separates a path from the date a dated value holds from: ``detention.beds@2025-09-01``."""
@@ -90,9 +100,16 @@ def with_values(scenario: Scenario, updates: Mapping[str, Any], reason: str) -> 
     """
     if not updates:
         return scenario
-    targets = [(_target(scenario, k, reason), _read(raw, k, reason)) for k, raw in updates.items()]
     before = scenario.model_dump()
     data = copy.deepcopy(before)
+    replaced: list[str] = []
+    targets = []
+    for k, raw in updates.items():
+        form = _other_form(scenario, k, reason)
+        if form is None:
+            targets.append((_target(scenario, k, reason), _read(raw, k, reason)))
+        else:
+            replaced += _replace_form(data, form, k, _read(raw, k, reason), reason)
     # Plain values first, so that a dated value for the same path is not flattened by it.
     for target, value in sorted(targets, key=lambda tv: tv[0].when is not None):
         parent, last = _parent(data, target.path)
@@ -109,6 +126,9 @@ def with_values(scenario: Scenario, updates: Mapping[str, Any], reason: str) -> 
     for path in [*named, *_fill_shares(data, named, reason)]:
         _note(before, data, path, reason)
         _record(before, data, path)
+    for path in replaced:
+        _record(before, data, path, note=_REPLACED_NOTE)
+    named |= {p: p for p in replaced}
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -242,6 +262,85 @@ def _number(value: Any, key: str, reason: str) -> float:
     return number
 
 
+# ----------------------------------------------------------------- two forms of one quantity
+
+_REPLACED_NOTE = (
+    "transport.seats_per_day was set on a scenario that gives removal capacity as flights "
+    "(and land removals): the total replaced the breakdown"
+)
+
+
+@dataclass(frozen=True)
+class _Form:
+    """A change to the form of a quantity the scenario does not have: set ``path`` (of
+    ``unit``), clear the ``dropped`` paths of the form the scenario has."""
+
+    path: str
+    unit: str
+    dropped: tuple[str, ...]
+
+
+def _other_form(scenario: Scenario, key: Any, reason: str) -> _Form | None:
+    """The form change ``key`` asks for, when it names the total of a quantity the scenario
+    gives as a breakdown; refuses a part of a breakdown the scenario gives as a total."""
+    if not isinstance(key, str):
+        return None
+    path, sep, _ = (part.strip() for part in key.partition(DATED))
+    section, _, field = path.partition(".")
+    forms = ALTERNATIVE_FORMS.get(section)
+    if forms is None or field not in (*forms[0], *forms[1]):
+        return None
+    node = getattr(scenario, section)
+    total, parts = forms
+    if getattr(node, field) is not None:
+        return None  # the scenario has this form: an ordinary change
+    if field in parts:
+        if all(getattr(node, f) is None for f in total):
+            return None  # a breakdown without this optional part: the usual message
+        given = " and ".join(f"{section}.{f}" for f in total)
+        raise ScenarioError(
+            reason,
+            key,
+            f"{path} is not in this scenario, which gives the total {given}: set {given} "
+            f"instead, or give the breakdown ({', '.join(parts)}, each with its unit and "
+            "source) in a scenario file that extends this one",
+        )
+    if sep:
+        raise ScenarioError(
+            reason,
+            key,
+            f"{path} is not in this scenario (it gives {', '.join(parts)}); set "
+            f"{path} without @DATE to replace that breakdown with a constant total, or set a "
+            "part of the breakdown from a date",
+        )
+    dropped = tuple(f"{section}.{f}" for f in parts if getattr(node, f) is not None)
+    return _Form(path, "seats/day", dropped)
+
+
+def _replace_form(
+    data: dict[str, Any], form: _Form, key: str, value: Any, reason: str
+) -> list[str]:
+    """Apply ``form`` to ``data``; the paths it changed."""
+    number = _number(value, key, reason)
+    shown = " + ".join(f"{p.rsplit('.', 1)[1]} {_shown(_get(data, p))}" for p in form.dropped)
+    parent, last = _parent(data, form.path)
+    parent[last] = {
+        "value": number,
+        "unit": form.unit,
+        "source": {"note": f"set by {reason} (replaced the breakdown: {shown})"},
+        "assumption": False,
+        "rationale": None,
+        "range": None,
+        "distribution": None,
+        "schedule": None,
+        "fitted": None,
+    }
+    for p in form.dropped:
+        holder, name = _parent(data, p)
+        holder[name] = None
+    return [form.path, *form.dropped]
+
+
 # ----------------------------------------------------------------- applying the rules
 
 
@@ -320,16 +419,19 @@ def _shown(param: dict[str, Any]) -> str:
     return ", then ".join(steps)
 
 
-def _record(before: dict[str, Any], data: dict[str, Any], path: str) -> None:
-    """Keep ``data['overrides'][path]`` saying how the value as run differs from the file."""
+def _record(
+    before: dict[str, Any], data: dict[str, Any], path: str, note: str | None = None
+) -> None:
+    """Keep ``data['overrides'][path]`` saying how the value as run differs from the file
+    (a parameter that is not there, on either side, has the value None)."""
     records = data["overrides"]
     old, new = _get(before, path), _get(data, path)
-    is_param = isinstance(old, dict)
     if path in records:
         file = records[path]["file_value"], records[path]["file_schedule"]
+        note = note or records[path].get("note")
     else:
-        file = _values(old) if is_param else (old, None)
-    run = _values(new) if is_param else (new, None)
+        file = _values(old) if isinstance(old, dict) else (old, None)
+    run = _values(new) if isinstance(new, dict) else (new, None)
     if _same(run, file):
         records.pop(path, None)
         return
@@ -339,6 +441,8 @@ def _record(before: dict[str, Any], data: dict[str, Any], path: str) -> None:
         "file_value": file[0],
         "file_schedule": file[1],
     }
+    if note:
+        records[path]["note"] = note
 
 
 def _same(a: tuple[Any, Any], b: tuple[Any, Any]) -> bool:

@@ -17,6 +17,11 @@ from pydantic import BaseModel
 from atlarge.scenario.loader import iter_params
 from atlarge.scenario.schema import AGENCY_LABELS, Scenario
 
+VARIES_NOTE = (
+    "Varies over time in the scenario (shown: the value on the start date); "
+    "setting it here makes it constant."
+)
+
 
 class Lever(BaseModel):
     """One input of the explorer page.
@@ -52,12 +57,7 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
 
     def number(path: str, label: str, group: str, step: float, **kw: Any) -> Lever:
         p = params[path]
-        note = (
-            "Varies over time in the scenario (shown: the value on the start date); "
-            "setting it here makes it constant."
-            if p.time_varying
-            else ""
-        )
+        note = VARIES_NOTE if p.time_varying else ""
         return Lever(
             path=path,
             label=label,
@@ -91,7 +91,7 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
         *levers,
         number("target.arrests_per_day", "Arrest target", "Target", 100),
         number("detention.beds", "Detention beds", "Pipeline", 1000),
-        number("transport.seats_per_day", "Removal seats", "Pipeline", 50),
+        seats_lever(sc),
         Lever(
             path="regime.enabled",
             label="Bottom-fraction regime",
@@ -108,3 +108,30 @@ def scenario_levers(sc: Scenario) -> list[Lever]:
             max=1.0,
         ),
     ]
+
+
+def seats_lever(sc: Scenario) -> Lever:
+    """Removal seats per day: the scenario's total, or the total of its breakdown (flights x
+    seats per flight + land removals), which setting the lever replaces."""
+    total = sc.transport.seats_per_day
+    if total is not None:
+        value = total.at(sc.start_date)
+        note = VARIES_NOTE if total.time_varying else ""
+    else:
+        value = float(sc.transport.seats_total(sc.start_date, 1)[0])
+        note = (
+            "The scenario gives removal capacity as flights x seats per flight (+ land "
+            "removals); shown: their total on the start date. Setting it here replaces that "
+            "breakdown with this constant total."
+        )
+    return Lever(
+        path="transport.seats_per_day",
+        label="Removal seats",
+        group="Pipeline",
+        kind="number",
+        value=value,
+        unit="seats/day",
+        min=0.0,
+        step=50,
+        note=note,
+    )

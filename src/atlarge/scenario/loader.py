@@ -8,7 +8,10 @@ then apply ``--set`` overrides with ``Scenario.with_values``. Errors become
 
 Merge rule: sections merge key by key, but a parameter table (a table with a
 ``value``) replaces the inherited one whole, so a changed value never keeps a
-source that was written for another value.
+source that was written for another value. Where a section takes one of two
+forms of the same quantity (``schema.ALTERNATIVE_FORMS``: removal capacity as
+``transport.seats_per_day`` or as flights), a file that gives one form replaces
+the other form it inherits.
 
 Files are read with limits: only regular files of at most ``MAX_FILE_BYTES``,
 tables nested at most ``MAX_NESTING`` deep, ``extends`` chains of at most
@@ -32,7 +35,7 @@ from pydantic import BaseModel, ValidationError
 
 from atlarge.errors import ScenarioError
 from atlarge.scenario.messages import covers, first_problem
-from atlarge.scenario.schema import Scenario
+from atlarge.scenario.schema import ALTERNATIVE_FORMS, Scenario
 
 SET_ORIGIN = "an override"
 """Where an override (``set=``) is said to come from; the CLI shows it as its ``--set``."""
@@ -158,9 +161,26 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     if len(chain) + 2 > MAX_EXTENDS:
         raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
     base, base_origins = _resolve(base_path, (*chain, resolved))
-    merged = _merge(base, data)
+    merged = _drop_replaced_forms(_merge(base, data), data)
     merged["extends"] = [base_name, *base.get("extends", [])]  # the chain, nearest first
-    return merged, _merge_origins(merged, data, base_origins, path)
+    leaves = set(_leaf_paths(merged))
+    kept = {k: v for k, v in base_origins.items() if k in leaves or k == "extends"}
+    return merged, _merge_origins(merged, data, kept, path)
+
+
+def _drop_replaced_forms(merged: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``merged`` without the inherited form of a quantity ``over`` gives in the other form
+    (``ALTERNATIVE_FORMS``); a file giving both forms is left for validation to refuse."""
+    for section, forms in ALTERNATIVE_FORMS.items():
+        mine, into = over.get(section), merged.get(section)
+        if not isinstance(mine, dict) or not isinstance(into, dict):
+            continue
+        given = [any(k in mine for k in form) for form in forms]
+        if given.count(True) != 1:
+            continue
+        for k in forms[given.index(False)]:
+            into.pop(k, None)
+    return merged
 
 
 def _real_path(path: Path) -> Path:

@@ -60,6 +60,15 @@ MAX_PERSONS_PER_DAY = 100_000
 """Inflows per day: ~10x the highest daily border encounters on record (~10,000 in Dec 2023)."""
 MAX_PER_DAY = 1_000_000
 """Arrests, book-ins or seats per day: ~35x all arrests by all US police (~10 million a year)."""
+MAX_FLIGHTS_PER_DAY = 2_500
+"""Removal flights per day: ~5% of all US commercial departures (~45,000 a day); ICE Air
+flew fewer than 10 a day on average in 2024. At ``MAX_SEATS_PER_FLIGHT`` seats each this
+is ``MAX_PER_DAY`` seats."""
+MAX_SEATS_PER_FLIGHT = 400
+"""Seats on one removal flight: the largest aircraft chartered for removals (wide-bodies
+such as the Boeing 767/777) seat about 250-400; the usual 737/A320 charters about 135-180."""
+MAX_POST_ORDER_LIMIT_DAYS = 730
+"""A post-order detention limit: two years, four times the six months of Zadvydas v. Davis."""
 MAX_PER_PERSON_DAY = 100.0
 """Arrests per agent-day, book-ins or seats per troop-day: one every 15 minutes, round the clock."""
 MAX_USD_PER_DAY = 100_000.0

@@ -15,19 +15,31 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from atlarge.scenario.offices import SPLIT_TO, Offices, derive_offices, office_data
 from atlarge.scenario.params import (
     ANY_UNIT,
     MAX_AGENTS,
     MAX_BEDS,
+    MAX_FLIGHTS_PER_DAY,
     MAX_HORIZON_DAYS,
     MAX_PER_DAY,
     MAX_PER_PERSON_DAY,
     MAX_PERSONS,
     MAX_PERSONS_PER_DAY,
+    MAX_POST_ORDER_LIMIT_DAYS,
     MAX_REPORTED,
+    MAX_SEATS_PER_FLIGHT,
     MAX_TROOPS,
     MAX_USD_PER_CASE,
     MAX_USD_PER_DAY,
@@ -329,6 +341,22 @@ class Disposition(_Section):
     mean_days: PositiveDays
     phases: int = Field(ge=1, le=6)
     cost_per_case: P("USD/case", ge=0.0, le=MAX_USD_PER_CASE) | None = None
+    discretionary: bool = Field(
+        default=False,
+        description="A release ICE may decline (bond, parole, own recognisance): mandatory "
+        "detention (policy.mandatory_detention_share) removes it. Only release paths.",
+    )
+
+    @field_validator("discretionary")
+    @classmethod
+    def _only_releases(cls, discretionary: bool, info: ValidationInfo) -> bool:
+        outcome = info.data.get("outcome")
+        if discretionary and outcome is not None and outcome != "release":
+            raise ValueError(
+                f"only a path whose outcome is release can be discretionary (this one ends in "
+                f"{outcome}); mandatory detention removes discretionary releases"
+            )
+        return discretionary
 
     @model_validator(mode="after")
     def _mean_covers_phases(self) -> Disposition:
@@ -341,9 +369,115 @@ class Disposition(_Section):
         return self
 
 
+class LimitedCountries(_Section):
+    """Countries that limit or refuse removals, and the legal limit on post-order detention.
+
+    A case finishing a removal path whose country limits removals waits, still detained,
+    until the country accepts it (then it joins the removal queue) or until the
+    post-order limit, when it is released (``releases_post_order_limit``).
+    """
+
+    share: Fraction = Field(
+        description="Share of cases finishing a removal path whose country limits or refuses "
+        "removals."
+    )
+    mean_wait_days: P("days", ge=1.0, le=MAX_HORIZON_DAYS) = Field(
+        description="Mean days until such a case is accepted (each day 1/mean of those "
+        "waiting, oldest first)."
+    )
+    post_order_limit_days: P("days", ge=1.0, le=MAX_POST_ORDER_LIMIT_DAYS) = Field(
+        description="Days of post-order detention after which a case not yet accepted is "
+        "released (about 180: Zadvydas v. Davis, 533 U.S. 678 (2001)). Constant, whole days."
+    )
+
+    @field_validator("post_order_limit_days")
+    @classmethod
+    def _constant(cls, p: Param) -> Param:
+        if p.time_varying:
+            raise ValueError("cannot vary over time (the model keeps one day per day of it)")
+        return p
+
+    @property
+    def limit_days(self) -> int:
+        """The limit in whole days (at least 1)."""
+        return max(1, round(self.post_order_limit_days.value))
+
+
+TOTAL_SEATS = "seats_per_day"
+"""The total form of removal capacity (``transport.seats_per_day``)."""
+SEAT_BREAKDOWN = ("flights_per_day", "seats_per_flight", "land_removals_per_day")
+"""The breakdown form: flights times seats per flight, plus land removals."""
+ALTERNATIVE_FORMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "transport": ((TOTAL_SEATS,), SEAT_BREAKDOWN)
+}
+"""Sections that take one of two forms of the same quantity: a file (or a change) that
+gives one form replaces the other form inherited from the files it extends."""
+
+
 class Transport(_Section):
-    seats_per_day: P("seats/day", ge=0.0, le=MAX_PER_DAY)
+    """Removal capacity: either the total seats per day, or flights and land removals."""
+
+    seats_per_day: P("seats/day", ge=0.0, le=MAX_PER_DAY) | None = Field(
+        default=None,
+        description="Total removal seats per day (flights and land); or give the breakdown.",
+    )
+    flights_per_day: P("flights/day", ge=0.0, le=MAX_FLIGHTS_PER_DAY) | None = Field(
+        default=None, description="Removal flights per day (with seats_per_flight)."
+    )
+    seats_per_flight: P("seats/flight", ge=0.0, le=MAX_SEATS_PER_FLIGHT) | None = Field(
+        default=None, description="Seats per removal flight (with flights_per_day)."
+    )
+    land_removals_per_day: P("removals/day", ge=0.0, le=MAX_PER_DAY) | None = Field(
+        default=None,
+        description="Removals per day over land (with the flights; none: 0).",
+    )
     cost_per_removal: P("USD/removal", ge=0.0, le=MAX_USD_PER_CASE)
+    limited_countries: LimitedCountries | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Transport:
+        total = "transport.seats_per_day"
+        flights, per_flight = "transport.flights_per_day", "transport.seats_per_flight"
+        parts = [f"transport.{k}" for k in SEAT_BREAKDOWN if getattr(self, k) is not None]
+        if self.seats_per_day is not None and parts:
+            raise FieldPathError(
+                total,
+                f"give either the total {total} or the breakdown {flights} and {per_flight} "
+                f"(land_removals_per_day optional), not both: {', '.join(parts)} given too",
+                related=tuple(parts),
+            )
+        if self.seats_per_day is None:
+            missing = [p for p in (flights, per_flight) if p not in parts]
+            if len(missing) == 2:
+                raise FieldPathError(
+                    total,
+                    f"is needed, or the breakdown {flights} and {per_flight} "
+                    "(land_removals_per_day optional)",
+                )
+            if missing:
+                raise FieldPathError(
+                    missing[0],
+                    f"is needed with {', '.join(parts)} (total seats per day = "
+                    f"{flights} x {per_flight} + land_removals_per_day); or give {total} alone",
+                    related=tuple(parts),
+                )
+        return self
+
+    @property
+    def breakdown(self) -> bool:
+        """Whether capacity is given as flights (and land) rather than a total."""
+        return self.seats_per_day is None
+
+    def seats_total(self, start: dt.date, days: int) -> np.ndarray:
+        """``(days,)`` float: seats per day from ``start``, before the Guard's: the total,
+        or flights x seats per flight + land removals (docs/model.md 3.6)."""
+        if self.seats_per_day is not None:
+            return self.seats_per_day.daily(start, days)
+        assert self.flights_per_day is not None and self.seats_per_flight is not None
+        seats = self.flights_per_day.daily(start, days) * self.seats_per_flight.daily(start, days)
+        if self.land_removals_per_day is not None:
+            seats = seats + self.land_removals_per_day.daily(start, days)
+        return seats
 
 
 class Atd(_Section):
@@ -367,12 +501,18 @@ class Regime(_Section):
 
 
 class Policy(_Section):
-    """Dated policy inputs (issue 12): which part of each group's pool policy aims at."""
+    """Policy inputs by date: which part of each group's pool policy aims at, and who
+    may not be released."""
 
     priority: dict[str, Fraction] = Field(
         default_factory=dict,
         description="Share of each priority group's pool that policy makes eligible for "
         "arrest (group key -> share, dated); a group left out is fully eligible.",
+    )
+    mandatory_detention_share: Fraction | None = Field(
+        default=None,
+        description="Share of admissions not eligible for release: they take no "
+        "discretionary path (the path shares of the others are scaled up).",
     )
 
 
@@ -403,6 +543,11 @@ class Override(_Section):
         default=None,
         description="A parameter's schedule as run: none once a plain value made it constant; "
         "a dated value (PATH@DATE) adds or replaces one entry.",
+    )
+    note: str | None = Field(
+        default=None,
+        description="What else the change did: a total that replaced a breakdown (or the "
+        "breakdown it replaced).",
     )
 
 
@@ -490,6 +635,7 @@ class Scenario(_Section):
             )
         self._group_keys()
         self._custodial_effort()
+        self._mandatory_leaves_a_path()
         self._persons_fit()
         self._schedules()
         return self
@@ -522,6 +668,19 @@ class Scenario(_Section):
                     "(removable bookings, detainer share, arrests per agent-day, group mix)",
                     related=("custodial",),
                 )
+
+    def _mandatory_leaves_a_path(self) -> None:
+        """Mandatory detention needs a non-discretionary path for those it holds."""
+        m = self.policy.mandatory_detention_share
+        if m is None or not any(v > 0 for v in m.values()):
+            return
+        if sum(d.share.value for d in self.dispositions.values() if not d.discretionary) <= 0:
+            raise FieldPathError(
+                "policy.mandatory_detention_share",
+                "every path with a share is discretionary, so those held under mandatory "
+                "detention have no path to take (mark a path discretionary = false)",
+                related=("dispositions",),
+            )
 
     def _persons_fit(self) -> None:
         """Everyone who can ever enter fits the int32 counts (``MAX_PERSONS_EVER``).
