@@ -39,8 +39,16 @@ MECHANISM_PATHS: dict[str, str] = {
     "regime": "regime",
     "national_guard": "support.national_guard",
     "atd": "atd",
+    "custodial": "custodial",
+    "collateral": "collateral",
+    "departures": "departures",
+    "limited_countries": "transport.limited_countries",
+    "mandatory_detention": "policy.mandatory_detention_share",
 }
 """Where each mechanism's parameters and settings live: not shown as drivers when it is off."""
+
+CHANNEL_MEASURES = ("arrests_custodial", "arrests_at_large", "arrests_collateral")
+"""The daily measures of the three arrest channels, in the order they are drawn."""
 
 STAGE_NEEDS: dict[str, str] = {"national_guard": "national_guard", "atd": "atd"}
 """Cost stages that exist only with a mechanism on."""
@@ -158,7 +166,52 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     )
 
     fig = go.Figure()
+    for j, key in enumerate(CHANNEL_MEASURES):
+        _measure_band(fig, x, out, key, PALETTE[j])
+    charts.append(
+        Chart(
+            "channels",
+            _smoothed("Arrests per day by channel", "arrests_at_large"),
+            _layout(fig, MEASURES["arrests"].unit),
+            (
+                "custodial",
+                "collateral",
+                "policy.priority",
+                "workforce.*.custodial_share",
+                "workforce.*.headcount",
+                "groups.*.arrests_per_agent_day",
+            ),
+            note="Custodial: handed over from jails and prisons; at large: found by teams "
+            "searching the community; collateral: encountered during at-large operations "
+            "without being the target.",
+            needs=("arrest_channels",),
+        )
+    )
+
+    fig = go.Figure()
+    _measure_band(fig, x, out, "arrests_forgone_capacity", PALETTE[1])
+    _measure_band(fig, x, out, "border_refused", PALETTE[5])
+    charts.append(
+        Chart(
+            "forgone",
+            _smoothed(
+                "Arrests forgone and border transfers refused for lack of room",
+                "arrests_forgone_capacity",
+            ),
+            _layout(fig, MEASURES["arrests_forgone_capacity"].unit),
+            ("detention.beds", "detention.holding_capacity", "detention.overflow"),
+            note="Under a no-release policy (detention.overflow = hold) teams arrest only "
+            "whom a bed or short-term holding can take; the others stay in their pools.",
+            needs=("holding",),
+        )
+    )
+
+    fig = go.Figure()
     _measure_band(fig, x, out, "detained", PALETTE[1])
+    if on.get("holding", False):
+        _measure_band(fig, x, out, "held", PALETTE[4])
+    if on.get("limited_countries", False):
+        _measure_band(fig, x, out, "limited_queue", PALETTE[3])
     _reference_line(fig, x, inp.beds_national, "Beds", "dash")
     charts.append(
         Chart(
@@ -185,7 +238,10 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     fig = go.Figure()
     _measure_band(fig, x, out, "removed", PALETTE[2])
     _measure_band(fig, x, out, "released", PALETTE[4])
-    _measure_band(fig, x, out, "released_capacity", PALETTE[5])
+    if not on.get("holding", False):  # under hold nobody is released for lack of beds
+        _measure_band(fig, x, out, "released_capacity", PALETTE[5])
+    if on.get("limited_countries", False):
+        _measure_band(fig, x, out, "releases_post_order_limit", PALETTE[3])
     _reference_line(fig, x, inp.seats, "Seats per day", "dot")
     charts.append(
         Chart(

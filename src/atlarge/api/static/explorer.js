@@ -603,6 +603,45 @@ function drawCharts(runs) {
   seriesChart($("chart-detention"), runs, "detained", `${m.detained.label} against bed capacity`, m.detained.unit, "beds", "Beds");
   seriesChart($("chart-removals"), runs, "removed", `${smoothed(m.removed.label, m.removed)} against seats`, m.removed.unit, "seats", "Seats per day");
 
+  // Panels of mechanisms: shown when a run has the mechanism on (a stage switched off shows nothing).
+  const on = (mech) => runs.some(([, run]) => run.summary.mechanisms[mech]);
+  const channelKeys = ["arrests_custodial", "arrests_at_large", "arrests_collateral"];
+  $("chart-channels").hidden = !on("arrest_channels");
+  if (on("arrest_channels")) {
+    const traces = [];
+    for (const [tag, run] of runs) {
+      channelKeys.forEach((key, j) => {
+        const s = run.bands.series[key];
+        const color = GROUP_COLORS[j % GROUP_COLORS.length];
+        if (tag === "A") traces.push(...bandTraces(run.bands.dates, s.bands, `A: ${s.label}`, color));
+        else
+          traces.push({
+            x: run.bands.dates,
+            y: s.bands.p50,
+            mode: "lines",
+            line: { color, dash: "dash", width: 2 },
+            name: `B: ${s.label} (median)`,
+          });
+      });
+    }
+    const first = m.arrests_at_large;
+    const note = runs.length === 2 ? " (B as dashed medians)" : "";
+    Plotly.react($("chart-channels"), traces, layout(smoothed("Arrests per day by channel", first) + note, first.unit), CONFIG);
+  }
+  $("chart-forgone").hidden = !on("holding") && !on("limited_countries");
+  if (on("holding") || on("limited_countries")) {
+    const traces = [];
+    const keys = ["arrests_forgone_capacity", "releases_post_order_limit"].filter((key) => key in m);
+    for (const [tag, run] of runs) {
+      keys.forEach((key, j) => {
+        const s = run.bands.series[key];
+        traces.push(...bandTraces(run.bands.dates, s.bands, `${tag}: ${s.label}`, j ? COLORS[tag] : GROUP_COLORS[1]));
+      });
+    }
+    const f = m.arrests_forgone_capacity;
+    Plotly.react($("chart-forgone"), traces, layout(smoothed("Arrests forgone for lack of room; releases at the post-order limit", f), "persons/day"), CONFIG);
+  }
+
   const rel = [];
   for (const [tag, run] of runs) {
     const s = run.bands.series;
