@@ -77,7 +77,7 @@ class ModelInputs:
     holding: np.ndarray  # (D, O) integer persons of short-term holding (0 unless hold)
     limit_days: int  # post-order detention limit L in days (0: no limited countries)
     limited_share: np.ndarray  # (D,) share of removal-path finishers whose country limits
-    limited_clear_p: np.ndarray  # (D,) daily share of those waiting that a country accepts
+    limited_accepted: np.ndarray  # (D,) integer removals a day limiting countries accept
     atd_exit_p: float
     atd_enrol: float
     pressure_shift: float  # share of effort moved to the quickest group at full pressure
@@ -274,10 +274,11 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     if limited is not None:
         limit_days = limited.limit_days
         limited_share = daily(limited.share)
-        limited_clear_p = 1.0 / daily(limited.mean_wait_days)
+        limited_accepted = np.floor(daily(limited.accepted_per_day) + 1e-9).astype(np.int64)
     else:
         limit_days = 0
-        limited_share = limited_clear_p = np.zeros(days)
+        limited_share = np.zeros(days)
+        limited_accepted = np.zeros(days, dtype=np.int64)
     regime = sc.regime
     return ModelInputs(
         scenario=sc,
@@ -329,7 +330,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         holding=holding,
         limit_days=limit_days,
         limited_share=limited_share,
-        limited_clear_p=limited_clear_p,
+        limited_accepted=limited_accepted,
         atd_exit_p=1.0 / sc.atd.mean_days.value,
         atd_enrol=sc.atd.enrolment_share.value,
         pressure_shift=sc.targeting.pressure_shift.value,

@@ -43,7 +43,8 @@ class Stream(IntEnum):
     COLLATERAL = 22
     DEPARTURES = 23
     LIMITED = 9
-    LIMITED_CLEAR = 10
+    # 10 was LIMITED_CLEAR (acceptances drawn per case); acceptances are now a national
+    # quota shared like seats, with no draw. The number stays unused: no renumbering.
 
 
 def effort(inp: ModelInputs, state: PipelineState, day: Day) -> None:
@@ -230,18 +231,20 @@ def delays(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.6: with countries that limit removals, first those waiting ``L`` days are
-    released (post-order limit), the day's ``limited_in`` join at age 0, and
-    ``Binomial(waiting, 1/mean_wait)`` are accepted, oldest first, into the removal queue.
-    Then the day's national seats are shared over the office queues in proportion to
-    their length, never more than a queue holds."""
+    released (post-order limit), the day's ``limited_in`` join at age 0, and the day's
+    national quota of acceptances is shared over the offices' waiting lines like seats
+    (in proportion to their length, never more than a line holds), each taken oldest
+    first into the removal queue. Then the day's national seats are shared over the
+    office queues in proportion to their length, never more than a queue holds."""
     t = day.t
+    n_r = state.queue.shape[0]
     if inp.limit_days:
         limit = inp.limit_days
         today = t % limit  # age L today (entered L days ago); from now on age 0
         day.released_post_order_limit = state.limited[..., today].copy()
         state.limited[..., today] = day.limited_in
         waiting = state.limited.sum(axis=-1)
-        cleared = binomial(day.streams, waiting, inp.limited_clear_p[t], t, Stream.LIMITED_CLEAR)
+        cleared = fill_up_to(np.full(n_r, inp.limited_accepted[t]), waiting)
         oldest_first = (t + 1 + np.arange(limit)) % limit  # slots of ages L-1, ..., 0
         ordered = state.limited[..., oldest_first]
         taken = np.minimum(np.cumsum(ordered, axis=-1), cleared[..., None])
@@ -249,7 +252,6 @@ def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         state.queue += cleared
     else:
         day.released_post_order_limit = np.zeros_like(state.queue)
-    n_r = state.queue.shape[0]
     day.removed = fill_up_to(np.full(n_r, inp.seats[t]), state.queue)
     state.queue -= day.removed
 

@@ -8,11 +8,12 @@ applied), spends a geometric number of days in each phase of the path, and
 then waits for a removal seat, is released, or departs. At the end of a
 removal path a case whose country limits removals (probability ``share``)
 first waits in its office's first-in-first-out line for the country: each day
-``Binomial(n, 1/mean_wait)`` of the ``n`` waiting are accepted, oldest first,
-into the removal queue, and a case still waiting ``L`` days after it joined is
-released (the post-order limit). Book-in slots, beds and seats are SimPy
-containers. Under ``hold`` an office refuses
-arrests (they stay in the pools) and border transfers beyond the room it has:
+a case still waiting ``L`` days after it joined is released (the post-order
+limit), then the day's national quota of acceptances is shared over the
+offices' lines in proportion to their length (never more than a line holds, as
+seats over queues) and taken from the front of each line into the removal
+queue. Book-in slots, beds and seats are SimPy containers. Under ``hold`` an
+office refuses arrests (they stay in the pools) and border transfers beyond the room it has:
 free beds plus free holding places, less those already waiting.
 
 It shares with the engine only the scenario and the deterministic parameter
@@ -389,8 +390,9 @@ class ReferenceRun:
         return max(int(self.inp.holding[t, o]) + free - len(self.offices[o].held), 0)
 
     def _limited(self, t: int) -> None:
-        """Cases waiting for a country: those waiting ``L`` days are released, then
-        ``Binomial(n, 1/mean_wait)`` of the rest accepted, oldest first, into the queue."""
+        """Cases waiting for a country: those waiting ``L`` days are released, then the
+        day's national quota is shared over the offices' lines in proportion to their
+        length (never more than a line holds) and taken from the front into the queue."""
         limit = self.inp.limit_days
         for o, off in enumerate(self.offices):
             released = 0
@@ -401,9 +403,10 @@ class ReferenceRun:
                 case.limit.succeed(True)
                 released += 1
             self.rec["releases_post_order_limit"][o, t] = released
-            n = len(off.limited)
-            accepted = int(self.rng.binomial(n, self.inp.limited_clear_p[t])) if n else 0
-            for _ in range(accepted):
+        quota = int(self.inp.limited_accepted[t])
+        accepted = _place(quota, [len(off.limited) for off in self.offices])
+        for o, off in enumerate(self.offices):
+            for _ in range(accepted[o]):
                 _, case = off.limited.pop(0)
                 case.removed = self.env.event()
                 off.queue.append(case)

@@ -373,17 +373,20 @@ class LimitedCountries(_Section):
     """Countries that limit or refuse removals, and the legal limit on post-order detention.
 
     A case finishing a removal path whose country limits removals waits, still detained,
-    until the country accepts it (then it joins the removal queue) or until the
-    post-order limit, when it is released (``releases_post_order_limit``).
+    until the countries' daily quota of acceptances reaches it (then it joins the removal
+    queue) or until the post-order limit, when it is released
+    (``releases_post_order_limit``).
     """
 
     share: Fraction = Field(
         description="Share of cases finishing a removal path whose country limits or refuses "
         "removals."
     )
-    mean_wait_days: P("days", ge=1.0, le=MAX_HORIZON_DAYS) = Field(
-        description="Mean days until such a case is accepted (each day 1/mean of those "
-        "waiting, oldest first)."
+    accepted_per_day: P("removals/day", ge=0.0, le=MAX_PER_DAY) = Field(
+        description="Removals a day that the countries which limit removals accept, "
+        "nationally (0: they refuse). Shared over the offices' waiting lines like seats, "
+        "oldest first; when they accept fewer than arrive the line grows until its oldest "
+        "reach the post-order limit."
     )
     post_order_limit_days: P("days", ge=1.0, le=MAX_POST_ORDER_LIMIT_DAYS) = Field(
         description="Days of post-order detention after which a case not yet accepted is "
