@@ -10,8 +10,10 @@ With removal capacity as flights, countries that limit removals and mandatory
 detention (``LIMITED``): the same, with those waiting for a country counted in
 the detained population and releases at the post-order limit among the
 releases; seats are flights x seats per flight + land removals (+ the Guard's);
-nobody waits for a country ``L`` days or more; under a mandatory share of 1 no
-admission takes a discretionary path.
+nobody waits for a country ``L`` days or more; the countries accept each day their
+quota, or all who wait when fewer wait (with a quota of 0 everyone is released at
+exactly ``L`` days); under a mandatory share of 1 no admission takes a discretionary
+path.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ limited_variants = st.fixed_dictionaries(
         "transport.seats_per_flight": st.integers(0, 400),
         "transport.land_removals_per_day": st.integers(0, 500),
         "transport.limited_countries.share": st.sampled_from([0.0, 0.3, 1.0]),
-        "transport.limited_countries.mean_wait_days": st.integers(1, 400),
+        "transport.limited_countries.accepted_per_day": st.sampled_from([0, 5, 50, 400, 5000]),
         "transport.limited_countries.post_order_limit_days": st.integers(1, 40),
         "policy.mandatory_detention_share": st.sampled_from([0.0, 0.5, 1.0]),
         "target.arrests_per_day": st.integers(0, 6000),
@@ -203,12 +205,15 @@ def test_conservation_and_capacities_with_limited_countries_and_mandatory_detent
     st.integers(1, 12),
     st.integers(1, 50),
     st.sampled_from([0.0, 0.5, 1.0]),
+    st.sampled_from([0, 3, 40, 100_000]),
     st.integers(0, 2**31),
 )
-def test_nobody_waits_for_a_country_as_long_as_the_limit(limit, days, share, seed):
+def test_nobody_waits_for_a_country_as_long_as_the_limit(limit, days, share, quota, seed):
     """Stepping the model day by day: each slot of the buffer holds only its own day's
     cohort (at most what joined that day), so nobody present has waited ``L`` days, and
-    those who had are released that day."""
+    those who had are released that day. The countries accept exactly the day's quota,
+    or everyone waiting when fewer wait; with a quota of 0 each cohort is released
+    whole at age ``L``."""
     from atlarge.engine.rng import RandomStreams
     from atlarge.model.state import Day, PipelineState
     from atlarge.model.steps import DAILY_STEPS
@@ -219,7 +224,7 @@ def test_nobody_waits_for_a_country_as_long_as_the_limit(limit, days, share, see
         **{
             "transport.limited_countries.post_order_limit_days": limit,
             "transport.limited_countries.share": share,
-            "transport.limited_countries.mean_wait_days": 400,
+            "transport.limited_countries.accepted_per_day": quota,
             "transport.flights_per_day": 1,
         },
     )
@@ -234,6 +239,11 @@ def test_nobody_waits_for_a_country_as_long_as_the_limit(limit, days, share, see
             step(inputs, state, day)
         joined[t] = day.limited_in
         assert np.array_equal(day.released_post_order_limit, before[..., t % limit])
+        waiting = before.sum(axis=-1) - day.released_post_order_limit + day.limited_in
+        accepted = (waiting - state.limited.sum(axis=-1)).sum(axis=-1)
+        assert np.array_equal(accepted, np.minimum(quota, waiting.sum(axis=-1)))
+        if quota == 0 and t >= limit:
+            assert np.array_equal(day.released_post_order_limit, joined[t - limit])
         for age in range(min(limit, t + 1)):
             assert (state.limited[..., (t - age) % limit] <= joined[t - age]).all()
         assert (state.detained <= inputs.beds[t][None, :]).all()

@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from atlarge.engine.allocation import fill_up_to
 from atlarge.engine.rng import RandomStreams
 from atlarge.errors import ScenarioError
 from atlarge.model import steps
@@ -61,7 +62,7 @@ def test_limited_share_zero_and_mandatory_zero_give_the_numbers_of_their_absence
         base,
         transport__limited_countries={
             "share": _param(0.0, "fraction"),
-            "mean_wait_days": _param(30.0, "days"),
+            "accepted_per_day": _param(30.0, "removals/day"),
             "post_order_limit_days": _param(180.0, "days"),
         },
         dispositions__released_early__discretionary=True,
@@ -98,13 +99,13 @@ def test_daily_path_shares_move_the_mandatory_share_off_discretionary_paths():
 # ----------------------------------------------------------------- the steps
 
 
-def _limited_inputs(limit: int, share: float, clear_p: float):
+def _limited_inputs(limit: int, share: float, accepted: int):
     base = build_inputs(load_scenario(LIMITED, set={"days": 5}))
     return dataclasses.replace(
         base,
         limit_days=limit,
         limited_share=np.full(5, share),
-        limited_clear_p=np.full(5, clear_p),
+        limited_accepted=np.full(5, accepted, dtype=np.int64),
         seats=np.zeros(5, dtype=np.int64),
     )
 
@@ -116,8 +117,8 @@ def _state(inp, limited) -> PipelineState:
     return s
 
 
-def test_transport_releases_at_the_limit_then_accepts_everyone_at_probability_one():
-    inp = _limited_inputs(3, 1.0, 1.0)
+def test_transport_releases_at_the_limit_then_accepts_everyone_under_a_large_quota():
+    inp = _limited_inputs(3, 1.0, 10**6)
     n_o = inp.n_offices
     buf = np.zeros((2, n_o, 3), dtype=np.int64)
     buf[:, :, 0] = 5  # day 0's cohort: age 3 on day 3 (slot 3 % 3 = 0)
@@ -131,17 +132,10 @@ def test_transport_releases_at_the_limit_then_accepts_everyone_at_probability_on
     assert (s.queue == 2 + 4 + 7).all() and not s.limited.any()
 
 
-def test_transport_takes_the_accepted_from_the_oldest_ages_first(monkeypatch):
-    real = steps.binomial
-
-    def four_accepted(streams, n, p, t, stream, substream=0):
-        if stream == steps.Stream.LIMITED_CLEAR:
-            return np.minimum(n, 4)
-        return real(streams, n, p, t, stream, substream)
-
-    monkeypatch.setattr(steps, "binomial", four_accepted)
-    inp = _limited_inputs(4, 1.0, 0.5)
+def test_transport_takes_the_quota_from_the_oldest_ages_first():
+    inp = _limited_inputs(4, 1.0, 0)
     n_o = inp.n_offices
+    inp = dataclasses.replace(inp, limited_accepted=np.full(5, 4 * n_o, dtype=np.int64))
     s = _state(inp, np.zeros((2, n_o, 4)))
     # On day 2: slot 2 is age 4 (released), slot 3 age 3, slot 0 age 2, slot 1 age 1.
     s.limited[..., 2] = 9
@@ -152,14 +146,38 @@ def test_transport_takes_the_accepted_from_the_oldest_ages_first(monkeypatch):
     d.limited_in = np.full((2, n_o), 5, dtype=np.int64)  # age 0, into slot 2
     steps.transport(inp, s, d)
     assert (d.released_post_order_limit == 9).all()
-    # Four accepted: age 3 (1), age 2 (2), then 1 of the 3 of age 1; age 0 untouched.
+    # Equal lines (11 each) share the quota 4 * offices equally: four accepted in each
+    # office, age 3 (1), age 2 (2), then 1 of the 3 of age 1; age 0 untouched.
     assert (s.limited[..., 3] == 0).all() and (s.limited[..., 0] == 0).all()
     assert (s.limited[..., 1] == 2).all() and (s.limited[..., 2] == 5).all()
     assert (s.queue == 4).all()
 
 
+def test_transport_shares_the_quota_over_offices_like_seats_never_past_a_line():
+    inp = _limited_inputs(3, 1.0, 10)
+    n_o = inp.n_offices
+    buf = np.zeros((2, n_o, 3), dtype=np.int64)
+    buf[:, 0, 1] = 30  # office 0: a long line (age 2 on day 0)
+    buf[:, 1, 1] = 10  # office 1: a third of it
+    buf[:, 2, 1] = 1  # office 2: one person
+    s = _state(inp, buf)
+    d = Day(0, RandomStreams.for_replications(1, [0, 1]))
+    d.limited_in = np.zeros((2, n_o), dtype=np.int64)
+    steps.transport(inp, s, d)
+    accepted = buf.sum(axis=-1) - s.limited.sum(axis=-1)
+    assert (accepted.sum(axis=-1) == 10).all()  # the whole quota, no draw
+    assert np.array_equal(accepted, fill_up_to(np.full(2, 10), buf.sum(axis=-1)))
+    assert (accepted[:, 0] == 7).all() and (accepted[:, 1] == 3).all()  # 30:10:1 of 10
+    assert (accepted <= buf.sum(axis=-1)).all()
+    # A quota above everyone waiting takes them all, and no more.
+    s = _state(inp, buf)
+    inp = dataclasses.replace(inp, limited_accepted=np.full(5, 1000, dtype=np.int64))
+    steps.transport(inp, s, d)
+    assert not s.limited.any() and np.array_equal(s.queue, buf.sum(axis=-1))
+
+
 def test_delays_send_the_limited_share_to_the_buffer_not_the_queue():
-    inp = _limited_inputs(3, 1.0, 0.0)
+    inp = _limited_inputs(3, 1.0, 0)
     s = PipelineState.initial(inp, 2)
     queue_before = s.queue.copy()
     d = Day(0, RandomStreams.for_replications(1, [0, 1]))
@@ -169,7 +187,7 @@ def test_delays_send_the_limited_share_to_the_buffer_not_the_queue():
 
 
 def test_limited_are_detained_and_their_releases_are_releases():
-    inp = _limited_inputs(2, 1.0, 0.0)
+    inp = _limited_inputs(2, 1.0, 0)
     s = _state(inp, np.ones((2, inp.n_offices, 2)))
     assert (s.detained == 2).all()
     d = Day(0, RandomStreams.for_replications(1, [0, 1]))
@@ -178,7 +196,7 @@ def test_limited_are_detained_and_their_releases_are_releases():
     assert (d.released == 3).all()
 
 
-def test_a_run_reaches_the_limit_and_counts_the_kpi():
+def test_a_quota_below_the_inflow_grows_the_line_until_the_limit_releases():
     import atlarge
 
     sc = load_scenario(
@@ -187,7 +205,7 @@ def test_a_run_reaches_the_limit_and_counts_the_kpi():
             "days": 50,
             "transport.limited_countries.post_order_limit_days": 10,
             "transport.limited_countries.share": 0.5,
-            "transport.limited_countries.mean_wait_days": 300,
+            "transport.limited_countries.accepted_per_day": 20,
         },
     )
     res = atlarge.simulate(sc, reps=2, seed=3)
@@ -196,6 +214,56 @@ def test_a_run_reaches_the_limit_and_counts_the_kpi():
     assert k["releases_total"]["mean"] >= k["releases_post_order_limit"]["mean"]
     s = res.output.series
     assert (s["releases_post_order_limit"][..., :10] == 0).all()  # nobody before day L
+    assert (s["releases_post_order_limit"][..., 10:].sum(axis=1) > 0).all()  # then daily
+    line = s["limited_queue"].sum(axis=1)
+    assert (line[:, 9] > 10 * 20).all()  # more joined in L days than the quota took
+
+
+def _step_days(sc, reps=2, seed=5):
+    """Run ``sc`` day by day: (inputs, joined, released) by day, replication and office."""
+    from atlarge.model.steps import DAILY_STEPS
+
+    inputs = build_inputs(sc)
+    streams = RandomStreams.for_replications(seed, np.arange(reps))
+    state = PipelineState.initial(inputs, reps)
+    joined = np.zeros((inputs.days, reps, inputs.n_offices), dtype=np.int64)
+    released = np.zeros_like(joined)
+    for t in range(inputs.days):
+        day = Day(t, streams)
+        for step in DAILY_STEPS:
+            step(inputs, state, day)
+        joined[t] = day.limited_in
+        released[t] = day.released_post_order_limit
+    return inputs, joined, released
+
+
+def test_a_quota_of_zero_releases_everyone_at_exactly_the_limit():
+    limit = 6
+    sc = load_scenario(
+        SMALL / "small-limited.toml",
+        set={
+            "days": 25,
+            "transport.limited_countries.post_order_limit_days": limit,
+            "transport.limited_countries.accepted_per_day": 0,
+        },
+    )
+    _, joined, released = _step_days(sc)
+    assert joined.sum() > 0
+    assert not released[:limit].any()
+    assert np.array_equal(released[limit:], joined[:-limit])  # each cohort at age L
+
+
+def test_a_quota_above_the_inflow_releases_nobody():
+    sc = load_scenario(
+        SMALL / "small-limited.toml",
+        set={"days": 80, "transport.limited_countries.accepted_per_day": 10_000},
+    )
+    inputs, joined, released = _step_days(sc)
+    assert joined.sum() > 0 and inputs.limit_days == 30
+    assert not released.any()
+    s = run_replications(inputs, 5, 3)
+    assert not s["releases_post_order_limit"].any()
+    assert not s["limited_queue"].any()  # everyone accepted the day they join
 
 
 # ----------------------------------------------------------------- memory
@@ -364,9 +432,9 @@ def test_a_post_order_limit_that_varies_over_time_is_refused(cli, scen):
         "value = 0.1",
         'unit = "fraction"',
         'source = "x"',
-        "[transport.limited_countries.mean_wait_days]",
+        "[transport.limited_countries.accepted_per_day]",
         "value = 30",
-        'unit = "days"',
+        'unit = "removals/day"',
         'source = "x"',
         "[transport.limited_countries.post_order_limit_days]",
         "value = 180",
