@@ -43,7 +43,7 @@ class Stream(IntEnum):
     COLLATERAL = 22
     DEPARTURES = 23
     LIMITED = 9
-    # 10 was LIMITED_CLEAR (acceptances drawn per case); acceptances are now a national
+    # 10 was LIMITED_CLEAR (a binomial draw of acceptances); acceptances are now a national
     # quota shared like seats, with no draw. The number stays unused: no renumbering.
 
 

@@ -13,8 +13,8 @@ limit), then the day's national quota of acceptances is shared over the
 offices' lines in proportion to their length (never more than a line holds, as
 seats over queues) and taken from the front of each line into the removal
 queue. Book-in slots, beds and seats are SimPy containers. Under ``hold`` an
-office refuses arrests (they stay in the pools) and border transfers beyond the room it has:
-free beds plus free holding places, less those already waiting.
+office refuses arrests (they stay in the pools) and border transfers beyond the
+room it has: free beds plus free holding places, less those already waiting.
 
 It shares with the engine only the scenario and the deterministic parameter
 arrays (:class:`~atlarge.model.inputs.ModelInputs`): every random draw here is
