@@ -6,9 +6,10 @@ forgone when holding is full too); transport the bottleneck; the performance
 regime active; pools depleting; the three arrest channels (custodial with 287(g)
 partners, at large, collateral) with a dated priority and departures from the
 pools, with beds never full and with overflow held; removal seats from flights with
-countries that limit removals (a 30-day post-order limit, reached often); mandatory
-detention from a date. Each is run with fixed seeds,
-``N_REF`` replications of the reference and ``N_ENG`` of the engine.
+countries that limit removals (a national quota of acceptances below the inflow and a
+30-day post-order limit, reached often); mandatory detention from a date. Each is
+run with fixed seeds, ``N_REF`` replications of the reference and ``N_ENG`` of the
+engine.
 
 What is compared, per replication:
 
