@@ -237,6 +237,26 @@ def year_priority(base: Scenario, year: YearInputs) -> dict[str, Any]:
     return values
 
 
+def policy_inputs(base: Scenario, years: list[YearInputs]) -> dict[str, Any]:
+    """The priority policy each year was run under, for backtest.json: per year, each
+    policy in force over its horizon (``from``: the day it applies from in the run),
+    with its document and the ``policy.priority`` values it set."""
+    narrow = narrow_priority(base)
+    scopes = {"narrow": narrow, "broad": dict.fromkeys(narrow, 1.0)}
+    return {
+        "narrow_priority": narrow,
+        "note": "broad: every group eligible (policy.priority 1); narrow: the base "
+        "scenario's own policy.priority (a group it leaves out is fully eligible)",
+        "years": {
+            y.period: [
+                {"from": when.isoformat(), **p.as_dict(), "priority": scopes[p.scope]}
+                for when, p in year_policy(y)
+            ]
+            for y in years
+        },
+    }
+
+
 @dataclass(frozen=True)
 class YearParams:
     posture: float = 1.0

@@ -114,8 +114,7 @@ def fitted_scenario_toml(
     doc.add("name", base.name + " (fitted)")
     doc.add(
         "description",
-        f"{base.description} Fitted to the public record; largest {period} log error "
-        f"{worst:.3f}.",
+        f"{base.description} Fitted to the public record; largest {period} log error {worst:.3f}.",
     )
     # The values were fitted under the year's inputs, so the inputs come along.
     year = YEARS[fy]
