@@ -228,3 +228,25 @@ def test_fitted_scenario_parses_back_to_the_fit():
     for key, d in fitted.dispositions.items():
         assert doc["dispositions"][key]["share"]["value"] == d.share.value
         assert doc["dispositions"][key]["mean_days"]["value"] == d.mean_days.value
+
+
+def test_fitted_scenario_carries_the_custodial_yield_times_the_residual(channels, tmp_path):
+    import tomllib
+
+    from atlarge.analysis.backtest_run import load_calibration
+    from atlarge.analysis.fitted_scenario import fitted_scenario_toml
+
+    calibration = load_calibration()
+    posture = calibration["fit"]["years"]["FY2024"]["posture"]
+    text = fitted_scenario_toml(str(CHANNELS), channels, calibration)
+    table = tomllib.loads(text)["custodial"]["arrests_per_agent_day"]
+    assert table["value"] == pytest.approx(0.5 * posture)
+    assert table["unit"] == "arrests/agent-day"
+    assert table["fitted"]["fitted_on"] == ["ICE ERO administrative arrests FY2024"]
+    assert "residual" in table["source"]["note"]
+    path = tmp_path / "fitted.toml"
+    path.write_text(text)
+    sc = load_scenario(path)  # extends the base: its custodial section whole, yield replaced
+    assert sc.custodial.arrests_per_agent_day.value == table["value"]
+    assert sc.custodial.group_mix == channels.custodial.group_mix
+    assert sc.policy.priority == channels.policy.priority  # the base's policy, not a year's
