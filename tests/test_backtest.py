@@ -60,3 +60,19 @@ def test_in_sample_headline_errors_within_ten_percent(backtest):
 
 def test_out_of_sample_rows_are_never_marked_in_sample(backtest):
     assert not any(r["in_sample"] for r in backtest[0]["rows"] if r["kind"] != "fit")
+
+
+def test_each_year_shows_its_policy_input_and_residual_posture(backtest):
+    doc, out, _ = backtest
+    years = doc["policy"]["years"]
+    assert set(years) == {r["period"] for r in doc["rows"]}
+    for entries in years.values():
+        assert entries and all(e["document"] and e["publisher"] and e["date"] for e in entries)
+    assert [(e["from"], e["scope"]) for e in years["FY2017"]] == [
+        ("2016-06-03", "narrow"),
+        ("2017-02-20", "broad"),
+    ]
+    page = (out / "backtest.html").read_text()
+    assert "Policy input and residual posture by year" in page
+    assert "Enforcement of the Immigration Laws to Serve the National Interest" in page
+    assert f"{doc['calibration']['years']['FY2024']['posture']:.3f}" in page

@@ -10,15 +10,22 @@ import pytest
 from atlarge.analysis.backtest import YEARS, YearParams, simulate_year, year_scenario
 from atlarge.analysis.calibrate import calibrate, held_out_params
 from atlarge.scenario import load_scenario
+from atlarge.scenario.schedules import scenario_warnings
 
 SMALL = Path(__file__).parent / "scenarios" / "small-open.toml"
+CHANNELS = Path(__file__).parent / "scenarios" / "small-channels.toml"
 TOL = {"posture": 0.03, "removal_share": 0.03, "border_transfers_per_day": 0.08, "los": 0.05}
 
 
 @pytest.fixture(scope="module")
 def synthetic():
-    """Two years of a three-office pipeline generated with known parameters."""
-    base = load_scenario(SMALL, set={"transport.seats_per_day": 3000})
+    """Two years of a three-office pipeline generated with known parameters.
+
+    The base has every arrest channel (custodial, with 287(g) partners; at large;
+    collateral) and a narrow priority for one group, so the fit recovers the residual
+    posture under each year's policy input (FY2017: narrow, then broad from 2017-02-20;
+    FY2024: broad in the warm-up, then narrow from 2023-06-23)."""
+    base = load_scenario(CHANNELS, set={"transport.seats_per_day": 3000})
     years = (YEARS[2017], YEARS[2024])  # FY2017: inflow from book-ins; FY2024: fitted
     truth = {  # chosen so that neither beds nor seats bind in either year
         "FY2017": YearParams(1.25, 0.70, YEARS[2017].border_from_book_ins(), 0.9),
@@ -35,7 +42,7 @@ def synthetic():
 def test_calibrate_recovers_known_parameters(synthetic):
     base, years, truth, record = synthetic
     fit = calibrate(
-        base, years, observed=lambda m, p: record.get((m, p)), reps=6, seed=1, iterations=8
+        base, years, observed=lambda m, p: record.get((m, p)), reps=6, seed=1, iterations=6
     )
     assert fit.history[-1] < 0.02 < fit.history[0]  # it converged from a real distance
     assert fit.los_scale == pytest.approx(0.9, rel=TOL["los"])
@@ -70,6 +77,105 @@ def test_year_scenario_uses_the_years_inputs():
     assert removal == pytest.approx(0.5)
     assert sum(d.share.value for d in sc.dispositions.values()) == pytest.approx(1.0)
     assert sc.start_date.isoformat() == "2016-06-03"  # 120 warm-up days before 1 Oct 2016
+
+
+def _priority(sc, when):
+    return sc.policy.priority["no_criminal"].at(when)
+
+
+@pytest.fixture(scope="module")
+def channels():
+    """A base with [custodial], [collateral], 287(g) partners and a narrow priority for
+    one group (0.4 from its start, 0.2 from 2023-12-01: narrow is the value on its start)."""
+    return load_scenario(CHANNELS)
+
+
+@pytest.mark.parametrize(
+    ("fy", "day", "scope"),
+    [
+        (2015, "2014-06-03", "narrow"),  # before the Johnson memorandum: narrow from the start
+        (2015, "2014-11-20", "narrow"),
+        (2016, "2016-09-30", "narrow"),
+        (2017, "2017-02-19", "narrow"),
+        (2017, "2017-02-20", "broad"),  # Kelly memorandum
+        (2018, "2017-06-03", "broad"),
+        (2018, "2018-09-30", "broad"),
+        (2022, "2021-06-03", "narrow"),  # ICE interim guidance, 2021-02-18
+        (2022, "2021-11-29", "narrow"),  # Mayorkas guidelines in effect
+        (2022, "2022-06-09", "narrow"),
+        (2022, "2022-06-10", "broad"),  # guidelines vacated (S.D. Tex.)
+        (2023, "2022-06-09", "narrow"),  # warm-up
+        (2023, "2022-06-10", "broad"),
+        (2023, "2023-06-22", "broad"),
+        (2023, "2023-06-23", "narrow"),  # United States v. Texas
+        (2024, "2023-06-22", "broad"),  # warm-up
+        (2024, "2023-06-23", "narrow"),
+        (2024, "2024-09-30", "narrow"),
+    ],
+)
+def test_year_scenario_applies_the_years_priority_policy(channels, fy, day, scope):
+    import datetime as dt
+
+    from atlarge.analysis.backtest import policy_in_force
+
+    when = dt.date.fromisoformat(day)
+    sc = year_scenario(channels, YEARS[fy], YearParams())
+    assert sc.start_date <= when < sc.start_date + dt.timedelta(days=sc.days)
+    assert _priority(sc, when) == {"narrow": 0.4, "broad": 1.0}[scope]
+    assert policy_in_force(when).scope == scope
+    # groups the base leaves out stay out: fully eligible whatever the policy
+    assert set(sc.policy.priority) == {"no_criminal"}
+    # every policy date lies inside the horizon (none before its start or after its end)
+    assert not [w for w in scenario_warnings(sc) if w.path.startswith("policy.")]
+
+
+def test_year_policy_documents_are_dated_and_published():
+    from atlarge.analysis.backtest import POLICY, year_policy
+
+    assert [p.effective for p in POLICY] == sorted(p.effective for p in POLICY)
+    assert all(p.publisher and p.document and p.date <= p.effective for p in POLICY)
+    fy2022 = [(w.isoformat(), p.scope) for w, p in year_policy(YEARS[2022])]
+    assert fy2022 == [("2021-06-03", "narrow"), ("2021-11-29", "narrow"), ("2022-06-10", "broad")]
+    assert year_policy(YEARS[2015])[0][1].document.startswith("Policies for the")
+
+
+def test_without_a_priority_the_policy_input_changes_nothing():
+    base = load_scenario(SMALL)
+    assert not base.policy.priority
+    sc = year_scenario(base, YEARS[2017], YearParams())
+    assert not sc.policy.priority
+    assert not any(k.startswith("policy.") for k in sc.overrides)
+
+
+def test_posture_is_a_residual_on_every_yield_and_partners_are_kept(channels):
+    sc = year_scenario(channels, YEARS[2017], YearParams(posture=1.5))
+    assert sc.custodial.arrests_per_agent_day.value == pytest.approx(0.5 * 1.5)
+    for key, g in channels.groups.items():
+        assert sc.groups[key].arrests_per_agent_day.value == pytest.approx(
+            g.arrests_per_agent_day.value * 1.5
+        )
+    assert sc.workforce.partners_287g == channels.workforce.partners_287g  # no per-year count
+    assert sc.workforce.ero.headcount.value == YEARS[2017].officers
+    assert sc.collateral == channels.collateral  # collateral follows at-large arrests
+
+
+def test_held_out_years_keep_their_own_policy_input(channels):
+    from atlarge.analysis.calibrate import Calibration
+
+    fit = Calibration(
+        los_scale=1.0,
+        years={
+            "FY2017": YearParams(2.0, 0.7, 100.0),
+            "FY2024": YearParams(0.5, 0.7, 100.0),
+            "FY2018": YearParams(1.0, 0.7, 100.0),
+        },
+        border_fitted={},
+        fitted_on={},
+    )
+    p = held_out_params(fit, YEARS[2018])
+    assert p.posture == pytest.approx(1.0)  # the others' typical residual
+    sc = year_scenario(channels, YEARS[2018], p)
+    assert _priority(sc, sc.start_date) == 1.0  # FY2018's own input: broad
 
 
 def test_fitted_scenario_is_what_calibrate_writes_from_the_committed_fit():
@@ -127,3 +233,25 @@ def test_fitted_scenario_parses_back_to_the_fit():
     for key, d in fitted.dispositions.items():
         assert doc["dispositions"][key]["share"]["value"] == d.share.value
         assert doc["dispositions"][key]["mean_days"]["value"] == d.mean_days.value
+
+
+def test_fitted_scenario_carries_the_custodial_yield_times_the_residual(channels, tmp_path):
+    import tomllib
+
+    from atlarge.analysis.backtest_run import load_calibration
+    from atlarge.analysis.fitted_scenario import fitted_scenario_toml
+
+    calibration = load_calibration()
+    posture = calibration["fit"]["years"]["FY2024"]["posture"]
+    text = fitted_scenario_toml(str(CHANNELS), channels, calibration)
+    table = tomllib.loads(text)["custodial"]["arrests_per_agent_day"]
+    assert table["value"] == pytest.approx(0.5 * posture)
+    assert table["unit"] == "arrests/agent-day"
+    assert table["fitted"]["fitted_on"] == ["ICE ERO administrative arrests FY2024"]
+    assert "residual" in table["source"]["note"]
+    path = tmp_path / "fitted.toml"
+    path.write_text(text)
+    sc = load_scenario(path)  # extends the base: its custodial section whole, yield replaced
+    assert sc.custodial.arrests_per_agent_day.value == table["value"]
+    assert sc.custodial.group_mix == channels.custodial.group_mix
+    assert sc.policy.priority == channels.policy.priority  # the base's policy, not a year's

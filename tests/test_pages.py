@@ -128,5 +128,13 @@ def test_document_text_reaches_the_other_pages_escaped():
     assert INJECTED not in page and f"{ESCAPED}</li>" in page
     doc = _backtest_doc()
     doc["atlarge_version"] = INJECTED
+    entry = {
+        "from": "2016-06-03", "scope": "narrow", "publisher": INJECTED, "document": INJECTED,
+        "date": "2014-11-20", "note": "", "priority": {"no_criminal": 0.3},
+    }  # fmt: skip
+    doc["policy"] = {"years": {"FY2017": [entry]}}
+    doc["calibration"] = {"years": {"FY2017": {"posture": 1.25}}}
     page = render_backtest(doc)
     assert INJECTED not in page and f"atlarge {ESCAPED} · " in page
+    assert f"<td>{ESCAPED}</td><td>{ESCAPED}</td>" in page
+    assert "narrow: policy.priority no_criminal 0.3" in page and ">1.250</td>" in page

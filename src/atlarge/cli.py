@@ -405,7 +405,8 @@ def calibrate(
         Path | None, typer.Option(help="Fitted scenario to write (default: SCENARIO-fitted.toml).")
     ] = None,
 ) -> None:
-    """Fit arrest posture, removal share, inflow and LOS scale to FY2016-FY2024.
+    """Fit the residual arrest posture (after each year's policy input), removal share,
+    inflow and LOS scale to FY2016-FY2024.
 
     Writes the fit with its statistics (data/calibration.json) and a scenario that
     extends SCENARIO with the FY2024 fitted values, each marked as fitted.

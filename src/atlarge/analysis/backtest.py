@@ -2,10 +2,13 @@
 
 A year's scenario is the FY2024 baseline's pipeline with that year's inputs
 from ``data/observed.csv`` (ERO officers, bed capacity from funded beds, and
-non-ERO book-ins where the book-in total is published) and four calibrated quantities:
+non-ERO book-ins where the book-in total is published), the year's
+enforcement-priority policy from public documents (:data:`POLICY`: which
+groups are eligible and aimed at, dated), and four calibrated quantities:
 
-* ``posture``: a multiplier on every group's arrests per agent-day, for the
-  year's enforcement priorities (per year, fitted);
+* ``posture``: a fitted residual multiplier, after the year's policy input, on
+  every group's arrests per agent-day and on the custodial yield (per year): the
+  year's enforcement intensity beyond what its inputs explain;
 * ``removal_share``: the share of book-ins on paths that end in removal
   (per year, fitted);
 * ``border_transfers_per_day``: book-ins not from ERO arrests (per year;
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -104,6 +107,156 @@ YEARS: dict[int, YearInputs] = {
 }
 
 
+DHS = "U.S. Department of Homeland Security"
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    """An enforcement-priority policy in force from ``effective``, as a public document set it.
+
+    ``scope`` is what the backtest makes of it (:func:`year_priority`): ``broad``, every
+    group eligible and aimed at (``policy.priority`` 1 for each); ``narrow``, the base
+    scenario's own ``policy.priority`` values (the FY2024 guidelines; a group the base
+    leaves out is fully eligible under either).
+    """
+
+    effective: dt.date
+    scope: Literal["narrow", "broad"]
+    publisher: str
+    document: str
+    date: dt.date  # the document's own date
+    note: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "effective": self.effective.isoformat(),
+            "scope": self.scope,
+            "publisher": self.publisher,
+            "document": self.document,
+            "date": self.date.isoformat(),
+            "note": self.note,
+        }
+
+
+POLICY: tuple[PolicyInput, ...] = (
+    PolicyInput(
+        dt.date(2014, 11, 20),
+        "narrow",
+        DHS,
+        "Policies for the Apprehension, Detention and Removal of Undocumented Immigrants "
+        "(Johnson memorandum)",
+        dt.date(2014, 11, 20),
+    ),
+    PolicyInput(
+        dt.date(2017, 2, 20),
+        "broad",
+        DHS,
+        "Enforcement of the Immigration Laws to Serve the National Interest (Kelly "
+        "memorandum implementing Executive Order 13768)",
+        dt.date(2017, 2, 20),
+    ),
+    PolicyInput(
+        dt.date(2021, 2, 18),
+        "narrow",
+        "U.S. Immigration and Customs Enforcement",
+        "Interim Guidance: Civil Immigration Enforcement and Removal Priorities",
+        dt.date(2021, 2, 18),
+    ),
+    PolicyInput(
+        dt.date(2021, 11, 29),
+        "narrow",
+        DHS,
+        "Guidelines for the Enforcement of Civil Immigration Law (Mayorkas memorandum)",
+        dt.date(2021, 9, 30),
+        "effective 2021-11-29",
+    ),
+    PolicyInput(
+        dt.date(2022, 6, 10),
+        "broad",
+        "U.S. District Court for the Southern District of Texas",
+        "Texas v. United States: the Guidelines for the Enforcement of Civil Immigration Law "
+        "vacated",
+        dt.date(2022, 6, 10),
+    ),
+    PolicyInput(
+        dt.date(2023, 6, 23),
+        "narrow",
+        "Supreme Court of the United States",
+        "United States v. Texas: the vacatur reversed, the guidelines in force again",
+        dt.date(2023, 6, 23),
+    ),
+)
+"""Enforcement-priority policy by date, from the public documents that set it.
+
+Covers every backtest year's horizon, warm-up included. The FY2015 horizon starts on
+2014-06-03, before the first entry: the first entry's scope (narrow) holds from there,
+since the whole of FY2015 and FY2016 is taken as narrow (the ICE priorities of 2011 that
+the Johnson memorandum replaced also set priorities)."""
+
+
+def policy_in_force(when: dt.date) -> PolicyInput:
+    """The policy in force on ``when``: the last entry effective on or before it (the first
+    entry before any)."""
+    return next((p for p in reversed(POLICY) if p.effective <= when), POLICY[0])
+
+
+def year_policy(year: YearInputs) -> list[tuple[dt.date, PolicyInput]]:
+    """The policies in force over the year's simulated horizon (warm-up included): pairs of
+    the day each applies from in the simulation (the first from the horizon's start) and
+    the entry, in date order."""
+    first = year.start - dt.timedelta(days=WARMUP_DAYS)
+    end = dt.date(year.fy, 10, 1)
+    out = [(first, policy_in_force(first))]
+    out += [(p.effective, p) for p in POLICY if first < p.effective < end and p is not out[0][1]]
+    return out
+
+
+def narrow_priority(base: Scenario) -> dict[str, float]:
+    """The narrow policy: the base scenario's ``policy.priority`` in force on its start
+    date (the FY2024 guidelines); groups the base leaves out are fully eligible."""
+    return {k: p.at(base.start_date) for k, p in base.policy.priority.items()}
+
+
+def year_priority(base: Scenario, year: YearInputs) -> dict[str, Any]:
+    """``Scenario.with_values`` entries for the year's policy input: each group the base
+    has a ``policy.priority`` for gets the value in force at the horizon's start and a
+    dated value wherever the scope changes (broad: 1; narrow: :func:`narrow_priority`).
+
+    A group the base leaves out is fully eligible under either scope, so it is left out
+    here too (no change)."""
+    narrow = narrow_priority(base)
+    values: dict[str, Any] = {}
+    scope = None
+    for when, p in year_policy(year):
+        if p.scope == scope:
+            continue
+        for key, v in narrow.items():
+            path = f"policy.priority.{key}" if scope is None else f"policy.priority.{key}@{when}"
+            values[path] = v if p.scope == "narrow" else 1.0
+        scope = p.scope
+    return values
+
+
+def policy_inputs(base: Scenario, years: list[YearInputs]) -> dict[str, Any]:
+    """The priority policy each year was run under, for backtest.json: per year, each
+    policy in force over its horizon (``from``: the day it applies from in the run),
+    with its document and the ``policy.priority`` values it set."""
+    narrow = narrow_priority(base)
+    scopes = {"narrow": narrow, "broad": dict.fromkeys(narrow, 1.0)}
+    return {
+        "narrow_priority": narrow,
+        "note": "broad: every group eligible (policy.priority 1); narrow: the base "
+        "scenario's own policy.priority (a group it leaves out is fully eligible)",
+        "years": {
+            y.period: [
+                {"from": when.isoformat(), **p.as_dict(), "priority": scopes[p.scope]}
+                for when, p in year_policy(y)
+            ]
+            for y in years
+        },
+    }
+
+
 @dataclass(frozen=True)
 class YearParams:
     posture: float = 1.0
@@ -116,12 +269,18 @@ def year_scenario(base: Scenario, year: YearInputs, p: YearParams) -> Scenario:
     """The scenario for one fiscal year: the base pipeline, the year's inputs, ``p``.
 
     One change to ``base`` (``Scenario.with_values``): the horizon from the warm-up
-    to the end of the year, ERO officers only (every other agency and the Guard at
-    0), no target pressure and no ranking regime, the year's beds (see
-    :attr:`YearInputs.beds`) with detention at 80% of them, the year's non-ERO
-    inflow, every group's yield times ``posture``, removal paths' shares scaled to
-    ``removal_share`` (the other paths' to the rest) and every mean stay times
-    ``los_scale`` (at least its phases).
+    to the end of the year; ERO officers at the year's count, 287(g) partners at the
+    base's level, every other agency and the Guard at 0; no target pressure and no
+    ranking regime; the year's beds (see :attr:`YearInputs.beds`) with detention at
+    80% of them; the year's non-ERO inflow; the year's priority policy
+    (:func:`year_priority`, dated); every group's yield and the custodial yield (when
+    the base has ``[custodial]``) times the residual ``posture``; removal paths'
+    shares scaled to ``removal_share`` (the other paths' to the rest) and every mean
+    stay times ``los_scale`` (at least its phases).
+
+    287(g) partners stay at the base's level because the record has no per-year count
+    of them (nor of their officers); a year's departure from that level is absorbed by
+    its residual posture.
     """
     values: dict[str, Any] = {
         "name": f"Backtest {year.period}",
@@ -135,12 +294,17 @@ def year_scenario(base: Scenario, year: YearInputs, p: YearParams) -> Scenario:
         "inflow.border_transfers_per_day": p.border_transfers_per_day,
     }
     for key in base.workforce.deployed():
-        if key != "ero":
+        if key not in ("ero", "partners_287g"):
             values[f"workforce.{key}.headcount"] = 0
     if base.support.national_guard is not None:
         values["support.national_guard.headcount"] = 0
     for key, g in base.groups.items():
         values[f"groups.{key}.arrests_per_agent_day"] = g.arrests_per_agent_day.value * p.posture
+    if base.custodial is not None:
+        values["custodial.arrests_per_agent_day"] = (
+            base.custodial.arrests_per_agent_day.value * p.posture
+        )
+    values |= year_priority(base, year)
     removal = [k for k, d in base.dispositions.items() if d.outcome == Outcome.REMOVAL]
     base_removal = sum(base.dispositions[k].share.value for k in removal)
     for key, d in base.dispositions.items():
@@ -153,9 +317,11 @@ def year_scenario(base: Scenario, year: YearInputs, p: YearParams) -> Scenario:
         values[f"dispositions.{key}.mean_days"] = max(
             d.mean_days.value * p.los_scale, float(d.phases)
         )
+    policies = "; ".join(f"{q.scope} from {when}" for when, q in year_policy(year))
     reason = (
         f"backtest {year.period} (inputs from data/observed.csv: ERO officers "
-        f"{year.officers_from}, beds {year.beds_from}; posture {p.posture:.3f}, removal share "
+        f"{year.officers_from}, beds {year.beds_from}; priority policy {policies} "
+        f"(atlarge.analysis.backtest.POLICY); residual posture {p.posture:.3f}, removal share "
         f"{p.removal_share:.3f}, LOS scale {p.los_scale:.3f}, non-ERO book-ins "
         f"{p.border_transfers_per_day:.0f}/day)"
     )

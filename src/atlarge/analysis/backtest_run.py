@@ -17,6 +17,7 @@ from atlarge.analysis.backtest import (
     YEARS,
     YearParams,
     backtest_rows,
+    policy_inputs,
     simulate_year,
 )
 from atlarge.analysis.calibrate import Calibration, calibrate, held_out_params
@@ -52,6 +53,11 @@ def run_calibration(
         "atlarge_version": __version__,
         "method": "fixed-point solution of the log-error equations under common random "
         "numbers; see atlarge.analysis.calibrate",
+        "description": "Per fiscal year: posture, a fitted residual multiplier on every "
+        "arrest yield (at large and custodial), after the year's inputs and its priority "
+        "policy input (atlarge.analysis.backtest.POLICY); the removal share; the non-ERO "
+        "inflow (border_fitted: fitted, else derived from published book-ins). Common to "
+        "all years: los_scale.",
         "fit": full.as_dict(),
         "leave_one_year_out": loo,
     }
@@ -128,6 +134,7 @@ def run_backtest(
         "seed": seed,
         "rows": rows,
         "summary": summarize_errors(rows),
+        "policy": policy_inputs(base, [YEARS[fy] for fy in sorted((*FIT_YEARS, *ASIDE_YEARS))]),
         "calibration": calibration["fit"],
     }
 

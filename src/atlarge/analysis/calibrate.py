@@ -1,13 +1,16 @@
 """Calibration: fit what the public record does not give, on log errors.
 
 Method (stated, reproducible). Parameters (see :mod:`atlarge.analysis.backtest`):
-per year ``posture``, ``removal_share`` and, where book-ins are not published,
-``border_transfers_per_day``; common to all years ``los_scale``. The model is
+per year ``posture`` (a fitted residual multiplier on the arrest yields, after the
+year's inputs and its priority policy input), ``removal_share`` and, where book-ins
+are not published, ``border_transfers_per_day``; common to all years ``los_scale``.
+The year's priority policy is an input (``backtest.POLICY``), never fitted. The model is
 simulated for every fit year with the same seed and replications at each
 iteration (common random numbers), and the parameters are updated by
 multiplicative fixed-point steps that drive the log errors to zero:
 
-* ``posture *= arrests_obs / arrests_sim``
+* ``posture *= arrests_obs / arrests_sim`` (the residual: what the year's inputs and
+  policy leave unexplained of its arrests)
 * ``border += (ADP_obs - ADP_sim) / ALOS_sim`` (Little's law; not below 0)
 * ``removal_share *= (removals_obs / removals_sim) * (A_before / A_after)``,
   where ``A`` is admissions per day (arrests plus inflow) before and after this
@@ -195,8 +198,10 @@ def calibrate(
 def held_out_params(fit: Calibration, year: YearInputs) -> YearParams:
     """Parameters for a year the fit did not see: the other years' typical values.
 
-    Posture: geometric mean; removal share and inflow: arithmetic means; the
-    inflow is derived from book-ins instead where they are published.
+    Residual posture: geometric mean; removal share and inflow: arithmetic means;
+    the inflow is derived from book-ins instead where they are published. The
+    year's priority policy is not a parameter: it is an input, so the year keeps
+    its own (``year_scenario`` takes it from the year).
     """
     others = [p for k, p in fit.years.items() if k != year.period]
     border = year.border_from_book_ins()

@@ -2,7 +2,8 @@
 
 ``atlarge calibrate`` writes ``<base>-fitted.toml`` beside the base scenario:
 the base's own values stay the priors, and the file overrides the quantities
-the calibration fits (arrest yields, path shares, mean stays, non-ERO inflow)
+the calibration fits (arrest yields at large and, with ``[custodial]``, in custody, each
+the base's times the year's residual posture; path shares, mean stays, non-ERO inflow)
 with the year's fitted values, each marked ``fitted`` with the figures it was
 fitted on, together with the year's inputs the fit was made under (the ERO
 headcount). Other scenarios extend it to use the fitted pipeline.
@@ -114,8 +115,7 @@ def fitted_scenario_toml(
     doc.add("name", base.name + " (fitted)")
     doc.add(
         "description",
-        f"{base.description} Fitted to the public record; largest {period} log error "
-        f"{worst:.3f}.",
+        f"{base.description} Fitted to the public record; largest {period} log error {worst:.3f}.",
     )
     # The values were fitted under the year's inputs, so the inputs come along.
     year = YEARS[fy]
@@ -145,6 +145,23 @@ def fitted_scenario_toml(
                 _fit_source(
                     f"the baseline's {g.arrests_per_agent_day.value:g} times the {period} "
                     f"arrest posture {params.posture:.4f}",
+                    period,
+                ),
+                on(["arrests"]),
+                stat("arrests"),
+            ),
+        )
+    if base.custodial is not None:  # the residual posture scales the custodial yield too
+        prior = base.custodial.arrests_per_agent_day
+        _put(
+            doc,
+            "custodial.arrests_per_agent_day",
+            _param_table(
+                prior,
+                fitted.custodial.arrests_per_agent_day.value,
+                _fit_source(
+                    f"the baseline's {prior.value:g} times the {period} residual arrest "
+                    f"posture {params.posture:.4f}",
                     period,
                 ),
                 on(["arrests"]),

@@ -126,6 +126,41 @@ def _errors(summary: dict[str, Any]) -> list[dict[str, str]]:
     return lines
 
 
+def _priority_text(entry: dict[str, Any]) -> str:
+    """What a policy entry set: broad, or narrow with the base's values."""
+    if entry["scope"] == "broad":
+        return "broad: every group eligible"
+    values = ", ".join(f"{k} {v:g}" for k, v in entry.get("priority", {}).items())
+    return f"narrow: policy.priority {values}" if values else "narrow: every group eligible"
+
+
+def _policy_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each simulated year's priority policy input (from backtest.json's ``policy``) and
+    its fitted residual posture (from the fit; none for a year never fitted)."""
+    years = doc.get("policy", {}).get("years", {})
+    fit = doc.get("calibration", {}).get("years", {})
+    out = []
+    for period in sorted(years):
+        posture = fit.get(period, {}).get("posture")
+        out.append(
+            {
+                "period": period,
+                "entries": [
+                    {
+                        "from": e["from"],
+                        "scope": _priority_text(e),
+                        "document": e["document"],
+                        "publisher": e["publisher"],
+                        "date": e["date"] + (f"; {e['note']}" if e.get("note") else ""),
+                    }
+                    for e in years[period]
+                ],
+                "posture": "not fitted" if posture is None else f"{posture:.3f}",
+            }
+        )
+    return out
+
+
 def render_backtest(doc: dict[str, Any]) -> str:
     """The backtest page as one HTML string."""
     fig = _figure(doc["rows"]).to_html(
@@ -137,6 +172,7 @@ def render_backtest(doc: dict[str, Any]) -> str:
         reps=doc["reps"],
         seed=doc["seed"],
         errors=_errors(doc["summary"]),
+        policy=_policy_rows(doc),
         figure_div=fig,
         rows=_rows_table(doc["rows"]),
     )
