@@ -628,19 +628,8 @@ function drawCharts(runs) {
     const note = runs.length === 2 ? " (B as dashed medians)" : "";
     Plotly.react($("chart-channels"), traces, layout(smoothed("Arrests per day by channel", first) + note, first.unit), CONFIG);
   }
-  $("chart-forgone").hidden = !on("holding") && !on("limited_countries");
-  if (on("holding") || on("limited_countries")) {
-    const traces = [];
-    const keys = ["arrests_forgone_capacity", "releases_post_order_limit"].filter((key) => key in m);
-    for (const [tag, run] of runs) {
-      keys.forEach((key, j) => {
-        const s = run.bands.series[key];
-        traces.push(...bandTraces(run.bands.dates, s.bands, `${tag}: ${s.label}`, j ? COLORS[tag] : GROUP_COLORS[1]));
-      });
-    }
-    const f = m.arrests_forgone_capacity;
-    Plotly.react($("chart-forgone"), traces, layout(smoothed("Arrests forgone for lack of room; releases at the post-order limit", f), "persons/day"), CONFIG);
-  }
+  $("chart-forgone").hidden = !on("holding");
+  if (on("holding")) seriesChart($("chart-forgone"), runs, "arrests_forgone_capacity", smoothed(m.arrests_forgone_capacity.label, m.arrests_forgone_capacity), m.arrests_forgone_capacity.unit);
 
   const rel = [];
   for (const [tag, run] of runs) {
@@ -653,6 +642,14 @@ function drawCharts(runs) {
       line: { color: COLORS[tag], dash: "dot", width: 1.5 },
       name: `${tag}: ${s.released_capacity.label} (median)`,
     });
+    if (run.summary.mechanisms.limited_countries)
+      rel.push({
+        x: run.bands.dates,
+        y: s.releases_post_order_limit.bands.p50,
+        mode: "lines",
+        line: { color: COLORS[tag], dash: "dashdot", width: 1.5 },
+        name: `${tag}: ${s.releases_post_order_limit.label} (median)`,
+      });
   }
   Plotly.react($("chart-releases"), rel, layout(smoothed(m.released.label, m.released), m.released.unit), CONFIG);
 
