@@ -1,10 +1,12 @@
 """``detention.overflow = "hold"``: overflow waits in short-term holding, arrests wait.
 
 Properties over varied small scenarios (hypothesis), for every replication, office
-and day: arrests + border transfers taken in + the initial population equal the book-in
-backlog + holding + detained plus cumulative removals, releases and departures; no count
-is negative; holding never exceeds its capacity; nobody is released for lack of beds and
-nobody is transferred; forgone arrests and refused transfers are outside the system.
+and day: arrests + border transfers taken in + transfers in + the initial population equal
+the book-in backlog + holding + detained plus cumulative removals, releases, departures
+and transfers out; no count is negative; holding never exceeds its capacity; nobody is
+released for lack of beds; transfers between offices net to zero nationally each day and
+nobody waits in holding while another office has a bed free at the end of the day;
+forgone arrests and refused transfers are outside the system.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ variants = st.fixed_dictionaries(
     {
         "path": st.sampled_from([BASELINE, OPERATION]),
         "days": st.integers(5, 60),
-        "detention.beds": st.integers(38_000, 90_000),
+        "detention.beds": st.integers(51_302, 90_000),  # from the operation's population
         "detention.holding_capacity": st.integers(0, 8000),
         "transport.seats_per_day": st.integers(0, 3000),
         "processing.capacity_per_day": st.integers(0, 4000),
@@ -52,13 +54,18 @@ def _check_hold(inputs, s):
     for name, a in s.items():
         assert (a >= 0).all(), f"{name} has a negative count"
     initial = inputs.initial_detained.sum(axis=-1)[None, :, None]
-    inflow = np.cumsum(s["arrests"] + s["border_admissions"], axis=-1)
-    outflow = np.cumsum(s["removed"] + s["released"] + s["departed"], axis=-1)
+    inflow = np.cumsum(s["arrests"] + s["border_admissions"] + s["transferred_in"], axis=-1)
+    outflow = np.cumsum(
+        s["removed"] + s["released"] + s["departed"] + s["transferred_out"], axis=-1
+    )
     in_system = s["processing_backlog"] + s["held"] + s["detained"]
     assert np.array_equal(initial + inflow, in_system + outflow), "conservation broken"
     assert (s["held"] <= inputs.holding.T[None]).all(), "holding above its capacity"
     assert s["released_capacity"].sum() == 0
-    assert s["transferred_in"].sum() == 0 and s["transferred_out"].sum() == 0
+    assert np.array_equal(s["transferred_in"].sum(axis=1), s["transferred_out"].sum(axis=1))
+    # Nobody waits in holding while an office has a bed free at the end of the day.
+    free = np.maximum(inputs.beds.T[None] - s["detained"], 0).sum(axis=1)
+    assert ((s["held"].sum(axis=1) == 0) | (free == 0)).all(), "held while beds are free"
     beds = np.maximum(inputs.beds.T[None], inputs.initial_detained.sum(-1)[None, :, None])
     assert (s["detained"] <= beds).all()
     assert (s["booked"] <= inputs.processing_capacity.T[None]).all()
@@ -81,7 +88,8 @@ def test_small_beds_and_holding_forgo_arrests(path, holding, seed):
     v = {
         "path": path,
         "days": 40,
-        "detention.beds": 38_000,
+        # Beds just above the starting population of each scenario: they fill at once.
+        "detention.beds": 38_000 if path == BASELINE else 51_400,
         "detention.holding_capacity": holding,
         "target.arrests_per_day": 6000,
         "transport.seats_per_day": 200,
@@ -92,13 +100,25 @@ def test_small_beds_and_holding_forgo_arrests(path, holding, seed):
 
 
 def test_kpis_under_hold_and_transfer():
-    hold = small_scenario(OPERATION, days=60, detention__overflow="hold")
+    hold = small_scenario(
+        OPERATION,
+        days=60,
+        detention__overflow="hold",
+        detention__beds=51_400,
+        detention__holding_capacity=200,
+        transport__seats_per_day=200,  # few removals: the beds stay full
+    )
     k = simulate(hold, reps=3, seed=1, workers=1).summary()["kpis"]
     assert k["releases_for_lack_of_beds"]["mean"] == 0
-    assert k["transfers_total"]["mean"] == 0
     assert k["arrests_forgone_capacity"]["p5"] > 0
-    assert k["day_detention_full"]["p50"] is not None  # someone waited in holding
-    t = simulate(small_scenario(OPERATION, days=60), reps=3, seed=1, workers=1).summary()
+    transfer = small_scenario(
+        OPERATION,
+        days=60,
+        detention__overflow="transfer",
+        detention__beds=51_400,
+        transport__seats_per_day=200,
+    )
+    t = simulate(transfer, reps=3, seed=1, workers=1).summary()
     assert t["kpis"]["arrests_forgone_capacity"]["mean"] == 0
     assert t["kpis"]["releases_for_lack_of_beds"]["mean"] > 0
 
@@ -107,9 +127,8 @@ def test_holding_capacity_is_drawn_only_under_hold():
     hold = small_scenario(OPERATION, detention__overflow="hold")
     paths = {r.path for r in ranged_parameters(hold)}
     assert "detention.holding_capacity" in paths
-    assert "detention.holding_capacity" not in {
-        r.path for r in ranged_parameters(small_scenario(OPERATION))
-    }
+    transfer = small_scenario(OPERATION, detention__overflow="transfer")
+    assert "detention.holding_capacity" not in {r.path for r in ranged_parameters(transfer)}
 
 
 def test_hold_without_holding_capacity_is_refused(tmp_path):
@@ -122,11 +141,23 @@ def test_hold_without_holding_capacity_is_refused(tmp_path):
         load_scenario(f)
 
 
-def test_cli_set_overflow_hold_on_operation_at_large(tmp_path):
+def test_cli_set_overflow_hold_with_full_beds(tmp_path):
     out = tmp_path / "run"
     run_atlarge(
-        "run", OPERATION, "--reps", "2", "--days", "30", "--set", "detention.overflow=hold",
-        "--out", out,
+        "run",
+        OPERATION,
+        "--reps",
+        "2",
+        "--days",
+        "30",
+        "--set",
+        "detention.overflow=hold",
+        "--set",
+        "detention.beds=51400",  # full from the start, and few removals: arrests wait
+        "--set",
+        "transport.seats_per_day=200",
+        "--out",
+        out,
     )
     s = json.loads((out / "summary.json").read_text())
     assert s["mechanisms"]["holding"] is True

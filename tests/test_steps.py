@@ -33,7 +33,11 @@ REPS, OFFICES = 2, 2
 
 @cache
 def _base() -> ModelInputs:
-    return build_inputs(small_scenario(OPERATION, days=3))
+    # The one-channel pipeline with overflow transferred: each test switches on what it tests.
+    base = build_inputs(small_scenario(OPERATION, days=3, detention__overflow="transfer"))
+    return dataclasses.replace(
+        base, custodial_on=False, collateral_on=False, departures_on=False, limit_days=0
+    )
 
 
 def tiny(**fields) -> ModelInputs:
@@ -272,7 +276,7 @@ def test_admissions_release_what_no_office_has_a_bed_for():
     assert np.array_equal(d.entries.sum(axis=-1), [[2, 1], [2, 1]])
 
 
-def test_hold_admits_those_held_first_and_holds_the_rest_within_holding():
+def test_hold_admits_those_held_first_transfers_overflow_and_holds_the_rest_within_holding():
     inp = dataclasses.replace(
         _path_inputs(1.0),
         beds=per_day([10, 10]),
@@ -287,9 +291,23 @@ def test_hold_admits_those_held_first_and_holds_the_rest_within_holding():
     assert np.array_equal(steps.holding_room(inp, s, 0), [[4, 12], [6, 12]])
     d = day(0, booked=[[3, 1], [5, 0]], border_admissions=[[0, 0], [0, 1]])
     steps.admissions(inp, s, d)
-    assert not (d.released_capacity.any() or d.transferred_in.any() or d.transferred_out.any())
-    assert np.array_equal(d.entries.sum(axis=-1), [[2, 1], [2, 1]])
-    assert np.array_equal(s.held, [[3, 0], [3, 0]])  # 2 held + 3 booked - 2 free beds
+    # Office 0 admits 2 (those held first) and its overflow of 3 goes to office 1's free beds.
+    assert not d.released_capacity.any()
+    assert np.array_equal(d.transferred_out, [[3, 0], [3, 0]])
+    assert np.array_equal(d.transferred_in, [[0, 3], [0, 3]])
+    assert np.array_equal(d.entries.sum(axis=-1), [[2, 4], [2, 4]])
+    assert np.array_equal(s.held, [[0, 0], [0, 0]])
+    assert np.array_equal(s.detained, [[10, 6], [10, 6]])
+
+    # Beds full everywhere: what no bed takes waits in holding, within its capacity.
+    full = dataclasses.replace(inp, beds=per_day([10, 3]))
+    s = state(stock=stock, held=[[2, 0], [0, 0]])
+    d = day(0, booked=[[3, 1], [5, 0]], border_admissions=[[0, 0], [0, 1]])
+    steps.admissions(full, s, d)
+    assert not d.released_capacity.any()
+    assert np.array_equal(s.held.sum(axis=-1), [3, 3])  # 5 wanting, 2 free beds in office 0
+    assert (s.held <= 4).all()
+    assert np.array_equal(d.transferred_in.sum(axis=-1), d.transferred_out.sum(axis=-1))
     assert np.array_equal(s.detained, [[10, 3], [10, 3]])
 
 

@@ -267,7 +267,8 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     )
     hold_cap = sc.detention.holding_capacity
     if hold_cap is not None and sc.detention.overflow == "hold":
-        holding = _spread(daily(hold_cap), offices.bed_weight)  # like beds
+        # Hold rooms are where arrests are booked in: spread like agents and arrests.
+        holding = _spread(daily(hold_cap), offices.population_weight)
     else:
         holding = np.zeros((days, offices.n), dtype=np.int64)
     limited = sc.transport.limited_countries

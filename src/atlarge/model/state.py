@@ -118,8 +118,8 @@ class Day:
     arrests_forgone: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: arrests not made for lack of room under ``hold`` (``arrests``)."""
     room: np.ndarray = field(init=False, repr=False)
-    """``(R, O)``: under ``hold``, places in holding and beds at the start of the day
-    (``arrests``; read by ``book_in``)."""
+    """``(R,)``: under ``hold``, places in holding and beds at the start of the day,
+    nationally (``arrests``; read by ``book_in``)."""
     booked: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: book-ins, within the day's processing capacity (``book_in``)."""
     border_admissions: np.ndarray = field(init=False, repr=False)

@@ -110,9 +110,17 @@ def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     channels = np.stack([at_large_g, custodial_g, collateral_g], axis=-2)  # (R, O, 3, G)
     if inp.overflow_hold:
         # Teams book in only whom holding or a bed can take: the rest stay in their pools.
+        # The room is national (overflow is transferred to any office with a free bed or
+        # holding place); when the day's arrests exceed it they are cut in proportion.
         wanted = channels.sum(axis=(-2, -1))
-        day.room = holding_room(inp, state, t)  # unchanged until admissions: book_in reads it
-        made = np.minimum(wanted, np.maximum(day.room - state.backlog, 0))
+        day.room = holding_room(inp, state, t).sum(axis=-1)  # (R,): book_in reads it
+        allowed = np.maximum(day.room - state.backlog.sum(axis=-1), 0)
+        over = wanted.sum(axis=-1) > allowed
+        made = np.where(
+            over[:, None],
+            largest_remainder(np.minimum(allowed, wanted.sum(axis=-1)), wanted),
+            wanted,
+        )
         short = (wanted > made)[..., None, None]
         flat = channels.reshape(*channels.shape[:-2], -1)
         cut = largest_remainder(made, flat).reshape(channels.shape)
@@ -202,10 +210,21 @@ def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         day.streams.uniform((n_o,), t, Stream.BORDER),
     )
     if inp.overflow_hold:
-        # Book-ins, then border transfers, only up to the room left in holding and beds.
-        room = day.room  # as arrests found it: nothing since has freed or filled a place
-        day.booked = np.minimum(day.booked, room)
-        day.border_admissions = np.minimum(border, room - day.booked)
+        # Book-ins, then border transfers, only up to the room left nationally in holding
+        # and beds (as arrests found it: nothing since has freed or filled a place).
+        room = day.room
+        booked = day.booked.sum(axis=-1)
+        day.booked = np.where(
+            (booked > room)[:, None],
+            largest_remainder(np.minimum(room, booked), day.booked),
+            day.booked,
+        )
+        left = room - day.booked.sum(axis=-1)
+        day.border_admissions = np.where(
+            (border.sum(axis=-1) > left)[:, None],
+            largest_remainder(np.minimum(left, border.sum(axis=-1)), border),
+            border,
+        )
     else:
         day.border_admissions = border
     day.border_refused = border - day.border_admissions
@@ -258,8 +277,9 @@ def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 
 def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.7: book-ins and border transfers admitted up to free beds; overflow goes to
-    offices with free beds (``overflow = "transfer"``), is released (``"release"``) or
-    waits in holding, admitted before the day's book-ins (``"hold"``); admissions are
+    offices with free beds and what none can take is released (``overflow = "transfer"``)
+    or waits in holding, admitted before the day's book-ins (``"hold"``); with
+    ``"release"`` all overflow is released. Admissions are
     split over paths by ``Multinomial(admit, sigma(t))`` (the day's shares: mandatory
     detention applied) into each path's first phase."""
     free = np.maximum(inp.beds[day.t][None, :] - state.detained, 0)
@@ -268,22 +288,30 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         wanting = wanting + state.held  # those held are admitted first (order of arrival)
     admit = np.minimum(wanting, free)
     overflow = wanting - admit
-    if inp.overflow_hold:
-        state.held = overflow  # within holding: book_in let in no more than it has room for
-        moved_in = np.zeros_like(admit)
-        moved_out = np.zeros_like(admit)
-        released_cap = np.zeros_like(admit)
-    elif inp.overflow_transfer:
+    if inp.overflow_transfer or inp.overflow_hold:
+        # Overflow goes to offices with beds still free; what none can take is released
+        # ("transfer") or waits in holding ("hold").
         overflow_total = overflow.sum(axis=-1)
-        moved_in = fill_up_to(overflow_total, free - admit)
-        unplaced = overflow_total - moved_in.sum(axis=-1)
-        released_cap = largest_remainder(unplaced, overflow)
-        moved_out = overflow - released_cap
+        to_beds = fill_up_to(overflow_total, free - admit)
+        moved_in = to_beds
+        unplaced = overflow_total - to_beds.sum(axis=-1)
+        if inp.overflow_hold:
+            # What no bed takes waits in holding, placed by holding capacity (the room of
+            # arrests and book_in was national, so it fits); an office holding others'
+            # overflow has them transferred in.
+            stays = fill_up_to(unplaced, np.broadcast_to(inp.holding[day.t], admit.shape))
+            state.held = stays
+            moved_out = np.maximum(overflow - stays, 0)
+            moved_in = to_beds + np.maximum(stays - overflow, 0)
+            released_cap = np.zeros_like(admit)
+        else:
+            released_cap = largest_remainder(unplaced, overflow)
+            moved_out = overflow - released_cap
     else:
-        moved_in = np.zeros_like(admit)
+        to_beds = moved_in = np.zeros_like(admit)
         moved_out = np.zeros_like(admit)
         released_cap = overflow
-    entries = multinomial(day.streams, admit + moved_in, inp.path_share[day.t], day.t, Stream.PATHS)
+    entries = multinomial(day.streams, admit + to_beds, inp.path_share[day.t], day.t, Stream.PATHS)
     state.stock[..., inp.chains.first] += entries
     day.entries = entries
     day.transferred_in = moved_in

@@ -2,7 +2,8 @@
 
 Each arrested or transferred case is a SimPy process that waits for a book-in
 slot, is admitted to a bed (or transferred, or released for lack of one, or held
-until a bed frees up under ``overflow = "hold"``, before newer cases), picks
+until a bed frees up under ``overflow = "hold"``, before newer cases, when no office
+has a free bed for it), picks
 its disposition path (with the day's path shares: mandatory detention
 applied), spends a geometric number of days in each phase of the path, and
 then waits for a removal seat, is released, or departs. At the end of a
@@ -251,19 +252,28 @@ class ReferenceRun:
             yield self._at(t, ARREST)
             self._arrests(t)
             yield self._at(t, BOOKIN)
-            for o, off in enumerate(self.offices):
-                cap = int(inp.processing_capacity[t, o])
+            caps = [int(inp.processing_capacity[t, o]) for o in range(self.n_o)]
+            borders = []
+            for o in range(self.n_o):
                 expected = inp.border_inflow[t, o]
-                n_border = math.floor(expected) + (self.rng.random() < expected % 1.0)
-                if self.hold:  # book-ins, then border transfers, up to the room left
-                    room = self._room(t, o)
-                    cap = min(cap, room)
-                    taken = min(n_border, room - min(cap, off.backlog))
-                    self.rec["border_refused"][o, t] = n_border - taken
-                    n_border = taken
-                if cap:
-                    yield off.slots.put(cap)
-                for _ in range(n_border):
+                borders.append(math.floor(expected) + (self.rng.random() < expected % 1.0))
+            if self.hold:  # book-ins, then border transfers, up to the room left nationally
+                room = self._room(t)
+                booked = [min(c, off.backlog) for c, off in zip(caps, self.offices, strict=True)]
+                if sum(booked) > room:
+                    booked = _largest_remainder(room, [float(b) for b in booked])
+                caps = booked
+                left = room - sum(booked)
+                taken = borders
+                if sum(borders) > left:
+                    taken = _largest_remainder(left, [float(b) for b in borders])
+                for o in range(self.n_o):
+                    self.rec["border_refused"][o, t] = borders[o] - taken[o]
+                borders = taken
+            for o, off in enumerate(self.offices):
+                if caps[o]:
+                    yield off.slots.put(caps[o])
+                for _ in range(borders[o]):
                     self.env.process(self._border(Case(o)))
             yield self.env.timeout(0.05)  # unused slots do not carry over
             for off in self.offices:
@@ -288,6 +298,7 @@ class ReferenceRun:
         base = regime.pressure_all.value if regime.enabled else 0.0
         seen = min(t, self.window)
         prio = [float(self.priority[g][t]) for g in range(self.n_g)]
+        drawn = []
         for o in range(self.n_o):
             settled = 1.0 - regime.productivity_dip.value if self.dip_until[o] > t else 1.0
             effort = inp.effort[t, o] * settled
@@ -323,15 +334,19 @@ class ReferenceRun:
                 n_col = int(self.rng.binomial(sum(at_large), self.collateral[t]))
                 split = _largest_remainder(n_col, [left[g] * prio[g] for g in range(self.n_g)])
                 collateral = [min(split[g], left[g]) for g in range(self.n_g)]
-            channels = [at_large, custodial, collateral]  # the engine's order for the cut
-            if self.hold:  # no room to book them in: those arrests wait, in their pools
-                room = max(self._room(t, o) - self.offices[o].backlog, 0)
-                wanted = sum(map(sum, channels))
-                if wanted > room:
-                    flat = [float(a) for ch in channels for a in ch]
-                    kept = _largest_remainder(room, flat)
-                    channels = [kept[i * self.n_g : (i + 1) * self.n_g] for i in range(3)]
-                    self.rec["arrests_forgone_capacity"][o, t] = wanted - room
+            drawn.append([at_large, custodial, collateral])  # the engine's order for the cut
+        if self.hold:  # no room nationally to book them in: those arrests wait, in their pools
+            wanted = [sum(map(sum, ch)) for ch in drawn]
+            room = max(self._room(t) - sum(off.backlog for off in self.offices), 0)
+            if sum(wanted) > room:
+                allowed = _largest_remainder(room, [float(w) for w in wanted])
+                for o, channels in enumerate(drawn):
+                    if wanted[o] > allowed[o]:
+                        flat = [float(a) for ch in channels for a in ch]
+                        kept = _largest_remainder(allowed[o], flat)
+                        drawn[o] = [kept[i * self.n_g : (i + 1) * self.n_g] for i in range(3)]
+                        self.rec["arrests_forgone_capacity"][o, t] = wanted[o] - allowed[o]
+        for o, channels in enumerate(drawn):
             made = [sum(ch[g] for ch in channels) for g in range(self.n_g)]
             for key, ch in zip(("at_large", "custodial", "collateral"), channels, strict=True):
                 self.rec[f"arrests_{key}"][o, t] = sum(ch)
@@ -384,10 +399,14 @@ class ReferenceRun:
             gone += d
         self.rec["pool_departures"][o, t] = gone
 
-    def _room(self, t: int, o: int) -> int:
-        """Under hold: persons office ``o`` can still take in (free beds + free holding)."""
-        free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
-        return max(int(self.inp.holding[t, o]) + free - len(self.offices[o].held), 0)
+    def _room(self, t: int) -> int:
+        """Under hold: persons the offices can still take in, nationally (free beds and
+        free holding places, less those already waiting), as the engine's room."""
+        room = 0
+        for o, off in enumerate(self.offices):
+            free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
+            room += max(int(self.inp.holding[t, o]) + free - len(off.held), 0)
+        return room
 
     def _limited(self, t: int) -> None:
         """Cases waiting for a country: those waiting ``L`` days are released, then the
@@ -435,34 +454,44 @@ class ReferenceRun:
             for case in admit:
                 case.decision.succeed(o)
             self.detained[o] += len(admit)
-            if self.hold:
-                off.held = wanting[free:]
-                assert len(off.held) <= self.inp.holding[t, o], "holding over capacity"
-                overflow_cases.append([])
-            else:
-                overflow_cases.append(wanting[free:])
+            overflow_cases.append(wanting[free:])
             room.append(free - len(admit))
         overflow = [len(c) for c in overflow_cases]
-        if self.inp.scenario.detention.overflow == "transfer":
+        if self.inp.scenario.detention.overflow in ("transfer", "hold"):
+            # Overflow goes to offices with free beds; the rest is released or held.
             moved_in = _place(sum(overflow), room)
-            released = _largest_remainder(
-                sum(overflow) - sum(moved_in), [float(x) for x in overflow]
-            )
+            unplaced = sum(overflow) - sum(moved_in)
+            if self.hold:  # what no bed can take waits in holding, by holding capacity
+                stays = _place(unplaced, [int(h) for h in self.inp.holding[t]])
+            else:
+                stays = _largest_remainder(unplaced, [float(x) for x in overflow])
         else:
             moved_in = [0] * self.n_o
-            released = overflow
+            stays = overflow
         movers: list[Case] = []
+        if self.hold:  # those no bed takes wait in the holding places the engine gives
+            waiting = [c for cases in overflow_cases for c in cases]
+            for o, off in enumerate(self.offices):
+                off.held, waiting = waiting[: stays[o]], waiting[stays[o] :]
+                assert len(off.held) <= self.inp.holding[t, o], "holding over capacity"
+            movers = waiting
+            for o in range(self.n_o):  # to another office's beds or holding, as the engine
+                self.rec["transferred_out"][o, t] = max(overflow[o] - stays[o], 0)
+                self.rec["transferred_in"][o, t] += max(stays[o] - overflow[o], 0)
         for o, cases in enumerate(overflow_cases):
-            for case in cases[: released[o]]:
+            if self.hold:
+                break
+            n_move = overflow[o] - stays[o]
+            movers += cases[:n_move]  # the earliest arrivals are placed first
+            for case in cases[n_move:]:
                 case.decision.succeed(None)
-            movers += cases[released[o] :]
-            self.rec["released_capacity"][o, t] = released[o]
-            self.rec["transferred_out"][o, t] = overflow[o] - released[o]
+            self.rec["released_capacity"][o, t] = stays[o]
+            self.rec["transferred_out"][o, t] = n_move
         for o in range(self.n_o):
             for _ in range(moved_in[o]):
                 movers.pop(0).decision.succeed(o)
             self.detained[o] += moved_in[o]
-            self.rec["transferred_in"][o, t] = moved_in[o]
+            self.rec["transferred_in"][o, t] += moved_in[o]
 
     def _record(self, t: int) -> None:
         for o, off in enumerate(self.offices):

@@ -310,15 +310,17 @@ class Detention(_Section):
     initial_population: P("persons", ge=0.0, le=MAX_BEDS)  # and at most the beds
     overflow: Literal["transfer", "release", "hold"] = Field(
         description="What happens to book-ins an office has no bed for: transfer to offices "
-        "with free beds (release only when none are free nationally), release, or hold (they "
-        "wait in short-term holding; when that is full, arrests wait: nobody is released)."
+        "with free beds (release only when none are free nationally), release, or hold "
+        "(transfer to offices with free beds; when none are free they wait in short-term "
+        "holding, and when that is full, arrests wait: nobody is released)."
     )
     bed_day_cost: P("USD/bed-day", ge=0.0, le=MAX_USD_PER_DAY)
     # Persons in short-term holding, national: bounded like beds (a place to hold a person).
     holding_capacity: P("persons", ge=0.0, le=MAX_BEDS) | None = Field(
         default=None,
-        description="Short-term holding (persons, national, spread over offices like beds) "
-        "where book-ins and border transfers wait for a bed under overflow = hold.",
+        description="Short-term holding (persons, national, spread over offices by population "
+        "like arrests) where book-ins and border transfers wait for a bed under overflow = "
+        "hold when no office has one free.",
     )
 
     @model_validator(mode="after")
