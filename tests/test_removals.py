@@ -9,6 +9,7 @@ changes (``--set``, sweeps, the page's lever), and the schema's messages.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -57,7 +58,12 @@ def _same_series(a: Scenario, b: Scenario, reps: int = 3) -> None:
 
 
 def test_limited_share_zero_and_mandatory_zero_give_the_numbers_of_their_absence():
-    base = load_scenario(OPERATION, set={"days": 40})
+    # The operation without the two stages (the shipped file has both).
+    base = _with(
+        load_scenario(OPERATION, set={"days": 40}),
+        transport__limited_countries=None,
+        policy__mandatory_detention_share=None,
+    )
     zero = _with(
         base,
         transport__limited_countries={
@@ -315,8 +321,9 @@ def test_set_total_on_a_flights_scenario_replaces_the_breakdown_and_records_it()
 
 
 def test_set_a_part_of_the_breakdown_on_a_total_scenario_names_what_to_set():
+    total = load_scenario(BASELINE, set={"transport.seats_per_day": 1000})
     with pytest.raises(ScenarioError, match=r"set transport\.seats_per_day instead"):
-        load_scenario(BASELINE, set={"transport.flights_per_day": 10})
+        total.with_values({"transport.flights_per_day": 10}, "test")
     with pytest.raises(ScenarioError, match="without @DATE"):
         load_scenario(SMALL / "small-limited.toml", set={"transport.seats_per_day@2024-01-01": 5})
     # A part of the breakdown the scenario has is an ordinary change.
@@ -357,7 +364,19 @@ def test_a_sweep_over_the_total_runs_on_a_flights_scenario(tmp_path):
 
 @pytest.fixture
 def scen(tmp_path):
-    (tmp_path / "base.toml").write_text(BASELINE.read_text())
+    # The baseline with a total of seats instead of its flights, so files can add either form.
+    text = re.sub(
+        r"\[transport\.(flights_per_day|seats_per_flight|land_removals_per_day)\].*?\n\n",
+        "",
+        BASELINE.read_text(),
+        flags=re.S,
+    )
+    text = text.replace(
+        "[transport.cost_per_removal]",
+        '[transport.seats_per_day]\nvalue = 1000\nunit = "seats/day"\nsource = "x"\n\n'
+        "[transport.cost_per_removal]",
+    )
+    (tmp_path / "base.toml").write_text(text)
 
     def make(name: str, *lines: str):
         path = tmp_path / name
