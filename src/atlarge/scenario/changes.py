@@ -24,7 +24,7 @@ values and the other entries stay. Both for one path: the plain value first.
 Only parameters take dated values. A date outside the run's horizon is a
 warning (:mod:`atlarge.scenario.schedules`), one ten years away is refused.
 
-**Shares** that must sum to one (``SHARE_GROUPS``): the shares a change names
+**Shares** that must sum to one (``SHARE_GROUPS``, ``SHARE_MAPS``): the shares a change names
 are kept and the group's other shares are scaled to fill what they leave;
 when a change names every share of a group they keep their proportions and
 are scaled together (an uncertainty draw names every share of a group it
@@ -70,7 +70,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from atlarge.errors import ScenarioError
 from atlarge.scenario.messages import covers, first_problem, show
 from atlarge.scenario.params import Param, ScheduleDate, fmt_number, mentions_param
-from atlarge.scenario.schema import ALTERNATIVE_FORMS, SHARE_GROUPS, Scenario
+from atlarge.scenario.schema import ALTERNATIVE_FORMS, Scenario, share_group_paths
 
 DATED = "@"
 """Separates a path from the date a dated value holds from: ``detention.beds@2025-09-01``."""
@@ -359,8 +359,7 @@ def _get(data: dict[str, Any], path: str) -> Any:
 def _fill_shares(data: dict[str, Any], named: Mapping[str, str], reason: str) -> list[str]:
     """Make each share group a change touched sum to one again; the paths it scaled."""
     scaled: list[str] = []
-    for section, field in SHARE_GROUPS:
-        paths = [f"{section}.{key}.{field}" for key in data[section]]
+    for section, field, paths in share_group_paths(data):
         mine = [p for p in named if p in paths]  # in the order the change names them
         if not mine:
             continue

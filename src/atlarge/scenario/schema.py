@@ -79,6 +79,23 @@ AGENCY_LABELS: dict[str, str] = {
 _SUM_TOLERANCE = 1e-6
 SHARE_GROUPS: tuple[tuple[str, str], ...] = (("groups", "effort_share"), ("dispositions", "share"))
 """Shares that must sum to one: (section, field), one share per entry of the section."""
+SHARE_MAPS: tuple[tuple[str, str], ...] = (("custodial", "group_mix"),)
+"""Shares that must sum to one kept as a table of one section: (section, field), one share
+per key of ``section.field`` (``custodial.group_mix.<group>``), when the section is there."""
+
+
+def share_group_paths(data: Mapping[str, Any]) -> list[tuple[str, str, list[str]]]:
+    """Every group of shares that must sum to one in scenario ``data`` (a dumped scenario):
+    (section, field, the shares' paths). The one list that changes and draws both scale."""
+    out = [
+        (section, field, [f"{section}.{key}.{field}" for key in data[section]])
+        for section, field in SHARE_GROUPS
+    ]
+    for section, field in SHARE_MAPS:
+        if data.get(section):
+            out.append((section, field, [f"{section}.{field}.{k}" for k in data[section][field]]))
+    return out
+
 
 MAX_PERSONS_EVER = 2**31 - 1
 """Everyone who can enter the simulated system over the longest horizon must fit int32.

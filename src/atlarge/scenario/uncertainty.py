@@ -13,8 +13,8 @@ when the parameter says ``distribution = "triangular"``.
 A draw is applied with ``Scenario.with_values`` (the rules every change
 follows, :mod:`atlarge.scenario.changes`), after making the drawn values a
 consistent set: shares that must sum to one (``groups.*.effort_share``,
-``dispositions.*.share``) are scaled together, a drawn mean stay is kept at
-least as long as its number of phases, and the detained population at the
+``dispositions.*.share``, ``custodial.group_mix.*``) are scaled together, a drawn mean
+stay is kept at least as long as its number of phases, and the detained population at the
 start within the beds, and the Texas and Louisiana shares of beds at most 1
 together. Draw ``k`` of a run depends only on the seed and
 ``k``: ``SeedSequence(seed, spawn_key=(PARAM_STREAM, k))``, a key that no
@@ -30,7 +30,7 @@ import numpy as np
 from atlarge.errors import OptionError
 from atlarge.scenario.loader import iter_params
 from atlarge.scenario.params import Param
-from atlarge.scenario.schema import SHARE_GROUPS, Scenario
+from atlarge.scenario.schema import Scenario, share_group_paths
 
 PARAM_STREAM = 0x5EED
 HOLDING = "detention.holding_capacity"
@@ -125,11 +125,19 @@ def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, 
     return scenario.with_values(_consistent(scenario, values), f"uncertainty draw {draw}"), values
 
 
+def _value(data: dict, path: str) -> float:
+    """The base value of the parameter at ``path`` in a dumped scenario."""
+    node = data
+    for part in path.split("."):
+        node = node[part]
+    return node["value"]
+
+
 def _consistent(scenario: Scenario, drawn: dict[str, float]) -> dict[str, float]:
     out = dict(drawn)
-    for section, field in SHARE_GROUPS:
-        group = getattr(scenario, section)
-        shares = {f"{section}.{k}.{field}": getattr(v, field).value for k, v in group.items()}
+    data = scenario.model_dump()
+    for _section, _field, paths in share_group_paths(data):
+        shares = {path: _value(data, path) for path in paths}
         if any(path in out for path in shares):
             out = {**shares, **out}
     for key, d in scenario.dispositions.items():
