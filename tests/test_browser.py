@@ -195,7 +195,7 @@ def test_a_lever_moves_the_charts(page):
         "() => [...document.querySelectorAll('.chart')].map(d => "
         "[d.id, d.layout.yaxis.rangemode, d._fullLayout.yaxis.range[0]])"
     )
-    assert len(starts) == 7
+    assert len(starts) == 9  # the operation has arrest channels and hold: their panels too
     for chart, mode, low in starts:
         assert mode == "tozero" and low == 0, chart
     assert pg.locator("#compare-warning").is_hidden()  # same horizon and start
@@ -261,7 +261,10 @@ def test_the_page_takes_labels_units_and_definitions_from_the_api(page):
         "() => [...document.querySelectorAll('#kpi-table tr[data-kpi]')].map(tr => "
         "[tr.dataset.kpi, tr.cells[0].textContent, tr.cells[0].title])"
     )
-    assert [key for key, _, _ in rows] == list(meta["kpis"])
+    # The registry's order; a KPI of a stage the run has off (transfers under hold) is left out.
+    keys = [key for key, _, _ in rows]
+    assert keys == [k for k in meta["kpis"] if k in keys]
+    assert {"arrests_total", "arrests_forgone_capacity", "arrests_custodial"} <= set(keys)
     for key, label, title in rows:
         assert label == meta["kpis"][key]["label"], key
         expected = meta["kpis"][key]["definition"]

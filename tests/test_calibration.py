@@ -123,8 +123,12 @@ def test_year_scenario_applies_the_years_priority_policy(channels, fy, day, scop
     assert sc.start_date <= when < sc.start_date + dt.timedelta(days=sc.days)
     assert _priority(sc, when) == {"narrow": 0.4, "broad": 1.0}[scope]
     assert policy_in_force(when).scope == scope
-    # groups the base leaves out stay out: fully eligible whatever the policy
-    assert set(sc.policy.priority) == {"no_criminal"}
+    # every group the base gives a priority keeps one; narrow is the base's own value on
+    # its start (1 for the groups the shipped guidelines make wholly eligible)
+    assert set(sc.policy.priority) == set(channels.policy.priority)
+    for key, p in sc.policy.priority.items():
+        narrow = channels.policy.priority[key].at(channels.start_date)
+        assert p.at(when) == {"narrow": narrow, "broad": 1.0}[scope]
     # every policy date lies inside the horizon (none before its start or after its end)
     assert not [w for w in scenario_warnings(sc) if w.path.startswith("policy.")]
 
@@ -139,8 +143,25 @@ def test_year_policy_documents_are_dated_and_published():
     assert year_policy(YEARS[2015])[0][1].document.startswith("Policies for the")
 
 
+def _without_priority(base, keep=()):
+    """``base`` with ``policy.priority`` only for the groups in ``keep`` (the shipped
+    baseline gives every group one, and a file cannot take an inherited table away)."""
+    priority = {k: v for k, v in base.policy.priority.items() if k in keep}
+    return base.model_copy(update={"policy": base.policy.model_copy(update={"priority": priority})})
+
+
+def test_groups_the_base_leaves_out_stay_out(channels):
+    base = _without_priority(channels, keep={"no_criminal"})
+    for fy in (2017, 2024):
+        sc = year_scenario(base, YEARS[fy], YearParams())
+        # fully eligible whatever the policy: no priority is added for them
+        assert set(sc.policy.priority) == {"no_criminal"}
+        changed = {k.split("@")[0] for k in sc.overrides if k.startswith("policy.")}
+        assert changed == {"policy.priority.no_criminal"}
+
+
 def test_without_a_priority_the_policy_input_changes_nothing():
-    base = load_scenario(SMALL)
+    base = _without_priority(load_scenario(SMALL))
     assert not base.policy.priority
     sc = year_scenario(base, YEARS[2017], YearParams())
     assert not sc.policy.priority

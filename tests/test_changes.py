@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.scenario import Scenario, iter_params, load_scenario
 from atlarge.scenario.loader import SET_ORIGIN
-from atlarge.scenario.schema import SHARE_GROUPS
+from atlarge.scenario.schema import SHARE_GROUPS, SHARE_MAPS
 from tests.conftest import BASELINE, OPERATION, SCENARIOS
 
 SHIPPED = sorted(p.name for p in SCENARIOS.glob("*.toml"))
@@ -29,7 +29,11 @@ def shipped(name: str) -> Scenario:
 
 
 def _is_share(path: str) -> bool:
-    return any(path.startswith(s) and path.endswith("." + f) for s, f in SHARES.items())
+    """A share of a group that must sum to one: per entry (``groups.<g>.effort_share``) or
+    a table of one section (``custodial.group_mix.<g>``)."""
+    return any(path.startswith(s) and path.endswith("." + f) for s, f in SHARES.items()) or any(
+        path.startswith(f"{section}.{field}.") for section, field in SHARE_MAPS
+    )
 
 
 def _params(sc: Scenario) -> dict:
@@ -74,9 +78,10 @@ def test_a_plain_value_sets_the_value_notes_the_source_and_keeps_or_fits_the_ran
     assert new.value == value and new.schedule is None and new.unit == old.unit
     kept = ("assumption", "rationale", "fitted")
     assert [getattr(new, k) for k in kept] == [getattr(old, k) for k in kept]
-    if value == old.value:  # a change that changes nothing is nothing
+    if value == old.value and old.schedule is None:  # a change that changes nothing is nothing
         assert new == old and path not in new_sc.overrides
         return
+    # (the same value on a parameter with a schedule is a change: it becomes constant)
     assert new.source.note.startswith("set by a test (was ")
     assert new.source.note.endswith(")" if old.source else ", an assumption)")
     assert new.source.was == old.source  # the old source, kept whole
@@ -112,16 +117,26 @@ def test_a_dated_value_sets_one_schedule_entry_from_its_date(data, name):
     assert new.at(when) == value and new.at(when - day) == old.at(when - day)
     daily = new.daily(sc.start_date, sc.days)
     first = (when - sc.start_date).days
-    assert (daily[first:] == value).all()
+    # from its date up to the file's next entry (if any), after which the file's holds
+    later = [d for d in (old.schedule or {}) if d > when]
+    until = min(((min(later) - sc.start_date).days, sc.days)) if later else sc.days
+    assert (daily[first:until] == value).all()
     assert (daily[:first] == old.daily(sc.start_date, first)).all()
+    assert (daily[until:] == old.daily(sc.start_date, sc.days)[until:]).all()
     if value != old.value:
         note = new_sc.overrides[path]
         assert (note.value, note.schedule) == (old.value, new.schedule)
         assert (note.file_value, note.file_schedule) == (old.value, old.schedule)
     # A plain value afterwards makes it constant again, and the record keeps the file's value.
     flat = new_sc.with_values({path: old.value}, "another test")
-    assert _params(flat)[path].schedule is None and path not in flat.overrides
+    assert _params(flat)[path].schedule is None
     assert _params(flat)[path].source.note.startswith("set by another test (was ")
+    if old.schedule is None:  # back to the file's value: no change left
+        assert path not in flat.overrides
+    else:  # constant where the file has a schedule: still a change from the file
+        note = flat.overrides[path]
+        assert (note.value, note.schedule) == (old.value, None)
+        assert (note.file_value, note.file_schedule) == (old.value, old.schedule)
 
 
 @RULES
@@ -223,13 +238,18 @@ def test_a_consistency_error_names_the_field_that_breaks():
 def test_a_dated_override_steps_the_bed_capacity_on_its_date_and_not_before():
     from atlarge.simulation import simulate
 
-    sc = load_scenario(OPERATION, set={"days": 30, "detention.beds@2025-06-15": "60000"})
+    # No removal seats, so detention fills its 41,500 beds before the step (the shipped
+    # 2025 flights remove more than come in) and grows past them after it.
+    sc = load_scenario(
+        OPERATION,
+        set={"days": 30, "transport.seats_per_day": 0, "detention.beds@2025-06-15": "60000"},
+    )
     res = simulate(sc, reps=2, seed=1, workers=1)
     step = (dt.date(2025, 6, 15) - sc.start_date).days
     beds = res.output.beds_national
     assert (beds[:, :step] == 41500).all() and (beds[:, step:] == 60000).all()
     detained = res.output.series["detained"].sum(axis=1)  # (reps, days): national
-    assert detained[:, :step].max() <= 41500 < detained[:, step:].max()
+    assert detained[:, :step].max() == 41500 < detained[:, step:].max()
     note = res.summary()["overrides"]["detention.beds"]
     assert note["schedule"] == {"2025-06-15": 60000.0} and note["file_schedule"] is None
 
@@ -238,12 +258,13 @@ def test_dated_overrides_on_the_command_line_reach_the_report_and_the_warnings(c
     out = tmp_path / "run"
     res = cli(
         "run", OPERATION, "--days", "10", "--reps", "2", "--workers", "1", "--quiet",
-        "--set", "detention.beds@2025-06-05=60000", "--set", "transport.seats_per_day@2026-01-01=9",
+        "--set", "detention.beds@2025-06-05=60000",
+        "--set", "transport.flights_per_day@2026-01-01=9",
         "--out", out,
     )  # fmt: skip
     assert res.code == 0, res.err
     # An entry after the horizon is a warning, as for a schedule written in a file.
-    assert "transport.seats_per_day.schedule" in res.err and "never applied" in res.err
+    assert "transport.flights_per_day.schedule" in res.err and "never applied" in res.err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["overrides"]["detention.beds"]["schedule"] == {"2025-06-05": 60000.0}
     report = (out / "report.html").read_text()

@@ -12,6 +12,7 @@ is arrested in no channel; bad sections are refused with the path named.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from atlarge.engine.rng import RandomStreams
 from atlarge.model.inputs import build_inputs
 from atlarge.model.steps import Stream
 from atlarge.runs.replications import run_replications
-from atlarge.scenario import load_scenario
+from atlarge.scenario import Scenario, load_scenario
 from atlarge.scenario.levers import scenario_levers
 from atlarge.simulation import simulate
 from tests.conftest import BASELINE, OPERATION, copy_scenarios
@@ -99,6 +100,29 @@ def load_with(base: Path, sections: str, **sets):
         path = Path(d) / "channels.toml"
         path.write_text(f'extends = "{base.name}"\nname = "channels"\n\n{sections}')
         return load_scenario(path, set={k.replace("__", "."): v for k, v in sets.items()})
+
+
+def without_channels(sc: Scenario) -> Scenario:
+    """``sc`` without the channel sections (``[custodial]``, ``[collateral]``,
+    ``[departures]``, ``policy.priority``) and without custodial effort (every agency's
+    ``custodial_share`` left out): the one-channel model. The shipped scenarios have them."""
+    data = sc.model_dump()
+    data["custodial"] = data["collateral"] = data["departures"] = None
+    if data["policy"] is not None:
+        data["policy"]["priority"] = {}
+    for agency in data["workforce"].values():
+        if isinstance(agency, dict) and "headcount" in agency:
+            agency["custodial_share"] = None
+    return Scenario.model_validate(data)
+
+
+def without_custodial_effort(sc: Scenario) -> Scenario:
+    """``sc`` with every agency's ``custodial_share`` left out (all effort at large)."""
+    data = sc.model_dump()
+    for agency in data["workforce"].values():
+        if isinstance(agency, dict) and "headcount" in agency:
+            agency["custodial_share"] = None
+    return Scenario.model_validate(data)
 
 
 def _mix(weights: list[int]) -> dict[str, float]:
@@ -198,7 +222,9 @@ def test_under_hold_all_channels_together_stay_within_the_room(v, path, days, be
     )
     _check_hold(inputs, s)
     _check_pools(inputs, s, 1)
-    # The room at the start of each day (end of the day before), less the book-in backlog.
+    # The national room at the start of each day (end of the day before): free beds plus
+    # holding not yet used, summed over offices (overflow is transferred to any office
+    # with room), less the national book-in backlog (docs/model.md 3.3).
     detained = np.concatenate(
         [
             np.broadcast_to(
@@ -213,8 +239,9 @@ def test_under_hold_all_channels_together_stay_within_the_room(v, path, days, be
         [np.zeros_like(s["held"][..., :1]), s["processing_backlog"][..., :-1]], axis=-1
     )
     free = np.maximum(inputs.beds.T[None] - detained, 0)
-    room = np.maximum(inputs.holding.T[None] + free - held, 0)
-    assert (s["arrests"] <= np.maximum(room - backlog, 0)).all(), "arrests above the room"
+    room = np.maximum(inputs.holding.T[None] + free - held, 0).sum(axis=1)  # (R, D)
+    allowed = np.maximum(room - backlog.sum(axis=1), 0)
+    assert (s["arrests"].sum(axis=1) <= allowed).all(), "arrests above the national room"
 
 
 NEUTRAL = channel_toml(
@@ -229,10 +256,13 @@ NEUTRAL = channel_toml(
 @pytest.mark.parametrize("path", [BASELINE, OPERATION], ids=["baseline", "operation"])
 def test_sections_that_do_nothing_change_no_number(path, overflow):
     """Custodial with detainer share 0, collateral 0, departures 0 and priority 1 give the
-    numbers of the scenario without the sections, bit for bit (new draws use new streams)."""
+    numbers of the scenario without the sections, bit for bit (new draws use new streams).
+    The shipped scenarios have the sections: both runs leave out custodial effort, and the
+    plain one the sections too."""
     sets = {"days": 40, "detention.overflow": overflow}
-    plain = build_inputs(load_scenario(path, set=sets))
-    with_sections = build_inputs(load_with(path, NEUTRAL, **sets))
+    plain = build_inputs(without_channels(load_scenario(path, set=sets)))
+    with_sections = build_inputs(without_custodial_effort(load_with(path, NEUTRAL, **sets)))
+    assert plain.scenario.custodial is None and with_sections.scenario.custodial is not None
     a = run_replications(plain, 3, 4)
     b = run_replications(with_sections, 3, 4)
     for k in a:
@@ -281,7 +311,8 @@ def test_channels_in_the_summary_kpis_and_api_model():
 
 
 def test_a_run_without_the_sections_lists_no_channel_kpi_but_all_channels():
-    s = simulate(load_scenario(OPERATION, set={"days": 20}), reps=2, seed=1, workers=1).summary()
+    sc = without_channels(load_scenario(OPERATION, set={"days": 20}))
+    s = simulate(sc, reps=2, seed=1, workers=1).summary()
     assert not {"arrests_custodial", "arrests_at_large", "arrests_collateral"} & set(s["kpis"])
     assert "pool_departures" not in s["kpis"]
     rows = {r["key"]: r for r in s["by_channel"]}
@@ -299,8 +330,11 @@ def test_287g_partners_are_a_workforce_entry_with_a_lever():
     assert "workforce.partners_287g.headcount" in {lv.path for lv in scenario_levers(sc)}
     inputs = build_inputs(sc)
     assert inputs.agency_labels[-1] == "287(g) partners"
-    # All of the partners' effort is custodial: at-large effort is the baseline's.
-    base = build_inputs(load_scenario(BASELINE, set={"days": 10}))
+    # All of the partners' effort is custodial: at-large effort is that of the baseline
+    # without partners (the shipped baseline's partners work partly at large).
+    data = load_scenario(BASELINE, set={"days": 10}).model_dump()
+    data["workforce"]["partners_287g"] = None
+    base = build_inputs(Scenario.model_validate(data))
     assert np.allclose(inputs.effort, base.effort)
     assert inputs.effort_custodial.sum() > 0
 
@@ -347,6 +381,27 @@ def test_priority_for_an_unknown_group_is_refused(cli, scen):
     _refused(cli("validate", path), "prio.toml", "policy.priority", "everyone")
 
 
-def test_custodial_effort_without_the_channel_is_refused(cli, scen):
+def _without_tables(text: str, drop) -> str:
+    """TOML ``text`` without the tables whose dotted name ``drop`` accepts (each table
+    runs from its header to the next header)."""
+    out, keep = [], True
+    for line in text.splitlines(keepends=True):
+        header = re.match(r"^\[([^\]]+)\]\s*$", line)
+        if header:
+            keep = not drop(header.group(1))
+        if keep:
+            out.append(line)
+    return "".join(out)
+
+
+def test_custodial_effort_without_the_channel_is_refused(cli, scen, tmp_path):
+    # The shipped baseline has [custodial]: the base here is the baseline without it and
+    # without any custodial effort.
+    (tmp_path / "base.toml").write_text(
+        _without_tables(
+            BASELINE.read_text(),
+            lambda name: name.startswith("custodial") or name.endswith(".custodial_share"),
+        )
+    )
     path = scen("share.toml", channel_toml(ero_custodial_share=0.2))
     _refused(cli("validate", path), "share.toml", "workforce.ero.custodial_share", "[custodial]")

@@ -31,7 +31,7 @@ variants = st.fixed_dictionaries(
     {
         "path": st.sampled_from([BASELINE, OPERATION]),
         "days": st.integers(5, 60),
-        "detention.beds": st.integers(51_302, 90_000),  # from the operation's population
+        "detention.beds": st.integers(38_000, 90_000),
         "detention.holding_capacity": st.integers(0, 8000),
         "transport.seats_per_day": st.integers(0, 3000),
         "processing.capacity_per_day": st.integers(0, 4000),
@@ -88,8 +88,7 @@ def test_small_beds_and_holding_forgo_arrests(path, holding, seed):
     v = {
         "path": path,
         "days": 40,
-        # Beds just above the starting population of each scenario: they fill at once.
-        "detention.beds": 38_000 if path == BASELINE else 51_400,
+        "detention.beds": 38_000,  # just above the starting population: they fill at once
         "detention.holding_capacity": holding,
         "target.arrests_per_day": 6000,
         "transport.seats_per_day": 200,
@@ -104,7 +103,7 @@ def test_kpis_under_hold_and_transfer():
         OPERATION,
         days=60,
         detention__overflow="hold",
-        detention__beds=51_400,
+        detention__beds=38_000,
         detention__holding_capacity=200,
         transport__seats_per_day=200,  # few removals: the beds stay full
     )
@@ -115,7 +114,7 @@ def test_kpis_under_hold_and_transfer():
         OPERATION,
         days=60,
         detention__overflow="transfer",
-        detention__beds=51_400,
+        detention__beds=38_000,
         transport__seats_per_day=200,
     )
     t = simulate(transfer, reps=3, seed=1, workers=1).summary()
@@ -153,7 +152,7 @@ def test_cli_set_overflow_hold_with_full_beds(tmp_path):
         "--set",
         "detention.overflow=hold",
         "--set",
-        "detention.beds=51400",  # full from the start, and few removals: arrests wait
+        "detention.beds=38000",  # full from the start, and few removals: arrests wait
         "--set",
         "transport.seats_per_day=200",
         "--out",

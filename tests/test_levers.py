@@ -31,6 +31,13 @@ def test_every_lever_is_a_valid_override_with_the_scenario_value(path):
     for lv in levers:
         if lv.kind == "toggle":
             assert lv.value == sc.regime.enabled
+        elif lv.path not in params:
+            # removal seats given as flights x seats per flight (+ land removals): the
+            # lever shows their total on the start date and setting it replaces them
+            assert lv.path == "transport.seats_per_day" and sc.transport.seats_per_day is None
+            assert lv.value == sc.transport.seats_total(sc.start_date, 1)[0]
+            assert lv.unit == "seats/day"
+            assert "replaces that breakdown" in lv.note
         else:
             assert lv.value == params[lv.path].at(sc.start_date)
             assert lv.unit == params[lv.path].unit
@@ -46,8 +53,15 @@ def test_every_lever_is_a_valid_override_with_the_scenario_value(path):
     for p, v in changed.items():
         got = sc2.regime.enabled if p == "regime.enabled" else params2[p].value
         assert got == v, p
-        if p != "regime.enabled":
+        if p == "regime.enabled":
+            continue
+        if p in params:
             assert params2[p].source.note.startswith("set by an override (was")
+        else:  # the total replaced the scenario's breakdown
+            assert params2[p].source.note.startswith("set by an override (replaced the breakdown")
+            assert sc2.transport.flights_per_day is None
+            assert sc2.transport.seats_per_flight is None
+            assert sc2.transport.land_removals_per_day is None
 
 
 def test_the_guard_switch_sends_zero():

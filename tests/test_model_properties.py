@@ -119,8 +119,16 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
 
 
 def test_full_detention_turns_book_ins_away_and_never_overfills():
+    # Removals kept scarce (300 seats a day, replacing the shipped flights) so detention
+    # fills: with the shipped 2025 flights it empties below the 38,000 beds.
     _inputs, s = _run(
-        {"path": OPERATION, "days": 60, "detention.beds": 38_000, "detention.overflow": "transfer"}
+        {
+            "path": OPERATION,
+            "days": 60,
+            "detention.beds": 38_000,
+            "detention.overflow": "transfer",
+            "transport.seats_per_day": 300,
+        }
     )
     national = s["detained"].sum(axis=1)
     assert (national <= 38_000).all()

@@ -302,9 +302,11 @@ def test_simulate_refuses_partial_draws_and_reports_draws_as_run():
 
 
 def test_cli_refuses_partial_draws_with_one_line(cli, tmp_path):
+    # 40 days reach every dated entry of the scenario (2025-07-08), so no schedule warning
+    # comes before the refusal
     res = cli(
         "run", OPERATION, "--uncertainty", "--reps", "5", "--inner", "10",
-        "--days", "5", "--out", tmp_path / "u", "--quiet",
+        "--days", "40", "--out", tmp_path / "u", "--quiet",
     )  # fmt: skip
     assert res.code == 2 and "Traceback" not in res.err
     assert "--reps 5" in res.err and "--inner 10" in res.err

@@ -61,7 +61,10 @@ def test_baseline_is_the_fy2024_pipeline():
     assert sc.detention.beds.value == 41500
     assert sc.target.arrests_per_day.value == 310
     deployed = {k: a.headcount.value for k, a in sc.workforce.deployed().items()}
-    assert {k for k, v in deployed.items() if v > 0} == {"ero"}
+    # ERO officers and 287(g) partners only: no federal agents detailed from other agencies,
+    # and partners stay on local duty (not diverted).
+    assert {k for k, v in deployed.items() if v > 0} == {"ero", "partners_287g"}
+    assert not sc.workforce.partners_287g.diverted
     assert sc.support.national_guard.headcount.value == 0
     assert not sc.regime.enabled
 
@@ -180,7 +183,7 @@ def test_pools_that_could_overflow_the_counts_are_refused(tmp_path):
 
     copy_scenarios(tmp_path)
     group = "\n".join(
-        ['[groups.g{i}]', 'label = "g{i}"']
+        ["[groups.g{i}]", 'label = "g{i}"']
         + [
             f'{field} = {{{{ value = {value}, unit = "{unit}", source = "s" }}}}'
             for field, value, unit in (
@@ -273,7 +276,7 @@ def test_validate_and_run_print_schedule_warnings_and_summary_keeps_them(cli, tm
         {"path": "detention.beds.schedule", "message": line[0].split("schedule: ", 1)[1]}
     ]
     report = (out / "report.html").read_text()
-    assert 'id=warnings' in report and "after the last simulated day 2023-10-03" in report
+    assert "id=warnings" in report and "after the last simulated day 2023-10-03" in report
 
 
 # ------------------------------------------------------------ comments (issue 10, smaller)
@@ -287,8 +290,21 @@ def test_comments_quote_the_values_they_describe():
     text = OPERATION.read_text()
     (ero,) = re.findall(r"inherited ERO headcount \(([\d,]+)", text)
     assert float(ero.replace(",", "")) == op.workforce.ero.headcount.value
-    for key, g in op.groups.items():
-        quoted = re.search(r"yield \(([\d.]+)\)", g.arrests_per_agent_day.rationale)
-        assert float(quoted[1]) == pytest.approx(
-            fitted.groups[key].arrests_per_agent_day.value, abs=0.0005
-        ), key
+    # The operation sets no yield of its own (2025 policy inputs, not a yield multiplier):
+    # it has the fitted yields, whose notes quote the baseline's value and the posture.
+    base = load_scenario(BASELINE)
+    yields = [
+        (k, g.arrests_per_agent_day, op.groups[k], base.groups[k]) for k, g in fitted.groups.items()
+    ]
+    yields.append(
+        ("custodial", fitted.custodial.arrests_per_agent_day, op.custodial, base.custodial)
+    )
+    for key, p, o, b in yields:
+        assert p.value == o.arrests_per_agent_day.value, key
+        quoted = re.fullmatch(
+            r"the baseline's ([\d.]+) times the FY2024 (?:residual )?arrest posture ([\d.]+)",
+            p.source.note,
+        )
+        assert quoted, (key, p.source.note)
+        assert float(quoted[1]) == b.arrests_per_agent_day.value, key
+        assert p.value == pytest.approx(float(quoted[1]) * float(quoted[2]), rel=1e-3), key

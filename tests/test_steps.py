@@ -286,7 +286,7 @@ def test_hold_admits_those_held_first_transfers_overflow_and_holds_the_rest_with
     )
     stock = np.zeros((REPS, OFFICES, 4), dtype=np.int64)
     stock[..., 1] = [8, 2]
-    s = state(stock=stock, held=[[2, 0], [0, 0]])
+    s = state(stock=stock.copy(), held=[[2, 0], [0, 0]])
     # Room at the start of the day: holding 4 + free beds (2, 8) - held.
     assert np.array_equal(steps.holding_room(inp, s, 0), [[4, 12], [6, 12]])
     d = day(0, booked=[[3, 1], [5, 0]], border_admissions=[[0, 0], [0, 1]])
@@ -301,7 +301,7 @@ def test_hold_admits_those_held_first_transfers_overflow_and_holds_the_rest_with
 
     # Beds full everywhere: what no bed takes waits in holding, within its capacity.
     full = dataclasses.replace(inp, beds=per_day([10, 3]))
-    s = state(stock=stock, held=[[2, 0], [0, 0]])
+    s = state(stock=stock.copy(), held=[[2, 0], [0, 0]])
     d = day(0, booked=[[3, 1], [5, 0]], border_admissions=[[0, 0], [0, 1]])
     steps.admissions(full, s, d)
     assert not d.released_capacity.any()

@@ -284,5 +284,16 @@ ARREST_CHANNELS: dict[str, str] = {
 """The arrest channels, in the order a day runs them (docs/model.md 3.3): key -> label.
 Each has the office measure ``arrests_<key>``; summary.json ``by_channel`` lists them."""
 
-NATIONAL_SERIES = ("arrests", "detained", "removed", "released", "released_capacity")
+NATIONAL_SERIES = (
+    "arrests",
+    "arrests_custodial",
+    "arrests_at_large",
+    "arrests_collateral",
+    "arrests_forgone_capacity",
+    "detained",
+    "removed",
+    "released",
+    "released_capacity",
+    "releases_post_order_limit",
+)
 """The national daily series that sweeps store, the API serves and the page draws."""

@@ -750,6 +750,7 @@ class Scenario(_Section):
                         f"date {when} lies more than {MAX_SCHEDULE_REACH_DAYS} days {side} the "
                         f"start date {self.start_date}: no run can use it as written "
                         "(a mistyped year?)",
+                        related=("start_date",),  # a later file may have moved the start
                     )
 
 
