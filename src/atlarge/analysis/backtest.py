@@ -24,7 +24,7 @@ steady state; metrics cover the fiscal year only.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -128,14 +128,7 @@ class PolicyInput:
     note: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "effective": self.effective.isoformat(),
-            "scope": self.scope,
-            "publisher": self.publisher,
-            "document": self.document,
-            "date": self.date.isoformat(),
-            "note": self.note,
-        }
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
 
 
 POLICY: tuple[PolicyInput, ...] = (

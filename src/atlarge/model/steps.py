@@ -115,12 +115,7 @@ def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         wanted = channels.sum(axis=(-2, -1))
         day.room = holding_room(inp, state, t).sum(axis=-1)  # (R,): book_in reads it
         allowed = np.maximum(day.room - state.backlog.sum(axis=-1), 0)
-        over = wanted.sum(axis=-1) > allowed
-        made = np.where(
-            over[:, None],
-            largest_remainder(np.minimum(allowed, wanted.sum(axis=-1)), wanted),
-            wanted,
-        )
+        made = _within(allowed, wanted)
         short = (wanted > made)[..., None, None]
         flat = channels.reshape(*channels.shape[:-2], -1)
         cut = largest_remainder(made, flat).reshape(channels.shape)
@@ -213,18 +208,8 @@ def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         # Book-ins, then border transfers, only up to the room left nationally in holding
         # and beds (as arrests found it: nothing since has freed or filled a place).
         room = day.room
-        booked = day.booked.sum(axis=-1)
-        day.booked = np.where(
-            (booked > room)[:, None],
-            largest_remainder(np.minimum(room, booked), day.booked),
-            day.booked,
-        )
-        left = room - day.booked.sum(axis=-1)
-        day.border_admissions = np.where(
-            (border.sum(axis=-1) > left)[:, None],
-            largest_remainder(np.minimum(left, border.sum(axis=-1)), border),
-            border,
-        )
+        day.booked = _within(room, day.booked)
+        day.border_admissions = _within(room - day.booked.sum(axis=-1), border)
     else:
         day.border_admissions = border
     day.border_refused = border - day.border_admissions
@@ -356,6 +341,17 @@ def holding_room(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     free beds at the start of the day plus holding not yet used (never negative)."""
     free = np.maximum(inp.beds[t][None, :] - state.detained, 0)
     return np.maximum(inp.holding[t][None, :] + free - state.held, 0)
+
+
+def _within(cap: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``(R, O)`` counts cut to the national ``(R,)`` cap where their sum exceeds it, in
+    proportion (largest remainder); as they are elsewhere. The cut is computed only on
+    days some replication needs it (the daily loop runs this under hold every day)."""
+    total = counts.sum(axis=-1)
+    over = total > cap
+    if not over.any():
+        return counts
+    return np.where(over[:, None], largest_remainder(np.minimum(cap, total), counts), counts)
 
 
 def _safe(pool0: np.ndarray) -> np.ndarray:

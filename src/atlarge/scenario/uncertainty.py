@@ -125,19 +125,12 @@ def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, 
     return scenario.with_values(_consistent(scenario, values), f"uncertainty draw {draw}"), values
 
 
-def _value(data: dict, path: str) -> float:
-    """The base value of the parameter at ``path`` in a dumped scenario."""
-    node = data
-    for part in path.split("."):
-        node = node[part]
-    return node["value"]
-
-
 def _consistent(scenario: Scenario, drawn: dict[str, float]) -> dict[str, float]:
     out = dict(drawn)
-    data = scenario.model_dump()
-    for _section, _field, paths in share_group_paths(data):
-        shares = {path: _value(data, path) for path in paths}
+    value = {path: p.value for path, p in iter_params(scenario)}
+    sections = scenario.model_dump(include={"groups", "dispositions", "custodial"})
+    for _section, _field, paths in share_group_paths(sections):
+        shares = {path: value[path] for path in paths}
         if any(path in out for path in shares):
             out = {**shares, **out}
     for key, d in scenario.dispositions.items():

@@ -564,6 +564,30 @@ function referenceTraces(runs, key, name) {
   }));
 }
 
+// Several series of each run in one chart (groups, channels): A as bands, B as dashed medians.
+function seriesSetTraces(runs, seriesOf) {
+  const traces = [];
+  for (const [tag, run] of runs) {
+    seriesOf(run).forEach((s, j) => {
+      const color = GROUP_COLORS[j % GROUP_COLORS.length];
+      if (tag === "A") traces.push(...bandTraces(run.bands.dates, s.bands, `A: ${s.label}`, color));
+      else
+        traces.push({
+          x: run.bands.dates,
+          y: s.bands.p50,
+          mode: "lines",
+          line: { color, dash: "dash", width: 2 },
+          name: `B: ${s.label} (median)`,
+        });
+    });
+  }
+  return traces;
+}
+
+function dashedNote(runs) {
+  return runs.length === 2 ? " (B as dashed medians)" : "";
+}
+
 function seriesChart(div, runs, key, title, yTitle, refKey, refName) {
   const traces = [];
   for (const [tag, run] of runs) {
@@ -608,25 +632,9 @@ function drawCharts(runs) {
   const channelKeys = ["arrests_custodial", "arrests_at_large", "arrests_collateral"];
   $("chart-channels").hidden = !on("arrest_channels");
   if (on("arrest_channels")) {
-    const traces = [];
-    for (const [tag, run] of runs) {
-      channelKeys.forEach((key, j) => {
-        const s = run.bands.series[key];
-        const color = GROUP_COLORS[j % GROUP_COLORS.length];
-        if (tag === "A") traces.push(...bandTraces(run.bands.dates, s.bands, `A: ${s.label}`, color));
-        else
-          traces.push({
-            x: run.bands.dates,
-            y: s.bands.p50,
-            mode: "lines",
-            line: { color, dash: "dash", width: 2 },
-            name: `B: ${s.label} (median)`,
-          });
-      });
-    }
+    const traces = seriesSetTraces(runs, (run) => channelKeys.map((key) => run.bands.series[key]));
     const first = m.arrests_at_large;
-    const note = runs.length === 2 ? " (B as dashed medians)" : "";
-    Plotly.react($("chart-channels"), traces, layout(smoothed("Arrests per day by channel", first) + note, first.unit), CONFIG);
+    Plotly.react($("chart-channels"), traces, layout(smoothed("Arrests per day by channel", first) + dashedNote(runs), first.unit), CONFIG);
   }
   $("chart-forgone").hidden = !on("holding");
   if (on("holding")) seriesChart($("chart-forgone"), runs, "arrests_forgone_capacity", smoothed(m.arrests_forgone_capacity.label, m.arrests_forgone_capacity), m.arrests_forgone_capacity.unit);
@@ -674,24 +682,9 @@ function drawCharts(runs) {
     k.arrests_total.unit,
   );
 
-  const traces = [];
-  for (const [tag, run] of runs) {
-    run.bands.groups.forEach((g, j) => {
-      const color = GROUP_COLORS[j % GROUP_COLORS.length];
-      if (tag === "A") traces.push(...bandTraces(run.bands.dates, g.bands, `A: ${g.label}`, color));
-      else
-        traces.push({
-          x: run.bands.dates,
-          y: g.bands.p50,
-          mode: "lines",
-          line: { color, dash: "dash", width: 2 },
-          name: `B: ${g.label} (median)`,
-        });
-    });
-  }
+  const traces = seriesSetTraces(runs, (run) => run.bands.groups);
   const byGroup = m.arrests_by_group;
-  const note = runs.length === 2 ? " (B as dashed medians)" : "";
-  Plotly.react($("chart-group-days"), traces, layout(smoothed(byGroup.label, byGroup) + note, byGroup.unit), CONFIG);
+  Plotly.react($("chart-group-days"), traces, layout(smoothed(byGroup.label, byGroup) + dashedNote(runs), byGroup.unit), CONFIG);
 }
 
 // ---------------------------------------------------------------- parameters
