@@ -55,6 +55,8 @@ def state(**fields) -> PipelineState:
         "stock": np.zeros((*ro, 4), dtype=np.int64),
         "queue": np.zeros(ro, dtype=np.int64),
         "limited": np.zeros((*ro, 0), dtype=np.int64),
+        "docket": np.zeros((*ro, 0), dtype=np.int64),
+        "pending": np.zeros(ro, dtype=np.int64),
         "atd": np.zeros(ro, dtype=np.int64),
         "recent": np.zeros((2, *ro), dtype=np.int64),
         "replaced": np.zeros(ro, dtype=bool),
@@ -419,6 +421,8 @@ def test_the_recorder_writes_each_day_replication_first():
     counts += ("removed", "departed")
     moves = ("transferred_in", "transferred_out", "released_on_exit", "released_capacity")
     moves += ("released_post_order_limit",)
+    moves += ("court_decided", "court_completed", "removal_orders", "in_absentia")
+    moves += ("orders_to_pool", "court_receipts")
     d = day(1, **{m: np.full((2, n_o), 7) for m in counts + moves})
     d.replacements = np.ones((2, n_o), dtype=bool)
     d.arrests_by_group = np.full((2, n_o, inp.n_groups), 3)
@@ -433,6 +437,8 @@ def test_the_recorder_writes_each_day_replication_first():
     assert (out["replacements"][..., 1] == 1).all()
     assert np.array_equal(out["pool"][..., 1], s.pool)
     assert (out["path_entries"][..., 1] == n_o).all()  # summed over offices
+    assert (out["court_completions"][..., 1] == 14).all()  # both dockets
+    assert (out["court_detained_decisions"][..., 1] == 7).all()
 
 
 def test_outcome_names_are_the_scenario_strings():

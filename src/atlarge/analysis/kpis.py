@@ -134,6 +134,14 @@ def _first_full_day(out: ModelOutput, done: Done) -> np.ndarray:
     return day
 
 
+def _detained_court_wait(out: ModelOutput, done: Done) -> np.ndarray:
+    """Mean days a detained case waited for a judge once ready (Little's law over the
+    horizon): days spent waiting, summed, over decisions made. NaN with no decision."""
+    waited = out.totals("court_detained_waiting").astype(np.float64)
+    decided = out.totals("court_detained_decisions").astype(np.float64)
+    return np.divide(waited, decided, out=np.full(out.reps, np.nan), where=decided > 0)
+
+
 def _cost_total(out: ModelOutput, done: Done) -> np.ndarray:
     return sum(out.costs.values())
 
@@ -265,6 +273,72 @@ KPIS: dict[str, Kpi] = {
             "count",
             Total("pool_departures"),
             needs="departures",
+            only_when_on=True,
+        ),
+        Kpi(
+            "court_backlog_end",
+            "Non-detained court backlog at the end",
+            "court backlog",
+            "cases",
+            "Cases pending on the non-detained immigration court docket on the last day of the "
+            "horizon.",
+            "count",
+            AtEnd("court_backlog"),
+            needs="courts",
+            only_when_on=True,
+        ),
+        Kpi(
+            "court_completions",
+            "Court completions",
+            "court completions",
+            "cases",
+            "Cases completed by immigration judges over the horizon, detained and non-detained "
+            "dockets.",
+            "count",
+            Total("court_completions"),
+            needs="courts",
+            only_when_on=True,
+        ),
+        Kpi(
+            "removal_orders",
+            "Removal orders",
+            "removal orders",
+            "orders",
+            "Removal orders on either docket, in absentia included: detained orders join the "
+            "removal queue, non-detained ones move people into the pool of those with final "
+            "orders.",
+            "count",
+            Total("removal_orders"),
+            needs="courts",
+            only_when_on=True,
+        ),
+        Kpi(
+            "in_absentia_orders",
+            "In absentia orders",
+            "in absentia",
+            "orders",
+            "Removal orders in absentia on the non-detained docket (part of removal_orders).",
+            "count",
+            Total("in_absentia_orders"),
+            needs="courts",
+            only_when_on=True,
+        ),
+        Kpi(
+            "detained_court_wait_days",
+            "Detained docket: days waiting for a judge",
+            "wait for judge",
+            "days",
+            "Mean days a detained case waited for a judge's decision once ready for it (its "
+            "path's own delay not included): days spent waiting over decisions made (Little's "
+            "law). 0 when judges keep up; it lengthens detention, and so bed-days, when they "
+            "do not.",
+            "count",
+            Computed(
+                _detained_court_wait,
+                "sum",
+                "days waiting summed over the horizon / decisions over the horizon",
+            ),
+            needs="courts",
             only_when_on=True,
         ),
         Kpi(

@@ -202,6 +202,8 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "departures": sc.departures is not None,
         "limited_countries": sc.transport.limited_countries is not None,
         "mandatory_detention": sc.policy.mandatory_detention_share is not None,
+        "courts": sc.courts is not None,
+        "expedited_removal": sc.policy.expedited_removal_share is not None,
         "parameter_uncertainty": uncertainty,
     }
 

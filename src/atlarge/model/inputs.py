@@ -78,6 +78,18 @@ class ModelInputs:
     limit_days: int  # post-order detention limit L in days (0: no limited countries)
     limited_share: np.ndarray  # (D,) share of removal-path finishers whose country limits
     limited_accepted: np.ndarray  # (D,) integer removals a day limiting countries accept
+    courts_on: bool  # the immigration courts are in the scenario
+    court_capacity: np.ndarray  # (D,) integer decisions judges can make a day, national
+    court_detained_cap: np.ndarray  # (D,) integer most of that the detained docket may use
+    court_paths: np.ndarray  # (C,) bool: paths ending in a decision on the detained docket
+    pending_paths: np.ndarray  # (C,) bool: release paths whose case goes on (non-detained)
+    court_receipts: np.ndarray  # (D, O) expected new non-detained cases from outside
+    court_backlog0: np.ndarray  # (O,) integer non-detained cases pending on day 0
+    in_absentia: np.ndarray  # (D,) share of non-detained completions ordered in absentia
+    orders_present: np.ndarray  # (D,) share of the rest ordered removed with the person present
+    pending_group: int  # group index people with a pending case are counted in
+    orders_group: int  # group index people ordered removed join
+    court_cost: float  # USD per completed case, either docket
     atd_exit_p: float
     atd_enrol: float
     pressure_shift: float  # share of effort moved to the quickest group at full pressure
@@ -138,22 +150,43 @@ def month_end_flags(start: dt.date, days: int, min_period: int = 28) -> np.ndarr
 
 
 def daily_path_shares(
-    share: np.ndarray, discretionary: np.ndarray, mandatory: np.ndarray | None, days: int
+    share: np.ndarray,
+    discretionary: np.ndarray,
+    mandatory: np.ndarray | None,
+    days: int,
+    expedited: np.ndarray | None = None,
+    expedited_share: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(days, C)`` path shares under mandatory detention (docs/model.md 3.7):
+    """``(days, C)`` path shares under the expedited-removal scope and mandatory detention
+    (docs/model.md 3.7). First the scope ``e(t)``: expedited paths ``E`` take ``e(t)`` in
+    proportion to their shares, the others ``1 - e(t)``:
 
-        sigma_c(t) = (1 - m(t)) sigma_c + m(t) sigma_c [c not discretionary] / S_nd
+        sigma'_c(t) = e(t) sigma_c / S_E  (c in E),   (1 - e(t)) sigma_c / (1 - S_E)  (else)
 
-    with ``S_nd`` the sum of the non-discretionary shares: a share ``m(t)`` of admissions
-    is held, so takes no discretionary path. Without ``m``, ``sigma`` on every day (the
-    same numbers, so the same draws)."""
+    then mandatory detention on ``sigma'``:
+
+        sigma_c(t) = (1 - m(t)) sigma'_c + m(t) sigma'_c [c not discretionary] / S'_nd
+
+    with ``S'_nd`` the sum of the non-discretionary shares: a share ``m(t)`` of admissions
+    is held, so takes no discretionary path. Without ``e`` and ``m``, ``sigma`` on every day
+    (the same numbers, so the same draws)."""
+    if expedited_share is None or expedited is None:
+        base = np.broadcast_to(share, (days, share.size))
+    else:
+        fast = np.where(expedited, share, 0.0)
+        slow = share - fast
+        s_fast, s_slow = fast.sum(), slow.sum()  # the schema makes s_fast > 0
+        e = expedited_share[:, None]
+        base = e * (fast / s_fast)[None, :]
+        if s_slow > 0:
+            base = base + (1.0 - e) * (slow / s_slow)[None, :]
     if mandatory is None:
-        return np.broadcast_to(share, (days, share.size))
-    kept = np.where(discretionary, 0.0, share)
-    total = kept.sum()
-    held = kept / total if total > 0 else kept  # m > 0 needs total > 0 (schema)
+        return base
+    kept = np.where(discretionary[None, :], 0.0, base)
+    total = kept.sum(axis=-1, keepdims=True)
+    held = np.divide(kept, total, out=np.zeros_like(kept), where=total > 0)
     m = mandatory[:, None]
-    return (1.0 - m) * share[None, :] + m * held[None, :]
+    return (1.0 - m) * base + m * held
 
 
 def build_inputs(scenario: Scenario) -> ModelInputs:
@@ -250,13 +283,14 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         phases=tuple(d.phases for d in disp.values()),
     )
     share = np.array([d.share.value for d in disp.values()])
+    pol = sc.policy
     path_share = daily_path_shares(
         share,
         np.array([d.discretionary for d in disp.values()], dtype=bool),
-        None
-        if sc.policy.mandatory_detention_share is None
-        else daily(sc.policy.mandatory_detention_share),
+        None if pol.mandatory_detention_share is None else daily(pol.mandatory_detention_share),
         days,
+        np.array([d.expedited for d in disp.values()], dtype=bool),
+        None if pol.expedited_removal_share is None else daily(pol.expedited_removal_share),
     )
     initial_office = largest_remainder(
         np.array(int(sc.detention.initial_population.value)), offices.bed_weight
@@ -280,6 +314,50 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         limit_days = 0
         limited_share = np.zeros(days)
         limited_accepted = np.zeros(days, dtype=np.int64)
+    courts = sc.courts
+    court_paths = np.array(
+        [courts is not None and d.court == "detained" for d in disp.values()], dtype=bool
+    )
+    pending_paths = np.array(
+        [courts is not None and d.court == "pending" for d in disp.values()], dtype=bool
+    )
+    chain_cost = np.array(
+        [d.cost_per_case.value if d.cost_per_case else 0.0 for d in disp.values()]
+    )
+    if courts is not None:
+        court_capacity = np.floor(
+            daily(courts.judges) * daily(courts.completions_per_judge_day) + 1e-9
+        ).astype(np.int64)
+        if courts.docket_priority == "share":
+            assert courts.detained_share is not None  # the schema requires it
+            court_detained_cap = np.floor(
+                court_capacity * daily(courts.detained_share) + 1e-9
+            ).astype(np.int64)
+        else:
+            court_detained_cap = court_capacity
+        court_receipts = daily(courts.receipts_per_day)[:, None] * pop_w[None, :]
+        court_backlog0 = largest_remainder(
+            np.array(int(np.floor(courts.initial_backlog.value + 1e-9))), pop_w
+        )
+        in_absentia = daily(courts.in_absentia_share)
+        present = daily(courts.removal_order_share)
+        rest = 1.0 - in_absentia
+        orders_present = np.clip(
+            np.divide(present, rest, out=np.zeros(days), where=rest > 0), 0.0, 1.0
+        )
+        pending_group = group_keys.index(courts.pending_group)
+        orders_group = group_keys.index(courts.orders_group)
+        court_cost = courts.cost_per_completion.value
+        chain_cost = np.where(court_paths, 0.0, chain_cost)  # the court's cost is per decision
+    else:
+        court_capacity = np.zeros(days, dtype=np.int64)
+        court_detained_cap = np.zeros(days, dtype=np.int64)
+        court_receipts = np.zeros((days, offices.n))
+        court_backlog0 = np.zeros(offices.n, dtype=np.int64)
+        in_absentia = np.zeros(days)
+        orders_present = np.zeros(days)
+        pending_group = orders_group = 0
+        court_cost = 0.0
     regime = sc.regime
     return ModelInputs(
         scenario=sc,
@@ -322,9 +400,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         chains_ending_in={k: np.array([o == k for o in outcomes], dtype=bool) for k in Outcome},
         chain_share=share,
         path_share=path_share,
-        chain_cost=np.array(
-            [d.cost_per_case.value if d.cost_per_case else 0.0 for d in disp.values()]
-        ),
+        chain_cost=chain_cost,
         initial_detained=initial,
         overflow_transfer=sc.detention.overflow == "transfer",
         overflow_hold=sc.detention.overflow == "hold",
@@ -332,6 +408,18 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         limit_days=limit_days,
         limited_share=limited_share,
         limited_accepted=limited_accepted,
+        courts_on=courts is not None,
+        court_capacity=court_capacity,
+        court_detained_cap=court_detained_cap,
+        court_paths=court_paths,
+        pending_paths=pending_paths,
+        court_receipts=court_receipts,
+        court_backlog0=court_backlog0,
+        in_absentia=in_absentia,
+        orders_present=orders_present,
+        pending_group=pending_group,
+        orders_group=orders_group,
+        court_cost=court_cost,
         atd_exit_p=1.0 / sc.atd.mean_days.value,
         atd_enrol=sc.atd.enrolment_share.value,
         pressure_shift=sc.targeting.pressure_shift.value,

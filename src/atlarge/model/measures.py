@@ -234,6 +234,78 @@ MEASURES: dict[str, Measure] = {
             SMOOTH_DAYS,
         ),
         Measure(
+            "court_backlog",
+            "Non-detained court backlog",
+            "cases",
+            "Cases pending on the non-detained immigration court docket at the end of the day "
+            "([courts]; 0 otherwise).",
+            "stock",
+        ),
+        Measure(
+            "court_detained_waiting",
+            "Detained, waiting for a judge",
+            "persons",
+            "Detained persons whose case is ready and waits for a judge's decision on the "
+            "detained docket at the end of the day ([courts]; 0 otherwise). They hold beds and "
+            "count in the detained population.",
+            "stock",
+        ),
+        Measure(
+            "court_completions",
+            "Court completions per day",
+            "cases/day",
+            "Cases completed by immigration judges that day, both dockets ([courts]; 0 "
+            "otherwise).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "court_detained_decisions",
+            "Detained docket decisions per day",
+            "cases/day",
+            "Decisions on the detained docket that day (part of court_completions).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "court_receipts",
+            "New non-detained cases per day",
+            "cases/day",
+            "New cases on the non-detained docket that day: from outside the simulated "
+            "operation, releases whose case goes on and releases for lack of beds.",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "removal_orders",
+            "Removal orders per day",
+            "orders/day",
+            "Removal orders that day on either docket, in absentia included (detained orders "
+            "join the removal queue; non-detained ones move people into the pool of those "
+            "with final orders).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "in_absentia_orders",
+            "In absentia orders per day",
+            "orders/day",
+            "Removal orders in absentia that day on the non-detained docket (part of "
+            "removal_orders).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
+            "orders_to_pool",
+            "Ordered into the final-order pool per day",
+            _PER_DAY,
+            "Persons moved that day from the pool of people with a pending case into the pool "
+            "of people with final orders, by non-detained removal orders (never more than the "
+            "first pool holds).",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
             "atd_population",
             "In alternatives to detention",
             "persons",
@@ -295,5 +367,8 @@ NATIONAL_SERIES = (
     "released",
     "released_capacity",
     "releases_post_order_limit",
+    "court_backlog",
+    "court_detained_waiting",
+    "court_completions",
 )
 """The national daily series that sweeps store, the API serves and the page draws."""

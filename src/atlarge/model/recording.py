@@ -51,6 +51,14 @@ class Recorder:
         r["transferred_in"][t] = day.transferred_in
         r["transferred_out"][t] = day.transferred_out
         r["pool_departures"][t] = day.pool_departures
+        r["court_backlog"][t] = state.pending
+        r["court_detained_waiting"][t] = state.docket.sum(axis=-1)
+        r["court_completions"][t] = day.court_decided + day.court_completed
+        r["court_detained_decisions"][t] = day.court_decided
+        r["court_receipts"][t] = day.court_receipts
+        r["removal_orders"][t] = day.removal_orders
+        r["in_absentia_orders"][t] = day.in_absentia
+        r["orders_to_pool"][t] = day.orders_to_pool
         r["atd_population"][t] = state.atd
         r["replacements"][t] = day.replacements
         self.arrests_by_group[t] = day.arrests_by_group

@@ -15,13 +15,16 @@ and the day's flows to the recorder (:mod:`atlarge.model.recording`). Each day:
 6. ``steps.book_in``: book-ins up to the office's capacity; border transfers.
 7. ``steps.delays``: detention paths advance; finished counts join the
    removal queue, are released, or depart.
-8. ``steps.transport``: with countries that limit removals, releases at the
+8. ``steps.courts``: judges decide cases on the detained docket first, then complete
+   non-detained cases; orders on the non-detained docket move people into the pool of
+   those with final orders (without ``[courts]``: nothing).
+9. ``steps.transport``: with countries that limit removals, releases at the
    post-order limit and acceptances into the queue; national seats shared over
    office queues.
-9. ``steps.admissions``: admissions up to free beds; overflow transferred,
+10. ``steps.admissions``: admissions up to free beds; overflow transferred,
    released or held (``overflow = "hold"``); admissions split over paths.
-10. ``steps.alternatives``: releases enrol in alternatives to detention.
-11. ``steps.regime``: at the end of each ranking period, the bottom offices'
+11. ``steps.alternatives``: releases enrol in alternatives to detention.
+12. ``steps.regime``: at the end of each ranking period, the bottom offices'
     leadership is replaced.
 
 Adding a mechanism means: its scenario values prepared once as fields of

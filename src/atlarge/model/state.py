@@ -40,6 +40,11 @@ class PipelineState:
     """``(R, O, L)``: detained after a removal order, waiting for a country that limits
     removals to accept them (``Y``), by age in days: age ``a`` on day ``t`` is slot
     ``(t - a) % L``, ``L`` the post-order limit (``L = 0``: no such countries)."""
+    docket: np.ndarray
+    """``(R, O, C)``: detained and ready for a judge's decision on the detained docket, by
+    path (``W[c]``; only ``court = "detained"`` paths hold any). ``C = 0`` without courts."""
+    pending: np.ndarray
+    """``(R, O)``: cases pending on the non-detained docket (``P``; 0 without courts)."""
     atd: np.ndarray
     """``(R, O)``: released people enrolled in alternatives to detention (``T``)."""
     recent: np.ndarray
@@ -67,6 +72,8 @@ class PipelineState:
             ).astype(np.int64),
             queue=np.zeros(ro, dtype=np.int64),
             limited=np.zeros((*ro, inputs.limit_days), dtype=np.int64),
+            docket=np.zeros((*ro, inputs.chains.n_chains if inputs.courts_on else 0), np.int64),
+            pending=np.broadcast_to(inputs.court_backlog0, ro).astype(np.int64),
             atd=np.zeros(ro, dtype=np.int64),
             recent=np.zeros((inputs.pressure_window, *ro), dtype=np.int64),
             replaced=np.zeros(ro, dtype=bool),
@@ -77,11 +84,13 @@ class PipelineState:
 
     @property
     def detained(self) -> np.ndarray:
-        """``(R, O)``: people holding a bed (on a path, in the removal queue or waiting for
-        a country that limits removals), ``D``."""
+        """``(R, O)``: people holding a bed (on a path, waiting for a judge, in the removal
+        queue or waiting for a country that limits removals), ``D``."""
         detained = self.stock.sum(axis=-1) + self.queue
         if self.limited.shape[-1]:
             detained += self.limited.sum(axis=-1)
+        if self.docket.shape[-1]:
+            detained += self.docket.sum(axis=-1)
         return detained
 
 
@@ -133,6 +142,20 @@ class Day:
     limited_in: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: finishers of a removal path whose country limits removals; they join
     the limited buffer at age 0 in ``transport`` (``delays``, only with such countries)."""
+    court_decided: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: decisions on the detained docket (``courts``)."""
+    court_completed: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: completions on the non-detained docket (``courts``)."""
+    removal_orders: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: removal orders, both dockets, in absentia included (``courts``)."""
+    in_absentia: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: removal orders in absentia, non-detained docket (``courts``)."""
+    orders_to_pool: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: persons moved from the pending group's pool to the orders group's
+    (``courts``)."""
+    court_receipts: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: new cases on the non-detained docket: from outside, releases whose case
+    goes on (``courts``) and releases for lack of beds (added in ``admissions``)."""
     released_post_order_limit: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: releases at the post-order detention limit (``transport``)."""
     removed: np.ndarray = field(init=False, repr=False)

@@ -42,6 +42,11 @@ class Stream(IntEnum):
     CUSTODIAL = 21
     COLLATERAL = 22
     DEPARTURES = 23
+    # Immigration courts (issue 13): from 30.
+    COURT_RECEIPTS = 30
+    COURT_LIMITED = 31
+    IN_ABSENTIA = 32
+    ORDERS_PRESENT = 33
     LIMITED = 9
     # 10 was LIMITED_CLEAR (a binomial draw of acceptances); acceptances are now a national
     # quota shared like seats, with no draw. The number stays unused: no renumbering.
@@ -220,17 +225,94 @@ def delays(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.5: every phase of every detention path passes on ``Binomial(X, k/m)``; counts
     finishing a removal path join the removal queue (with countries that limit removals,
     ``Binomial(done, share)`` of them wait for their country instead: ``day.limited_in``),
-    the others are released or depart."""
+    the others are released or depart. With courts (§3.12), those finishing a
+    ``court = "detained"`` path join the detained docket instead (``steps.courts`` decides
+    them), and releases from ``court = "pending"`` paths are the day's first new cases on
+    the non-detained docket."""
     done = inp.chains.step(state.stock, inp.chain_exit_p, day.streams, day.t, Stream.EXITS)
+    if inp.courts_on:
+        state.docket += np.where(inp.court_paths, done, 0)
+        done = np.where(inp.court_paths, 0, done)
+        day.court_receipts = done[..., inp.pending_paths].sum(axis=-1)
+    day.limited_in, day.released_on_exit, day.departed = _route(
+        inp, state, day, done, Stream.LIMITED
+    )
+
+
+def _route(
+    inp: ModelInputs, state: PipelineState, day: Day, done: np.ndarray, stream: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts ending their paths ``done`` ``(R, O, C)``, by the path's outcome: removals
+    join the removal queue (with limiting countries ``Binomial(removals, lambda(t))`` on
+    ``stream`` wait for their country instead). Returns ``(limited_in, released,
+    departed)``, each ``(R, O)`` (``limited_in`` zero without limiting countries)."""
     ends = inp.chains_ending_in
     to_removal = done[..., ends[Outcome.REMOVAL]].sum(axis=-1)
     if inp.limit_days:
         t = day.t
-        day.limited_in = binomial(day.streams, to_removal, inp.limited_share[t], t, Stream.LIMITED)
-        to_removal -= day.limited_in
+        limited_in = binomial(day.streams, to_removal, inp.limited_share[t], t, stream)
+        to_removal -= limited_in
+    else:
+        limited_in = np.zeros_like(to_removal)
     state.queue += to_removal
-    day.released_on_exit = done[..., ends[Outcome.RELEASE]].sum(axis=-1)
-    day.departed = done[..., ends[Outcome.DEPARTURE]].sum(axis=-1)
+    released = done[..., ends[Outcome.RELEASE]].sum(axis=-1)
+    departed = done[..., ends[Outcome.DEPARTURE]].sum(axis=-1)
+    return limited_in, released, departed
+
+
+def courts(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.12: the day's judge capacity ``K(t)`` decides cases on the detained docket first
+    (up to ``Kd(t)``: all of ``K`` under detained_first, a share under share), shared over
+    offices and paths in proportion to those waiting, never more than wait; each decision
+    ends its path (removal order, relief, departure). What is left completes cases on the
+    non-detained docket, shared over offices in proportion to their pending cases:
+    ``Binomial`` in absentia orders, then orders with the person present; the ordered move
+    from the pending group's pool into the orders group's (never more than the pool holds).
+    New non-detained cases: from outside (expected per day, rounded at random) and the
+    day's releases whose case goes on."""
+    zero = np.zeros_like(state.queue)
+    if not inp.courts_on:
+        day.court_decided = day.court_completed = zero
+        day.removal_orders = day.in_absentia = day.orders_to_pool = zero
+        day.court_receipts = zero
+        return
+    t, streams = day.t, day.streams
+    n_r, n_o, n_c = state.docket.shape
+    waiting = state.docket.reshape(n_r, n_o * n_c)
+    capacity = inp.court_capacity[t]
+    detained_cap = np.minimum(waiting.sum(axis=-1), inp.court_detained_cap[t])
+    decided = fill_up_to(detained_cap, waiting).reshape(state.docket.shape)
+    state.docket -= decided
+    day.court_decided = decided.sum(axis=-1)
+    limited_in, released, departed = _route(inp, state, day, decided, Stream.COURT_LIMITED)
+    day.limited_in = day.limited_in + limited_in
+    day.released_on_exit = day.released_on_exit + released
+    day.departed = day.departed + departed
+    # The non-detained docket: new cases, then completions with what judges have left.
+    outside = stochastic_round(
+        np.broadcast_to(inp.court_receipts[t], state.pending.shape),
+        streams.uniform((n_o,), t, Stream.COURT_RECEIPTS),
+    )
+    day.court_receipts = day.court_receipts + outside
+    state.pending += day.court_receipts
+    left = capacity - day.court_decided.sum(axis=-1)
+    completed = fill_up_to(left, state.pending)
+    state.pending -= completed
+    day.court_completed = completed
+    absentia = binomial(streams, completed, inp.in_absentia[t], t, Stream.IN_ABSENTIA)
+    present = binomial(
+        streams, completed - absentia, inp.orders_present[t], t, Stream.ORDERS_PRESENT
+    )
+    ordered = absentia + present
+    day.in_absentia = absentia
+    day.removal_orders = ordered + decided[..., inp.chains_ending_in[Outcome.REMOVAL]].sum(axis=-1)
+    if inp.pending_group != inp.orders_group:
+        moved = np.minimum(ordered, state.pool[..., inp.pending_group])
+        state.pool[..., inp.pending_group] -= moved
+        state.pool[..., inp.orders_group] += moved
+    else:
+        moved = zero
+    day.orders_to_pool = moved
 
 
 def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
@@ -296,6 +378,9 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         to_beds = moved_in = np.zeros_like(admit)
         moved_out = np.zeros_like(admit)
         released_cap = overflow
+    if inp.courts_on:  # those released for lack of beds have a case before the court
+        state.pending += released_cap
+        day.court_receipts = day.court_receipts + released_cap
     entries = multinomial(day.streams, admit + to_beds, inp.path_share[day.t], day.t, Stream.PATHS)
     state.stock[..., inp.chains.first] += entries
     day.entries = entries
@@ -369,6 +454,7 @@ DAILY_STEPS: tuple[Step, ...] = (
     replenishment,
     book_in,
     delays,
+    courts,
     transport,
     admissions,
     alternatives,

@@ -69,6 +69,9 @@ MAX_SEATS_PER_FLIGHT = 400
 such as the Boeing 767/777) seat about 250-400; the usual 737/A320 charters about 135-180."""
 MAX_POST_ORDER_LIMIT_DAYS = 730
 """A post-order detention limit: two years, four times the six months of Zadvydas v. Davis."""
+MAX_JUDGES = 100_000
+"""Immigration judges: more than three times all US state trial judges (~30,000) and ~140x
+the 2025 bench (about 600-735)."""
 MAX_PER_PERSON_DAY = 100.0
 """Arrests per agent-day, book-ins or seats per troop-day: one every 15 minutes, round the clock."""
 MAX_USD_PER_DAY = 100_000.0

@@ -33,6 +33,7 @@ from atlarge.scenario.params import (
     MAX_BEDS,
     MAX_FLIGHTS_PER_DAY,
     MAX_HORIZON_DAYS,
+    MAX_JUDGES,
     MAX_PER_DAY,
     MAX_PER_PERSON_DAY,
     MAX_PERSONS,
@@ -365,6 +366,19 @@ class Disposition(_Section):
         description="A release ICE may decline (bond, parole, own recognisance): mandatory "
         "detention (policy.mandatory_detention_share) removes it. Only release paths.",
     )
+    expedited: bool = Field(
+        default=False,
+        description="A removal without a judge (expedited removal, reinstatement of a prior "
+        "order): policy.expedited_removal_share sets the share of admissions on such paths. "
+        "Only removal paths.",
+    )
+    court: Literal["detained", "pending"] | None = Field(
+        default=None,
+        description="With a [courts] section: 'detained' = the path ends in a judge's decision "
+        "on the detained docket (its delay is the time to be ready for it; then the case "
+        "waits, detained, for a judge); 'pending' = a release whose case goes on, on the "
+        "non-detained docket (release paths only). Without [courts]: no effect.",
+    )
 
     @field_validator("discretionary")
     @classmethod
@@ -376,6 +390,22 @@ class Disposition(_Section):
                 f"{outcome}); mandatory detention removes discretionary releases"
             )
         return discretionary
+
+    @model_validator(mode="after")
+    def _flags_fit_outcome(self) -> Disposition:
+        if self.expedited and self.outcome != "removal":
+            raise ValueError(
+                f"only a path whose outcome is removal can be expedited (this one ends in "
+                f"{self.outcome}): expedited removal is a removal without a judge"
+            )
+        if self.court == "pending" and self.outcome != "release":
+            raise ValueError(
+                f"court = 'pending' marks a release whose case goes on in court; this path "
+                f"ends in {self.outcome}"
+            )
+        if self.court == "detained" and self.expedited:
+            raise ValueError("an expedited path has no judge, so it cannot be court = 'detained'")
+        return self
 
     @model_validator(mode="after")
     def _mean_covers_phases(self) -> Disposition:
@@ -502,6 +532,78 @@ class Transport(_Section):
         return seats
 
 
+class Courts(_Section):
+    """Immigration courts (docs/model.md 3.12): judges shared by the detained and the
+    non-detained docket; decisions on the detained docket end its cases' paths, completions
+    on the non-detained docket give removal orders (some in absentia) that move people into
+    the pool of those with final orders."""
+
+    judges: P("judges", ge=0.0, le=MAX_JUDGES) = Field(
+        description="Immigration judges on the bench (dated: hires, firings, temporary judges)."
+    )
+    completions_per_judge_day: P("cases/judge-day", ge=0.0, le=MAX_PER_PERSON_DAY) = Field(
+        description="Case completions per judge per calendar day (both dockets)."
+    )
+    docket_priority: Literal["detained_first", "share"] = Field(
+        default="detained_first",
+        description="How judges' capacity is split: detained_first (the detained docket is "
+        "heard first, the rest goes to the non-detained docket) or share (courts.detained_share "
+        "of it is kept for the detained docket; what that docket does not use goes to the "
+        "other).",
+    )
+    detained_share: Fraction | None = Field(
+        default=None,
+        description="Share of judges' capacity kept for the detained docket (docket_priority = "
+        "share).",
+    )
+    initial_backlog: P("cases", ge=0.0, le=MAX_PERSONS) = Field(
+        description="Cases pending on the non-detained docket on the start date (national, "
+        "spread over offices by population)."
+    )
+    receipts_per_day: P("cases/day", ge=0.0, le=MAX_PERSONS_PER_DAY) = Field(
+        description="New non-detained cases a day from outside the simulated operation (for "
+        "example people released at the border with a notice to appear); releases of the "
+        "simulated operation whose case goes on are added to these."
+    )
+    in_absentia_share: Fraction = Field(
+        description="Share of non-detained completions that are removal orders in absentia."
+    )
+    removal_order_share: Fraction = Field(
+        description="Share of non-detained completions that are removal orders (or voluntary "
+        "departure) with the person present; with in_absentia_share at most 1."
+    )
+    pending_group: str = Field(
+        description="The priority group people with a case pending are counted in until "
+        "ordered removed."
+    )
+    orders_group: str = Field(
+        description="The priority group people join when ordered removed on the non-detained "
+        "docket (the pool of people with final orders)."
+    )
+    cost_per_completion: P("USD/case", ge=0.0, le=MAX_USD_PER_CASE) = Field(
+        description="Cost of one completed case, court and counsel, on either docket (with "
+        "[courts] it replaces the cost_per_case of court = 'detained' paths)."
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Courts:
+        if self.docket_priority == "share" and self.detained_share is None:
+            raise FieldPathError(
+                "courts.detained_share",
+                "is needed when courts.docket_priority = share",
+                related=("courts.docket_priority",),
+            )
+        a, r = _largest(self.in_absentia_share), _largest(self.removal_order_share)
+        if a + r > 1.0 + _SUM_TOLERANCE:
+            raise FieldPathError(
+                "courts.removal_order_share",
+                f"with courts.in_absentia_share the orders can reach {a + r:g} of completions "
+                "(largest values and range ends); together they must be at most 1",
+                related=("courts.in_absentia_share",),
+            )
+        return self
+
+
 class Atd(_Section):
     """Alternatives to detention for people released from custody."""
 
@@ -535,6 +637,12 @@ class Policy(_Section):
         default=None,
         description="Share of admissions not eligible for release: they take no "
         "discretionary path (the path shares of the others are scaled up).",
+    )
+    expedited_removal_share: Fraction | None = Field(
+        default=None,
+        description="Share of admissions taking an expedited path (removal without a judge; "
+        "the scope of expedited removal, dated); the other paths share the rest in proportion "
+        "to their shares. None: the paths' own shares.",
     )
 
 
@@ -601,6 +709,11 @@ class Scenario(_Section):
     detention: Detention
     dispositions: dict[str, Disposition] = Field(min_length=1)
     transport: Transport
+    courts: Courts | None = Field(
+        default=None,
+        description="Immigration courts (judges, dockets, orders); none: court paths are fixed "
+        "delays and releases leave the system.",
+    )
     atd: Atd
     regime: Regime
     policy: Policy = Field(default_factory=Policy)
@@ -658,6 +771,8 @@ class Scenario(_Section):
         self._group_keys()
         self._custodial_effort()
         self._mandatory_leaves_a_path()
+        self._expedited_has_paths()
+        self._court_groups()
         self._persons_fit()
         self._schedules()
         return self
@@ -704,6 +819,44 @@ class Scenario(_Section):
                 related=("dispositions",),
             )
 
+    def _expedited_has_paths(self) -> None:
+        """An expedited-removal scope needs expedited paths for it, and other paths for the
+        rest."""
+        e = self.policy.expedited_removal_share
+        if e is None:
+            return
+        path = "policy.expedited_removal_share"
+        shares = {k: d.share.value for k, d in self.dispositions.items()}
+        fast = sum(v for k, v in shares.items() if self.dispositions[k].expedited)
+        if fast <= 0:
+            raise FieldPathError(
+                path,
+                "needs a path marked expedited = true with a share > 0 (the shares of "
+                "expedited paths are scaled to it)",
+                related=("dispositions",),
+            )
+        if fast >= 1.0 - _SUM_TOLERANCE and any(v < 1 for v in e.values()):
+            raise FieldPathError(
+                path,
+                "leaves a share for paths that are not expedited, but every path with a share "
+                "is expedited",
+                related=("dispositions",),
+            )
+
+    def _court_groups(self) -> None:
+        """The courts' pending and orders groups are groups of this scenario."""
+        if self.courts is None:
+            return
+        for field in ("pending_group", "orders_group"):
+            key = getattr(self.courts, field)
+            if key not in self.groups:
+                raise FieldPathError(
+                    f"courts.{field}",
+                    f"unknown priority group {key!r}; the scenario's groups: "
+                    f"{', '.join(self.groups)}",
+                    related=("groups",),
+                )
+
     def _persons_fit(self) -> None:
         """Everyone who can ever enter fits the int32 counts (``MAX_PERSONS_EVER``).
 
@@ -719,6 +872,10 @@ class Scenario(_Section):
         ]
         border = (_largest(self.inflow.border_transfers_per_day) + offices) * days
         total = sum(per_group) + border + _largest(self.detention.initial_population)
+        if self.courts is not None:  # the non-detained docket is counted per office too
+            total += _largest(self.courts.initial_backlog) + (
+                _largest(self.courts.receipts_per_day) + offices
+            ) * days
         if total > MAX_PERSONS_EVER:
             raise FieldPathError(
                 "groups",
