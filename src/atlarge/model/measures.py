@@ -254,8 +254,7 @@ MEASURES: dict[str, Measure] = {
             "court_completions",
             "Court completions per day",
             "cases/day",
-            "Cases completed by immigration judges that day, both dockets ([courts]; 0 "
-            "otherwise).",
+            "Cases completed by immigration judges that day, both dockets ([courts]; 0 otherwise).",
             "flow",
             SMOOTH_DAYS,
         ),

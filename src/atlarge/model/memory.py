@@ -11,7 +11,8 @@ daily measure, ``(days, c, offices)`` for each office measure, ``(days, c,
 offices, groups)`` for arrests by group and pools and ``(days, c, paths)`` for
 path entries, and copies them once into replication-major order at the end:
 twice the recorders at peak, plus the day's working arrays (with countries that
-limit removals, the ``(c, offices, L)`` age buffer and its temporaries). ``run_jobs``
+limit removals, the ``(c, offices, L)`` age buffer and its temporaries; with courts, the
+``(c, offices, paths)`` detained docket and its temporaries). ``run_jobs``
 copies each finished chunk into the run's arrays, which hold every
 replication kept (the recorders' size per replication).
 """
@@ -32,6 +33,8 @@ INPUT_ARRAYS_PER_OFFICE_DAY = 7  # effort (at large, custodial), target, process
 INPUT_ARRAYS_PER_GROUP_DAY = 2  # priority, custodial group weights
 INPUT_ARRAYS_PER_DAY = 12  # dates, guard, national target, beds, seats, collateral, ...
 WORK_ARRAYS_PER_LIMIT_DAY = 5  # limited buffer, oldest-first copy, cumsum, taken, diff
+WORK_ARRAYS_PER_COURT_PATH = 6  # docket, exits kept and diverted, flattened, decided, ...
+INPUT_ARRAYS_PER_OFFICE_DAY_COURTS = 1  # expected receipts from outside
 SCENARIO_BYTES = 400_000  # a validated scenario per draw (0.37 MB measured: sources, weights)
 
 
@@ -48,6 +51,8 @@ class RunShape:
     agencies: int
     limit_days: int = 0
     """Post-order limit ``L``: days of the limited buffer (0 without limited countries)."""
+    courts: bool = False
+    """Whether the scenario has immigration courts (a ``(c, offices, paths)`` docket)."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> RunShape:
@@ -61,6 +66,7 @@ class RunShape:
             window=max(1, round(sc.targeting.pressure_window_days.value)),
             agencies=len(sc.workforce.deployed()),
             limit_days=(lc.limit_days if (lc := sc.transport.limited_countries) else 0),
+            courts=sc.courts is not None,
         )
 
     @property
@@ -79,6 +85,7 @@ class RunShape:
             WORK_ARRAYS_PER_GROUP * self.groups
             + WORK_ARRAYS_PER_SLOT * self.slots
             + WORK_ARRAYS_PER_LIMIT_DAY * self.limit_days
+            + WORK_ARRAYS_PER_COURT_PATH * self.paths * self.courts
             + self.window
         )
         working = reps * self.offices * per_rep_office * WORK_BYTES
@@ -88,7 +95,7 @@ class RunShape:
         """One parameter draw's deterministic arrays (``ModelInputs``)."""
         d, o = self.days, self.offices
         per_day = (
-            INPUT_ARRAYS_PER_OFFICE_DAY * o
+            (INPUT_ARRAYS_PER_OFFICE_DAY + INPUT_ARRAYS_PER_OFFICE_DAY_COURTS * self.courts) * o
             + (o + INPUT_ARRAYS_PER_GROUP_DAY) * self.groups
             + self.paths
             + INPUT_ARRAYS_PER_DAY

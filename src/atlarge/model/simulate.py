@@ -66,4 +66,3 @@ def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.
             step(inputs, state, day)
         recorder.record(state, day)
     return recorder.series()
-

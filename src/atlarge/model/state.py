@@ -67,9 +67,9 @@ class PipelineState:
             pool=np.broadcast_to(inputs.pool0, (*ro, inputs.n_groups)).astype(np.int64),
             backlog=np.zeros(ro, dtype=np.int64),
             held=np.zeros(ro, dtype=np.int64),
-            stock=np.broadcast_to(
-                inputs.initial_detained, (*ro, inputs.chains.n_slots)
-            ).astype(np.int64),
+            stock=np.broadcast_to(inputs.initial_detained, (*ro, inputs.chains.n_slots)).astype(
+                np.int64
+            ),
             queue=np.zeros(ro, dtype=np.int64),
             limited=np.zeros((*ro, inputs.limit_days), dtype=np.int64),
             docket=np.zeros((*ro, inputs.chains.n_chains if inputs.courts_on else 0), np.int64),

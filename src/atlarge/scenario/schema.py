@@ -873,9 +873,10 @@ class Scenario(_Section):
         border = (_largest(self.inflow.border_transfers_per_day) + offices) * days
         total = sum(per_group) + border + _largest(self.detention.initial_population)
         if self.courts is not None:  # the non-detained docket is counted per office too
-            total += _largest(self.courts.initial_backlog) + (
-                _largest(self.courts.receipts_per_day) + offices
-            ) * days
+            total += (
+                _largest(self.courts.initial_backlog)
+                + (_largest(self.courts.receipts_per_day) + offices) * days
+            )
         if total > MAX_PERSONS_EVER:
             raise FieldPathError(
                 "groups",
