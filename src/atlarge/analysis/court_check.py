@@ -376,7 +376,7 @@ def scenario_inputs(sc: Scenario, record: dict[str, CourtFigure]) -> list[dict[s
             "value": c.initial_backlog.value,
             "figure": backlog.figure,
             "record": backlog.value,
-            "relation": f"TRAC's pending cases at the end of FY2024 ({backlog.source})",
+            "relation": f"TRAC's pending cases at the end of FY2024, {backlog.source}",
         },
         {
             "parameter": "courts.completions_per_judge_day",
@@ -391,8 +391,8 @@ def scenario_inputs(sc: Scenario, record: dict[str, CourtFigure]) -> list[dict[s
             "value": c.receipts_per_day.value,
             "figure": receipts.figure,
             "record": receipts.value,
-            "relation": f"FY2025 receipts over {receipts.days} days "
-            f"({receipts.per_day:,.0f} a day; {receipts.confidence.split(' (')[0]} confidence)",
+            "relation": f"FY2025 receipts over {receipts.days} days, "
+            f"{receipts.per_day:,.0f} a day ({receipts.confidence.split(' (')[0]} confidence)",
         },
     ]
 
@@ -437,7 +437,7 @@ def run_court_check(
             f"detained docket held {np.median(s.waiting[:, aug]):,.0f} more (median).",
             f"The run starts on {sc.start_date} from the end-FY2024 count; at the record's "
             f"own 9-month pace the backlog would have been about "
-            f"{start_offset(sc, record):,.0f} lower by then.",
+            f"{round(start_offset(sc, record), -3):,.0f} lower by then.",
             "Flows the record gives from October 2024 are compared a day over the part of "
             "the window the run covers (from its start).",
         ],
