@@ -7,7 +7,9 @@ import json
 import pytest
 
 from atlarge.analysis.backtest import FIT_YEARS
+from atlarge.analysis.court_check import load_court_record
 from atlarge.analysis.observed import figure
+from atlarge.report.backtest_page import render_backtest
 from tests.conftest import run_atlarge
 
 ROW_KEYS = {
@@ -76,3 +78,38 @@ def test_each_year_shows_its_policy_input_and_residual_posture(backtest):
     assert "Policy input and residual posture by year" in page
     assert "Enforcement of the Immigration Laws to Serve the National Interest" in page
     assert f"{doc['calibration']['years']['FY2024']['posture']:.3f}" in page
+
+
+def test_the_court_check_is_in_the_json_and_on_the_page(backtest):
+    """``courts``: the 2025 court stage against the record, at most ``reps`` replications,
+    each figure with its source and whether it is an input or out of sample."""
+    doc, out, _ = backtest
+    courts = doc["courts"]
+    assert courts["reps"] == 4  # min(--reps, COURT_REPS)
+    figures = {r["figure"]: r for r in courts["rows"]}
+    assert {"pending_aug2025", "completions_minus_receipts_fy2025_9m"} <= set(figures)
+    assert figures["pending_aug2025"]["record"] == load_court_record()["pending_aug2025"].value
+    page = (out / "backtest.html").read_text()
+    section = page[page.index("<section id=courts>") :]
+    section = section[: section.index("</section>")]
+    assert "Immigration courts in 2025" in section
+    assert "3,400,000" in section and "TRAC via CQ-Roll Call" in section
+    assert f"{figures['pending_aug2025']['sim_p50']:,.0f}" in section
+    assert "out of sample" in section and "input (taken from the record)" in section
+    assert "courts.completions_per_judge_day" in section and "in sample for FY2024" in section
+
+
+def _minimal_doc(**extra) -> dict:
+    return {
+        "atlarge_version": "0", "reps": 1, "seed": 1, "rows": [], "summary": {}, **extra,
+    }  # fmt: skip
+
+
+def test_a_document_without_the_court_check_renders_without_it():
+    """backtest.json files written before the check still render."""
+    assert "Immigration courts" not in render_backtest(_minimal_doc())
+
+
+def test_a_court_check_not_run_says_why():
+    page = render_backtest(_minimal_doc(courts={"skipped": "scenarios/x.toml not found"}))
+    assert "Not checked: scenarios/x.toml not found." in page

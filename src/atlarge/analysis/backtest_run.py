@@ -21,6 +21,7 @@ from atlarge.analysis.backtest import (
     simulate_year,
 )
 from atlarge.analysis.calibrate import Calibration, calibrate, held_out_params
+from atlarge.analysis.court_check import COURT_REPS, COURT_SCENARIO, court_section
 from atlarge.scenario import Scenario
 
 CALIBRATION_FILE = "calibration.json"
@@ -97,11 +98,17 @@ def run_backtest(
     reps: int = 50,
     seed: int = 11,
     progress: Callable[[int, int, str], None] | None = None,
+    court_scenario: Path = COURT_SCENARIO,
+    court_reps: int = COURT_REPS,
 ) -> dict[str, Any]:
     """Simulate every year and compare with the record; the backtest.json document.
 
     ``progress(done, total, label)`` is called before each simulated year (``label``
-    names it) and once at the end.
+    names it) and once at the end; the court check (a few seconds) is not a step of its
+    own. The court check (:mod:`atlarge.analysis.court_check`, key ``courts``) runs
+    ``court_scenario`` with at most ``court_reps`` replications (fewer when ``reps`` is
+    smaller): the court stage is deterministic in capacity, so more would add time, not
+    information.
     """
     fit = Calibration.from_dict(calibration["fit"])
     rows: list[dict[str, Any]] = []
@@ -126,6 +133,7 @@ def run_backtest(
     for fy in ASIDE_YEARS:
         year = YEARS[fy]
         run(year, held_out_params(fit, year), "aside", set())
+    courts = court_section(court_scenario, reps=min(reps, court_reps), seed=seed)
     if progress:
         progress(done, total, "done")
     return {
@@ -136,6 +144,7 @@ def run_backtest(
         "summary": summarize_errors(rows),
         "policy": policy_inputs(base, [YEARS[fy] for fy in sorted((*FIT_YEARS, *ASIDE_YEARS))]),
         "calibration": calibration["fit"],
+        "courts": courts,
     }
 
 

@@ -161,6 +161,85 @@ def _policy_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+SAMPLE_NOTES = {
+    "input": "input (taken from the record)",
+    "in sample": "in sample",
+    "out of sample": "out of sample",
+}
+
+
+def _court_number(value: float, per_day: bool) -> str:
+    """A court figure: a count of cases, or a rate a day to one decimal."""
+    return f"{value:,.1f} a day" if per_day else f"{value:,.0f}"
+
+
+def _court_rows(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The court comparisons, formatted: figure, record and its source, the run, error."""
+    out = []
+    for r in rows:
+        per_day = r["measure"].startswith("per day")
+        out.append(
+            {
+                "label": r["label"],
+                "measure": r["measure"],
+                "record": _court_number(r["record"], per_day),
+                "published_as": r["published_as"],
+                "source": r["source"],
+                "confidence": r["confidence"].split(" (")[0],
+                "median": _court_number(r["sim_p50"], per_day),
+                "range": f"{_court_number(r['sim_p5'], per_day)} – "
+                f"{_court_number(r['sim_p95'], per_day)}",
+                "error": f"{r['rel_error']:+.1%}",
+                "sample": SAMPLE_NOTES.get(r["sample"], r["sample"]),
+                "why": r["why"],
+            }
+        )
+    return out
+
+
+def _pace_text(pace: dict[str, float]) -> str:
+    """Completions against receipts in one sentence: run, record, the record's spread."""
+    sim = pace["sim_per_day_p50"]
+    verb = "exceed" if sim > 0 else "fall short of"
+    return (
+        f"Simulated completions {verb} receipts by {abs(sim):,.0f} a day (median; in "
+        f"{pace['share_of_reps_completions_exceed_receipts']:.0%} of replications they "
+        f"exceed them); the record's 9-month figure is {pace['record_per_day']:,.0f} a day. "
+        f"The record's other figures imply {pace['record_backlog_fall_per_day']:,.0f} a day "
+        f"(the fall between TRAC's two backlog counts) and "
+        f"{pace['record_fy2025_totals_per_day']:,.0f} a day (FY2025 completions less receipts, "
+        "low confidence)."
+    )
+
+
+def _courts(section: dict[str, Any] | None) -> dict[str, Any] | None:
+    """backtest.json's ``courts`` for the page (None: a document written before it)."""
+    if section is None:
+        return None
+    if "skipped" in section:
+        return {"skipped": section["skipped"]}
+    return {
+        "skipped": None,
+        "scenario": section["scenario"],
+        "start": section["start"],
+        "reps": section["reps"],
+        "rows": _court_rows(section["rows"]),
+        "inputs": [
+            {
+                "parameter": i["parameter"],
+                "value": f"{i['value']:,.0f}"
+                if float(i["value"]).is_integer()
+                else f"{i['value']:g}",
+                "record": f"{i['record']:,.0f}",
+                "relation": i["relation"],
+            }
+            for i in section["inputs"]
+        ],
+        "pace": _pace_text(section["pace"]),
+        "notes": section["notes"],
+    }
+
+
 def render_backtest(doc: dict[str, Any]) -> str:
     """The backtest page as one HTML string."""
     fig = _figure(doc["rows"]).to_html(
@@ -175,4 +254,5 @@ def render_backtest(doc: dict[str, Any]) -> str:
         policy=_policy_rows(doc),
         figure_div=fig,
         rows=_rows_table(doc["rows"]),
+        courts=_courts(doc.get("courts")),
     )
