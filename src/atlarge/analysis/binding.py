@@ -166,16 +166,14 @@ def binding_text(b: Binding, dates: list[str] | None = None) -> str:
     never = [k for k, d in b.first_day.items() if d is None]
     if not order:
         return "No capacity is full in most replications on any day."
-    first = b.first()
-    verb = "binds" if len(first) == 1 else "bind"
-    text = f"{_names(first).capitalize()} {verb} first: full in most replications on "
+    text = f"First to bind: {_names(b.first())}, full in most replications on "
     text += when(order[0][0])
-    later = [(d, k) for d, k in order if k not in first]
+    later = [(d, k) for d, k in order if k not in b.first()]
     if later:
         text += "; then " + "; ".join(f"{_names([k])}, on {when(d)}" for d, k in later)
     text += "."
     if never:
-        text += f" {_names(never).capitalize()}: never full in most replications."
+        text += f" Never full in most replications: {_names(never)}."
     return text
 
 
