@@ -173,7 +173,13 @@ def _court_charts(out: ModelOutput, x) -> list[Chart]:
         "court-docket",
         f"{MEASURES['court_detained_waiting'].label} (the detained docket)",
         _layout(fig, MEASURES["court_detained_waiting"].unit),
-        (*COURT_DRIVERS, "dispositions.*.share", "dispositions.*.mean_days", "policy"),
+        (
+            *COURT_DRIVERS,
+            "dispositions.*.share",
+            "dispositions.*.mean_days",
+            "policy.mandatory_detention_share",
+            "policy.expedited_removal_share",
+        ),
         note="Detained persons whose case is ready for a judge's decision and waits for it; "
         "they hold beds meanwhile. Above 0 only when the judges' capacity for the detained "
         "docket is used up.",
@@ -183,7 +189,7 @@ def _court_charts(out: ModelOutput, x) -> list[Chart]:
     fig = go.Figure()
     _measure_band(fig, x, out, "court_completions", PALETTE[2])
     _measure_band(fig, x, out, "court_detained_decisions", PALETTE[1])
-    _reference_line(fig, x, inp.court_capacity, "Judges' capacity", "dash")
+    _reference_line(fig, x, inp.court_capacity, "Judges' capacity", "dot")
     completions = Chart(
         "court-completions",
         _smoothed("Court completions per day against the judges' capacity", "court_completions"),
