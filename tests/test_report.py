@@ -182,7 +182,7 @@ def scheduled(tmp_path_factory):
     path = folder / "scheduled.toml"
     path.write_text(
         'extends = "operation-at-large.toml"\n'
-        '[detention.beds]\nvalue = 41500\nunit = "beds"\n'
+        "[detention.beds]\nvalue = 41500\nunit = \"beds\"\n"
         'source = "a test schedule"\nschedule = { 2025-06-05 = 60000 }\n'
     )
     return _run(path, days=10)
