@@ -10,8 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
+from atlarge.analysis.binding import binding
 from atlarge.analysis.kpis import KPIS, listed
 from atlarge.api import ApiSettings, create_app
+from atlarge.runs.replications import run_model
+from atlarge.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 
@@ -217,6 +220,30 @@ def test_bands_match_the_timeseries(client):
     assert [g["key"] for g in bands["groups"]] == [
         g["key"] for g in client.get(f"/api/runs/{job}/summary").json()["by_group"]
     ]
+
+
+def test_bands_say_which_capacity_binds(client):
+    """The page draws the binding chart from the bands: the same shares as the report's,
+    judges only with courts, and the sentence that says which binds first."""
+    job = _run(client, overrides={"courts.judges": 40})
+    # The same run in this process (the numbers do not depend on the chunking).
+    sc = load_scenario(SCENARIOS / "operation-at-large.toml", set={"days": 20, "courts.judges": 40})
+    out = run_model(sc, 4, 1)
+    doc = client.get(f"/api/runs/{job}/bands").json()["binding"]
+    keys = [c["key"] for c in doc["constraints"]]
+    assert keys == ["book_in", "beds", "judges", "seats"]
+    expected = binding(out)
+    for c in doc["constraints"]:
+        assert c["share"] == pytest.approx(expected.share[c["key"]].tolist(), abs=1e-4)
+        assert c["first_day"] == expected.first_day[c["key"]]
+        assert c["label"] and c["definition"]
+    assert expected.first_day["judges"] is not None  # 40 judges: the detained docket waits
+    assert doc["text"].startswith("First to bind: ")
+    base = _run(client, scenario="baseline-2024")
+    keys = [
+        c["key"] for c in client.get(f"/api/runs/{base}/bands").json()["binding"]["constraints"]
+    ]
+    assert keys == ["book_in", "beds", "seats"]
 
 
 def test_downloads_name_their_run(client):

@@ -195,10 +195,78 @@ def test_a_lever_moves_the_charts(page):
         "() => [...document.querySelectorAll('.chart')].map(d => "
         "[d.id, d.layout.yaxis.rangemode, d._fullLayout.yaxis.range[0]])"
     )
-    assert len(starts) == 9  # the operation has arrest channels and hold: their panels too
+    # The operation has arrest channels, hold and courts: their panels too.
+    assert len(starts) == 12
     for chart, mode, low in starts:
         assert mode == "tozero" and low == 0, chart
     assert pg.locator("#compare-warning").is_hidden()  # same horizon and start
+
+
+def _pick(pg, scenario_id: str) -> None:
+    """Choose a scenario and wait until its levers and description are on the page."""
+    wanted = pg.evaluate(
+        "id => fetch('/api/scenarios').then(r => r.json()).then(l => "
+        "l.find(s => s.id === id).description)",
+        scenario_id,
+    )
+    pg.select_option("#scenario", scenario_id)
+    pg.wait_for_function(
+        "d => document.getElementById('scenario-description').textContent === d", arg=wanted
+    )
+
+
+def _visible_charts(pg) -> set[str]:
+    return set(
+        pg.evaluate(
+            "() => [...document.querySelectorAll('.chart')].filter(d => !d.hidden).map(d => d.id)"
+        )
+    )
+
+
+def test_the_court_stage_and_what_binds_when_the_run_has_courts(page):
+    pg = page
+    meta = pg.evaluate("() => fetch('/api/meta').then(r => r.json())")["measures"]
+    _small_run(pg)
+    _run(pg, 3)  # Operation At Large: courts on
+    assert {"chart-court-backlog", "chart-court-docket", "chart-binding"} <= _visible_charts(pg)
+    backlog = {t["name"]: t for t in _traces(pg, "court-backlog")}
+    median = backlog[f"A: {meta['court_backlog']['label']} (median)"]["y"]
+    assert len(median) == 60 and min(median) > 1_000_000  # the national backlog, in cases
+    docket = [t["name"] for t in _traces(pg, "court-docket")]
+    assert f"A: {meta['court_detained_waiting']['label']} (median)" in docket
+    binding = {t["name"]: t for t in _traces(pg, "binding")}
+    assert set(binding) == {"Book-in", "Beds", "Judges", "Seats", "Most replications"}
+    for name, t in binding.items():
+        assert len(t["y"]) == 60 and all(0 <= y <= 100 for y in t["y"]), name
+    assert set(binding["Most replications"]["y"]) == {50}
+    text = pg.inner_text("#binding-text p[data-run=A]")
+    assert text.startswith(("First to bind: ", "No capacity is full")), text
+    assert pg.locator("#binding-text dd[data-constraint=judges]").count() == 1
+
+    # A run without courts as B: the court charts keep A's bands only; B has no judges.
+    _pick(pg, "baseline-2024-fitted")
+    _small_run(pg)
+    _run(pg, 6)
+    names = [t["name"] for t in _traces(pg, "court-backlog")]
+    assert names and not [n for n in names if n and n.startswith("B:")]
+    binding = {t["name"] for t in _traces(pg, "binding")}
+    assert {"A: Judges", "B: Seats", "B: Beds", "B: Book-in"} <= binding
+    assert "B: Judges" not in binding
+    assert pg.locator("#binding-text p").count() == 2
+    assert pg.inner_text("#binding-text p[data-run=B]").startswith("B: ")
+
+
+def test_a_run_without_courts_shows_no_court_stage(page):
+    pg = page
+    _pick(pg, "baseline-2024-fitted")
+    _small_run(pg)
+    _run(pg, 3)
+    visible = _visible_charts(pg)
+    assert "chart-court-backlog" not in visible and "chart-court-docket" not in visible
+    assert "chart-binding" in visible
+    binding = {t["name"] for t in _traces(pg, "binding")}
+    assert binding == {"Book-in", "Beds", "Seats", "Most replications"}
+    assert pg.locator("#binding-text dd[data-constraint=judges]").count() == 0
 
 
 def test_the_page_pairs_only_its_own_runs_and_says_what_differs(page, browser, server):

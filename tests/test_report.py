@@ -7,23 +7,30 @@ import datetime as dt
 import html as htmllib
 import re
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 import atlarge
 from atlarge.analysis import summarize
+from atlarge.analysis.binding import binding, binding_text
 from atlarge.analysis.summary import setting_rows
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.report import render_report
 from atlarge.report.charts import build_charts
 from atlarge.report.format import param_value, plain_number, plural
+from atlarge.report.terminal import kpi_table
 from atlarge.runs.replications import run_model
 from atlarge.scenario import load_scenario, scenario_sha256
 from atlarge.scenario.schema import Scenario
 from atlarge.scenario.uncertainty import draws_problem
 from atlarge.simulation import with_days
 from tests.conftest import BASELINE, NO_GUARD, OPERATION, SCENARIOS, copy_scenarios
+
+FITTED = SCENARIOS / "baseline-2024-fitted.toml"
+COURT_CHARTS = ("court-backlog", "court-docket", "court-completions")
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
 EXPONENT = re.compile(r"\d(\.\d+)?[eE][+-]?\d")
@@ -302,11 +309,11 @@ def test_simulate_refuses_partial_draws_and_reports_draws_as_run():
 
 
 def test_cli_refuses_partial_draws_with_one_line(cli, tmp_path):
-    # 40 days reach every dated entry of the scenario (2025-07-08), so no schedule warning
-    # comes before the refusal
+    # 160 days reach every dated entry of the scenario (the last: courts.judges on
+    # 2025-11-01), so no schedule warning comes before the refusal
     res = cli(
         "run", OPERATION, "--uncertainty", "--reps", "5", "--inner", "10",
-        "--days", "40", "--out", tmp_path / "u", "--quiet",
+        "--days", "160", "--out", tmp_path / "u", "--quiet",
     )  # fmt: skip
     assert res.code == 2 and "Traceback" not in res.err
     assert "--reps 5" in res.err and "--inner 10" in res.err
@@ -332,7 +339,8 @@ def test_baseline_has_no_guard_and_no_regime_panels():
     out, summary, html = _run(BASELINE, days=5)
     assert not summary["mechanisms"]["regime"] and not summary["mechanisms"]["national_guard"]
     assert "id='chart-leadership'" not in html
-    assert "national guard" not in {*build_charts(out)[3].figure.data[0].x}
+    costs = {ch.key: ch for ch in build_charts(out)}["costs"]
+    assert "national guard" not in {*costs.figure.data[0].x}
 
 
 def test_sweep_refuses_partial_draws_before_touching_the_store(cli, tmp_path):
@@ -343,3 +351,76 @@ def test_sweep_refuses_partial_draws_before_touching_the_store(cli, tmp_path):
     )  # fmt: skip
     assert res.code == 2 and "--reps 5" in res.err and "Traceback" not in res.err
     assert not db.exists()
+
+
+# ------------------------------------------------------------ the court stage and what binds
+
+
+@pytest.fixture(scope="module")
+def courts_run():
+    """Operation At Large (courts on) with few judges, so the detained docket waits."""
+    return _run(days=20, reps=4, **{"courts.judges": 40})
+
+
+def _names(chart) -> list[str]:
+    return [t.name for t in chart.figure.data if t.showlegend is not False]
+
+
+def test_the_court_stage_is_drawn_when_the_run_has_courts(courts_run):
+    out, summary, html = courts_run
+    assert summary["mechanisms"]["courts"]
+    charts = {ch.key: ch for ch in build_charts(out)}
+    assert set(COURT_CHARTS) <= set(charts)
+    backlog = charts["court-backlog"]
+    assert _names(backlog) == ["Non-detained court backlog (median)"]
+    median = backlog.figure.data[-1].y
+    assert median[0] == pytest.approx(float(np.median(out.national("court_backlog")[:, 0])))
+    docket = charts["court-docket"]
+    assert _names(docket) == ["Detained, waiting for a judge (median)"]
+    assert max(docket.figure.data[-1].y) > 0  # 40 judges cannot keep up
+    completions = charts["court-completions"]
+    assert "Judges' capacity" in _names(completions)
+    cap = next(t for t in completions.figure.data if t.name == "Judges' capacity")
+    assert list(cap.y) == out.inputs.court_capacity.tolist()
+    for key in COURT_CHARTS:
+        section = _plain_path(_section(html, f"chart-{key}"))
+        assert "<code>courts.judges</code> = 40 judges" in section, key
+    # The court KPIs read as counts, the wait in days with one decimal.
+    kpis = _section(html, "kpis")
+    for key in ("court_backlog_end", "court_completions", "detained_court_wait_days"):
+        assert f"data-kpi={key}>" in kpis
+    wait = re.search(r"data-kpi=detained_court_wait_days>.*?<td class=num>(.*?)</td>", kpis)
+    assert re.fullmatch(r"\d+\.\d", wait.group(1))
+    # So does the terminal table, labelled by the registry.
+    console = Console(width=120, record=True)
+    console.print(kpi_table(summary))
+    text = console.export_text()
+    assert re.search(r"│ Detained docket: days waiting for a judge +│ +\d+\.\d │", text)
+    assert re.search(r"│ Non-detained court backlog at the end +│ +[\d,]+ │", text)
+
+
+def test_a_run_without_courts_shows_no_court_stage():
+    out, summary, html = _run(FITTED, days=8)
+    assert not summary["mechanisms"]["courts"]
+    keys = {ch.key for ch in build_charts(out)}
+    assert not keys & set(COURT_CHARTS)
+    for key in COURT_CHARTS:
+        assert f"id='chart-{key}'" not in html
+    binding_chart = {ch.key: ch for ch in build_charts(out)}["binding"]
+    assert "Judges" not in _names(binding_chart)
+    shown = _text(html.split("<section id=parameters>")[0])
+    assert "judge" not in shown.lower() and "court backlog" not in shown.lower()
+
+
+def test_the_binding_chart_draws_each_capacity_and_says_which_binds_first(courts_run):
+    out, _, html = courts_run
+    chart = {ch.key: ch for ch in build_charts(out)}["binding"]
+    assert _names(chart) == ["Book-in", "Beds", "Judges", "Seats", "Most replications"]
+    b = binding(out)
+    judges = next(t for t in chart.figure.data if t.name == "Judges")
+    assert list(judges.y) == pytest.approx(list(100 * b.share["judges"]))
+    assert b.first_day["judges"] is not None  # few judges: the detained docket waits
+    assert chart.figure.layout.yaxis.range == (0, 100)
+    section = htmllib.unescape(_section(html, "chart-binding"))
+    assert binding_text(b, out.inputs.dates.astype("datetime64[D]").astype(str).tolist()) in section
+    assert "First to bind: " in section and "What full means" in section

@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
+from atlarge.analysis.binding import binding_json
 from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.summary import run_differences
 from atlarge.api.responses import Bands, Comparison, Limits, Meta, Summary
@@ -525,10 +526,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/api/runs/{job_id}/bands", response_model=Bands)
     def run_bands_(job_id: str) -> dict[str, Any]:
         """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
-        the target, beds and seats lines, and arrests by priority group."""
+        the target, beds and seats lines, arrests by priority group, and which capacity
+        binds (the share of replications in which each is full, day by day)."""
         run = _run(job_id)
         if run.bands is None:
-            run.bands = national_bands(run.result.output)
+            out = run.result.output
+            run.bands = national_bands(out) | {"binding": binding_json(out)}
         return run.bands
 
     @app.get("/api/runs/{job_id}/report")

@@ -335,11 +335,33 @@ class Reference(_Closed):
     seats: list[Number]
 
 
+class ConstraintShare(_Closed):
+    """One capacity: the share of replications in which it is full, day by day."""
+
+    key: Literal["book_in", "beds", "judges", "seats"]
+    label: str
+    definition: str = Field(description="When it counts as full at the end of a day.")
+    share: list[float] = Field(description="Share of replications (0-1) in which it is full.")
+    first_day: int | None = Field(
+        description="First day (1 = the start date) its share passes one half; null: never."
+    )
+
+
+class BindingShares(_Closed):
+    """Which capacity binds, day by day (analysis/binding.py); judges only with courts."""
+
+    majority: float = Field(description="A capacity binds on a day full in more than this share.")
+    constraints: list[ConstraintShare]
+    text: str = Field(description="Which capacity binds first, and when, in a sentence.")
+
+
 class Bands(_Closed):
-    """Daily national bands of a run (analysis/bands.py)."""
+    """Daily national bands of a run (analysis/bands.py) and which capacity binds
+    (analysis/binding.py)."""
 
     dates: list[str]
     reps: int
     series: dict[str, SeriesBands]
     reference: Reference
     groups: list[GroupBands]
+    binding: BindingShares

@@ -18,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from atlarge.analysis import KPIS, bands, trailing_mean
+from atlarge.analysis.binding import CONSTRAINTS, MAJORITY, binding, binding_text
 from atlarge.analysis.summary import mechanisms
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.model.measures import MEASURES
@@ -44,6 +45,8 @@ MECHANISM_PATHS: dict[str, str] = {
     "departures": "departures",
     "limited_countries": "transport.limited_countries",
     "mandatory_detention": "policy.mandatory_detention_share",
+    "courts": "courts",
+    "expedited_removal": "policy.expedited_removal_share",
 }
 """Where each mechanism's parameters and settings live: not shown as drivers when it is off."""
 
@@ -130,6 +133,118 @@ def _layout(fig: go.Figure, y_title: str, value_axis: str = "y") -> go.Figure:
         hovermode="x unified",
     )
     return fig
+
+
+COURT_DRIVERS = (
+    "courts.judges",
+    "courts.completions_per_judge_day",
+    "courts.docket_priority",
+    "courts.detained_share",
+)
+"""What sets the judges' daily capacity and how it is split over the two dockets."""
+
+
+def _court_charts(out: ModelOutput, x) -> list[Chart]:
+    """The court stage: the non-detained backlog, the detained docket's wait for a judge,
+    and completions against the judges' capacity (all need courts)."""
+    inp = out.inputs
+    fig = go.Figure()
+    _measure_band(fig, x, out, "court_backlog", PALETTE[3])
+    backlog = Chart(
+        "court-backlog",
+        MEASURES["court_backlog"].label,
+        _layout(fig, MEASURES["court_backlog"].unit),
+        (
+            *COURT_DRIVERS,
+            "courts.initial_backlog",
+            "courts.receipts_per_day",
+            "dispositions.*.share",
+            "detention.overflow",
+        ),
+        note="Cases pending before immigration judges for people not detained: new cases "
+        "(from outside the operation, releases whose case goes on and releases for lack of "
+        "beds) less the completions the judges have left after the detained docket.",
+        needs=("courts",),
+    )
+
+    fig = go.Figure()
+    _measure_band(fig, x, out, "court_detained_waiting", PALETTE[1])
+    docket = Chart(
+        "court-docket",
+        f"{MEASURES['court_detained_waiting'].label} (the detained docket)",
+        _layout(fig, MEASURES["court_detained_waiting"].unit),
+        (
+            *COURT_DRIVERS,
+            "dispositions.*.share",
+            "dispositions.*.mean_days",
+            "policy.mandatory_detention_share",
+            "policy.expedited_removal_share",
+        ),
+        note="Detained persons whose case is ready for a judge's decision and waits for it; "
+        "they hold beds meanwhile. Above 0 only when the judges' capacity for the detained "
+        "docket is used up.",
+        needs=("courts",),
+    )
+
+    fig = go.Figure()
+    _measure_band(fig, x, out, "court_completions", PALETTE[2])
+    _measure_band(fig, x, out, "court_detained_decisions", PALETTE[1])
+    _reference_line(fig, x, inp.court_capacity, "Judges' capacity", "dot")
+    completions = Chart(
+        "court-completions",
+        _smoothed("Court completions per day against the judges' capacity", "court_completions"),
+        _layout(fig, MEASURES["court_completions"].unit),
+        (*COURT_DRIVERS, "courts.initial_backlog", "courts.receipts_per_day"),
+        note="Judges' capacity: judges × completions per judge-day. Detained decisions are "
+        "part of the completions.",
+        needs=("courts",),
+    )
+    return [backlog, docket, completions]
+
+
+def _binding_chart(out: ModelOutput, x) -> Chart:
+    """The share of replications in which each capacity is full, day by day, with the
+    sentence that says which binds first (analysis/binding.py)."""
+    b = binding(out)
+    fig = go.Figure()
+    for j, (key, share) in enumerate(b.share.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=100 * share,
+                mode="lines",
+                line={"color": PALETTE[j % len(PALETTE)], "width": 2},
+                name=CONSTRAINTS[key].label,
+            )
+        )
+    _reference_line(fig, x, np.full(len(x), 100 * MAJORITY), "Most replications", "dot")
+    _layout(fig, "% of replications")
+    fig.update_yaxes(range=[0, 100], ticksuffix="%")
+    defined = "; ".join(
+        f"{CONSTRAINTS[k].label.lower()}: {CONSTRAINTS[k].definition[0].lower()}"
+        f"{CONSTRAINTS[k].definition[1:].rstrip('.')}"
+        for k in b.share
+    )
+    return Chart(
+        "binding",
+        "Which capacity binds: share of replications in which each is full",
+        fig,
+        (
+            "processing.capacity_per_day",
+            "support.national_guard.processing_per_troop_day",
+            "detention.beds",
+            "detention.holding_capacity",
+            "detention.overflow",
+            *COURT_DRIVERS,
+            "transport.seats_per_day",
+            "transport.flights_per_day",
+            "transport.seats_per_flight",
+            "transport.land_removals_per_day",
+            "support.national_guard.transport_seats_per_troop_day",
+            "target.arrests_per_day",
+        ),
+        note=f"{binding_text(b, [str(d) for d in x])} What full means — {defined}.",
+    )
 
 
 def build_charts(out: ModelOutput) -> list[Chart]:
@@ -262,6 +377,9 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
             ),
         )
     )
+
+    charts += _court_charts(out, x)
+    charts.append(_binding_chart(out, x))
 
     costs = out.costs
     stages = [s for s in COST_STAGES if on.get(STAGE_NEEDS.get(s, ""), True)]

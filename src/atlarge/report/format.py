@@ -14,9 +14,19 @@ from typing import Any
 from atlarge.analysis.kpis import KPIS, Format
 
 
+def _in_days(key: str) -> bool:
+    """A count of days (a mean wait): shown to a tenth of a day, since whole days would
+    write a wait of 0.4 days as '0', the same as no wait at all."""
+    kpi = KPIS[key]
+    return kpi.format == "count" and kpi.unit == "days"
+
+
 def format_value(key: str, value: float | None) -> str:
     """A KPI value as people read it, in the KPI's format (analysis/kpis.py): '1,234',
-    '44.2%', '$7.72bn', 'day 8'; a day that never came reads 'never', else 'n/a'."""
+    '44.2%', '$7.72bn', 'day 8', '2.6' (a count of days); a day that never came reads
+    'never', else 'n/a'."""
+    if value is not None and _in_days(key):
+        return f"{value:,.1f}"
     return format_as(KPIS[key].format, value)
 
 
@@ -46,6 +56,8 @@ def format_difference(key: str, value: float | None) -> str:
         return f"{100 * value:+.1f} pts"
     if fmt == "day":
         return f"{value:+.0f} days"
+    if _in_days(key):
+        return f"{value:+,.1f}" if round(value, 1) else "0.0"
     text = format_as(fmt, abs(value))
     if value > 0:
         return "+" + text

@@ -661,6 +661,18 @@ function drawCharts(runs) {
   }
   Plotly.react($("chart-releases"), rel, layout(smoothed(m.released.label, m.released), m.released.unit), CONFIG);
 
+  // The court stage, drawn for the runs that have it (a run without courts has no backlog).
+  $("chart-court-backlog").hidden = !on("courts");
+  $("chart-court-docket").hidden = !on("courts");
+  if (on("courts")) {
+    const withCourts = runs.filter(([, run]) => run.summary.mechanisms.courts);
+    const backlog = m.court_backlog;
+    const waiting = m.court_detained_waiting;
+    seriesChart($("chart-court-backlog"), withCourts, "court_backlog", backlog.label, backlog.unit);
+    seriesChart($("chart-court-docket"), withCourts, "court_detained_waiting", `${waiting.label} (the detained docket)`, waiting.unit);
+  }
+  drawBinding(runs);
+
   const stages = state.meta.cost_stages;
   const cost = k.cost_total_usd;
   barChart(
@@ -685,6 +697,53 @@ function drawCharts(runs) {
   const traces = seriesSetTraces(runs, (run) => run.bands.groups);
   const byGroup = m.arrests_by_group;
   Plotly.react($("chart-group-days"), traces, layout(smoothed(byGroup.label, byGroup) + dashedNote(runs), byGroup.unit), CONFIG);
+}
+
+// Which capacity binds: for each run, the share of replications in which each capacity
+// is full, day by day (A solid, B dashed; one colour per capacity), and the server's
+// sentence saying which binds first. Judges appear only for a run with courts.
+function drawBinding(runs) {
+  const colorOf = new Map();
+  const traces = [];
+  for (const [tag, run] of runs) {
+    for (const c of run.bands.binding.constraints) {
+      if (!colorOf.has(c.key)) colorOf.set(c.key, GROUP_COLORS[colorOf.size % GROUP_COLORS.length]);
+      traces.push({
+        x: run.bands.dates,
+        y: c.share.map((v) => 100 * v),
+        mode: "lines",
+        line: { color: colorOf.get(c.key), width: 2, dash: tag === "A" ? "solid" : "dash" },
+        name: runs.length === 2 ? `${tag}: ${c.label}` : c.label,
+        hovertemplate: "%{y:.0f}%",
+      });
+    }
+  }
+  const [, first] = runs[0];
+  const majority = 100 * first.bands.binding.majority;
+  traces.push({
+    x: first.bands.dates,
+    y: first.bands.dates.map(() => majority),
+    mode: "lines",
+    name: "Most replications",
+    line: { color: "black", dash: "dot", width: 1 },
+    hoverinfo: "skip",
+  });
+  const lay = layout("Which capacity binds: share of replications in which each is full" + (runs.length === 2 ? " (B dashed)" : ""), "% of replications");
+  lay.yaxis = { ...lay.yaxis, range: [0, 100], ticksuffix: "%" };
+  Plotly.react($("chart-binding"), traces, lay, CONFIG);
+  const meanings = new Map();
+  for (const [, run] of runs) for (const c of run.bands.binding.constraints) meanings.set(c.key, c);
+  $("binding-text").replaceChildren(
+    ...runs.map(([tag, run]) =>
+      el("p", { className: `run-${tag.toLowerCase()}`, "data-run": tag }, runs.length === 2 ? `${tag}: ${run.bands.binding.text}` : run.bands.binding.text),
+    ),
+    el(
+      "details",
+      {},
+      el("summary", { text: "When each capacity counts as full" }),
+      el("dl", {}, ...[...meanings.values()].flatMap((c) => [el("dt", { text: c.label }), el("dd", { "data-constraint": c.key, text: c.definition })])),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- parameters
