@@ -176,7 +176,11 @@ def _check_pools(inputs, s, seed: int) -> None:
         u = streams.uniform((n_o, n_g), t, Stream.REPLENISH)
         added = stochastic_round(np.broadcast_to(inputs.replenish[t], before.shape), u)
         after = s["pool"][..., t].astype(np.int64)
-        left = before + added - s["arrests_by_group"][..., t] - after  # departures by group
+        moved = np.zeros_like(before)  # court orders move people between pools (3.12)
+        if inputs.courts_on and inputs.pending_group != inputs.orders_group:
+            moved[..., inputs.pending_group] -= s["orders_to_pool"][..., t]
+            moved[..., inputs.orders_group] += s["orders_to_pool"][..., t]
+        left = before + added + moved - s["arrests_by_group"][..., t] - after  # departures
         assert (left >= 0).all(), f"day {t}: a pool grew by more than its replenishment"
         assert np.array_equal(left.sum(axis=-1), s["pool_departures"][..., t]), f"day {t}"
         before = after

@@ -42,6 +42,11 @@ def test_every_kpi_of_the_summary_is_in_the_registry_and_the_other_way_round(run
         "arrests_collateral",
         "pool_departures",
         "releases_post_order_limit",
+        "court_backlog_end",
+        "court_completions",
+        "removal_orders",
+        "in_absentia_orders",
+        "detained_court_wait_days",
     }
     assert summary["definitions"] == {k: kpi.definition for k, kpi in KPIS.items()}
     for key, kpi in KPIS.items():

@@ -63,6 +63,7 @@ def test_limited_share_zero_and_mandatory_zero_give_the_numbers_of_their_absence
         load_scenario(OPERATION, set={"days": 40}),
         transport__limited_countries=None,
         policy__mandatory_detention_share=None,
+        policy__expedited_removal_share=None,
     )
     zero = _with(
         base,
@@ -72,7 +73,10 @@ def test_limited_share_zero_and_mandatory_zero_give_the_numbers_of_their_absence
             "post_order_limit_days": _param(180.0, "days"),
         },
         dispositions__released_early__discretionary=True,
-        policy={"mandatory_detention_share": _param(0.0, "fraction")},
+        policy={
+            "mandatory_detention_share": _param(0.0, "fraction"),
+            "priority": base.model_dump()["policy"]["priority"],
+        },
     )
     assert build_inputs(zero).limit_days == 180
     _same_series(base, zero)

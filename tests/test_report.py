@@ -395,7 +395,7 @@ def test_the_court_stage_is_drawn_when_the_run_has_courts(courts_run):
     console = Console(width=120, record=True)
     console.print(kpi_table(summary))
     text = console.export_text()
-    assert re.search(r"│ Detained docket: days waiting for a judge +│ +\d+\.\d │", text)
+    assert re.search(r"│ Detained docket: mean days waiting for a judge +│ +\d+\.\d │", text)
     assert re.search(r"│ Non-detained court backlog at the end +│ +[\d,]+ │", text)
 
 

@@ -36,7 +36,14 @@ def _base() -> ModelInputs:
     # The one-channel pipeline with overflow transferred: each test switches on what it tests.
     base = build_inputs(small_scenario(OPERATION, days=3, detention__overflow="transfer"))
     return dataclasses.replace(
-        base, custodial_on=False, collateral_on=False, departures_on=False, limit_days=0
+        base,
+        custodial_on=False,
+        collateral_on=False,
+        departures_on=False,
+        limit_days=0,
+        courts_on=False,
+        court_paths=np.zeros(base.chains.n_chains, dtype=bool),
+        pending_paths=np.zeros(base.chains.n_chains, dtype=bool),
     )
 
 

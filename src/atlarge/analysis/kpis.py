@@ -325,7 +325,7 @@ KPIS: dict[str, Kpi] = {
         ),
         Kpi(
             "detained_court_wait_days",
-            "Detained docket: days waiting for a judge",
+            "Detained docket: mean days waiting for a judge",
             "wait for judge",
             "days",
             "Mean days a detained case waited for a judge's decision once ready for it (its "
