@@ -516,6 +516,8 @@ def test_an_expedited_scope_below_one_needs_a_path_that_is_not_expedited(cli, sc
          "can be expedited"),
         ("policy.expedited_removal_share=2", "policy.expedited_removal_share",
          "above the maximum 1"),
+        ("courts.initial_backlog@2025-09-01=5", "courts.initial_backlog@2025-09-01",
+         "cannot vary over time"),
     ],
 )  # fmt: skip
 def test_bad_court_values_from_the_command_line_name_set_and_the_field(
