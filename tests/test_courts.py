@@ -251,7 +251,7 @@ def _check_day(t, k, kd, c, w0, p0, decided, state, day) -> None:
     assert np.array_equal(state.pending, p0 + receipts - day.court_completed)
 
 
-@settings(max_examples=30, **SLOW)
+@settings(max_examples=20, **SLOW)
 @given(variants)
 def test_courts_conserve_people_cases_and_pools_and_never_exceed_judges_or_beds(v):
     c = dict(v["courts"], _seed=v["seed"])
@@ -262,7 +262,7 @@ def test_courts_conserve_people_cases_and_pools_and_never_exceed_judges_or_beds(
     _step_and_check(inputs, c, v["seed"])
 
 
-@settings(max_examples=6, **SLOW)
+@settings(max_examples=4, **SLOW)
 @given(variants, st.integers(1, 5))
 def test_court_results_do_not_depend_on_chunking(v, chunk):
     inputs = build_inputs(scenario_with(v["base"], v["days"], v["courts"]))
