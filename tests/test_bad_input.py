@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, OPERATION
 
 
 @pytest.fixture
@@ -269,8 +269,10 @@ def test_values_past_a_physical_bound_are_refused_with_the_bound(cli, value):
     [
         (["value = 1e308"], "detention.beds"),
         (["value = 100000", "schedule = { 2024-01-01 = 1e19 }"], "detention.beds"),
-        (["value = 100000", "assumption = true", 'rationale = "r"', "range = [0, 1e19]"],
-         "detention.beds"),
+        (
+            ["value = 100000", "assumption = true", 'rationale = "r"', "range = [0, 1e19]"],
+            "detention.beds",
+        ),
     ],
     ids=["value", "schedule", "range"],
 )
@@ -382,3 +384,144 @@ def test_serve_refuses_a_db_that_is_not_a_results_store(cli, tmp_path):
     notes.write_text("not a database\n")
     _assert_clean_error(cli("serve", "--db", notes), "--db", "notes.duckdb", "not a results store")
     assert notes.read_text() == "not a database\n"  # left as it was
+
+
+# ------------------------------------------------------------------ immigration courts
+
+COURTS = {
+    "judges": ("700", "judges"),
+    "completions_per_judge_day": ("3.5", "cases/judge-day"),
+    "initial_backlog": ("1000", "cases"),
+    "receipts_per_day": ("10", "cases/day"),
+    "in_absentia_share": ("0.25", "fraction"),
+    "removal_order_share": ("0.13", "fraction"),
+    "cost_per_completion": ("1495", "USD/case"),
+}
+
+
+def courts_lines(settings: dict[str, str] | None = None, **params: tuple[str, str]) -> list[str]:
+    """A whole ``[courts]`` section as TOML lines: settings (TOML values) and parameters
+    (value, unit) replaced where given; a setting given as None is left out."""
+    table = {
+        "docket_priority": '"detained_first"',
+        "pending_group": '"no_criminal"',
+        "orders_group": '"other_criminal"',
+        **(settings or {}),
+    }
+    lines = ["[courts]", *(f"{k} = {v}" for k, v in table.items() if v is not None)]
+    for name, (value, unit) in {**COURTS, **params}.items():
+        lines += [f"[courts.{name}]", f"value = {value}", f'unit = "{unit}"', 'source = "x"']
+    return lines
+
+
+def test_a_whole_courts_section_is_valid(cli, scen):
+    res = cli("validate", scen("courts.toml", *courts_lines()))
+    assert res.code == 0, res.err
+
+
+@pytest.mark.parametrize(
+    ("settings", "params", "field", "fragment"),
+    [
+        ({"pending_group": '"nobody"'}, {}, "courts.pending_group", "unknown priority group"),
+        ({"orders_group": '"nobody"'}, {}, "courts.orders_group", "unknown priority group"),
+        ({"orders_group": None}, {}, "courts.orders_group", "missing required field"),
+        ({"docket_priority": '"share"'}, {}, "courts.detained_share", "is needed when"),
+        ({"docket_priority": '"fifo"'}, {}, "courts.docket_priority", "'detained_first' or"),
+        ({}, {"removal_order_share": ("0.8", "fraction")}, "courts.removal_order_share",
+         "together they must be at most 1"),
+        ({}, {"judges": ("-1", "judges")}, "courts.judges", "below the minimum 0"),
+        ({}, {"judges": ("1e9", "judges")}, "courts.judges", "above the maximum 100,000"),
+        ({}, {"judges": ("700", "persons")}, "courts.judges", "expected 'judges'"),
+        ({}, {"completions_per_judge_day": ("-0.5", "cases/judge-day")},
+         "courts.completions_per_judge_day", "below the minimum 0"),
+        ({}, {"initial_backlog": ("1000", "persons")}, "courts.initial_backlog",
+         "expected 'cases'"),
+        ({}, {"in_absentia_share": ("1.5", "fraction")}, "courts.in_absentia_share",
+         "above the maximum 1"),
+        ({"docket_priority": '"share"'}, {"detained_share": ("0.5", "percent")},
+         "courts.detained_share", "expected 'fraction'"),
+    ],
+)  # fmt: skip
+def test_bad_courts_sections_name_the_file_and_the_field(
+    cli, scen, settings, params, field, fragment
+):
+    path = scen("badcourts.toml", *courts_lines(settings, **params))
+    _assert_clean_error(cli("validate", path), "badcourts.toml", field, fragment)
+
+
+def test_shares_of_orders_count_their_range_ends(cli, scen):
+    """Values that fit with ranges that do not: a draw could exceed 1, so refused."""
+    lines = courts_lines()
+    at = lines.index("[courts.in_absentia_share]")
+    lines[at + 3] = 'assumption = true\nrange = [0.2, 0.9]\nrationale = "a guess"'
+    path = scen("ranges.toml", *lines)
+    _assert_clean_error(
+        cli("validate", path), "ranges.toml", "courts.removal_order_share", "range ends"
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "field", "fragment"),
+    [
+        (["[dispositions.expedited]", 'court = "pending"'], "dispositions.expedited",
+         "court = 'pending' marks a release"),
+        (["[dispositions.released_early]", "expedited = true"], "dispositions.released_early",
+         "only a path whose outcome is removal can be expedited"),
+        (["[dispositions.court_removal]", "expedited = true"], "dispositions.court_removal",
+         "cannot be court = 'detained'"),
+        (["[dispositions.expedited]", 'court = "sometimes"'], "dispositions.expedited.court",
+         "'detained' or 'pending'"),
+        (["[dispositions.expedited]", "expedited = false", "[policy.expedited_removal_share]",
+          "value = 0.8", 'unit = "fraction"', 'source = "x"'],
+         "policy.expedited_removal_share", "needs a path marked expedited = true"),
+        (["[policy.expedited_removal_share]", "value = 1.2", 'unit = "fraction"', 'source = "x"'],
+         "policy.expedited_removal_share", "above the maximum 1"),
+        (["[policy.expedited_removal_share]", "value = 0.5", 'unit = "percent"', 'source = "x"'],
+         "policy.expedited_removal_share", "expected 'fraction'"),
+    ],
+)  # fmt: skip
+def test_bad_court_and_expedited_flags_name_the_file_and_the_path(
+    cli, scen, lines, field, fragment
+):
+    path = scen("flags.toml", *lines)
+    _assert_clean_error(cli("validate", path), "flags.toml", field, fragment)
+
+
+def test_an_expedited_scope_below_one_needs_a_path_that_is_not_expedited(cli, scen):
+    lines = [f"[dispositions.{k}]\nshare = {{ value = {s}, unit = \"fraction\", source = \"x\" }}"
+             for k, s in [("expedited", 1.0), ("court_removal", 0), ("court_relief", 0),
+                          ("voluntary_departure", 0), ("released_early", 0)]]  # fmt: skip
+    lines += ["[policy.expedited_removal_share]", "value = 0.5", 'unit = "fraction"']
+    path = scen("allfast.toml", *lines, 'source = "x"')
+    _assert_clean_error(
+        cli("validate", path), "allfast.toml", "policy.expedited_removal_share",
+        "every path with a share is expedited",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("setting", "field", "fragment"),
+    [
+        ("courts.pending_group=nobody", "courts.pending_group", "unknown priority group"),
+        ("courts.docket_priority=share", "courts.detained_share", "is needed when"),
+        ("courts.docket_priority=fifo", "courts.docket_priority", "'detained_first' or"),
+        ("courts.in_absentia_share=0.9", "courts.removal_order_share", "at most 1"),
+        ("courts.judges=-1", "courts.judges", "below the minimum 0"),
+        ("courts.judges@2025-09-01=200000", "courts.judges@2025-09-01", "above the maximum"),
+        ("courts.completions_per_judge_day=lots", "courts.completions_per_judge_day",
+         "expects a number"),
+        ("dispositions.expedited.court=pending", "dispositions.expedited",
+         "court = 'pending' marks a release"),
+        ("dispositions.released_early.expedited=true", "dispositions.released_early",
+         "can be expedited"),
+        ("policy.expedited_removal_share=2", "policy.expedited_removal_share",
+         "above the maximum 1"),
+        ("courts.initial_backlog@2025-09-01=5", "courts.initial_backlog@2025-09-01",
+         "cannot vary over time"),
+    ],
+)  # fmt: skip
+def test_bad_court_values_from_the_command_line_name_set_and_the_field(
+    cli, setting, field, fragment
+):
+    res = cli("validate", OPERATION, "--set", setting)
+    _assert_clean_error(res, "--set", field, fragment)

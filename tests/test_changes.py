@@ -109,7 +109,10 @@ def test_a_dated_value_sets_one_schedule_entry_from_its_date(data, name):
     try:
         new_sc = sc.with_values({f"{path}@{when}": value}, "a test")
     except ScenarioError as exc:
-        assert exc.file == "a test" and exc.path == f"{path}@{when}", exc
+        # Refused as the key, or as the field it makes inconsistent, whose message names it
+        # (a dated courts.in_absentia_share with courts.removal_order_share above 1).
+        assert exc.file == "a test", exc
+        assert exc.path == f"{path}@{when}" or path in exc.message, exc
         return
     new = _params(new_sc)[path]
     assert new.value == old.value and new.schedule == {**(old.schedule or {}), when: value}
@@ -151,6 +154,11 @@ def test_a_named_share_is_kept_and_the_others_fill_the_rest_in_proportion(data, 
     try:
         new = _params(sc.with_values(values, "a test"))
     except ScenarioError as exc:
+        fast = [f"{section}.{k}.{field}" for k, d in sc.dispositions.items() if d.expedited]
+        if exc.path == "policy.expedited_removal_share":  # the scope's paths were set to 0
+            assert section == "dispositions" and "expedited = true" in exc.message
+            assert all(values.get(p) == 0 for p in fast), exc
+            return
         assert exc.path == named[0] and "must sum to 1" in exc.message
         others_zero = all(before[p].value == 0 for p in paths if p not in named)
         assert sum(values.values()) > 1 or others_zero
@@ -332,3 +340,141 @@ def test_a_point_the_scenario_refuses_is_the_varied_values_fault():
     assert err.value.parameter == "vary" and "detention.initial_population" in err.value.message
     (ok,) = point_scenarios(base, [{"dispositions.expedited.share": 0.5}])
     assert np.isclose(sum(d.share.value for d in ok.dispositions.values()), 1.0)
+
+
+# ------------------------------------------------------------------ the courts (issue 13)
+
+SHARE_COURTS = """extends = "operation-at-large.toml"
+name = "courts by share"
+
+[courts]
+docket_priority = "share"
+
+[courts.detained_share]
+value = 0.3
+unit = "fraction"
+assumption = true
+range = [0.1, 0.6]
+rationale = "Test"
+"""
+
+
+CONSTANT_COURTS = ("courts.initial_backlog", "courts.cost_per_completion")
+"""Read once (the stock on the start date, a cost rate): a dated value is refused."""
+
+
+def _court_inputs(sc: Scenario) -> dict[str, object]:
+    """What each court parameter and setting becomes in the model's inputs."""
+    from atlarge.model.inputs import build_inputs
+
+    inp = build_inputs(sc.with_values({"days": 200}, "a test"))
+    return {
+        "courts.judges": inp.court_capacity,
+        "courts.completions_per_judge_day": inp.court_capacity,
+        "courts.detained_share": inp.court_detained_cap,
+        "courts.docket_priority": inp.court_detained_cap,
+        "courts.initial_backlog": inp.court_backlog0,
+        "courts.receipts_per_day": inp.court_receipts,
+        "courts.in_absentia_share": inp.in_absentia,
+        "courts.removal_order_share": inp.orders_present,
+        "courts.pending_group": inp.pending_group,
+        "courts.orders_group": inp.orders_group,
+        "courts.cost_per_completion": inp.court_cost,
+        "policy.expedited_removal_share": inp.path_share,
+    }
+
+
+def _new_value(path: str, p) -> float:
+    """A valid value other than ``p``'s (the two order shares stay within 1 together)."""
+    if p.unit == "fraction":
+        return 0.05 if p.value > 0.1 else 0.5
+    return round(p.value * 0.8 + 1, 6)
+
+
+@pytest.fixture(scope="module")
+def share_courts(tmp_path_factory):
+    """A file extending operation-at-large.toml whose judges split by a kept share."""
+    from tests.conftest import copy_scenarios
+
+    d = tmp_path_factory.mktemp("courts")
+    copy_scenarios(d)
+    (d / "share.toml").write_text(SHARE_COURTS)
+    return d / "share.toml"
+
+
+@pytest.mark.parametrize("by_share", [False, True])
+def test_set_reaches_every_court_parameter_and_setting_down_to_the_model(by_share, share_courts):
+    """Every parameter of [courts] and policy.expedited_removal_share, plain and from a
+    date, and every court setting: ``--set`` changes what the model reads."""
+    file = share_courts if by_share else SCENARIOS / "operation-at-large.toml"
+    sc = load_scenario(file)
+    before = _court_inputs(sc)
+    court_params = {p: v for p, v in iter_params(sc) if p.startswith("courts.")}
+    court_params["policy.expedited_removal_share"] = _params(sc)["policy.expedited_removal_share"]
+    from atlarge.scenario.schema import Courts
+
+    fields = {f"courts.{k}" for k in Courts.model_fields} | {"policy.expedited_removal_share"}
+    assert fields == set(before), "a court field this test does not follow to the model"
+    unread = set() if by_share else {"courts.detained_share"}
+    assert (
+        set(court_params)
+        == {p for p in fields if "group" not in p and "priority" not in p} - unread
+    )
+    later = sc.start_date + dt.timedelta(days=100)
+    for path, p in court_params.items():
+        for key in (path, f"{path}@{later}"):
+            if key.endswith(f"@{later}") and path in CONSTANT_COURTS:
+                with pytest.raises(ScenarioError, match="cannot vary over time"):
+                    load_scenario(file, set={key: _new_value(path, p)})
+                continue
+            new = load_scenario(file, set={key: _new_value(path, p)})
+            assert new.overrides, key
+            assert not np.array_equal(_court_inputs(new)[path], before[path]), key
+    other = "detained_first" if by_share else "share"
+    sets = {"courts.docket_priority": other, "courts.pending_group": "other_criminal",
+            "courts.orders_group": "conviction_and_order"}  # fmt: skip
+    if not by_share:  # share needs a detained_share, which only a file can add
+        sets.pop("courts.docket_priority")
+    new = _court_inputs(load_scenario(file, set=sets))
+    for key in sets:
+        assert not np.array_equal(new[key], before[key]), key
+
+
+def test_a_dated_bench_changes_capacity_from_its_date_and_not_before():
+    sc = load_scenario(SCENARIOS / "operation-at-large.toml",
+                       set={"days": 200, "courts.judges@2025-09-01": 900})  # fmt: skip
+    from atlarge.model.inputs import build_inputs
+
+    k = build_inputs(sc).court_capacity
+    day = (dt.date(2025, 9, 1) - sc.start_date).days
+    per_judge = sc.courts.completions_per_judge_day.value
+    assert k[day] == np.floor(900 * per_judge + 1e-9) and k[day - 1] < k[day]
+    assert k[day + 70] < k[day]  # the file's later entry (2025-11-01 = 600) still holds
+    assert sc.overrides["courts.judges"].schedule[dt.date(2025, 9, 1)] == 900
+
+
+@pytest.mark.parametrize(
+    ("key", "fragment"),
+    [
+        ("courts.judges", "add [courts], each of its parameters with its unit and source"),
+        ("courts", "a change sets values, not whole sections"),
+        ("policy.expedited_removal_share", "a parameter needs its unit and source"),
+    ],
+)
+def test_set_cannot_add_the_courts_to_a_scenario_without_them_and_says_why(key, fragment):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(BASELINE, set={key: 800 if key != "policy.expedited_removal_share" else 0.8})
+    assert err.value.file == SET_ORIGIN and err.value.path == key
+    assert "is not in this scenario" in err.value.message and fragment in err.value.message
+    assert "scenario file (one that extends this one)" in err.value.message
+
+
+def test_share_priority_from_the_command_line_points_to_the_missing_share():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / "operation-at-large.toml",
+                      set={"courts.docket_priority": "share"})  # fmt: skip
+    assert err.value.path == "courts.detained_share" and "is needed when" in err.value.message
+    with pytest.raises(ScenarioError) as err:
+        sets = {"courts.docket_priority": "share", "courts.detained_share": 0.4}
+        load_scenario(SCENARIOS / "operation-at-large.toml", set=sets)
+    assert "courts.detained_share is not in this scenario" in err.value.message

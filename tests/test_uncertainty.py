@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlarge.runs.replications import run_model
-from atlarge.scenario import load_scenario
+from atlarge.scenario import Scenario, load_scenario
 from atlarge.scenario.uncertainty import drawn_scenario, ranged_parameters
 from tests.conftest import OPERATION, small_scenario
 
@@ -111,3 +111,58 @@ def test_simulate_and_sweep_refuse_the_same_draws_with_the_same_words(tmp_path, 
         )  # fmt: skip
     assert str(direct.value) == str(swept.value)
     assert not (tmp_path / "r.duckdb").exists()
+
+
+# ------------------------------------------------------------------ the courts (issue 13)
+
+COURT_DRAWN = {
+    "courts.initial_backlog": lambda inp: inp.court_backlog0.sum(),
+    "courts.completions_per_judge_day": lambda inp: inp.court_capacity[0],
+    "courts.receipts_per_day": lambda inp: inp.court_receipts[0].sum(),
+    "courts.in_absentia_share": lambda inp: inp.in_absentia[0],
+    "courts.removal_order_share": lambda inp: inp.orders_present[0],
+    "courts.cost_per_completion": lambda inp: inp.court_cost,
+    "policy.expedited_removal_share": lambda inp: inp.path_share[0].max(),
+}
+"""Each ranged court parameter of operation-at-large.toml and what it moves in the model."""
+
+
+def test_a_run_with_draws_draws_every_ranged_court_parameter(cli, tmp_path):
+    res = cli(
+        "run", OPERATION, "--reps", "4", "--days", "5", "--uncertainty", "--inner", "2",
+        "--out", tmp_path / "u", "--quiet", "--workers", "1",
+    )  # fmt: skip
+    assert res.code == 0, res.err
+    drawn = json.loads((tmp_path / "u" / "summary.json").read_text())["uncertainty"]
+    new = {p for p in drawn["drawn_parameters"] if p.startswith(("courts.", "policy.exp"))}
+    assert new == set(COURT_DRAWN)
+    # The bench is ranged but dated (hires and firings): dated parameters are never drawn.
+    assert load_scenario(OPERATION).courts.judges.range is not None
+    assert "courts.judges" not in drawn["drawn_parameters"]
+
+
+def test_court_draws_reach_the_model_and_keep_the_orders_within_completions(operation):
+    from atlarge.model.inputs import build_inputs
+
+    seen = {path: set() for path in COURT_DRAWN}
+    for k in range(3):
+        sc, values = drawn_scenario(operation, seed=2, draw=k)
+        assert set(COURT_DRAWN) <= set(values)
+        assert sc.courts.in_absentia_share.value + sc.courts.removal_order_share.value <= 1
+        inp = build_inputs(sc.with_values({"days": 3}, "a test"))
+        for path, read in COURT_DRAWN.items():
+            seen[path].add(float(read(inp)))
+    assert all(len(v) == 3 for v in seen.values()), seen
+
+
+def test_the_detained_share_is_drawn_only_when_judges_split_by_share(operation):
+    data = operation.model_dump()
+    data["courts"]["detained_share"] = {
+        "value": 0.3, "unit": "fraction", "assumption": True, "range": (0.1, 0.6),
+        "rationale": "Test",
+    }  # fmt: skip
+    first = Scenario.model_validate(data)
+    assert first.courts.docket_priority == "detained_first"
+    assert "courts.detained_share" not in {r.path for r in ranged_parameters(first)}
+    share = first.with_values({"courts.docket_priority": "share"}, "a test")
+    assert "courts.detained_share" in {r.path for r in ranged_parameters(share)}

@@ -190,13 +190,7 @@ def _target(scenario: Scenario, key: Any, reason: str) -> _Target:
         else:
             _no_such_path(scenario, path, key, reason)
         if node is None and (i < len(parts) - 1 or _holds_param_or_section(holder)):
-            left_out = ".".join(parts[: i + 1])
-            raise ScenarioError(
-                reason,
-                key,
-                f"{left_out} is not in this scenario; a parameter needs its unit and source, so "
-                "add it in a scenario file (one that extends this one)",
-            )
+            _left_out(".".join(parts[: i + 1]), holder, key, reason)
     if isinstance(node, BaseModel | dict) and not isinstance(node, Param):
         raise ScenarioError(reason, key, "is a section, not a value; name a field in it")
     is_param = isinstance(node, Param)
@@ -205,6 +199,24 @@ def _target(scenario: Scenario, key: Any, reason: str) -> _Target:
             reason, key, "only a parameter can change from a date; set this setting without @DATE"
         )
     return _Target(key, path, when, is_param)
+
+
+def _left_out(path: str, annotation: Any, key: str, reason: str) -> NoReturn:
+    """Refuse a change below ``path``, which the scenario leaves out: a change sets values,
+    it does not add a parameter (it needs its unit and source) or a section (it needs all
+    of its parameters)."""
+    if mentions_param(annotation):
+        what = "a parameter needs its unit and source, so add it"
+    else:
+        what = (
+            f"a change sets values, not whole sections: add [{path}], each of its parameters "
+            "with its unit and source,"
+        )
+    raise ScenarioError(
+        reason,
+        key,
+        f"{path} is not in this scenario; {what} in a scenario file (one that extends this one)",
+    )
 
 
 def _holds_param_or_section(annotation: Any) -> bool:

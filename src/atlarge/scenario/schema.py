@@ -585,6 +585,18 @@ class Courts(_Section):
         "[courts] it replaces the cost_per_case of court = 'detained' paths)."
     )
 
+    @field_validator("initial_backlog", "cost_per_completion")
+    @classmethod
+    def _constant(cls, p: Param, info: ValidationInfo) -> Param:
+        """A dated value of these would be read by nothing: the backlog is the stock on the
+        start date, and costs are counted at one rate over the run."""
+        if p.time_varying:
+            what = "costs are counted at one rate over the run"
+            if info.field_name == "initial_backlog":
+                what = "the backlog on the start date"
+            raise ValueError(f"cannot vary over time ({what})")
+        return p
+
     @model_validator(mode="after")
     def _shares(self) -> Courts:
         if self.docket_priority == "share" and self.detained_share is None:

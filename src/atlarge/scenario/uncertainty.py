@@ -4,9 +4,11 @@ Which parameters are drawn: every parameter with a range whose low and high
 differ, that is not time-varying and not ``fitted`` (a fitted value is an
 estimate; its range is the prior it started from, not its uncertainty). The
 office weights (``offices.weights.*``) are drawn only when the scenario sets
-``offices.draw_weights = true``, and ``detention.holding_capacity`` only under
-``detention.overflow = "hold"``: by default bands and sensitivity indices are
-about the national parameters, as they were before the weights were parameters.
+``offices.draw_weights = true``, ``detention.holding_capacity`` only under
+``detention.overflow = "hold"`` and ``courts.detained_share`` only under
+``courts.docket_priority = "share"`` (each the one setting that reads it): by
+default bands and sensitivity indices are about the national parameters, as they
+were before the weights were parameters.
 How: uniformly over the range, or triangular with the stated value as mode
 when the parameter says ``distribution = "triangular"``.
 
@@ -35,6 +37,8 @@ from atlarge.scenario.schema import Scenario, share_group_paths
 PARAM_STREAM = 0x5EED
 HOLDING = "detention.holding_capacity"
 """Drawn only when ``detention.overflow = "hold"``, the one setting that reads it."""
+DETAINED_SHARE = "courts.detained_share"
+"""Drawn only when ``courts.docket_priority = "share"``, the one setting that reads it."""
 OFFICE_WEIGHTS = "offices.weights."
 """Drawn only when the scenario says ``offices.draw_weights = true``; the schema puts them
 last, so drawing them leaves every other parameter's draw as it was."""
@@ -64,6 +68,9 @@ def ranged_parameters(scenario: Scenario) -> list[Ranged]:
             continue
         if path == HOLDING and scenario.detention.overflow != "hold":
             continue  # read only under overflow = hold: a stage switched off draws nothing
+        courts = scenario.courts
+        if path == DETAINED_SHARE and (courts is None or courts.docket_priority != "share"):
+            continue  # read only under docket_priority = share
         out.append(Ranged(path, p))
     return out
 
