@@ -110,9 +110,10 @@ def test_estimate_grows_with_replications_and_days(reps, days, workers, chunk, i
 
 def test_operation_at_large_1000_reps_is_in_the_measured_region():
     """README: 1,000 replications of Operation At Large on two workers: measured 1.40 GB
-    (1.88 GB with issue 12's four added measures, on the machine of the docstring)."""
+    (1.88 GB with issue 12's four added measures; 2.15 GB largest resident set with the
+    courts' eight, ``/usr/bin/time -v``, on the machine of the docstring)."""
     e = run_estimate(load_scenario(OPERATION), RunConfig(1000, workers=2))
-    assert 1.88e9 <= e.peak <= 2.4e9
+    assert 2.15e9 <= e.peak <= 3.2e9
     assert e.what == "1,000 replications x 365 days x 25 offices on 3 processes"
 
 
