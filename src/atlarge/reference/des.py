@@ -17,6 +17,22 @@ queue. Book-in slots, beds and seats are SimPy containers. Under ``hold`` an
 office refuses arrests (they stay in the pools) and border transfers beyond the
 room it has: free beds plus free holding places, less those already waiting.
 
+With immigration courts (``[courts]``), a case at the end of a ``court =
+"detained"`` path waits, still holding its bed, in its office's detained docket
+(a first-in-first-out line per path). Each day judges decide up to the day's
+national capacity: the detained docket first takes up to its cap (all of it, or
+the kept share), shared over the lines of every office and path in proportion to
+their length (as seats over queues; the engine's rule: by path, not by arrival
+over paths, so that the mix of outcomes decided is the mix waiting), each line
+served from the front; each decided case then ends as its path's outcome. The
+non-detained docket is a count per office (cases there are not people in this
+model either): receipts from outside (rounded at random), releases at the end of
+``court = "pending"`` paths and releases for lack of beds join it; what judges
+have left completes cases in proportion to each office's pending count, each
+completion an order in absentia, an order with the person present, or neither;
+the ordered move from the pending group's pool to the orders group's, never more
+than the pool holds.
+
 It shares with the engine only the scenario and the deterministic parameter
 arrays (:class:`~atlarge.model.inputs.ModelInputs`): every random draw here is
 made per case or per office with NumPy's ``Generator`` (not the engine's
@@ -27,10 +43,12 @@ implementations of the same semantics.
 Timing. The model is a daily model; within day ``t`` the steps run at fixed
 fractions of the day, in the engine's order:
 
-    t+0.0 arrests        t+0.4 phase exits     t+0.7 path entry
-    t+0.1 book-in        t+0.5 removals        t+0.8 ATD
-                         (limit releases, country acceptances, then seats)
-    t+0.6 admissions     t+0.9 records, monthly ranking
+    t+0.0  arrests                    t+0.5  removals (limit releases,
+    t+0.1  book-in                           country acceptances, then seats)
+    t+0.4  phase exits                t+0.6  admissions
+    t+0.45 courts (the detained       t+0.7  path entry
+           docket, then the other)    t+0.8  ATD
+                                      t+0.9  records, monthly ranking
 
 A case entering a phase on day ``s`` draws ``d ~ Geometric(k/m)`` (d >= 1) and
 leaves it at ``s + d + 0.4``; the initial population is present before day 0
@@ -54,8 +72,8 @@ from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.model.outcomes import Outcome
 from atlarge.runs.executors import LocalPool
 
-ARREST, BOOKIN, EXITS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
-    0.0, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9,
+ARREST, BOOKIN, EXITS, COURTS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
+    0.0, 0.1, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
 )  # fmt: skip
 
 
@@ -85,7 +103,9 @@ class Case:
     decision: simpy.Event | None = None
     removed: simpy.Event | None = None
     limit: simpy.Event | None = None  # waiting for a country: True when released at the limit
+    court: simpy.Event | None = None  # waiting for a judge on the detained docket
     bed_office: int = -1
+    path: int = -1  # the disposition path it is on (once admitted)
 
 
 @dataclass
@@ -97,6 +117,8 @@ class _Office:
     held: list[Case] = field(default_factory=list)  # overflow = hold: waiting for a bed
     queue: list[Case] = field(default_factory=list)
     limited: list[tuple[int, Case]] = field(default_factory=list)  # (day joined, case), FIFO
+    docket: list[list[Case]] = field(default_factory=list)  # detained docket: per path, FIFO
+    pending: int = 0  # cases on the non-detained docket (a count, not people)
 
 
 class ReferenceRun:
@@ -164,6 +186,7 @@ class ReferenceRun:
                 dep.share_per_year.daily(start, n_d),
                 dep.per_arrest.daily(start, n_d),
             )
+        self._court_settings()
         self.phases = inputs.chains.phases
         for o in range(n_o):
             slot = 0
@@ -173,6 +196,40 @@ class ReferenceRun:
                         self.env.process(self._detained(Case(o, bed_office=o), c, k, start=-1))
                     slot += 1
         self.env.process(self._day_controller())
+
+    def _court_settings(self) -> None:
+        """Court parameters read from the scenario (not from ModelInputs' court arrays), so
+        that a slip in preparing those shows as a disagreement."""
+        sc, n_d = self.inp.scenario, self.n_d
+        courts, start = sc.courts, sc.start_date
+        self.courts = courts
+        paths = list(sc.dispositions.values())
+        self.court_paths = [courts is not None and d.court == "detained" for d in paths]
+        self.pending_paths = [courts is not None and d.court == "pending" for d in paths]
+        for off in self.offices:
+            off.docket = [[] for _ in paths]
+        if courts is None:
+            return
+        rate = courts.judges.daily(start, n_d) * courts.completions_per_judge_day.daily(start, n_d)
+        self.judge_cap = [math.floor(x + 1e-9) for x in rate]  # decisions a day, national
+        if courts.docket_priority == "share":
+            assert courts.detained_share is not None  # the schema requires it
+            kept = courts.detained_share.daily(start, n_d)
+            self.detained_cap = [
+                math.floor(k * s + 1e-9) for k, s in zip(self.judge_cap, kept, strict=True)
+            ]
+        else:
+            self.detained_cap = list(self.judge_cap)
+        self.receipts = courts.receipts_per_day.daily(start, n_d)  # national, expected
+        self.absentia = courts.in_absentia_share.daily(start, n_d)
+        self.present = courts.removal_order_share.daily(start, n_d)  # share of all completions
+        keys = self.inp.group_keys
+        self.pending_group = keys.index(courts.pending_group)
+        self.orders_group = keys.index(courts.orders_group)
+        backlog = math.floor(courts.initial_backlog.value + 1e-9)
+        spread = _largest_remainder(backlog, [float(w) for w in self.pop_weight])
+        for off, n in zip(self.offices, spread, strict=True):
+            off.pending = n
 
     # ------------------------------------------------------------------ cases
     def _at(self, day: int, frac: float):
@@ -208,11 +265,17 @@ class ReferenceRun:
 
     def _detained(self, case: Case, path: int, first_phase: int, start: int):
         day = start
+        case.path = path
         q = self.phases[path] / self.means[path]
         for _ in range(first_phase, self.phases[path]):
             day += int(self.rng.geometric(q))
             yield self._at(day, EXITS)
         o = case.bed_office
+        if self.court_paths[path]:  # wait for a judge, still holding the bed
+            case.court = self.env.event()
+            self.offices[o].docket[path].append(case)
+            yield case.court
+            day = int(self.env.now)
         outcome = self.inp.chain_outcome[path]
         if outcome == Outcome.REMOVAL:  # wait for a seat, still holding the bed
             if self.inp.limit_days and self.rng.random() < self.inp.limited_share[day]:
@@ -231,6 +294,9 @@ class ReferenceRun:
         self.detained[o] -= 1
         yield self.offices[o].beds.put(1)
         if outcome == Outcome.RELEASE:
+            if self.pending_paths[path]:  # the case goes on, on the non-detained docket
+                self.offices[o].pending += 1
+                self.rec["court_receipts"][o, day] += 1
             yield from self._released(o)
         else:  # Outcome.DEPARTURE
             self.rec["departed"][o, day] += 1
@@ -279,6 +345,9 @@ class ReferenceRun:
             for off in self.offices:
                 if off.slots.level:
                     yield off.slots.get(off.slots.level)
+            yield self._at(t, COURTS)
+            if self.courts is not None:
+                self._courts(t)
             yield self._at(t, REMOVALS)
             self._removals(t)
             yield self._at(t, ADMIT)
@@ -431,6 +500,52 @@ class ReferenceRun:
                 off.queue.append(case)
                 case.limit.succeed(False)
 
+    def _courts(self, t: int) -> None:
+        """Judges' decisions of the day: the detained docket first (up to its cap, shared
+        over the lines of every office and path by length, each from the front), each
+        decided case then ending as its path's outcome in its own process; then the
+        non-detained docket with what is left."""
+        lines = [(o, line) for o, off in enumerate(self.offices) for line in off.docket]
+        decided = _place(self.detained_cap[t], [len(line) for _, line in lines])
+        for (o, line), n in zip(lines, decided, strict=True):
+            for case in line[:n]:
+                self.rec["removal_orders"][o, t] += (
+                    self.inp.chain_outcome[case.path] == Outcome.REMOVAL
+                )
+                case.court.succeed()
+            del line[:n]
+            self.rec["court_detained_decisions"][o, t] += n
+        self._non_detained(t, self.judge_cap[t] - sum(decided))
+
+    def _non_detained(self, t: int, capacity: int) -> None:
+        """New cases from outside (rounded at random per office), then ``capacity``
+        completions shared over offices by pending count; each completion is an order in
+        absentia, an order with the person present, or neither (one uniform draw each);
+        the ordered move between the pools, never more than the pending group holds."""
+        for o, off in enumerate(self.offices):
+            expected = self.receipts[t] * self.pop_weight[o]
+            new = math.floor(expected) + (self.rng.random() < expected % 1.0)
+            off.pending += new
+            self.rec["court_receipts"][o, t] += new
+        done = _place(capacity, [off.pending for off in self.offices])
+        a, r = self.absentia[t], self.present[t]
+        for o, off in enumerate(self.offices):
+            off.pending -= done[o]
+            u = self.rng.random(done[o])
+            absentia = int((u < a).sum())
+            ordered = absentia + int(((u >= a) & (u < a + r)).sum())
+            moved = 0
+            if self.pending_group != self.orders_group:
+                moved = min(ordered, int(self.pool[o, self.pending_group]))
+                self.pool[o, self.pending_group] -= moved
+                self.pool[o, self.orders_group] += moved
+            self.rec["court_completions"][o, t] = (
+                self.rec["court_detained_decisions"][o, t] + done[o]
+            )
+            self.rec["in_absentia_orders"][o, t] = absentia
+            self.rec["removal_orders"][o, t] += ordered
+            self.rec["orders_to_pool"][o, t] = moved
+
     def _removals(self, t: int) -> None:
         if self.inp.limit_days:
             self._limited(t)
@@ -486,6 +601,9 @@ class ReferenceRun:
             for case in cases[n_move:]:
                 case.decision.succeed(None)
             self.rec["released_capacity"][o, t] = stays[o]
+            if self.courts is not None:  # released for lack of beds: a case before the court
+                self.offices[o].pending += stays[o]
+                self.rec["court_receipts"][o, t] += stays[o]
             self.rec["transferred_out"][o, t] = n_move
         for o in range(self.n_o):
             for _ in range(moved_in[o]):
@@ -501,6 +619,8 @@ class ReferenceRun:
             self.rec["removal_queue"][o, t] = len(off.queue)
             self.rec["limited_queue"][o, t] = len(off.limited)
             self.rec["atd_population"][o, t] = self.atd[o]
+            self.rec["court_backlog"][o, t] = off.pending
+            self.rec["court_detained_waiting"][o, t] = sum(map(len, off.docket))
         self.rec_pool[:, :, t] = self.pool
         if self.inp.month_ends[t]:
             n_bottom = (
