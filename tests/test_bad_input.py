@@ -525,3 +525,20 @@ def test_bad_court_values_from_the_command_line_name_set_and_the_field(
 ):
     res = cli("validate", OPERATION, "--set", setting)
     _assert_clean_error(res, "--set", field, fragment)
+
+
+def test_mandatory_detention_needs_a_path_on_every_day_of_the_expedited_scope(cli, scen):
+    """Only expedited paths are not discretionary: when the scope can be 0 (its range's low
+    end, which a draw may reach) those held under mandatory detention have no path."""
+    lines = [f"[dispositions.{k}]\nshare = {{ value = {s}, unit = \"fraction\", source = \"x\" }}"
+             for k, s in [("expedited", 0.7), ("court_removal", 0), ("court_relief", 0),
+                          ("voluntary_departure", 0), ("released_early", 0.3)]]  # fmt: skip
+    lines += ["[policy.expedited_removal_share]", "value = 0.5", 'unit = "fraction"',
+              "assumption = true", "range = [0.0, 0.9]", 'rationale = "a guess"',
+              "[policy.mandatory_detention_share]", "value = 0.5", 'unit = "fraction"',
+              'source = "x"']  # fmt: skip
+    path = scen("noway.toml", *lines)
+    _assert_clean_error(
+        cli("validate", path), "noway.toml", "policy.mandatory_detention_share",
+        "nobody takes an expedited path",
+    )  # fmt: skip

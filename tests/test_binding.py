@@ -152,7 +152,8 @@ def test_the_sentence_names_the_first_then_the_others_then_those_never_full():
     dates = ["2025-06-01"] + [f"2025-06-{d:02d}" for d in range(2, 11)]
     assert binding_text(b, dates) == (
         "First to bind: beds and seats, full in most replications on day 4 (2025-06-04); "
-        "then judges, on day 9 (2025-06-09). Never full in most replications: book-in."
+        "then judges (detained docket), on day 9 (2025-06-09). "
+        "Never full in most replications: book-in."
     )
     one = Binding(
         {"book_in": z, "seats": z, "beds": z}, {"book_in": 1, "seats": None, "beds": None}

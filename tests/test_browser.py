@@ -235,7 +235,13 @@ def test_the_court_stage_and_what_binds_when_the_run_has_courts(page):
     docket = [t["name"] for t in _traces(pg, "court-docket")]
     assert f"A: {meta['court_detained_waiting']['label']} (median)" in docket
     binding = {t["name"]: t for t in _traces(pg, "binding")}
-    assert set(binding) == {"Book-in", "Beds", "Judges", "Seats", "Most replications"}
+    assert set(binding) == {
+        "Book-in",
+        "Beds",
+        "Judges (detained docket)",
+        "Seats",
+        "Most replications",
+    }
     for name, t in binding.items():
         assert len(t["y"]) == 60 and all(0 <= y <= 100 for y in t["y"]), name
     assert set(binding["Most replications"]["y"]) == {50}
@@ -250,8 +256,8 @@ def test_the_court_stage_and_what_binds_when_the_run_has_courts(page):
     names = [t["name"] for t in _traces(pg, "court-backlog")]
     assert names and not [n for n in names if n and n.startswith("B:")]
     binding = {t["name"] for t in _traces(pg, "binding")}
-    assert {"A: Judges", "B: Seats", "B: Beds", "B: Book-in"} <= binding
-    assert "B: Judges" not in binding
+    assert {"A: Judges (detained docket)", "B: Seats", "B: Beds", "B: Book-in"} <= binding
+    assert "B: Judges (detained docket)" not in binding
     assert pg.locator("#binding-text p").count() == 2
     assert pg.inner_text("#binding-text p[data-run=B]").startswith("B: ")
 

@@ -238,13 +238,19 @@ def _check_day(t, k, kd, c, w0, p0, decided, state, day) -> None:
     assert np.array_equal(day.court_decided, decided.sum(axis=-1))
     waiting = w0.sum(axis=(1, 2))
     n_decided = decided.sum(axis=(1, 2))
-    assert np.array_equal(n_decided, np.minimum(kd, waiting)), f"day {t}: detained decisions"
     n_done = day.court_completed.sum(axis=-1)
     available = (p0 + receipts).sum(axis=-1)
+    # The detained docket may use its cap plus what the non-detained docket cannot.
+    unused = np.maximum(k - kd - available, 0)
+    assert np.array_equal(n_decided, np.minimum(kd + unused, waiting)), f"day {t}: detained"
     # What the detained docket leaves goes to the non-detained docket, up to its cases.
     assert np.array_equal(n_done, np.minimum(k - n_decided, available)), f"day {t}"
     assert (n_decided + n_done <= k).all()
-    assert (n_decided <= kd).all()
+    assert (n_decided <= kd + unused).all()
+    # Judges are never idle while either docket has a case waiting.
+    idle = n_decided + n_done < k
+    assert not state.docket.sum(axis=(1, 2))[idle].any(), f"day {t}: idle, detained waiting"
+    assert not state.pending.sum(axis=-1)[idle].any(), f"day {t}: idle, cases pending"
     if c["priority"] == "detained_first":
         left_waiting = state.docket.sum(axis=(1, 2)) > 0
         assert not n_done[left_waiting].any(), f"day {t}: non-detained heard before detained"

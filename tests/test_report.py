@@ -182,7 +182,7 @@ def scheduled(tmp_path_factory):
     path = folder / "scheduled.toml"
     path.write_text(
         'extends = "operation-at-large.toml"\n'
-        "[detention.beds]\nvalue = 41500\nunit = \"beds\"\n"
+        '[detention.beds]\nvalue = 41500\nunit = "beds"\n'
         'source = "a test schedule"\nschedule = { 2025-06-05 = 60000 }\n'
     )
     return _run(path, days=10)
@@ -407,7 +407,7 @@ def test_a_run_without_courts_shows_no_court_stage():
     for key in COURT_CHARTS:
         assert f"id='chart-{key}'" not in html
     binding_chart = {ch.key: ch for ch in build_charts(out)}["binding"]
-    assert "Judges" not in _names(binding_chart)
+    assert "Judges (detained docket)" not in _names(binding_chart)
     shown = _text(html.split("<section id=parameters>")[0])
     assert "judge" not in shown.lower() and "court backlog" not in shown.lower()
 
@@ -415,9 +415,15 @@ def test_a_run_without_courts_shows_no_court_stage():
 def test_the_binding_chart_draws_each_capacity_and_says_which_binds_first(courts_run):
     out, _, html = courts_run
     chart = {ch.key: ch for ch in build_charts(out)}["binding"]
-    assert _names(chart) == ["Book-in", "Beds", "Judges", "Seats", "Most replications"]
+    assert _names(chart) == [
+        "Book-in",
+        "Beds",
+        "Judges (detained docket)",
+        "Seats",
+        "Most replications",
+    ]
     b = binding(out)
-    judges = next(t for t in chart.figure.data if t.name == "Judges")
+    judges = next(t for t in chart.figure.data if t.name == "Judges (detained docket)")
     assert list(judges.y) == pytest.approx(list(100 * b.share["judges"]))
     assert b.first_day["judges"] is not None  # few judges: the detained docket waits
     assert chart.figure.layout.yaxis.range == (0, 100)

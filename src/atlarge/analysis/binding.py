@@ -61,8 +61,9 @@ CONSTRAINTS: dict[str, Constraint] = {
         ),
         Constraint(
             "judges",
-            "Judges",
-            "A detained case waits for a judge's decision at the end of the day.",
+            "Judges (detained docket)",
+            "A detained case waits for a judge's decision at the end of the day (the "
+            "non-detained docket always has cases waiting, so it is not what counts here).",
             needs="courts",
         ),
         Constraint(

@@ -305,8 +305,8 @@ KPIS: dict[str, Kpi] = {
             "removal orders",
             "orders",
             "Removal orders on either docket, in absentia included: detained orders join the "
-            "removal queue, non-detained ones move people into the pool of those with final "
-            "orders.",
+            "removal queue, non-detained ones move people into the pool of the orders group "
+            "(courts.orders_group).",
             "count",
             Total("removal_orders"),
             needs="courts",
@@ -330,8 +330,9 @@ KPIS: dict[str, Kpi] = {
             "days",
             "Mean days a detained case waited for a judge's decision once ready for it (its "
             "path's own delay not included): days spent waiting over decisions made (Little's "
-            "law). 0 when judges keep up; it lengthens detention, and so bed-days, when they "
-            "do not.",
+            "law; when the docket grows, those still waiting at the end make it higher than "
+            "the decided cases' mean). 0 when judges keep up; it lengthens detention, and so "
+            "bed-days, when they do not.",
             "count",
             Computed(
                 _detained_court_wait,

@@ -89,7 +89,7 @@ class ModelInputs:
     orders_present: np.ndarray  # (D,) share of the rest ordered removed with the person present
     pending_group: int  # group index people with a pending case are counted in
     orders_group: int  # group index people ordered removed join
-    court_cost: float  # USD per completed case, either docket
+    court_cost: float  # USD per case the operation puts before a judge (0 without courts)
     atd_exit_p: float
     atd_enrol: float
     pressure_shift: float  # share of effort moved to the quickest group at full pressure
@@ -186,7 +186,11 @@ def daily_path_shares(
     total = kept.sum(axis=-1, keepdims=True)
     held = np.divide(kept, total, out=np.zeros_like(kept), where=total > 0)
     m = mandatory[:, None]
-    return (1.0 - m) * base + m * held
+    shares = (1.0 - m) * base + m * held
+    # The schema leaves every day a path for everyone (a row short of 1 would put the rest
+    # on the last path in the multinomial draw).
+    assert np.allclose(shares.sum(axis=-1), 1.0), "path shares of a day do not sum to 1"
+    return shares
 
 
 def build_inputs(scenario: Scenario) -> ModelInputs:
@@ -348,7 +352,11 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         pending_group = group_keys.index(courts.pending_group)
         orders_group = group_keys.index(courts.orders_group)
         court_cost = courts.cost_per_completion.value
-        chain_cost = np.where(court_paths, 0.0, chain_cost)  # the court's cost is per decision
+        # Each case the operation puts before a judge is charged once, on entry to its path:
+        # the decision replaces a detained-docket path's cost_per_case, a release whose case
+        # goes on adds it (releases for lack of beds are charged in ModelOutput.costs).
+        chain_cost = np.where(court_paths, court_cost, chain_cost)
+        chain_cost = np.where(pending_paths, chain_cost + court_cost, chain_cost)
     else:
         court_capacity = np.zeros(days, dtype=np.int64)
         court_detained_cap = np.zeros(days, dtype=np.int64)

@@ -280,8 +280,8 @@ MEASURES: dict[str, Measure] = {
             "Removal orders per day",
             "orders/day",
             "Removal orders that day on either docket, in absentia included (detained orders "
-            "join the removal queue; non-detained ones move people into the pool of those "
-            "with final orders).",
+            "join the removal queue; non-detained ones move people into the pool of the "
+            "orders group, courts.orders_group).",
             "flow",
             SMOOTH_DAYS,
         ),
@@ -296,11 +296,12 @@ MEASURES: dict[str, Measure] = {
         ),
         Measure(
             "orders_to_pool",
-            "Ordered into the final-order pool per day",
+            "Ordered into the orders group's pool per day",
             _PER_DAY,
-            "Persons moved that day from the pool of people with a pending case into the pool "
-            "of people with final orders, by non-detained removal orders (never more than the "
-            "first pool holds).",
+            "Persons moved that day from the pool of the group people with a pending case are "
+            "counted in (courts.pending_group) into the pool of the group people with final "
+            "orders join (courts.orders_group), by non-detained removal orders (never more "
+            "than the first pool holds).",
             "flow",
             SMOOTH_DAYS,
         ),

@@ -99,8 +99,10 @@ class ModelOutput:
             "processing": self.totals("booked")
             * unit(lambda s: s.processing.cost_per_book_in.value),
             "detention": bed_days * unit(lambda s: s.detention.bed_day_cost.value),
+            # Path entries at each path's cost per case; with courts, releases for lack of
+            # beds are cases before a judge too (docs/model.md 3.10, 3.12).
             "court": (entries * self.per_rep(lambda d: d.chain_cost)).sum(axis=1)
-            + self.totals("court_completions") * self.per_rep(lambda d: d.court_cost),
+            + self.totals("released_capacity") * self.per_rep(lambda d: d.court_cost),
             "transport": self.totals("removed")
             * unit(lambda s: s.transport.cost_per_removal.value),
             "atd": atd_days * unit(lambda s: s.atd.cost_per_participant_day.value),

@@ -261,15 +261,16 @@ def _route(
 
 
 def courts(inp: ModelInputs, state: PipelineState, day: Day) -> None:
-    """§3.12: the day's judge capacity ``K(t)`` decides cases on the detained docket first
-    (up to ``Kd(t)``: all of ``K`` under detained_first, a share under share), shared over
-    offices and paths in proportion to those waiting, never more than wait; each decision
-    ends its path (removal order, relief, departure). What is left completes cases on the
-    non-detained docket, shared over offices in proportion to their pending cases:
+    """§3.12: the day's new non-detained cases join that docket first: from outside
+    (expected per day, rounded at random) and the day's releases whose case goes on. Then
+    the day's judge capacity ``K(t)`` decides cases on the detained docket, up to ``Kd(t)``
+    (all of ``K`` under detained_first, a kept share under share) plus whatever part of the
+    rest the non-detained docket cannot use (judges are never idle while a docket waits),
+    shared over offices and paths in proportion to those waiting, never more than wait;
+    each decision ends its path (removal order, relief, departure). What is left completes
+    non-detained cases, shared over offices in proportion to their pending cases:
     ``Binomial`` in absentia orders, then orders with the person present; the ordered move
-    from the pending group's pool into the orders group's (never more than the pool holds).
-    New non-detained cases: from outside (expected per day, rounded at random) and the
-    day's releases whose case goes on."""
+    from the pending group's pool into the orders group's (never more than the pool holds)."""
     zero = np.zeros_like(state.queue)
     if not inp.courts_on:
         day.court_decided = day.court_completed = zero
@@ -278,9 +279,17 @@ def courts(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         return
     t, streams = day.t, day.streams
     n_r, n_o, n_c = state.docket.shape
-    waiting = state.docket.reshape(n_r, n_o * n_c)
+    outside = stochastic_round(
+        np.broadcast_to(inp.court_receipts[t], state.pending.shape),
+        streams.uniform((n_o,), t, Stream.COURT_RECEIPTS),
+    )
+    day.court_receipts = day.court_receipts + outside
+    state.pending += day.court_receipts
     capacity = inp.court_capacity[t]
-    detained_cap = np.minimum(waiting.sum(axis=-1), inp.court_detained_cap[t])
+    kept = inp.court_detained_cap[t]
+    unused = np.maximum(capacity - kept - state.pending.sum(axis=-1), 0)  # (R,)
+    waiting = state.docket.reshape(n_r, n_o * n_c)
+    detained_cap = np.minimum(waiting.sum(axis=-1), kept + unused)
     decided = fill_up_to(detained_cap, waiting).reshape(state.docket.shape)
     state.docket -= decided
     day.court_decided = decided.sum(axis=-1)
@@ -288,15 +297,7 @@ def courts(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     day.limited_in = day.limited_in + limited_in
     day.released_on_exit = day.released_on_exit + released
     day.departed = day.departed + departed
-    # The non-detained docket: new cases, then completions with what judges have left.
-    outside = stochastic_round(
-        np.broadcast_to(inp.court_receipts[t], state.pending.shape),
-        streams.uniform((n_o,), t, Stream.COURT_RECEIPTS),
-    )
-    day.court_receipts = day.court_receipts + outside
-    state.pending += day.court_receipts
-    left = capacity - day.court_decided.sum(axis=-1)
-    completed = fill_up_to(left, state.pending)
+    completed = fill_up_to(capacity - day.court_decided.sum(axis=-1), state.pending)
     state.pending -= completed
     day.court_completed = completed
     absentia = binomial(streams, completed, inp.in_absentia[t], t, Stream.IN_ABSENTIA)

@@ -20,8 +20,9 @@ room it has: free beds plus free holding places, less those already waiting.
 With immigration courts (``[courts]``), a case at the end of a ``court =
 "detained"`` path waits, still holding its bed, in its office's detained docket
 (a first-in-first-out line per path). Each day judges decide up to the day's
-national capacity: the detained docket first takes up to its cap (all of it, or
-the kept share), shared over the lines of every office and path in proportion to
+national capacity: after the day's new non-detained cases, the detained docket
+takes up to its cap (all of it, or the kept share, plus what the non-detained
+docket cannot use), shared over the lines of every office and path in proportion to
 their length (as seats over queues; the engine's rule: by path, not by arrival
 over paths, so that the mix of outcomes decided is the mix waiting), each line
 served from the front; each decided case then ends as its path's outcome. The
@@ -501,12 +502,21 @@ class ReferenceRun:
                 case.limit.succeed(False)
 
     def _courts(self, t: int) -> None:
-        """Judges' decisions of the day: the detained docket first (up to its cap, shared
-        over the lines of every office and path by length, each from the front), each
+        """Judges' decisions of the day. New non-detained cases from outside first (rounded
+        at random per office); then the detained docket takes up to its cap (all of the
+        capacity, or the kept share) plus what the non-detained docket cannot use, shared
+        over the lines of every office and path by length, each from the front, each
         decided case then ending as its path's outcome in its own process; then the
         non-detained docket with what is left."""
+        for o, off in enumerate(self.offices):
+            expected = self.receipts[t] * self.pop_weight[o]
+            new = math.floor(expected) + (self.rng.random() < expected % 1.0)
+            off.pending += new
+            self.rec["court_receipts"][o, t] += new
+        pending = sum(off.pending for off in self.offices)
+        unused = max(self.judge_cap[t] - self.detained_cap[t] - pending, 0)
         lines = [(o, line) for o, off in enumerate(self.offices) for line in off.docket]
-        decided = _place(self.detained_cap[t], [len(line) for _, line in lines])
+        decided = _place(self.detained_cap[t] + unused, [len(line) for _, line in lines])
         for (o, line), n in zip(lines, decided, strict=True):
             for case in line[:n]:
                 self.rec["removal_orders"][o, t] += (
@@ -518,15 +528,10 @@ class ReferenceRun:
         self._non_detained(t, self.judge_cap[t] - sum(decided))
 
     def _non_detained(self, t: int, capacity: int) -> None:
-        """New cases from outside (rounded at random per office), then ``capacity``
-        completions shared over offices by pending count; each completion is an order in
-        absentia, an order with the person present, or neither (one uniform draw each);
-        the ordered move between the pools, never more than the pending group holds."""
-        for o, off in enumerate(self.offices):
-            expected = self.receipts[t] * self.pop_weight[o]
-            new = math.floor(expected) + (self.rng.random() < expected % 1.0)
-            off.pending += new
-            self.rec["court_receipts"][o, t] += new
+        """``capacity`` completions shared over offices by pending count; each completion
+        is an order in absentia, an order with the person present, or neither (one uniform
+        draw each); the ordered move between the pools, never more than the pending group
+        holds."""
         done = _place(capacity, [off.pending for off in self.offices])
         a, r = self.absentia[t], self.present[t]
         for o, off in enumerate(self.offices):

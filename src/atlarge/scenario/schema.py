@@ -548,7 +548,7 @@ class Courts(_Section):
         default="detained_first",
         description="How judges' capacity is split: detained_first (the detained docket is "
         "heard first, the rest goes to the non-detained docket) or share (courts.detained_share "
-        "of it is kept for the detained docket; what that docket does not use goes to the "
+        "of it is kept for the detained docket; what one docket cannot use goes to the "
         "other).",
     )
     detained_share: Fraction | None = Field(
@@ -581,8 +581,10 @@ class Courts(_Section):
         "docket (the pool of people with final orders)."
     )
     cost_per_completion: P("USD/case", ge=0.0, le=MAX_USD_PER_CASE) = Field(
-        description="Cost of one completed case, court and counsel, on either docket (with "
-        "[courts] it replaces the cost_per_case of court = 'detained' paths)."
+        description="Cost of a case before a judge, court and counsel, charged once for each "
+        "case the operation puts there: on entry to a court = 'detained' path (replacing its "
+        "cost_per_case), to a court = 'pending' path, or on release for lack of beds. The "
+        "backlog and the receipts from outside are the courts' own workload, not charged."
     )
 
     @field_validator("initial_backlog", "cost_per_completion")
@@ -821,14 +823,25 @@ class Scenario(_Section):
     def _mandatory_leaves_a_path(self) -> None:
         """Mandatory detention needs a non-discretionary path for those it holds."""
         m = self.policy.mandatory_detention_share
-        if m is None or not any(v > 0 for v in m.values()):
+        if m is None or _largest(m) <= 0:
             return
-        if sum(d.share.value for d in self.dispositions.values() if not d.discretionary) <= 0:
+        paths = self.dispositions.values()
+        if sum(d.share.value for d in paths if not d.discretionary) <= 0:
             raise FieldPathError(
                 "policy.mandatory_detention_share",
                 "every path with a share is discretionary, so those held under mandatory "
                 "detention have no path to take (mark a path discretionary = false)",
                 related=("dispositions",),
+            )
+        e = self.policy.expedited_removal_share
+        held = sum(d.share.value for d in paths if not d.discretionary and not d.expedited)
+        if e is not None and _smallest(e) <= 0 and held <= 0:
+            raise FieldPathError(
+                "policy.mandatory_detention_share",
+                "with policy.expedited_removal_share at 0 (a value or its range's low end) "
+                "nobody takes an expedited path, and every other path with a share is "
+                "discretionary: those held under mandatory detention have no path to take",
+                related=("policy.expedited_removal_share", "dispositions"),
             )
 
     def _expedited_has_paths(self) -> None:
@@ -847,11 +860,11 @@ class Scenario(_Section):
                 "expedited paths are scaled to it)",
                 related=("dispositions",),
             )
-        if fast >= 1.0 - _SUM_TOLERANCE and any(v < 1 for v in e.values()):
+        if fast >= 1.0 - _SUM_TOLERANCE and _smallest(e) < 1:
             raise FieldPathError(
                 path,
-                "leaves a share for paths that are not expedited, but every path with a share "
-                "is expedited",
+                "leaves a share for paths that are not expedited (a value or its range's low "
+                "end is below 1), but every path with a share is expedited",
                 related=("dispositions",),
             )
 
@@ -927,6 +940,11 @@ class Scenario(_Section):
 def _largest(p: Param) -> float:
     """The largest value a parameter can take: value, schedule or range end."""
     return max([*p.values(), *(p.range or ())])
+
+
+def _smallest(p: Param) -> float:
+    """The smallest value a parameter can take: value, schedule or range end."""
+    return min([*p.values(), *(p.range or ())])
 
 
 class FieldPathError(ValueError):
