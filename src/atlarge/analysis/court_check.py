@@ -144,14 +144,19 @@ class CourtSeries:
             raise ValueError(f"{f.figure} ({f.from_} to {f.to}) is outside the run")
         return self.index(lo), self.index(hi)
 
-    def pending(self, i: int) -> np.ndarray:
-        """Cases pending on both dockets at the end of day ``i`` (``i = -1``: the start)."""
+    def backlog_at(self, i: int) -> np.ndarray:
+        """Non-detained cases pending at the end of day ``i`` (``i = -1``: the start)."""
         if i < 0:
             return np.full(self.backlog.shape[0], self.backlog0)
-        return self.backlog[:, i] + self.waiting[:, i]
+        return self.backlog[:, i]
 
     def waiting_at(self, i: int) -> np.ndarray:
+        """Detained cases waiting for a judge at the end of day ``i`` (none at the start)."""
         return np.zeros(self.waiting.shape[0]) if i < 0 else self.waiting[:, i]
+
+    def pending(self, i: int) -> np.ndarray:
+        """Cases pending on both dockets at the end of day ``i`` (``i = -1``: the start)."""
+        return self.backlog_at(i) + self.waiting_at(i)
 
     def net_completions(self, i0: int, i1: int) -> np.ndarray:
         """Completions less receipts (both dockets) over days ``i0..i1``: the fall in
@@ -343,7 +348,7 @@ def pace(s: CourtSeries, record: dict[str, CourtFigure]) -> dict[str, float]:
     i0, i1 = s.window(f)
     days = i1 - i0 + 1
     both = s.net_completions(i0, i1) / days
-    non_detained = (s.backlog0 if i0 == 0 else s.backlog[:, i0 - 1]) - s.backlog[:, i1]
+    non_detained = s.backlog_at(i0 - 1) - s.backlog_at(i1)
     return {
         "record_per_day": f.per_day,
         **record_paces(record),
