@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from atlarge._version import __version__
+from atlarge.analysis import home_missions
 from atlarge.analysis.kpis import BY_OFFICE, KPIS, kpi_values, listed
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.model.measures import ARREST_CHANNELS
@@ -154,6 +155,10 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_agency": by_agency,
         "by_group": by_group,
         "by_channel": channel_rows(out),
+        # Estimates from averages and assumptions (analysis/home_missions.py); [] when the
+        # run takes no agent-days from another agency's mission.
+        "home_output_forgone": home_missions.home_output_rows(out),
+        "home_output_forgone_definition": home_missions.DEFINITION,
         "definitions": {k: kpi.definition for k, kpi in KPIS.items()},
         "parameters": parameter_rows(sc),
         "settings": setting_rows(sc),

@@ -176,6 +176,44 @@ def _title(name: str, summary: dict[str, Any]) -> str:
     return f"{name}, with {plural(n, 'change')}" if n else name
 
 
+def _amount(value: float | None, unit: str) -> str:
+    """An estimate of output forgone, rounded as an estimate from averages should be:
+    whole units ('1,146'), dollars in millions ('$12.3m'), below 10 to one decimal."""
+    if value is None:
+        return "n/a"
+    if unit == "USD":
+        return f"${value / 1e6:,.1f}m"
+    return f"{value:,.1f}" if abs(value) < 10 else f"{value:,.0f}"
+
+
+def _home_rows(summary: dict[str, Any]) -> list[Row]:
+    """The panel "What home missions lose": one row per agency and measure, with the
+    assumptions behind it (none when the run takes no agent-days from another mission)."""
+    rows = []
+    for r in summary.get("home_output_forgone") or []:
+        f, unit = r["forgone"], r["unit"]
+        loss, lag = r["marginal_loss"], r["lag_days"]
+        at = r.get("forgone_at_loss_range")
+        rows.append(
+            {
+                "agency": r["agency"],
+                "measure": r["label"],
+                "unit": unit,
+                "median": _amount(f["p50"], unit),
+                "band": f"{_amount(f['p5'], unit)} – {_amount(f['p95'], unit)}",
+                "at_range": f"{_amount(at[0], unit)} – {_amount(at[1], unit)}" if at else "",
+                "per_agent_day": plain_number(round(r["per_agent_day"], 6)),
+                "loss": f"{loss['value']:g} (range {loss['range'][0]:g}–{loss['range'][1]:g})",
+                "loss_why": loss["rationale"],
+                "lag": f"{lag['value']:g} days (range {lag['range'][0]:g}–{lag['range'][1]:g})",
+                "average_from": f"{plain_number(r['annual_output'])} a year over "
+                f"{plain_number(r['agents'])} agents x {r['working_days_per_year']:g} days. "
+                f"Output: {r['source']}. Agents: {r['agents_source']}",
+            }
+        )
+    return rows
+
+
 def _office_rows(out: ModelOutput) -> list[Row]:
     off = out.inputs.offices
     return [
@@ -250,6 +288,8 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
         n_assumptions=sum(p["assumption"] for p in params),
         n_parameters=len(params),
         kpis=_kpi_rows(summary),
+        home=_home_rows(summary),
+        home_definition=summary.get("home_output_forgone_definition", ""),
         charts=_chart_sections(out, summary, start),
         parameters=_param_rows(summary, start),
         settings=_setting_rows(summary),

@@ -1,0 +1,194 @@
+"""What the home missions lose: output the detailing agencies did not produce.
+
+The operation counts the agent-days it takes from agencies whose own mission is
+not immigration arrests (``agent_days_diverted``); this module turns those
+agent-days into what the agents would otherwise have produced at home (drug
+arrests, fugitive arrests, defendants referred, ...). For agency ``a`` and
+measure ``m``::
+
+    forgone = per_agent_day[m] x marginal_loss[m] x agent-days of a on days t <= D-1-lag[m]
+
+``per_agent_day`` is the agency's yearly output over its agents' working days (an
+average, not the output of the marginal agent), ``marginal_loss`` the share of
+that average a day taken away actually costs (an assumption bounded by what
+2025 reporting measured), and ``lag`` the days before lost work shows (where it
+runs through investigations and prosecutions: work taken near the end of the
+horizon shows after it). All figures are in ``data/home-missions.toml``.
+
+It is computed after the run from the agent-days of each replication's inputs
+(``ModelOutput.per_rep``: parameter draws may change headcounts). The
+parameters are read from the data file directly: ``--set`` and ``--uncertainty``
+do not reach them yet, so the band is that of the agent-days only and the report
+shows each assumption's range beside it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from atlarge.model import ModelOutput
+from atlarge.scenario.params import Param
+from atlarge.scenario.schema import AGENCIES, AGENCY_LABELS
+from atlarge.scenario.sources import format_source
+
+DEFINITION = (
+    "Estimated output the detailing agencies' home missions did not produce because "
+    "their agents worked in the operation: average output per agent-day (yearly output "
+    "over agents x working days) x an assumed marginal-loss factor x the agency's "
+    "agent-days in the operation that the measure's lag lets show within the horizon. "
+    "Estimates from averages and assumptions (data/home-missions.toml), not measured losses."
+)
+"""The definition summary.json carries beside the ``home_output_forgone`` list."""
+
+
+@dataclass(frozen=True)
+class HomeMeasure:
+    """One output of one detailing agency, with the figures that give its loss per day."""
+
+    agency: str  # a key of schema.AGENCIES
+    key: str
+    label: str
+    unit: str
+    annual_output: Param
+    agents: Param
+    marginal_loss: Param
+    lag_days: Param
+    working_days_per_year: float
+
+    @property
+    def per_agent_day(self) -> float:
+        """Average output of one agent-day: yearly output over agents x working days."""
+        return self.annual_output.value / (self.agents.value * self.working_days_per_year)
+
+    @property
+    def loss_per_agent_day(self) -> float:
+        """Output forgone for one agent-day taken (average x marginal loss)."""
+        return self.per_agent_day * self.marginal_loss.value
+
+
+@dataclass(frozen=True)
+class HomeMissions:
+    """``data/home-missions.toml``: the measures and the working year they share."""
+
+    working_days_per_year: float
+    working_days_rationale: str
+    measures: tuple[HomeMeasure, ...]
+
+
+PARAM_FIELDS = ("annual_output", "agents", "marginal_loss", "lag_days")
+
+
+def parse_home_missions(raw: dict[str, Any]) -> HomeMissions:
+    """The measures of a parsed home-missions file; every number becomes a ``Param``, so
+    one without a source, or an assumption without range and rationale, is refused."""
+    days = float(raw["working_days_per_year"])
+    measures = []
+    for agency, table in raw.items():
+        if not isinstance(table, dict):
+            continue
+        if agency not in AGENCY_LABELS:
+            raise ValueError(f"home-missions: {agency!r} is not an agency of the model")
+        for key, m in table.items():
+            params = {f: Param.model_validate(m[f]) for f in PARAM_FIELDS}
+            measures.append(
+                HomeMeasure(
+                    agency=agency,
+                    key=key,
+                    label=m["label"],
+                    unit=m["unit"],
+                    working_days_per_year=days,
+                    **params,
+                )
+            )
+    return HomeMissions(days, raw["working_days_rationale"], tuple(measures))
+
+
+@lru_cache(maxsize=1)
+def home_missions() -> HomeMissions:
+    """Read ``data/home-missions.toml`` (once)."""
+    text = resources.files("atlarge.data").joinpath("home-missions.toml").read_text()
+    return parse_home_missions(tomllib.loads(text))
+
+
+def lagged_agent_days(agent_days: np.ndarray, rows: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Agent-days of agency ``rows[k]`` on days ``t <= D - 1 - lags[k]``, for each k.
+
+    ``agent_days`` is ``(agencies, days)``. Work done on day t shows on day t + lag;
+    only what shows within the horizon counts. A lag of the horizon or more gives 0.
+    """
+    n_days = agent_days.shape[1]
+    cum = np.concatenate([np.zeros((agent_days.shape[0], 1)), agent_days.cumsum(axis=1)], axis=1)
+    last = np.clip(n_days - np.asarray(lags, dtype=np.int64), 0, n_days)
+    return cum[np.asarray(rows, dtype=np.int64), last]
+
+
+def forgone(
+    agent_days: np.ndarray, agency_keys: tuple[str, ...], measures: tuple[HomeMeasure, ...]
+) -> np.ndarray:
+    """``(measures,)`` output forgone over the horizon for one set of inputs."""
+    if not measures:
+        return np.zeros(0)
+    rows = np.array([agency_keys.index(m.agency) for m in measures])
+    lags = np.array([round(m.lag_days.value) for m in measures])
+    loss = np.array([m.loss_per_agent_day for m in measures])
+    return loss * lagged_agent_days(agent_days, rows, lags)
+
+
+def measures_of(out: ModelOutput) -> tuple[HomeMeasure, ...]:
+    """The measures of agencies this run deploys as diverted with any agent-days, in the
+    model's order of agencies (a headcount of 0 takes nothing)."""
+    inp = out.inputs
+    worked = out.agent_days_by_agency.max(axis=0) if out.reps else np.zeros(len(inp.agency_keys))
+    taken = {k for i, k in enumerate(inp.agency_keys) if inp.agency_diverted[i] and worked[i] > 0}
+    chosen = [m for m in home_missions().measures if m.agency in taken]
+    return tuple(sorted(chosen, key=lambda m: AGENCIES.index(m.agency)))
+
+
+def _assumption(p: Param) -> dict[str, Any]:
+    return {"value": p.value, "range": list(p.range) if p.range else None, "rationale": p.rationale}
+
+
+def home_output_rows(out: ModelOutput) -> list[dict[str, Any]]:
+    """summary.json ``home_output_forgone``: one row per diverted agency and measure (none
+    when the run takes no agent-days from another mission). ``forgone`` is over
+    replications; ``forgone_at_loss_range`` is the p50 at the low and high marginal loss,
+    so a reader sees how much the assumption moves it."""
+    from atlarge.analysis.summary import stats  # summary imports this module
+
+    measures = measures_of(out)
+    if not measures:
+        return []
+    keys = out.inputs.agency_keys
+    values = out.per_rep(lambda d: forgone(d.agent_days, keys, measures))  # (reps, measures)
+    rows = []
+    for j, m in enumerate(measures):
+        band = stats(values[:, j])
+        lo, hi = m.marginal_loss.range or (m.marginal_loss.value,) * 2
+        p50 = band["p50"] or 0.0
+        scale = p50 / m.marginal_loss.value if m.marginal_loss.value > 0 else None
+        rows.append(
+            {
+                "agency": AGENCY_LABELS[m.agency],
+                "key": m.agency,
+                "measure": m.key,
+                "label": m.label,
+                "unit": m.unit,
+                "forgone": band,
+                "forgone_at_loss_range": [scale * lo, scale * hi] if scale is not None else None,
+                "per_agent_day": m.per_agent_day,
+                "working_days_per_year": m.working_days_per_year,
+                "marginal_loss": _assumption(m.marginal_loss),
+                "lag_days": _assumption(m.lag_days),
+                "annual_output": m.annual_output.value,
+                "agents": m.agents.value,
+                "source": format_source(m.annual_output.source),
+                "agents_source": format_source(m.agents.source),
+            }
+        )
+    return rows
