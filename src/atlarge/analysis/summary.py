@@ -155,16 +155,17 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "by_agency": by_agency,
         "by_group": by_group,
         "by_channel": channel_rows(out),
-        # Estimates from averages and assumptions (analysis/home_missions.py); [] when the
-        # run takes no agent-days from another agency's mission.
-        "home_output_forgone": home_missions.home_output_rows(out),
-        "home_output_forgone_definition": home_missions.DEFINITION,
         "definitions": {k: kpi.definition for k, kpi in KPIS.items()},
         "parameters": parameter_rows(sc),
         "settings": setting_rows(sc),
         "mechanisms": mechanisms(sc, uncertainty=out.uncertainty),
         # Schedule entries this run's horizon leaves unused (scenario/schedules.py).
         "warnings": [w.as_dict() for w in scenario_warnings(sc, out.days)],
+        # Last, so the API's typed summary keeps the order (its extra keys follow).
+        # Estimates from averages and assumptions (analysis/home_missions.py); [] when the
+        # run takes no agent-days from another agency's mission.
+        "home_output_forgone": home_missions.home_output_rows(out),
+        "home_output_forgone_definition": home_missions.DEFINITION,
     }
 
 
