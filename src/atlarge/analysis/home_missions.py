@@ -15,26 +15,31 @@ that average a day taken away actually costs (an assumption bounded by what
 runs through investigations and prosecutions: work taken near the end of the
 horizon shows after it). All figures are in ``data/home-missions.toml``.
 
-It is computed after the run from the agent-days of each replication's inputs
-(``ModelOutput.per_rep``: parameter draws may change headcounts). The
-parameters are read from the data file directly: ``--set`` and ``--uncertainty``
-do not reach them yet, so the band is that of the agent-days only and the report
-shows each assumption's range beside it.
+It is computed after the run from each parameter draw's inputs
+(``ModelOutput.per_rep``): a draw may change the headcounts (so the agent-days)
+and, since the four figures of each measure are scenario parameters
+(``home_missions.<agency>.<measure>.*``, :mod:`atlarge.scenario.home_missions`),
+``--set`` and ``--uncertainty`` reach them too: the band then holds the drawn
+marginal losses and lags. The data file gives their defaults and the measures'
+labels and units.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from atlarge.model import ModelOutput
+from atlarge.scenario.home_missions import (
+    PARAM_FIELDS,
+    HomeMeasureParams,
+    home_mission_data,
+    parse_home_mission_data,
+)
 from atlarge.scenario.params import Param
-from atlarge.scenario.schema import AGENCIES, AGENCY_LABELS
+from atlarge.scenario.schema import AGENCIES, AGENCY_LABELS, Scenario
 from atlarge.scenario.sources import format_source
 
 DEFINITION = (
@@ -81,39 +86,64 @@ class HomeMissions:
     measures: tuple[HomeMeasure, ...]
 
 
-PARAM_FIELDS = ("annual_output", "agents", "marginal_loss", "lag_days")
+def _measure(agency: str, key: str, params: HomeMeasureParams) -> HomeMeasure:
+    """One measure with its words from the data file and its figures from ``params``."""
+    data = home_mission_data()
+    text = data.text[agency, key]
+    figures = {f: getattr(params, f) for f in PARAM_FIELDS}
+    return HomeMeasure(
+        agency,
+        key,
+        text.label,
+        text.unit,
+        working_days_per_year=data.working_days_per_year,
+        **figures,
+    )
 
 
 def parse_home_missions(raw: dict[str, Any]) -> HomeMissions:
     """The measures of a parsed home-missions file; every number becomes a ``Param``, so
     one without a source, or an assumption without range and rationale, is refused."""
-    days = float(raw["working_days_per_year"])
+    data = parse_home_mission_data(raw)
     measures = []
-    for agency, table in raw.items():
-        if not isinstance(table, dict):
-            continue
+    for agency, table in data.defaults.items():
         if agency not in AGENCY_LABELS:
             raise ValueError(f"home-missions: {agency!r} is not an agency of the model")
-        for key, m in table.items():
-            params = {f: Param.model_validate(m[f]) for f in PARAM_FIELDS}
+        for key, fields in table.items():
+            text = data.text[agency, key]
+            params = {f: Param.model_validate(fields[f]) for f in PARAM_FIELDS}
             measures.append(
                 HomeMeasure(
-                    agency=agency,
-                    key=key,
-                    label=m["label"],
-                    unit=m["unit"],
-                    working_days_per_year=days,
+                    agency,
+                    key,
+                    text.label,
+                    text.unit,
                     **params,
+                    working_days_per_year=data.working_days_per_year,
                 )
             )
-    return HomeMissions(days, raw["working_days_rationale"], tuple(measures))
+    return HomeMissions(data.working_days_per_year, data.working_days_rationale, tuple(measures))
 
 
-@lru_cache(maxsize=1)
 def home_missions() -> HomeMissions:
-    """Read ``data/home-missions.toml`` (once)."""
-    text = resources.files("atlarge.data").joinpath("home-missions.toml").read_text()
-    return parse_home_missions(tomllib.loads(text))
+    """The data file's measures at their default figures (what a scenario that sets none
+    of ``home_missions.*`` runs with)."""
+    from atlarge.scenario.home_missions import default_home_missions
+
+    data = home_mission_data()
+    measures = tuple(
+        _measure(a, k, p) for a, ms in default_home_missions().items() for k, p in ms.items()
+    )
+    return HomeMissions(data.working_days_per_year, data.working_days_rationale, measures)
+
+
+def scenario_measures(
+    scenario: Scenario, chosen: tuple[tuple[str, str], ...]
+) -> tuple[HomeMeasure, ...]:
+    """The measures ``chosen`` ((agency, measure) pairs) with the figures of ``scenario``
+    (a run's scenario or one of its parameter draws)."""
+    hm = scenario.home_missions
+    return tuple(_measure(a, k, hm[a][k]) for a, k in chosen)
 
 
 def lagged_agent_days(agent_days: np.ndarray, rows: np.ndarray, lags: np.ndarray) -> np.ndarray:
@@ -142,12 +172,13 @@ def forgone(
 
 def measures_of(out: ModelOutput) -> tuple[HomeMeasure, ...]:
     """The measures of agencies this run deploys as diverted with any agent-days, in the
-    model's order of agencies (a headcount of 0 takes nothing)."""
+    model's order of agencies (a headcount of 0 takes nothing), with the run's figures."""
     inp = out.inputs
     worked = out.agent_days_by_agency.max(axis=0) if out.reps else np.zeros(len(inp.agency_keys))
     taken = {k for i, k in enumerate(inp.agency_keys) if inp.agency_diverted[i] and worked[i] > 0}
-    chosen = [m for m in home_missions().measures if m.agency in taken]
-    return tuple(sorted(chosen, key=lambda m: AGENCIES.index(m.agency)))
+    chosen = [(a, k) for a, ms in out.scenario.home_missions.items() if a in taken for k in ms]
+    chosen.sort(key=lambda ak: AGENCIES.index(ak[0]))
+    return scenario_measures(out.scenario, tuple(chosen))
 
 
 def _assumption(p: Param) -> dict[str, Any]:
@@ -157,21 +188,35 @@ def _assumption(p: Param) -> dict[str, Any]:
 def home_output_rows(out: ModelOutput) -> list[dict[str, Any]]:
     """summary.json ``home_output_forgone``: one row per diverted agency and measure (none
     when the run takes no agent-days from another mission). ``forgone`` is over
-    replications; ``forgone_at_loss_range`` is the p50 at the low and high marginal loss,
-    so a reader sees how much the assumption moves it."""
+    replications, each with its draw's figures; ``forgone_at_loss_range`` is the p50 with
+    the marginal loss at the low and high end of its range in every draw (forgone is linear
+    in it), so a reader sees how much the assumption moves it. The figures shown beside
+    are the run's (before any draw)."""
     from atlarge.analysis.summary import stats  # summary imports this module
 
     measures = measures_of(out)
     if not measures:
         return []
     keys = out.inputs.agency_keys
-    values = out.per_rep(lambda d: forgone(d.agent_days, keys, measures))  # (reps, measures)
+    chosen = tuple((m.agency, m.key) for m in measures)
+
+    def per_unit_loss(d: Any) -> np.ndarray:
+        """Forgone per unit of marginal loss, with the draw's other figures."""
+        drawn = scenario_measures(d.scenario, chosen)
+        ones = [
+            replace(m, marginal_loss=m.marginal_loss.model_copy(update={"value": 1.0}))
+            for m in drawn
+        ]
+        return forgone(d.agent_days, keys, tuple(ones))
+
+    def loss(d: Any) -> np.ndarray:
+        return np.array([m.marginal_loss.value for m in scenario_measures(d.scenario, chosen)])
+
+    unit = out.per_rep(per_unit_loss)  # (reps, measures)
+    values = unit * out.per_rep(loss)
     rows = []
     for j, m in enumerate(measures):
-        band = stats(values[:, j])
         lo, hi = m.marginal_loss.range or (m.marginal_loss.value,) * 2
-        p50 = band["p50"] or 0.0
-        scale = p50 / m.marginal_loss.value if m.marginal_loss.value > 0 else None
         rows.append(
             {
                 "agency": AGENCY_LABELS[m.agency],
@@ -179,8 +224,11 @@ def home_output_rows(out: ModelOutput) -> list[dict[str, Any]]:
                 "measure": m.key,
                 "label": m.label,
                 "unit": m.unit,
-                "forgone": band,
-                "forgone_at_loss_range": [scale * lo, scale * hi] if scale is not None else None,
+                "forgone": stats(values[:, j]),
+                "forgone_at_loss_range": [
+                    stats(unit[:, j] * lo)["p50"] or 0.0,
+                    stats(unit[:, j] * hi)["p50"] or 0.0,
+                ],
                 "per_agent_day": m.per_agent_day,
                 "working_days_per_year": m.working_days_per_year,
                 "marginal_loss": _assumption(m.marginal_loss),

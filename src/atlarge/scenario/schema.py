@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from atlarge.scenario.home_missions import HomeMissions, default_home_missions
 from atlarge.scenario.offices import SPLIT_TO, Offices, derive_offices, office_data
 from atlarge.scenario.params import (
     ANY_UNIT,
@@ -733,6 +734,12 @@ class Scenario(_Section):
     policy: Policy = Field(default_factory=Policy)
     # Last, so the 27 weight parameters follow the operation's own in tables and draws.
     offices: OfficeSelection = Field(default_factory=OfficeSelection)
+    # After the offices, so the operation's own parameters keep their order in tables and draws.
+    home_missions: HomeMissions = Field(
+        default_factory=default_home_missions,
+        description="What a detailed agent-day costs each agency's own mission, per measure "
+        "(home_missions.<agency>.<measure>.*); defaults in data/home-missions.toml.",
+    )
     reported: dict[str, Reported] = Field(
         default_factory=dict,
         description="Figures as reported for the operation, kept for reference and checks.",
