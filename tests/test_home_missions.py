@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from atlarge.analysis.home_missions import (
     HomeMeasure,
@@ -19,11 +20,13 @@ from atlarge.analysis.home_missions import (
     home_missions,
     lagged_agent_days,
     parse_home_missions,
+    scenario_measures,
 )
 from atlarge.report.html import render_report
-from atlarge.scenario import load_scenario
+from atlarge.scenario import iter_params, load_scenario
+from atlarge.scenario.home_missions import PARAM_FIELDS
 from atlarge.scenario.params import Param
-from atlarge.scenario.schema import AGENCIES
+from atlarge.scenario.schema import AGENCIES, Scenario
 from atlarge.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,3 +195,115 @@ def test_parameter_draws_change_the_band_through_headcounts(at_large):
     per_rep = out.per_rep(lambda d: forgone(d.agent_days, d.agency_keys, (m,)))
     i = out.inputs.agency_keys.index("dea")
     np.testing.assert_allclose(per_rep[:, 0], out.agent_days_by_agency[:, i])
+
+
+# --- the figures are scenario parameters: --set, --uncertainty, bad values ------------
+
+DEA_LOSS = "home_missions.dea.drug_arrests.marginal_loss"
+DEA_LAG = "home_missions.dea.drug_arrests.lag_days"
+
+
+def _dea_row(res) -> dict:
+    return next(r for r in res.summary()["home_output_forgone"] if r["key"] == "dea")
+
+
+def test_every_scenario_has_the_data_files_figures_as_parameters():
+    sc = load_scenario(ROOT / "scenarios" / "operation-at-large.toml")
+    params = dict(iter_params(sc))
+    for m in home_missions().measures:
+        for f in PARAM_FIELDS:
+            p = params[f"home_missions.{m.agency}.{m.key}.{f}"]
+            assert p == getattr(m, f)
+    # last in parameter order, so no other parameter moves in tables and draws
+    paths = list(params)
+    first = next(i for i, p in enumerate(paths) if p.startswith("home_missions."))
+    assert all(p.startswith(("home_missions.", "reported.")) for p in paths[first:])
+
+
+def test_set_marginal_loss_scales_the_forgone_output(at_large):
+    sc = load_scenario(
+        ROOT / "scenarios" / "operation-at-large.toml", set={"days": 40, DEA_LOSS: 0.5}
+    )
+    changed = simulate(sc, reps=3, seed=3, workers=1)
+    before, after = _dea_row(at_large), _dea_row(changed)
+    assert after["marginal_loss"]["value"] == 0.5
+    assert after["forgone"]["p50"] == pytest.approx(before["forgone"]["p50"] * 0.5 / 0.4)
+    # the forgone at the ends of the loss range does not depend on the value set
+    assert after["forgone_at_loss_range"] == pytest.approx(before["forgone_at_loss_range"])
+    assert "set by" in str(sc.home_missions["dea"]["drug_arrests"].marginal_loss.source)
+
+
+def test_set_lag_drops_the_last_days_of_agent_days(at_large):
+    sc = load_scenario(
+        ROOT / "scenarios" / "operation-at-large.toml", set={"days": 40, DEA_LAG: 10}
+    )
+    res = simulate(sc, reps=3, seed=3, workers=1)
+    row = _dea_row(res)
+    inp = res.output.inputs
+    worked = inp.agent_days[inp.agency_keys.index("dea"), : 40 - 10].sum()
+    expected = row["per_agent_day"] * row["marginal_loss"]["value"] * worked
+    assert row["lag_days"]["value"] == 10
+    assert row["forgone"]["p50"] == pytest.approx(expected)
+    assert row["forgone"]["p50"] < _dea_row(at_large)["forgone"]["p50"]
+
+
+def test_uncertainty_draws_marginal_loss_and_lag():
+    sc = load_scenario(ROOT / "scenarios" / "operation-at-large.toml", set={"days": 40})
+    res = simulate(sc, reps=8, seed=5, workers=1, uncertainty_inner=2)
+    drawn = res.summary()["uncertainty"]["drawn_parameters"]
+    assert DEA_LOSS in drawn and DEA_LAG in drawn
+    out = res.output
+    losses = [d.scenario.home_missions["dea"]["drug_arrests"].marginal_loss for d in out.draws]
+    lo, hi = sc.home_missions["dea"]["drug_arrests"].marginal_loss.range
+    assert all(lo <= p.value <= hi for p in losses)
+    assert len({p.value for p in losses}) == len(out.draws)  # each draw its own
+    # each replication's forgone uses its own draw's figures
+    keys = out.inputs.agency_keys
+    per_rep = out.per_rep(
+        lambda d: forgone(
+            d.agent_days, keys, scenario_measures(d.scenario, (("dea", "drug_arrests"),))
+        )
+    )
+    row = _dea_row(res)
+    assert row["forgone"]["p5"] <= row["forgone"]["p50"] <= row["forgone"]["p95"]
+    assert row["forgone"]["p50"] == pytest.approx(float(np.percentile(per_rep[:, 0], 50)))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "said"),
+    [
+        (DEA_LOSS, "1.5", "above the maximum 1"),
+        (DEA_LAG, "-3", "below the minimum"),
+        ("home_missions.dea.drug_arrests.agents", "0", "must be above 0"),
+        (DEA_LOSS, "lots", "expects a number"),
+        ("home_missions.dea.drug_arests.marginal_loss", "0.5", "no such parameter"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_field(cli, key, value, said):
+    res = cli("validate", ROOT / "scenarios" / "operation-at-large.toml", "--set", f"{key}={value}")
+    assert res.code == 2, (res.code, res.out, res.err)
+    assert "Traceback" not in res.err + res.out
+    assert key in res.err and said in res.err, res.err
+
+
+def test_a_scenario_sets_only_what_it_changes_and_names_known_measures():
+    sc = load_scenario(ROOT / "scenarios" / "operation-at-large.toml")
+    data = sc.model_dump()
+    table = {
+        "value": 0.1,
+        "unit": "fraction",
+        "assumption": True,
+        "range": [0.0, 0.2],
+        "rationale": "t",
+    }
+    data["home_missions"] = {"atf": {"defendants_referred": {"marginal_loss": table}}}
+    changed = Scenario.model_validate(data)
+    assert changed.home_missions["atf"]["defendants_referred"].marginal_loss.value == 0.1
+    assert changed.home_missions["dea"] == sc.home_missions["dea"]  # the rest at the defaults
+    for bad, said in (
+        ({"nsa": {}}, "no home-mission measures for agency 'nsa'"),
+        ({"dea": {"seizures": {}}}, "no measure dea.seizures"),
+        ({"dea": {"drug_arrests": {"lag": table}}}, "lag"),
+    ):
+        with pytest.raises(ValidationError, match=said):
+            Scenario.model_validate({**data, "home_missions": bad})
