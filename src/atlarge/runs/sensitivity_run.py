@@ -31,6 +31,9 @@ from atlarge.scenario import iter_params, load_scenario
 from atlarge.scenario.changes import DATED
 from atlarge.scenario.uncertainty import ranged_parameters
 
+HOME_MISSIONS = "home_missions."
+"""Parameters of what home missions lose (docs/model.md 3.10.1)."""
+
 DEFAULT_OUTPUTS = ("arrests_per_day", "peak_detention", "removals_total", "cost_total_usd")
 DEFAULT_SAMPLES = {"sobol": 32, "morris": 10}
 DEFAULT_CONFIG = RunConfig(reps=20)
@@ -85,7 +88,9 @@ def run_sensitivity(
         names = [v.path for v in varies]
         bounds = [(v.lo, v.hi) for v in varies]
     else:
-        ranged = ranged_parameters(base)
+        # Home-mission figures move no model result, only an estimate made after the run:
+        # varied only when named with `vary`.
+        ranged = [r for r in ranged_parameters(base) if not r.path.startswith(HOME_MISSIONS)]
         names = [r.path for r in ranged]
         bounds = [tuple(r.param.range) for r in ranged]
     if not names:
