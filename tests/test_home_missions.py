@@ -214,10 +214,12 @@ def test_every_scenario_has_the_data_files_figures_as_parameters():
         for f in PARAM_FIELDS:
             p = params[f"home_missions.{m.agency}.{m.key}.{f}"]
             assert p == getattr(m, f)
-    # last in parameter order, so no other parameter moves in tables and draws
+    # after the operation's own parameters (only the office weights, drawn only when asked,
+    # and reported figures follow), so no other parameter moves in tables and draws
     paths = list(params)
     first = next(i for i, p in enumerate(paths) if p.startswith("home_missions."))
-    assert all(p.startswith(("home_missions.", "reported.")) for p in paths[first:])
+    after = ("home_missions.", "offices.", "reported.")
+    assert all(p.startswith(after) for p in paths[first:])
 
 
 def test_set_marginal_loss_scales_the_forgone_output(at_large):

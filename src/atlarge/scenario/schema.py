@@ -732,14 +732,15 @@ class Scenario(_Section):
     atd: Atd
     regime: Regime
     policy: Policy = Field(default_factory=Policy)
-    # Last, so the 27 weight parameters follow the operation's own in tables and draws.
-    offices: OfficeSelection = Field(default_factory=OfficeSelection)
-    # After the offices, so the operation's own parameters keep their order in tables and draws.
+    # After the operation's own parameters, so those keep their order in tables and draws.
     home_missions: HomeMissions = Field(
         default_factory=default_home_missions,
         description="What a detailed agent-day costs each agency's own mission, per measure "
         "(home_missions.<agency>.<measure>.*); defaults in data/home-missions.toml.",
     )
+    # Last, so the 27 weight parameters follow every other in tables and draws (drawing
+    # them, offices.draw_weights = true, changes no other draw).
+    offices: OfficeSelection = Field(default_factory=OfficeSelection)
     reported: dict[str, Reported] = Field(
         default_factory=dict,
         description="Figures as reported for the operation, kept for reference and checks.",
