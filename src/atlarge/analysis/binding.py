@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from atlarge.analysis.kpis import beds_full
 from atlarge.model import ModelOutput
 
 MAJORITY = 0.5
@@ -114,17 +115,14 @@ def full_days(
     values (``court_detained_waiting`` only needed with ``courts``); ``beds`` is the
     national beds, ``(days,)`` or ``(reps, days)``. Judges are left out without courts.
     """
-    beds = np.asarray(beds)
-    detained = np.asarray(national["detained"])
-    turned_away = (
-        (national["held"] > 0)
-        | (national["released_capacity"] > 0)
-        | (national["arrests_forgone_capacity"] > 0)
-        | (national["border_refused"] > 0)
+    # Full as the KPI day_detention_full counts it, or arrests and border transfers not
+    # taken in for lack of room (under hold with no holding, nobody waits in holding).
+    not_taken = (np.asarray(national["arrests_forgone_capacity"]) > 0) | (
+        np.asarray(national["border_refused"]) > 0
     )
     full = {
         "book_in": np.asarray(national["processing_backlog"]) > 0,
-        "beds": turned_away | ((detained >= beds) & (beds > 0)),
+        "beds": beds_full(national, beds) | not_taken,
         "judges": np.asarray(national["court_detained_waiting"]) > 0 if courts else None,
         "seats": np.asarray(national["removal_queue"]) > 0,
     }

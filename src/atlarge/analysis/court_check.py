@@ -42,6 +42,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from atlarge.model import ModelOutput
 from atlarge.model.inputs import build_inputs
 from atlarge.model.simulate import run_chunk
 from atlarge.scenario import Scenario, load_scenario
@@ -108,15 +109,15 @@ class CourtSeries:
     in_absentia: np.ndarray  # in_absentia_orders
 
     @classmethod
-    def from_chunk(cls, s: dict[str, np.ndarray], backlog0: float, start: dt.date) -> CourtSeries:
-        """From :func:`run_chunk`'s office series ``(reps, offices, days)``, summed."""
+    def from_output(cls, out: ModelOutput) -> CourtSeries:
+        """A run's national court series (``ModelOutput.national``)."""
 
         def nat(m: str) -> np.ndarray:
-            return s[m].sum(axis=1, dtype=np.int64).astype(np.float64)
+            return out.national(m).astype(np.float64)
 
         return cls(
-            start=start,
-            backlog0=float(backlog0),
+            start=out.scenario.start_date,
+            backlog0=float(out.inputs.court_backlog0.sum()),
             backlog=nat("court_backlog"),
             waiting=nat("court_detained_waiting"),
             completions=nat("court_completions"),
@@ -424,9 +425,8 @@ def run_court_check(
     if days < sc.days:
         sc = sc.with_values({"days": days}, "court check: up to the record's last figure")
     inputs = build_inputs(sc)
-    s = CourtSeries.from_chunk(
-        run_chunk(inputs, seed, np.arange(reps)), inputs.court_backlog0.sum(), sc.start_date
-    )
+    series = run_chunk(inputs, seed, np.arange(reps))
+    s = CourtSeries.from_output(ModelOutput(inputs, seed, reps, series))
     aug = s.index(record["pending_aug2025"].to)
     return CourtCheck(
         scenario=name,

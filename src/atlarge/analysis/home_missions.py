@@ -26,7 +26,7 @@ labels and units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,11 +71,6 @@ class HomeMeasure:
         """Average output of one agent-day: yearly output over agents x working days."""
         return self.annual_output.value / (self.agents.value * self.working_days_per_year)
 
-    @property
-    def loss_per_agent_day(self) -> float:
-        """Output forgone for one agent-day taken (average x marginal loss)."""
-        return self.per_agent_day * self.marginal_loss.value
-
 
 @dataclass(frozen=True)
 class HomeMissions:
@@ -86,18 +81,22 @@ class HomeMissions:
     measures: tuple[HomeMeasure, ...]
 
 
-def _measure(agency: str, key: str, params: HomeMeasureParams) -> HomeMeasure:
-    """One measure with its words from the data file and its figures from ``params``."""
-    data = home_mission_data()
+def _measure(
+    agency: str, key: str, figures: HomeMeasureParams | dict[str, Param], data: Any = None
+) -> HomeMeasure:
+    """One measure with its words from the data file (``data``, parsed; the shipped file
+    when None) and its figures (``PARAM_FIELDS``) from ``figures``: a scenario's
+    parameters or a mapping of Params."""
+    data = home_mission_data() if data is None else data
     text = data.text[agency, key]
-    figures = {f: getattr(params, f) for f in PARAM_FIELDS}
+    get = figures.get if isinstance(figures, dict) else lambda f: getattr(figures, f)
     return HomeMeasure(
         agency,
         key,
         text.label,
         text.unit,
         working_days_per_year=data.working_days_per_year,
-        **figures,
+        **{f: get(f) for f in PARAM_FIELDS},
     )
 
 
@@ -110,18 +109,8 @@ def parse_home_missions(raw: dict[str, Any]) -> HomeMissions:
         if agency not in AGENCY_LABELS:
             raise ValueError(f"home-missions: {agency!r} is not an agency of the model")
         for key, fields in table.items():
-            text = data.text[agency, key]
             params = {f: Param.model_validate(fields[f]) for f in PARAM_FIELDS}
-            measures.append(
-                HomeMeasure(
-                    agency,
-                    key,
-                    text.label,
-                    text.unit,
-                    **params,
-                    working_days_per_year=data.working_days_per_year,
-                )
-            )
+            measures.append(_measure(agency, key, params, data))
     return HomeMissions(data.working_days_per_year, data.working_days_rationale, tuple(measures))
 
 
@@ -158,16 +147,25 @@ def lagged_agent_days(agent_days: np.ndarray, rows: np.ndarray, lags: np.ndarray
     return cum[np.asarray(rows, dtype=np.int64), last]
 
 
-def forgone(
+def forgone_per_unit_loss(
     agent_days: np.ndarray, agency_keys: tuple[str, ...], measures: tuple[HomeMeasure, ...]
 ) -> np.ndarray:
-    """``(measures,)`` output forgone over the horizon for one set of inputs."""
+    """``(measures,)`` output forgone over the horizon at a marginal loss of 1 (average per
+    agent-day times the lagged agent-days): forgone is this times the marginal loss."""
     if not measures:
         return np.zeros(0)
     rows = np.array([agency_keys.index(m.agency) for m in measures])
     lags = np.array([round(m.lag_days.value) for m in measures])
-    loss = np.array([m.loss_per_agent_day for m in measures])
-    return loss * lagged_agent_days(agent_days, rows, lags)
+    per_day = np.array([m.per_agent_day for m in measures])
+    return per_day * lagged_agent_days(agent_days, rows, lags)
+
+
+def forgone(
+    agent_days: np.ndarray, agency_keys: tuple[str, ...], measures: tuple[HomeMeasure, ...]
+) -> np.ndarray:
+    """``(measures,)`` output forgone over the horizon for one set of inputs."""
+    loss = np.array([m.marginal_loss.value for m in measures])
+    return loss * forgone_per_unit_loss(agent_days, agency_keys, measures)
 
 
 def measures_of(out: ModelOutput) -> tuple[HomeMeasure, ...]:
@@ -202,12 +200,7 @@ def home_output_rows(out: ModelOutput) -> list[dict[str, Any]]:
 
     def per_unit_loss(d: Any) -> np.ndarray:
         """Forgone per unit of marginal loss, with the draw's other figures."""
-        drawn = scenario_measures(d.scenario, chosen)
-        ones = [
-            replace(m, marginal_loss=m.marginal_loss.model_copy(update={"value": 1.0}))
-            for m in drawn
-        ]
-        return forgone(d.agent_days, keys, tuple(ones))
+        return forgone_per_unit_loss(d.agent_days, keys, scenario_measures(d.scenario, chosen))
 
     def loss(d: Any) -> np.ndarray:
         return np.array([m.marginal_loss.value for m in scenario_measures(d.scenario, chosen)])

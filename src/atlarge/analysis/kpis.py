@@ -119,6 +119,22 @@ def _attainment(out: ModelOutput, done: Done) -> np.ndarray:
     return done["arrests_total"] / target if target > 0 else np.full(out.reps, np.nan)
 
 
+BEDS_FULL_SERIES = ("released_capacity", "held", "detained")
+"""The national series :func:`beds_full` reads."""
+
+
+def beds_full(national: Mapping[str, np.ndarray], beds: np.ndarray) -> np.ndarray:
+    """``(reps, days)`` bool: detention could not hold every book-in that day: someone was
+    released for lack of beds or waits in holding, or the detained population is at the
+    beds. ``national`` maps :data:`BEDS_FULL_SERIES` to ``(reps, days)`` national values;
+    ``beds`` is ``(days,)`` or ``(reps, days)``."""
+    turned_away = (np.asarray(national["released_capacity"]) > 0) | (
+        np.asarray(national["held"]) > 0
+    )
+    beds = np.asarray(beds)
+    return turned_away | ((np.asarray(national["detained"]) >= beds) & (beds > 0))
+
+
 def _first_full_day(out: ModelOutput, done: Done) -> np.ndarray:
     """First day (1 = start date) on which detention could not hold every book-in.
 
@@ -126,9 +142,7 @@ def _first_full_day(out: ModelOutput, done: Done) -> np.ndarray:
     under ``"release"``, the day the first office ran out; under ``"hold"``, the first day
     anyone waited in holding for a bed. NaN where never.
     """
-    turned_away = (out.national("released_capacity") > 0) | (out.national("held") > 0)
-    beds = out.beds_national
-    full = turned_away | ((out.national("detained") >= beds) & (beds > 0))
+    full = beds_full({m: out.national(m) for m in BEDS_FULL_SERIES}, out.beds_national)
     day = np.argmax(full, axis=1).astype(np.float64) + 1.0
     day[~full.any(axis=1)] = np.nan
     return day

@@ -129,10 +129,16 @@ def ramped(headcount: np.ndarray, ramp_days: float) -> np.ndarray:
     return np.maximum(up + down, 0.0)
 
 
+def _whole(x: np.ndarray | float) -> np.ndarray:
+    """Whole counts from expected values, rounded down; the 1e-9 keeps a value computed as
+    2.9999999999 (a product of floats) at 3."""
+    return np.floor(np.asarray(x, dtype=np.float64) + 1e-9).astype(np.int64)
+
+
 def _spread(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Whole counts per office for each day's national integer total."""
     return largest_remainder(
-        np.floor(total + 1e-9).astype(np.int64),
+        _whole(total),
         np.broadcast_to(weights, (total.size, weights.size)),
     )
 
@@ -275,9 +281,9 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         departures_per_arrest = np.zeros(days)
 
     processing = _spread(daily(sc.processing.capacity_per_day) + extra_processing, pop_w)
-    beds_national = np.floor(daily(sc.detention.beds) + 1e-9).astype(np.int64)
+    beds_national = _whole(daily(sc.detention.beds))
     beds = _spread(beds_national.astype(np.float64), offices.bed_weight)
-    seats = np.floor(sc.transport.seats_total(start, days) + extra_seats + 1e-9).astype(np.int64)
+    seats = _whole(sc.transport.seats_total(start, days) + extra_seats)
     border = daily(sc.inflow.border_transfers_per_day)[:, None] * offices.bed_weight[None, :]
 
     disp = sc.dispositions
@@ -313,7 +319,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     if limited is not None:
         limit_days = limited.limit_days
         limited_share = daily(limited.share)
-        limited_accepted = np.floor(daily(limited.accepted_per_day) + 1e-9).astype(np.int64)
+        limited_accepted = _whole(daily(limited.accepted_per_day))
     else:
         limit_days = 0
         limited_share = np.zeros(days)
@@ -329,20 +335,14 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         [d.cost_per_case.value if d.cost_per_case else 0.0 for d in disp.values()]
     )
     if courts is not None:
-        court_capacity = np.floor(
-            daily(courts.judges) * daily(courts.completions_per_judge_day) + 1e-9
-        ).astype(np.int64)
+        court_capacity = _whole(daily(courts.judges) * daily(courts.completions_per_judge_day))
         if courts.docket_priority == "share":
             assert courts.detained_share is not None  # the schema requires it
-            court_detained_cap = np.floor(
-                court_capacity * daily(courts.detained_share) + 1e-9
-            ).astype(np.int64)
+            court_detained_cap = _whole(court_capacity * daily(courts.detained_share))
         else:
             court_detained_cap = court_capacity
         court_receipts = daily(courts.receipts_per_day)[:, None] * pop_w[None, :]
-        court_backlog0 = largest_remainder(
-            np.array(int(np.floor(courts.initial_backlog.value + 1e-9))), pop_w
-        )
+        court_backlog0 = largest_remainder(_whole(courts.initial_backlog.value), pop_w)
         in_absentia = daily(courts.in_absentia_share)
         present = daily(courts.removal_order_share)
         rest = 1.0 - in_absentia
