@@ -123,9 +123,7 @@ UncertaintyOpt = Annotated[
 ]
 InnerOpt = Annotated[
     int,
-    typer.Option(
-        min=1, max=MAX_INNER, help="With --uncertainty: replications per parameter draw."
-    ),
+    typer.Option(min=1, max=MAX_INNER, help="With --uncertainty: replications per parameter draw."),
 ]
 WorkersOpt = Annotated[
     int | None,
@@ -170,6 +168,7 @@ def _run_config(
         address=address,
         max_memory_gb=max_memory,
     )
+
 
 app = typer.Typer(
     add_completion=False,
@@ -393,9 +392,10 @@ def calibrate(
     ] = None,
     reps: Annotated[int, typer.Option(min=1, help="Replications per year and step.")] = 8,
     seed: Annotated[
-        int, typer.Option(
+        int,
+        typer.Option(
             min=0, callback=_seed, help="Random seed (common random numbers; 0 to 2**63-1)."
-        )
+        ),
     ] = 1,
     iterations: Annotated[int, typer.Option(min=1, max=100, help="Fixed-point steps.")] = 6,
     scenario: Annotated[Path, typer.Option(help="Pipeline the years are built from.")] = Path(

@@ -114,6 +114,14 @@ class Computed:
 Rule = Total | PerDay | Peak | AtEnd | Ratio | Computed
 
 
+def _budget() -> Any:
+    """analysis.budget, imported when a money KPI is computed (it imports the summary,
+    which imports this module)."""
+    from atlarge.analysis import budget
+
+    return budget
+
+
 def _attainment(out: ModelOutput, done: Done) -> np.ndarray:
     target = float(out.inputs.target_national.sum())
     return done["arrests_total"] / target if target > 0 else np.full(out.reps, np.nan)
@@ -287,6 +295,30 @@ KPIS: dict[str, Kpi] = {
             "count",
             Total("pool_departures"),
             needs="departures",
+            only_when_on=True,
+        ),
+        Kpi(
+            "beds_added",
+            "Beds added by procurement",
+            "beds added",
+            "beds",
+            "Beds bought from the procurement funding line that are online on the last day "
+            "of the horizon (all kinds), on top of detention.beds.",
+            "count",
+            Computed(lambda out, done: _budget().beds_added(out), "national", "last day"),
+            needs="procurement",
+            only_when_on=True,
+        ),
+        Kpi(
+            "officers_hired",
+            "Officers hired",
+            "officers hired",
+            "agents",
+            "New officers who entered the academy over the horizon, paid from the hiring "
+            "funding line (before attrition; those on duty are fewer).",
+            "count",
+            Computed(lambda out, done: _budget().officers_hired(out), "national", "sum"),
+            needs="hiring",
             only_when_on=True,
         ),
         Kpi(

@@ -87,6 +87,8 @@ def channel_rows(out: ModelOutput) -> list[dict[str, Any]]:
 
 def summarize(out: ModelOutput) -> dict[str, Any]:
     """The ``summary.json`` document for a run."""
+    from atlarge.analysis import budget  # it uses stats() from here
+
     inp = out.inputs
     sc = out.scenario
     kpis = kpi_summary(out)
@@ -166,6 +168,8 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         # run takes no agent-days from another agency's mission.
         "home_output_forgone": home_missions.home_output_rows(out),
         "home_output_forgone_definition": home_missions.DEFINITION,
+        # Outlays by fiscal year; with [budget] each line's runway (analysis/budget.py).
+        **budget.budget_summary(out),
     }
 
 
@@ -210,6 +214,9 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "mandatory_detention": sc.policy.mandatory_detention_share is not None,
         "courts": sc.courts is not None,
         "expedited_removal": sc.policy.expedited_removal_share is not None,
+        "budget": sc.budget is not None,
+        "procurement": sc.procurement is not None,
+        "hiring": sc.hiring is not None,
         "parameter_uncertainty": uncertainty,
     }
 

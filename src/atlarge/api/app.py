@@ -473,9 +473,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             if store is not None:
                 try:
                     with store_lock:
-                        finished.stored_run_id = _store_run(
-                            store, result, req, started, utc_now()
-                        )
+                        finished.stored_run_id = _store_run(store, result, req, started, utc_now())
                 except Exception as exc:  # the results stand; say they were not stored
                     finished.note = f"not recorded in the results store ({type(exc).__name__})"
             return finished

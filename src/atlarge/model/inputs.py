@@ -17,6 +17,8 @@ import numpy as np
 
 from atlarge.engine.allocation import largest_remainder
 from atlarge.engine.delays import PhaseChains
+from atlarge.model import money
+from atlarge.model.money import MoneyInputs
 from atlarge.model.outcomes import Outcome
 from atlarge.scenario import AGENCY_LABELS, Param, Scenario
 from atlarge.scenario.offices import Offices
@@ -101,6 +103,7 @@ class ModelInputs:
     regime_ranking: Literal["absolute", "share_of_target"]  # arrests, or over the target
     dip: float  # share of effort lost while a new leadership settles in
     dip_days: int  # days the dip lasts
+    money: MoneyInputs  # funding lines, bought beds and hires (model.money)
 
     @property
     def days(self) -> int:
@@ -216,28 +219,60 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     work_share = sc.workforce.working_days_per_week.value / 7.0
     deployed = sc.workforce.deployed()
     agency_keys = tuple(deployed)
-    agent_days = np.zeros((len(agency_keys), days))
-    effort = np.zeros((days, offices.n))
-    effort_custodial = np.zeros((days, offices.n))
-    for i, (_key, ag) in enumerate(deployed.items()):
-        on_duty = ramped(daily(ag.headcount), ag.ramp_days.value)
-        agent_days[i] = on_duty * work_share
-        worked = agent_days[i] * ag.relative_productivity.value
-        # Agents are spread over offices like the target, by population weight.
-        if ag.custodial_share is None:
-            effort += worked[:, None] * pop_w[None, :]
-        else:  # the custodial share of the effort works in jails, the rest at large
-            custodial = daily(ag.custodial_share)
-            effort += (worked * (1.0 - custodial))[:, None] * pop_w[None, :]
-            effort_custodial += (worked * custodial)[:, None] * pop_w[None, :]
+    hiring = money.hired(sc, days, work_share)
+    on_duty = np.zeros((len(agency_keys), days))
+    worked = np.zeros((len(agency_keys), days))
+    for i, (key, ag) in enumerate(deployed.items()):
+        on_duty[i] = ramped(daily(ag.headcount), ag.ramp_days.value)
+        effective = on_duty[i]
+        if hiring is not None and sc.hiring is not None and key == sc.hiring.agency:
+            # Graduates join the agency: on duty after the academy, at full effort after
+            # their own ramp (money.hired; docs/model.md 3.13).
+            effective = on_duty[i] + hiring.effective
+            on_duty[i] = on_duty[i] + hiring.on_duty
+        worked[i] = effective * work_share * ag.relative_productivity.value
+    agent_days = on_duty * work_share
+    cost_per_day = np.array([deployed[k].cost_per_agent_day.value for k in agency_keys])
+    diverted = np.array([deployed[k].diverted for k in agency_keys], dtype=bool)
 
     guard = sc.support.national_guard
+    troops = ramped(daily(guard.headcount), guard.ramp_days.value) if guard else np.zeros(days)
+    guard_cost = troops * guard.cost_per_troop_day.value if guard else np.zeros(days)
+    hire_cost = (
+        hiring.hired * sc.hiring.cost_per_hire.value
+        if hiring is not None and sc.hiring is not None
+        else np.zeros(days)
+    )
+    hire_diverted = sc.hiring is not None and deployed[sc.hiring.agency].diverted
+    # Under on_exhausted = "stop", the agent-days and troop-days the lines cannot pay are
+    # not worked (1 everywhere otherwise).
+    paid_agency, paid_guard = money.people_funded(
+        sc,
+        dates,
+        agent_days * cost_per_day[:, None],
+        diverted,
+        guard_cost,
+        hire_cost,
+        hire_diverted,
+    )
+    agent_days = agent_days * paid_agency
+    worked = worked * paid_agency
+    troops = troops * paid_guard
+    effort = np.zeros((days, offices.n))
+    effort_custodial = np.zeros((days, offices.n))
+    for i, ag in enumerate(deployed.values()):
+        # Agents are spread over offices like the target, by population weight.
+        if ag.custodial_share is None:
+            effort += worked[i][:, None] * pop_w[None, :]
+        else:  # the custodial share of the effort works in jails, the rest at large
+            custodial = daily(ag.custodial_share)
+            effort += (worked[i] * (1.0 - custodial))[:, None] * pop_w[None, :]
+            effort_custodial += (worked[i] * custodial)[:, None] * pop_w[None, :]
+
     if guard is not None:
-        troops = ramped(daily(guard.headcount), guard.ramp_days.value)
         extra_processing = troops * guard.processing_per_troop_day.value
         extra_seats = troops * guard.transport_seats_per_troop_day.value
     else:
-        troops = np.zeros(days)
         extra_processing = np.zeros(days)
         extra_seats = np.zeros(days)
 
@@ -281,8 +316,22 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         departures_per_arrest = np.zeros(days)
 
     processing = _spread(daily(sc.processing.capacity_per_day) + extra_processing, pop_w)
-    beds_national = _whole(daily(sc.detention.beds))
-    beds = _spread(beds_national.astype(np.float64), offices.bed_weight)
+    base_beds = _whole(daily(sc.detention.beds))
+    bought = money.procured(sc, days)
+    beds = _spread(base_beds.astype(np.float64), offices.bed_weight)
+    beds_national = base_beds
+    if bought is not None and sc.procurement is not None:
+        # New beds go where the scenario places them: like the population, or like the
+        # existing beds (facilities in Texas and Louisiana).
+        added = bought.online.sum(axis=0)
+        where = (
+            offices.population_weight
+            if sc.procurement.placement == "population"
+            else offices.bed_weight
+        )
+        beds = beds + _spread(added.astype(np.float64), where)
+        beds_national = base_beds + added
+    money_inputs = money.build_money(sc, dates, base_beds.astype(np.float64), bought, hiring)
     seats = _whole(sc.transport.seats_total(start, days) + extra_seats)
     border = daily(sc.inflow.border_transfers_per_day)[:, None] * offices.bed_weight[None, :]
 
@@ -375,9 +424,9 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         group_labels=tuple(g.label for g in groups.values()),
         agency_keys=agency_keys,
         agency_labels=tuple(AGENCY_LABELS[k] for k in agency_keys),
-        agency_diverted=np.array([deployed[k].diverted for k in agency_keys], dtype=bool),
+        agency_diverted=diverted,
         agent_days=agent_days,
-        agency_cost_per_day=np.array([deployed[k].cost_per_agent_day.value for k in agency_keys]),
+        agency_cost_per_day=cost_per_day,
         effort=effort,
         effort_custodial=effort_custodial,
         guard_troops=troops,
@@ -441,4 +490,5 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         regime_ranking=regime.ranking,
         dip=regime.productivity_dip.value,
         dip_days=round(regime.dip_days.value),
+        money=money_inputs,
     )

@@ -193,6 +193,16 @@ MEASURES: dict[str, Measure] = {
             SMOOTH_DAYS,
         ),
         Measure(
+            "released_funds",
+            "Releases for lack of money per day",
+            _PER_DAY,
+            "Persons released that day because no funding line could pay for their bed "
+            "(budget.on_exhausted = stop; 0 otherwise). Counted in the releases for lack of "
+            "beds too.",
+            "flow",
+            SMOOTH_DAYS,
+        ),
+        Measure(
             "releases_post_order_limit",
             "Releases at the post-order limit per day",
             _PER_DAY,

@@ -47,6 +47,7 @@ class Recorder:
         r["removed"][t] = day.removed
         r["released"][t] = day.released
         r["released_capacity"][t] = day.released_capacity
+        r["released_funds"][t] = day.released_funds
         r["departed"][t] = day.departed
         r["transferred_in"][t] = day.transferred_in
         r["transferred_out"][t] = day.transferred_out

@@ -57,6 +57,9 @@ class PipelineState:
     """``(R, O)``: arrests since the last ranking."""
     period_target: np.ndarray
     """``(O,)`` float: each office's share of the target since the last ranking."""
+    funds: np.ndarray
+    """``(R, L)`` float: USD left in each funding line the engine draws on (under
+    ``on_exhausted = "stop"``, lines for beds and seats; the others are never touched)."""
 
     @classmethod
     def initial(cls, inputs: ModelInputs, n_reps: int) -> PipelineState:
@@ -80,6 +83,9 @@ class PipelineState:
             dip_until=np.zeros(ro, dtype=np.int64),
             period_arrests=np.zeros(ro, dtype=np.int64),
             period_target=np.zeros(n_o),
+            funds=np.broadcast_to(
+                inputs.money.line_amount, (n_reps, inputs.money.line_amount.size)
+            ).astype(np.float64),
         )
 
     @property
@@ -167,7 +173,11 @@ class Day:
     transferred_out: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: overflow sent to other offices (``admissions``)."""
     released_capacity: np.ndarray = field(init=False, repr=False)
-    """``(R, O)``: releases for lack of beds (``admissions``)."""
+    """``(R, O)``: releases for lack of beds (``admissions``), and for lack of money to pay
+    for them under ``on_exhausted = "stop"`` (added in ``funding``)."""
+    released_funds: np.ndarray = field(init=False, repr=False)
+    """``(R, O)``: of those, released from detention because no line could pay their bed
+    (``funding``; 0 unless stop)."""
     replacements: np.ndarray = field(init=False, repr=False)
     """``(R, O)`` bool: the office's leadership was replaced today (``regime``)."""
 

@@ -21,6 +21,7 @@ import numpy as np
 from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round
 from atlarge.engine.samplers import binomial, multinomial
 from atlarge.model.inputs import ModelInputs
+from atlarge.model.money import DETENTION, TRANSPORT
 from atlarge.model.outcomes import Outcome
 from atlarge.model.state import Day, PipelineState
 
@@ -339,8 +340,14 @@ def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         state.queue += cleared
     else:
         day.released_post_order_limit = np.zeros_like(state.queue)
-    day.removed = fill_up_to(np.full(n_r, inp.seats[t]), state.queue)
+    seats = np.full(n_r, inp.seats[t])
+    if inp.money.holds_seats:  # stop: only the seats the transport lines can pay
+        unit = inp.money.removal_cost
+        seats = np.minimum(seats, _affordable(_money_left(inp, state, t, TRANSPORT), unit))
+    day.removed = fill_up_to(seats, state.queue)
     state.queue -= day.removed
+    if inp.money.holds_seats:
+        _pay(inp, state, t, TRANSPORT, day.removed.sum(axis=-1) * inp.money.removal_cost)
 
 
 def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
@@ -350,7 +357,7 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     ``"release"`` all overflow is released. Admissions are
     split over paths by ``Multinomial(admit, sigma(t))`` (the day's shares: mandatory
     detention applied) into each path's first phase."""
-    free = np.maximum(inp.beds[day.t][None, :] - state.detained, 0)
+    free = np.maximum(beds_today(inp, state, day.t) - state.detained, 0)
     wanting = day.booked + day.border_admissions
     if inp.overflow_hold:
         wanting = wanting + state.held  # those held are admitted first (order of arrival)
@@ -425,8 +432,88 @@ def regime(inp: ModelInputs, state: PipelineState, day: Day) -> None:
 def holding_room(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     """``(R, O)`` under ``overflow = "hold"``: persons the office can still take in today,
     free beds at the start of the day plus holding not yet used (never negative)."""
-    free = np.maximum(inp.beds[t][None, :] - state.detained, 0)
+    free = np.maximum(beds_today(inp, state, t) - state.detained, 0)
     return np.maximum(inp.holding[t][None, :] + free - state.held, 0)
+
+
+def beds_today(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
+    """``(R, O)`` (or ``(1, O)``) beds the office may fill today: the beds, and under
+    ``on_exhausted = "stop"`` no more nationally than the detention lines can pay for a
+    day at the day's bed-day rate (cut over offices like the beds, largest remainder)."""
+    beds = inp.beds[t][None, :]
+    if not inp.money.holds_beds:
+        return beds
+    paid = _affordable(_money_left(inp, state, t, DETENTION), inp.money.bed_rate[t])
+    short = paid < inp.beds_national[t]
+    if not short.any():
+        return beds
+    whole = np.broadcast_to(beds, (paid.size, beds.shape[1]))
+    return np.where(
+        short[:, None], largest_remainder(np.minimum(paid, whole.sum(-1)), whole), whole
+    )
+
+
+def funding(inp: ModelInputs, state: PipelineState, day: Day) -> None:
+    """§3.13: under ``on_exhausted = "stop"``, the day's detention is paid from the lines
+    for it, in their order; when they cannot pay for everyone detained, those they cannot
+    pay for are released (from paths, the detained docket and the removal queues, in
+    proportion to their counts; with courts their case goes on, like a release for lack of
+    beds, which they are counted as). Elsewhere nothing happens: spending is charged after
+    the run (``analysis.budget``)."""
+    if not inp.money.holds_beds:
+        day.released_funds = np.zeros_like(state.queue)
+        return
+    t = day.t
+    rate = inp.money.bed_rate[t]
+    paid = _affordable(_money_left(inp, state, t, DETENTION), rate)
+    excess = np.maximum(state.detained.sum(axis=-1) - paid, 0)
+    if excess.any():
+        parts = [state.stock, state.docket, state.queue[..., None], state.limited]
+        sizes = [p.shape[-1] for p in parts]
+        room = np.concatenate(parts, axis=-1)
+        n_r, n_o, n_k = room.shape
+        out = fill_up_to(excess, room.reshape(n_r, n_o * n_k)).reshape(room.shape)
+        pieces = np.split(out, np.cumsum(sizes)[:-1], axis=-1)
+        state.stock -= pieces[0]
+        state.docket -= pieces[1]
+        state.queue -= pieces[2][..., 0]
+        state.limited -= pieces[3]
+        released = out.sum(axis=-1)
+    else:
+        released = np.zeros_like(state.queue)
+    day.released_funds = released
+    day.released_capacity = day.released_capacity + released
+    if inp.courts_on:
+        state.pending += released
+        day.court_receipts = day.court_receipts + released
+    _pay(inp, state, t, DETENTION, state.detained.sum(axis=-1) * rate)
+
+
+def _money_left(inp: ModelInputs, state: PipelineState, t: int, purpose: int) -> np.ndarray:
+    """``(R,)`` USD left today in the lines the engine draws on for ``purpose``."""
+    m = inp.money
+    use = m.held & m.line_covers[:, purpose] & m.line_open[:, t]
+    return state.funds[:, use].sum(axis=-1)
+
+
+def _pay(inp: ModelInputs, state: PipelineState, t: int, purpose: int, cost: np.ndarray) -> None:
+    """Charge ``cost`` ``(R,)`` to the open lines for ``purpose`` in their order, each up to
+    what is left in it (the rule of ``ledger.charge_lines``, step for step)."""
+    m = inp.money
+    left = cost.astype(np.float64)
+    for line in np.flatnonzero(m.held & m.line_covers[:, purpose] & m.line_open[:, t]):
+        take = np.minimum(left, state.funds[:, line])
+        state.funds[:, line] -= take
+        left = left - take
+
+
+def _affordable(money: np.ndarray, unit: float) -> np.ndarray:
+    """``(R,)`` whole units ``money`` pays for at ``unit`` USD each (no limit when free)."""
+    if unit <= 0:
+        return np.full(money.shape, np.iinfo(np.int64).max // 4, dtype=np.int64)
+    n = np.floor(money / unit)
+    n = n - (n * unit > money)  # never a unit more than the money pays, whatever the rounding
+    return np.maximum(n, 0).astype(np.int64)
 
 
 def _within(cap: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -458,6 +545,7 @@ DAILY_STEPS: tuple[Step, ...] = (
     courts,
     transport,
     admissions,
+    funding,
     alternatives,
     regime,
 )

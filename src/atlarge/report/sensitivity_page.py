@@ -100,8 +100,7 @@ def render_sensitivity(doc: dict[str, Any]) -> str:
     """The sensitivity page as one HTML string."""
     method = doc["method"]
     how = (
-        "Sobol' variance shares (Saltelli sampling, first-order and total, 95% bootstrap "
-        "intervals)"
+        "Sobol' variance shares (Saltelli sampling, first-order and total, 95% bootstrap intervals)"
         if method == "sobol"
         else "Morris screening (mean absolute effect, mu*, with its 95% interval, and its "
         "spread, sigma)"

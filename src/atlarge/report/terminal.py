@@ -151,9 +151,7 @@ def runs_table(rows: Sequence[Mapping[str, Any]], title: str, width: int = 80) -
     """The stored runs, readable in ``width`` columns (80 and up): overrides one per line,
     the scenario's name wrapped between words in what is left."""
     table = Table(title=title, title_justify="left")
-    longest = max(
-        (len(ln) for r in rows for ln in overrides_lines(r["overrides"])), default=4
-    )
+    longest = max((len(ln) for r in rows for ln in overrides_lines(r["overrides"])), default=4)
     spare = max(width - 80, 0)  # a wider terminal: longer override lines, then the name
     over_w = max(min(longest, OVERRIDES_WIDTH + spare), 9)
     reps_w = max((len(str(r["reps"])) for r in rows), default=4)

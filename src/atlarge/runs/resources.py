@@ -89,9 +89,7 @@ def run_estimate(scenario: Scenario, config: RunConfig, *, tables: bool = True) 
     elif config.executor == "ray":
         parent += RAY_BYTES
     simulating = PARENT_BYTES + parent + n_workers * (WORKER_BYTES + worker)
-    held = (
-        shape.series_bytes(reps) + draws * shape.inputs_bytes() + shape.national_bytes(reps)
-    )
+    held = shape.series_bytes(reps) + draws * shape.inputs_bytes() + shape.national_bytes(reps)
     writing = PARENT_BYTES + held + REPORT_BYTES + (table_bytes(shape, reps) if tables else 0)
     procs = f" on {_plural(n_workers + 1, 'process')}" if n_workers else ""
     what = (
@@ -108,9 +106,7 @@ def points_estimate(scenarios: Sequence[Scenario], config: RunConfig) -> Estimat
     reps, inner = config.reps, config.uncertainty_inner
     point = 0
     for shape in {RunShape.of(sc) for sc in scenarios}:
-        peak, _, _ = run_peaks(
-            shape, reps, chunk_size=config.chunk_size, workers=1, inner=inner
-        )
+        peak, _, _ = run_peaks(shape, reps, chunk_size=config.chunk_size, workers=1, inner=inner)
         peak += shape.national_bytes(reps) + national_table_bytes(shape, reps)
         point = max(point, peak)
     parallel = max(1, min(config.workers, len(scenarios)))

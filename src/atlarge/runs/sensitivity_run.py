@@ -94,9 +94,7 @@ def run_sensitivity(
         names = [r.path for r in ranged]
         bounds = [tuple(r.param.range) for r in ranged]
     if not names:
-        raise OptionError(
-            "vary", "the scenario has no ranged parameter; name some with `vary`"
-        )
+        raise OptionError("vary", "the scenario has no ranged parameter; name some with `vary`")
     n = DEFAULT_SAMPLES[method] if samples is None else samples
     per_sample = len(names) + (2 if method == "sobol" else 1)
     if n < 1:

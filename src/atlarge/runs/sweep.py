@@ -94,9 +94,7 @@ def design_points(
         ]
     if design == "lhs":
         if not 1 <= samples <= MAX_POINTS:
-            raise OptionError(
-                "samples", f"must be between 1 and {MAX_POINTS:,}, got {samples:,}"
-            )
+            raise OptionError("samples", f"must be between 1 and {MAX_POINTS:,}, got {samples:,}")
         unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(samples)
         lo = np.array([v.lo for v in varies])
         hi = np.array([v.hi for v in varies])

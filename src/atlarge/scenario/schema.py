@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from atlarge.scenario.budget import Budget, Hiring, Procurement
 from atlarge.scenario.home_missions import HomeMissions, default_home_missions
 from atlarge.scenario.offices import SPLIT_TO, Offices, derive_offices, office_data
 from atlarge.scenario.params import (
@@ -732,6 +733,20 @@ class Scenario(_Section):
     atd: Atd
     regime: Regime
     policy: Policy = Field(default_factory=Policy)
+    budget: Budget | None = Field(
+        default=None,
+        description="Funding lines the operation's costs are charged to; none: costs are "
+        "reported without lines.",
+    )
+    procurement: Procurement | None = Field(
+        default=None,
+        description="Money to beds (added to detention.beds); none: beds are as typed.",
+    )
+    hiring: Hiring | None = Field(
+        default=None,
+        description="Money to officers (added to one agency's headcount); none: headcounts "
+        "are as typed.",
+    )
     # After the operation's own parameters, so those keep their order in tables and draws.
     home_missions: HomeMissions = Field(
         default_factory=default_home_missions,
@@ -795,6 +810,7 @@ class Scenario(_Section):
         self._mandatory_leaves_a_path()
         self._expedited_has_paths()
         self._court_groups()
+        self._money_links()
         self._persons_fit()
         self._schedules()
         return self
@@ -888,6 +904,51 @@ class Scenario(_Section):
                     f"unknown priority group {key!r}; the scenario's groups: "
                     f"{', '.join(self.groups)}",
                     related=("groups",),
+                )
+
+    def _money_links(self) -> None:
+        """Procurement and hiring draw on a budget line that pays for what they buy; hires
+        join a deployed agency."""
+        links = (
+            ("procurement", self.procurement, ("detention",)),
+            ("hiring", self.hiring, ("enforcement_staff", "detailed_agents")),
+        )
+        for section, part, purposes in links:
+            if part is None:
+                continue
+            path = f"{section}.funding_line"
+            if self.budget is None or part.funding_line not in self.budget.lines:
+                known = ", ".join(self.budget.lines) if self.budget else "none ([budget] absent)"
+                raise FieldPathError(
+                    path,
+                    f"no budget line {part.funding_line!r}; lines: {known}",
+                    related=("budget",),
+                )
+            line = self.budget.lines[part.funding_line]
+            if not set(purposes) & set(line.purposes):
+                raise FieldPathError(
+                    path,
+                    f"budget line {part.funding_line!r} pays for {', '.join(line.purposes)}, "
+                    f"not for what {section} buys ({' or '.join(purposes)})",
+                    related=("budget",),
+                )
+        if self.hiring is not None:
+            deployed = self.workforce.deployed()
+            agency = self.hiring.agency
+            if agency not in deployed:
+                raise FieldPathError(
+                    "hiring.agency",
+                    f"{agency!r} is not a deployed agency; deployed: {', '.join(deployed)}",
+                    related=("workforce",),
+                )
+            purpose = "detailed_agents" if deployed[agency].diverted else "enforcement_staff"
+            line = self.budget.lines[self.hiring.funding_line]  # type: ignore[union-attr]
+            if purpose not in line.purposes:
+                raise FieldPathError(
+                    "hiring.funding_line",
+                    f"the hires join {agency}, paid as {purpose}, which budget line "
+                    f"{self.hiring.funding_line!r} does not pay for",
+                    related=("budget", "hiring.agency"),
                 )
 
     def _persons_fit(self) -> None:
