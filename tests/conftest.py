@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 BASELINE = SCENARIOS / "baseline-2024.toml"
 OPERATION = SCENARIOS / "operation-at-large.toml"
+FUNDED = SCENARIOS / "operation-at-large-funded.toml"
 NO_GUARD = SCENARIOS / "operation-at-large-no-guard.toml"
 
 

@@ -12,7 +12,7 @@ from atlarge.analysis.kpis import BY_OFFICE, KPI_KEYS, KPIS, kpi_values, listed
 from atlarge.model.measures import GROUP_MEASURES, MEASURES, NATIONAL_SERIES, OFFICE_MEASURES
 from atlarge.report.format import format_difference, format_value
 from atlarge.scenario import load_scenario
-from tests.conftest import ROOT, small_scenario
+from tests.conftest import FUNDED, ROOT, small_scenario
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def run():
     holds overflow, so transfers are switched on here to have every stage on."""
     import atlarge
 
-    sc = small_scenario(days=30, detention__overflow="transfer")
+    sc = small_scenario(FUNDED, days=30, detention__overflow="transfer")
     res = atlarge.simulate(sc, reps=4, seed=3)
     return res.output, res.summary()
 
@@ -47,6 +47,8 @@ def test_every_kpi_of_the_summary_is_in_the_registry_and_the_other_way_round(run
         "removal_orders",
         "in_absentia_orders",
         "detained_court_wait_days",
+        "beds_added",
+        "officers_hired",
     }
     assert summary["definitions"] == {k: kpi.definition for k, kpi in KPIS.items()}
     for key, kpi in KPIS.items():

@@ -425,7 +425,7 @@ def test_the_recorder_writes_each_day_replication_first():
     s = PipelineState.initial(inp, 2)
     counts = ("arrests", "arrests_forgone", "booked", "border_admissions", "border_refused")
     counts += ("arrests_custodial", "arrests_at_large", "arrests_collateral", "pool_departures")
-    counts += ("removed", "departed")
+    counts += ("removed", "departed", "released_funds")
     moves = ("transferred_in", "transferred_out", "released_on_exit", "released_capacity")
     moves += ("released_post_order_limit",)
     moves += ("court_decided", "court_completed", "removal_orders", "in_absentia")

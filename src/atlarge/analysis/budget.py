@@ -36,12 +36,28 @@ DEFINITIONS = {
 
 
 def ledger(out: ModelOutput, daily: np.ndarray | None = None) -> Ledger:
-    """The run's daily costs charged to its lines (needs a ``[budget]``)."""
-    m = out.inputs.money
+    """The run's daily costs charged to its lines (needs a ``[budget]``), each scenario
+    line's charges summed over the ledger lines it was split into (a plan's set-aside and
+    the rest: :class:`~atlarge.model.money.LedgerLines`)."""
+    lines = out.inputs.money.ledger
     if daily is None:
         daily = out.daily_costs()
-    amounts = out.per_rep(lambda d: d.money.line_amount)
-    return charge_lines(daily, amounts, m.line_covers, m.line_open)
+    amounts = out.per_rep(lambda d: d.money.ledger.amount)
+    book = charge_lines(daily, amounts, lines.covers, lines.open)
+    n = len(out.inputs.money.line_keys)
+    merged = np.zeros((out.reps, n, out.days))
+    np.add.at(merged, (slice(None), lines.parent), book.charged)
+    return Ledger(charged=merged, unfunded=book.unfunded)
+
+
+def line_amounts(out: ModelOutput) -> np.ndarray:
+    """``(reps, lines)`` USD in each scenario line (amounts may be drawn)."""
+    return out.per_rep(lambda d: _amounts(d))
+
+
+def _amounts(d: Any) -> np.ndarray:
+    assert d.scenario.budget is not None
+    return np.array([line.amount.value for line in d.scenario.budget.lines.values()])
 
 
 def cost_by_fiscal_year(out: ModelOutput, daily: np.ndarray) -> list[dict[str, Any]]:
@@ -69,7 +85,7 @@ def funding_runway(out: ModelOutput, book: Ledger) -> list[dict[str, Any]]:
     m = out.inputs.money
     sc = out.scenario
     assert sc.budget is not None
-    amounts = out.per_rep(lambda d: d.money.line_amount)
+    amounts = line_amounts(out)
     dates, beyond = runway(book.charged, amounts, out.inputs.dates)
     spent = book.charged.sum(axis=2)
     rows = []
@@ -93,7 +109,7 @@ def funding_runway(out: ModelOutput, book: Ledger) -> list[dict[str, Any]]:
 
 def unfunded(out: ModelOutput, book: Ledger) -> dict[str, Any]:
     """Spending no line paid, by purpose: those some line covers, and the rest."""
-    covered = out.inputs.money.line_covers.any(axis=0)
+    covered = out.inputs.money.ledger.covers.any(axis=0)
     total = book.unfunded.sum(axis=2)
     return {
         "against_lines": {p: stats(total[:, i]) for i, p in enumerate(PURPOSES) if covered[i]},

@@ -219,44 +219,55 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     work_share = sc.workforce.working_days_per_week.value / 7.0
     deployed = sc.workforce.deployed()
     agency_keys = tuple(deployed)
+    # Money to capacity (docs/model.md 3.13): the plans, and the lines with what the plans
+    # committed set aside.
     hiring = money.hired(sc, days, work_share)
-    on_duty = np.zeros((len(agency_keys), days))
+    bought = money.procured(sc, days)
+    lines = money.ledger_lines(
+        sc,
+        dates,
+        bought.committed if bought is not None else 0.0,
+        hiring.committed if hiring is not None else 0.0,
+    )
+    agent_days = np.zeros((len(agency_keys), days))
     worked = np.zeros((len(agency_keys), days))
-    for i, (key, ag) in enumerate(deployed.items()):
-        on_duty[i] = ramped(daily(ag.headcount), ag.ramp_days.value)
-        effective = on_duty[i]
-        if hiring is not None and sc.hiring is not None and key == sc.hiring.agency:
-            # Graduates join the agency: on duty after the academy, at full effort after
-            # their own ramp (money.hired; docs/model.md 3.13).
-            effective = on_duty[i] + hiring.effective
-            on_duty[i] = on_duty[i] + hiring.on_duty
-        worked[i] = effective * work_share * ag.relative_productivity.value
-    agent_days = on_duty * work_share
+    for i, ag in enumerate(deployed.values()):
+        agent_days[i] = ramped(daily(ag.headcount), ag.ramp_days.value) * work_share
+        worked[i] = agent_days[i] * ag.relative_productivity.value
     cost_per_day = np.array([deployed[k].cost_per_agent_day.value for k in agency_keys])
     diverted = np.array([deployed[k].diverted for k in agency_keys], dtype=bool)
+    hired_days = hired_worked = hire_cost = np.zeros(days)
+    hire_at = None
+    if hiring is not None and sc.hiring is not None:
+        # Graduates join the agency: on duty after the academy, at full effort after their
+        # own ramp (capacity.hire_officers).
+        hire_at = agency_keys.index(sc.hiring.agency)
+        productivity = deployed[sc.hiring.agency].relative_productivity.value
+        hired_days = hiring.on_duty * work_share
+        hired_worked = hiring.effective * work_share * productivity
+        hire_cost = hiring.hired * sc.hiring.cost_per_hire.value
 
     guard = sc.support.national_guard
     troops = ramped(daily(guard.headcount), guard.ramp_days.value) if guard else np.zeros(days)
     guard_cost = troops * guard.cost_per_troop_day.value if guard else np.zeros(days)
-    hire_cost = (
-        hiring.hired * sc.hiring.cost_per_hire.value
-        if hiring is not None and sc.hiring is not None
-        else np.zeros(days)
-    )
-    hire_diverted = sc.hiring is not None and deployed[sc.hiring.agency].diverted
     # Under on_exhausted = "stop", the agent-days and troop-days the lines cannot pay are
     # not worked (1 everywhere otherwise).
-    paid_agency, paid_guard = money.people_funded(
+    hire_day_cost = cost_per_day[hire_at] if hire_at is not None else 0.0
+    paid_agency, paid_hires, paid_guard = money.people_funded(
         sc,
-        dates,
+        lines,
         agent_days * cost_per_day[:, None],
         diverted,
         guard_cost,
-        hire_cost,
-        hire_diverted,
+        hired_days * hire_day_cost + hire_cost,
     )
     agent_days = agent_days * paid_agency
     worked = worked * paid_agency
+    hired_days = hired_days * paid_hires
+    hire_cost = hire_cost * paid_hires
+    if hire_at is not None:
+        agent_days[hire_at] += hired_days
+        worked[hire_at] += hired_worked * paid_hires
     troops = troops * paid_guard
     effort = np.zeros((days, offices.n))
     effort_custodial = np.zeros((days, offices.n))
@@ -317,11 +328,10 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
 
     processing = _spread(daily(sc.processing.capacity_per_day) + extra_processing, pop_w)
     base_beds = _whole(daily(sc.detention.beds))
-    bought = money.procured(sc, days)
     beds = _spread(base_beds.astype(np.float64), offices.bed_weight)
     beds_national = base_beds
     if bought is not None and sc.procurement is not None:
-        # New beds go where the scenario places them: like the population, or like the
+        # Beds bought go where the scenario places them: like the population, or like the
         # existing beds (facilities in Texas and Louisiana).
         added = bought.online.sum(axis=0)
         where = (
@@ -331,7 +341,7 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
         )
         beds = beds + _spread(added.astype(np.float64), where)
         beds_national = base_beds + added
-    money_inputs = money.build_money(sc, dates, base_beds.astype(np.float64), bought, hiring)
+    money_inputs = money.build_money(sc, dates, lines, bought, hiring, hired_days, hire_cost)
     seats = _whole(sc.transport.seats_total(start, days) + extra_seats)
     border = daily(sc.inflow.border_transfers_per_day)[:, None] * offices.bed_weight[None, :]
 

@@ -1,18 +1,25 @@
 """A scenario's money, prepared for the daily steps: lines, bought capacity, planned cuts.
 
-Three things come from ``[budget]``, ``[procurement]`` and ``[hiring]``
-(:mod:`atlarge.scenario.budget`); all are deterministic given a parameter draw:
+From ``[budget]``, ``[procurement]`` and ``[hiring]`` (:mod:`atlarge.scenario.budget`),
+all deterministic given a parameter draw (docs/model.md 3.13):
 
-- what procurement adds to the beds, by kind, and the day's bed-day rate (the
-  beds online weighted by their kind's cost: :func:`atlarge.model.capacity.blended_rate`);
-- what hiring adds to one agency: graduates on duty and their officer-equivalents;
-- under ``on_exhausted = "stop"``, the share of each day's agent-days and troop-days
-  that the lines paying for people can pay (:func:`people_funded`): charged by the same
-  rule as every outlay (:func:`atlarge.analysis.ledger.charge_lines`), so what the run
-  spends on people is exactly what the lines pay.
+- **Plans.** Procurement turns its line into beds by kind (:func:`procured`), hiring turns
+  its line into officers of one agency (:func:`hired`), each never committing more than
+  the line holds (:mod:`atlarge.model.capacity`). What a plan committed is set aside in
+  its line: the ledger keeps it as a line of its own, drawn on first and only by the
+  plan's purpose (``beds_bought``, ``new_hires``), so the rest of the line pays the
+  scenario's other spending and can never eat into what the plan needs.
+- **Ledger lines** (:class:`LedgerLines`): the scenario's lines with those set-asides
+  split off; every outlay is charged to them by one rule
+  (:func:`atlarge.model.ledger.charge_lines`), after the run and, under
+  ``on_exhausted = "stop"``, in the engine day by day for beds and seats.
+- **People under stop** (:func:`people_funded`): the share of each day's agent-days and
+  troop-days the lines can pay, by the same rule, so what the run spends on people is
+  exactly what the lines pay.
 
-Beds and seats under ``stop`` are held back day by day in the engine
-(:mod:`atlarge.model.steps`), from the lines in :class:`MoneyInputs` (``held``).
+Beds bought are paid as contracted (every bed online, every day: guaranteed minimums)
+and filled first; the typed beds are paid as used, for those detained beyond the beds
+bought. So without procurement detention costs exactly what it did before.
 """
 
 from __future__ import annotations
@@ -22,75 +29,67 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from atlarge.analysis.ledger import charge_lines
-from atlarge.model.capacity import BedKind, Hiring, ProcuredBeds, blended_rate, hire_officers
+from atlarge.model.capacity import BedKind, Hiring, ProcuredBeds, hire_officers
 from atlarge.model.capacity import procure_beds as _procure
+from atlarge.model.ledger import charge_lines
 from atlarge.scenario import Scenario
 from atlarge.scenario.budget import HELD_PURPOSES, PEOPLE_PURPOSES, PURPOSES
 
 TRANSPORT = PURPOSES.index("transport")
 DETENTION = PURPOSES.index("detention")
+BEDS_BOUGHT = PURPOSES.index("beds_bought")
+NEW_HIRES = PURPOSES.index("new_hires")
+
+
+@dataclass(frozen=True)
+class LedgerLines:
+    """The lines money is charged to: the scenario's, with each plan's commitment split
+    off as a line of its own (first in order). ``parent`` maps each to the scenario line
+    it is part of. Axes: ``L`` ledger lines, ``P`` purposes, ``D`` days."""
+
+    parent: np.ndarray  # (L,) int: index of the scenario line
+    amount: np.ndarray  # (L,) USD
+    covers: np.ndarray  # (L, P) bool
+    open: np.ndarray  # (L, D) bool: the line may be spent that day
 
 
 @dataclass(frozen=True)
 class MoneyInputs:
-    """Money's arrays for one parameter draw. Axes: ``L`` lines, ``P`` purposes
+    """Money's arrays for one parameter draw. Axes: ``L`` ledger lines, ``P`` purposes
     (:data:`~atlarge.scenario.budget.PURPOSES`), ``K`` kinds of bed, ``D`` days."""
 
     on: bool  # the scenario has a [budget]
     stop: bool  # on_exhausted = "stop"
-    line_keys: tuple[str, ...]
-    line_labels: tuple[str, ...]
-    line_amount: np.ndarray  # (L,) USD
-    line_covers: np.ndarray  # (L, P) bool
-    line_open: np.ndarray  # (L, D) bool: the line may be spent that day
-    held: np.ndarray  # (L,) bool: lines the engine draws on day by day (stop, beds/seats)
-    bed_rate: np.ndarray  # (D,) USD per occupied bed-day (kinds' costs blended)
+    line_keys: tuple[str, ...]  # the scenario's lines
+    ledger: LedgerLines
+    held: np.ndarray  # (L,) bool: ledger lines the engine draws on day by day (stop)
+    base_rate: float  # USD per occupied bed-day of the typed beds
     removal_cost: float  # USD per removal (transport)
     kind_keys: tuple[str, ...]
     kind_labels: tuple[str, ...]
     beds_added: np.ndarray  # (K, D) int64 beds of each kind online, from procurement
+    beds_bought: np.ndarray  # (D,) int64 beds bought online (all kinds)
+    contract_cost: np.ndarray  # (D,) USD a day for the beds bought (paid as contracted)
     hires: np.ndarray  # (D,) hires entering the academy each day
     hired_on_duty: np.ndarray  # (D,) graduates on duty (after attrition)
     hired_effective: np.ndarray  # (D,) their officer-equivalents (productivity ramp)
+    hired_agent_days: np.ndarray  # (D,) agent-days the graduates work (after any cut)
     hire_cost: np.ndarray  # (D,) USD of the day's hires (cost_per_hire each)
     hire_agency: str | None  # the agency the hires join
 
     @property
     def holds_beds(self) -> bool:
         """The engine caps beds at what the detention lines can pay (stop)."""
-        return bool((self.held & self.line_covers[:, DETENTION]).any())
+        return bool((self.held & self.ledger.covers[:, DETENTION]).any())
 
     @property
     def holds_seats(self) -> bool:
         """The engine caps seats at what the transport lines can pay (stop)."""
-        return bool((self.held & self.line_covers[:, TRANSPORT]).any())
+        return bool((self.held & self.ledger.covers[:, TRANSPORT]).any())
 
 
 def _day(start: dt.date, when: dt.date) -> int:
     return (when - start).days
-
-
-def lines_of(
-    sc: Scenario, dates: np.ndarray
-) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
-    """Keys, amounts ``(L,)``, purposes covered ``(L, P)`` and open days ``(L, D)``."""
-    budget = sc.budget
-    if budget is None:
-        return (), np.zeros(0), np.zeros((0, len(PURPOSES)), bool), np.zeros((0, dates.size), bool)
-    keys = tuple(budget.lines)
-    lines = list(budget.lines.values())
-    amount = np.array([ln.amount.value for ln in lines], dtype=np.float64)
-    covers = np.array([[p in ln.purposes for p in PURPOSES] for ln in lines], dtype=bool)
-    open_ = np.array(
-        [
-            (dates >= np.datetime64(ln.available_from))
-            & (dates <= np.datetime64(ln.available_until))
-            for ln in lines
-        ],
-        dtype=bool,
-    )
-    return keys, amount, covers, open_
 
 
 def procured(sc: Scenario, days: int) -> ProcuredBeds | None:
@@ -143,68 +142,119 @@ def hired(sc: Scenario, days: int, work_share: float) -> Hiring | None:
     )
 
 
+def hire_purpose(sc: Scenario) -> str | None:
+    """What the hires' agency is paid as once the plan's money is spent (staff or
+    detailed agents), or None without hiring."""
+    if sc.hiring is None:
+        return None
+    diverted = sc.workforce.deployed()[sc.hiring.agency].diverted
+    return "detailed_agents" if diverted else "enforcement_staff"
+
+
+def ledger_lines(
+    sc: Scenario, dates: np.ndarray, beds_committed: float, hires_committed: float
+) -> LedgerLines:
+    """The scenario's lines as the ledger charges them (see :class:`LedgerLines`)."""
+    n_p = len(PURPOSES)
+    budget = sc.budget
+    if budget is None:
+        return LedgerLines(
+            np.zeros(0, np.int64),
+            np.zeros(0),
+            np.zeros((0, n_p), bool),
+            np.zeros((0, dates.size), bool),
+        )
+    keys = list(budget.lines)
+    later = hire_purpose(sc)
+    parent, amount, covers, open_ = [], [], [], []
+
+    def add(i: int, usd: float, purposes: set[str]) -> None:
+        line = budget.lines[keys[i]]
+        parent.append(i)
+        amount.append(usd)
+        covers.append([p in purposes for p in PURPOSES])
+        first, last = np.datetime64(line.available_from), np.datetime64(line.available_until)
+        open_.append((dates >= first) & (dates <= last))
+
+    set_aside = dict.fromkeys(range(len(keys)), 0.0)
+    plans = (
+        (sc.procurement, beds_committed, "beds_bought"),
+        (sc.hiring, hires_committed, "new_hires"),
+    )
+    for plan, committed, purpose in plans:
+        if plan is not None:
+            i = keys.index(plan.funding_line)
+            add(i, committed, {purpose})
+            set_aside[i] += committed
+    for i, line in enumerate(budget.lines.values()):
+        purposes = set(line.purposes)
+        if later is not None and later in purposes:
+            purposes.add("new_hires")  # the hires' pay once the plan's money is spent
+        add(i, max(line.amount.value - set_aside[i], 0.0), purposes)
+    return LedgerLines(
+        parent=np.array(parent, dtype=np.int64),
+        amount=np.array(amount, dtype=np.float64),
+        covers=np.array(covers, dtype=bool).reshape(-1, n_p),
+        open=np.array(open_, dtype=bool).reshape(-1, dates.size),
+    )
+
+
 def people_funded(
     sc: Scenario,
-    dates: np.ndarray,
+    lines: LedgerLines,
     agent_cost: np.ndarray,
     diverted: np.ndarray,
     guard_cost: np.ndarray,
-    hire_cost: np.ndarray,
-    hire_diverted: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Under ``stop``: the share of each agency's ``(A, D)`` and the Guard's ``(D,)``
-    agent-day (troop-day) costs the lines can pay each day (1 elsewhere). A day's hires
-    are paid before its agent-days. The lines that pay for people pay for nothing else
-    under stop (schema), so what the engine spends on beds and seats never touches them."""
+    hires_cost: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Under ``stop``: the share of each agency's ``(A, D)`` agent-day cost (the hires
+    left out), of the hires' ``(D,)`` cost and of the Guard's ``(D,)`` troop-day cost the
+    lines can pay each day (1 everywhere otherwise). The lines that pay for people pay for
+    nothing else under stop (schema), so what the engine spends on beds and seats never
+    touches them."""
     n_a, n_d = agent_cost.shape
-    ones_a, ones_g = np.ones((n_a, n_d)), np.ones(n_d)
     budget = sc.budget
     if budget is None or budget.on_exhausted != "stop":
-        return ones_a, ones_g
-    _keys, amount, covers, open_ = lines_of(sc, dates)
-    staff = agent_cost[~diverted].sum(axis=0)
-    detailed = agent_cost[diverted].sum(axis=0)
+        return np.ones((n_a, n_d)), np.ones(n_d), np.ones(n_d)
     daily = np.zeros((1, len(PURPOSES), n_d))
-    hire_to = "detailed_agents" if hire_diverted else "enforcement_staff"
-    daily[0, PURPOSES.index("enforcement_staff")] = staff
-    daily[0, PURPOSES.index("detailed_agents")] = detailed
-    daily[0, PURPOSES.index(hire_to)] += hire_cost
+    daily[0, PURPOSES.index("enforcement_staff")] = agent_cost[~diverted].sum(axis=0)
+    daily[0, PURPOSES.index("detailed_agents")] = agent_cost[diverted].sum(axis=0)
     daily[0, PURPOSES.index("national_guard")] = guard_cost
+    daily[0, NEW_HIRES] = hires_cost
     people = np.array([p in PEOPLE_PURPOSES for p in PURPOSES])
-    covers = covers & people[None, :]  # only people are cut here (the others: the engine)
-    ledger = charge_lines(daily, amount[None, :], covers, open_)
-    funded = daily[0] - ledger.unfunded[0]
+    covers = lines.covers & people[None, :]  # only people are cut here (the others: the engine)
+    book = charge_lines(daily, lines.amount[None, :], covers, lines.open)
+    paid = daily[0] - book.unfunded[0]
     covered = covers.any(axis=0)
 
-    def share(paid: np.ndarray, cost: np.ndarray, p: str) -> np.ndarray:
-        if not covered[PURPOSES.index(p)]:
+    def share(p: int) -> np.ndarray:
+        if not covered[p]:
             return np.ones(n_d)
-        return np.clip(np.divide(paid, cost, out=np.ones(n_d), where=cost > 0), 0.0, 1.0)
+        cost = daily[0, p]
+        return np.clip(np.divide(paid[p], cost, out=np.ones(n_d), where=cost > 0), 0.0, 1.0)
 
-    paid = {p: funded[PURPOSES.index(p)] for p in ("enforcement_staff", "detailed_agents")}
-    paid[hire_to] = np.maximum(paid[hire_to] - hire_cost, 0.0)
-    f_staff = share(paid["enforcement_staff"], staff, "enforcement_staff")
-    f_detailed = share(paid["detailed_agents"], detailed, "detailed_agents")
-    f_guard = share(funded[PURPOSES.index("national_guard")], guard_cost, "national_guard")
+    f_staff = share(PURPOSES.index("enforcement_staff"))
+    f_detailed = share(PURPOSES.index("detailed_agents"))
     f_agency = np.where(diverted[:, None], f_detailed[None, :], f_staff[None, :])
-    return f_agency, f_guard
+    return f_agency, share(NEW_HIRES), share(PURPOSES.index("national_guard"))
 
 
 def build_money(
     sc: Scenario,
     dates: np.ndarray,
-    base_beds: np.ndarray,
+    lines: LedgerLines,
     beds: ProcuredBeds | None,
     hiring: Hiring | None,
+    hired_agent_days: np.ndarray,
+    hire_cost: np.ndarray,
 ) -> MoneyInputs:
-    """The money arrays of a draw, once beds and hires are known (:func:`procured`,
-    :func:`hired`); ``base_beds`` ``(D,)`` are the typed beds."""
+    """The money arrays of a draw, once the plans (:func:`procured`, :func:`hired`) and
+    the agent-days the hires work are known."""
     n_d = dates.size
-    keys, amount, covers, open_ = lines_of(sc, dates)
     budget = sc.budget
     stop = budget is not None and budget.on_exhausted == "stop"
     held_purposes = np.array([p in HELD_PURPOSES for p in PURPOSES])
-    held = (covers & held_purposes[None, :]).any(axis=1) & stop
+    held = (lines.covers & held_purposes[None, :]).any(axis=1) & stop
     proc = sc.procurement
     if beds is not None and proc is not None:
         kind_keys = tuple(proc.kinds)
@@ -215,31 +265,29 @@ def build_money(
         kind_keys = kind_labels = ()
         added = np.zeros((0, n_d), dtype=np.int64)
         rates = np.zeros(0)
-    bed_rate = blended_rate(base_beds, sc.detention.bed_day_cost.value, added, rates)
     if hiring is not None and sc.hiring is not None:
         hires, on_duty, effective = hiring.hired, hiring.on_duty, hiring.effective
-        hire_cost = hires * sc.hiring.cost_per_hire.value
         agency: str | None = sc.hiring.agency
     else:
-        hires = on_duty = effective = hire_cost = np.zeros(n_d)
+        hires = on_duty = effective = np.zeros(n_d)
         agency = None
     return MoneyInputs(
         on=budget is not None,
         stop=stop,
-        line_keys=keys,
-        line_labels=tuple(ln.label for ln in budget.lines.values()) if budget else (),
-        line_amount=amount,
-        line_covers=covers,
-        line_open=open_,
+        line_keys=tuple(budget.lines) if budget else (),
+        ledger=lines,
         held=held,
-        bed_rate=bed_rate,
+        base_rate=sc.detention.bed_day_cost.value,
         removal_cost=sc.transport.cost_per_removal.value,
         kind_keys=kind_keys,
         kind_labels=kind_labels,
         beds_added=added,
+        beds_bought=added.sum(axis=0).astype(np.int64),
+        contract_cost=(added * rates[:, None]).sum(axis=0),
         hires=hires,
         hired_on_duty=on_duty,
         hired_effective=effective,
+        hired_agent_days=hired_agent_days,
         hire_cost=hire_cost,
         hire_agency=agency,
     )

@@ -112,16 +112,28 @@ class ModelOutput:
         }
 
     def _detention_cost(self, bed_days: np.ndarray) -> np.ndarray:
-        """Bed-days at the day's rate: one rate (``bed_day_cost``) unless procurement adds
-        beds of other kinds, whose costs blend into the day's rate (docs/model.md 3.13)."""
+        """Bed-days at ``bed_day_cost``; with procurement, the beds bought paid as
+        contracted and filled first, the typed beds paid as used (docs/model.md 3.13)."""
         if all(d.scenario.procurement is None for d in self.draws):
             return bed_days * self.per_rep(lambda d: d.scenario.detention.bed_day_cost.value)
-        return (self.national("detained") * self.per_rep(lambda d: d.money.bed_rate)).sum(axis=1)
+        daily = self._bed_costs()
+        return daily[0].sum(axis=1) + daily[1].sum(axis=1)
+
+    def _bed_costs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(reps, days)`` each: the beds bought (as contracted) and the typed beds (as
+        used: those detained beyond the beds bought)."""
+        bought = self.per_rep(lambda d: d.money.beds_bought)
+        used = np.maximum(self.national("detained") - bought, 0)
+        return (
+            self.per_rep(lambda d: d.money.contract_cost),
+            used * self.per_rep(lambda d: d.money.base_rate)[:, None],
+        )
 
     def daily_costs(self) -> np.ndarray:
         """``(reps, purposes, days)`` USD spent each day on each budget purpose
-        (:data:`~atlarge.scenario.budget.PURPOSES`); summed over days they are the
-        stages of :attr:`costs` (agents split into enforcement staff and detailed agents)."""
+        (:data:`~atlarge.scenario.budget.PURPOSES`); summed over purposes and days they are
+        the stages of :attr:`costs` (agents split into staff, new hires and detailed agents;
+        detention into beds bought and typed beds)."""
         from atlarge.scenario.budget import PURPOSES
 
         n_d = self.days
@@ -129,12 +141,21 @@ class ModelOutput:
         col = {p: i for i, p in enumerate(PURPOSES)}
 
         def people(d: ModelInputs, diverted: bool) -> np.ndarray:
+            """Agent-days of staff (or detailed agents) at their agencies' cost, the hires'
+            agent-days left out (they are new_hires)."""
             pick = d.agency_diverted == diverted
             cost = (d.agent_days[pick] * d.agency_cost_per_day[pick, None]).sum(axis=0)
-            hire_diverted = d.money.hire_agency is not None and bool(
-                d.agency_diverted[d.agency_keys.index(d.money.hire_agency)]
-            )
-            return cost + (d.money.hire_cost if hire_diverted == diverted else 0.0)
+            if d.money.hire_agency is not None:
+                i = d.agency_keys.index(d.money.hire_agency)
+                if bool(d.agency_diverted[i]) == diverted:
+                    cost = cost - d.money.hired_agent_days * d.agency_cost_per_day[i]
+            return cost
+
+        def hires(d: ModelInputs) -> np.ndarray:
+            if d.money.hire_agency is None:
+                return np.zeros(n_d)
+            i = d.agency_keys.index(d.money.hire_agency)
+            return d.money.hired_agent_days * d.agency_cost_per_day[i] + d.money.hire_cost
 
         def guard(d: ModelInputs) -> np.ndarray:
             g = d.scenario.support.national_guard
@@ -144,6 +165,7 @@ class ModelOutput:
             return self.per_rep(lambda d: get(d.scenario))[:, None]
 
         out[:, col["enforcement_staff"]] = self.per_rep(lambda d: people(d, False))
+        out[:, col["new_hires"]] = self.per_rep(hires)
         out[:, col["detailed_agents"]] = self.per_rep(lambda d: people(d, True))
         out[:, col["national_guard"]] = self.per_rep(guard)
         out[:, col["processing"]] = self.national("booked") * unit(
@@ -157,13 +179,11 @@ class ModelOutput:
         out[:, col["transport"]] = self.national("removed") * unit(
             lambda s: s.transport.cost_per_removal.value
         )
-        out[:, col["detention"]] = self.national("detained") * self.per_rep(
-            lambda d: d.money.bed_rate
-        )
+        out[:, col["beds_bought"]], out[:, col["detention"]] = self._bed_costs()
         out[:, col["atd"]] = self.national("atd_population") * unit(
             lambda s: s.atd.cost_per_participant_day.value
         )
-        return out
+        return np.maximum(out, 0.0)  # a difference of floats may leave -1e-12
 
     @property
     def agent_days_by_agency(self) -> np.ndarray:

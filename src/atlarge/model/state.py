@@ -57,7 +57,7 @@ class PipelineState:
     """``(R, O)``: arrests since the last ranking."""
     period_target: np.ndarray
     """``(O,)`` float: each office's share of the target since the last ranking."""
-    funds: np.ndarray
+    funds: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     """``(R, L)`` float: USD left in each funding line the engine draws on (under
     ``on_exhausted = "stop"``, lines for beds and seats; the others are never touched)."""
 
@@ -84,7 +84,7 @@ class PipelineState:
             period_arrests=np.zeros(ro, dtype=np.int64),
             period_target=np.zeros(n_o),
             funds=np.broadcast_to(
-                inputs.money.line_amount, (n_reps, inputs.money.line_amount.size)
+                inputs.money.ledger.amount, (n_reps, inputs.money.ledger.amount.size)
             ).astype(np.float64),
         )
 

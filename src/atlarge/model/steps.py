@@ -438,46 +438,47 @@ def holding_room(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
 
 def beds_today(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     """``(R, O)`` (or ``(1, O)``) beds the office may fill today: the beds, and under
-    ``on_exhausted = "stop"`` no more nationally than the detention lines can pay for a
-    day at the day's bed-day rate (cut over offices like the beds, largest remainder)."""
+    ``on_exhausted = "stop"`` no more nationally than the beds bought (paid as contracted,
+    from what procurement set aside) plus the typed beds the detention lines can pay for a
+    day (cut over offices like the beds, largest remainder)."""
     beds = inp.beds[t][None, :]
     if not inp.money.holds_beds:
         return beds
-    paid = _affordable(_money_left(inp, state, t, DETENTION), inp.money.bed_rate[t])
+    m = inp.money
+    paid = m.beds_bought[t] + _affordable(_money_left(inp, state, t, DETENTION), m.base_rate)
     short = paid < inp.beds_national[t]
     if not short.any():
         return beds
     whole = np.broadcast_to(beds, (paid.size, beds.shape[1]))
-    return np.where(
-        short[:, None], largest_remainder(np.minimum(paid, whole.sum(-1)), whole), whole
-    )
+    cut = largest_remainder(np.minimum(paid, whole.sum(axis=-1)), whole)
+    return np.where(short[:, None], cut, whole)
 
 
 def funding(inp: ModelInputs, state: PipelineState, day: Day) -> None:
-    """§3.13: under ``on_exhausted = "stop"``, the day's detention is paid from the lines
-    for it, in their order; when they cannot pay for everyone detained, those they cannot
-    pay for are released (from paths, the detained docket and the removal queues, in
-    proportion to their counts; with courts their case goes on, like a release for lack of
-    beds, which they are counted as). Elsewhere nothing happens: spending is charged after
-    the run (``analysis.budget``)."""
+    """§3.13: under ``on_exhausted = "stop"``, the day's detention beyond the beds bought
+    (those are paid as contracted) is paid from the detention lines, in their order; when
+    they cannot pay for everyone detained, those they cannot pay for are released (from
+    paths, the detained docket and the removal queues, in proportion to their counts; with
+    courts their case goes on, like a release for lack of beds, which they count as).
+    Elsewhere nothing happens: spending is charged after the run (``analysis.budget``)."""
     if not inp.money.holds_beds:
         day.released_funds = np.zeros_like(state.queue)
         return
-    t = day.t
-    rate = inp.money.bed_rate[t]
-    paid = _affordable(_money_left(inp, state, t, DETENTION), rate)
+    t, m = day.t, inp.money
+    paid = m.beds_bought[t] + _affordable(_money_left(inp, state, t, DETENTION), m.base_rate)
     excess = np.maximum(state.detained.sum(axis=-1) - paid, 0)
     if excess.any():
         parts = [state.stock, state.docket, state.queue[..., None], state.limited]
-        sizes = [p.shape[-1] for p in parts]
         room = np.concatenate(parts, axis=-1)
         n_r, n_o, n_k = room.shape
         out = fill_up_to(excess, room.reshape(n_r, n_o * n_k)).reshape(room.shape)
-        pieces = np.split(out, np.cumsum(sizes)[:-1], axis=-1)
-        state.stock -= pieces[0]
-        state.docket -= pieces[1]
-        state.queue -= pieces[2][..., 0]
-        state.limited -= pieces[3]
+        stock, docket, queue, limited = np.split(
+            out, np.cumsum([p.shape[-1] for p in parts])[:-1], axis=-1
+        )
+        state.stock -= stock
+        state.docket -= docket
+        state.queue -= queue[..., 0]
+        state.limited -= limited
         released = out.sum(axis=-1)
     else:
         released = np.zeros_like(state.queue)
@@ -486,13 +487,14 @@ def funding(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     if inp.courts_on:
         state.pending += released
         day.court_receipts = day.court_receipts + released
-    _pay(inp, state, t, DETENTION, state.detained.sum(axis=-1) * rate)
+    used = np.maximum(state.detained.sum(axis=-1) - m.beds_bought[t], 0)
+    _pay(inp, state, t, DETENTION, used * m.base_rate)
 
 
 def _money_left(inp: ModelInputs, state: PipelineState, t: int, purpose: int) -> np.ndarray:
     """``(R,)`` USD left today in the lines the engine draws on for ``purpose``."""
     m = inp.money
-    use = m.held & m.line_covers[:, purpose] & m.line_open[:, t]
+    use = m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]
     return state.funds[:, use].sum(axis=-1)
 
 
@@ -501,7 +503,7 @@ def _pay(inp: ModelInputs, state: PipelineState, t: int, purpose: int, cost: np.
     what is left in it (the rule of ``ledger.charge_lines``, step for step)."""
     m = inp.money
     left = cost.astype(np.float64)
-    for line in np.flatnonzero(m.held & m.line_covers[:, purpose] & m.line_open[:, t]):
+    for line in np.flatnonzero(m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]):
         take = np.minimum(left, state.funds[:, line])
         state.funds[:, line] -= take
         left = left - take

@@ -40,29 +40,39 @@ MAX_LEAD_DAYS = 3650.0
 
 PURPOSES: tuple[str, ...] = (
     "enforcement_staff",
+    "new_hires",
     "detailed_agents",
     "national_guard",
     "processing",
     "court",
     "transport",
+    "beds_bought",
     "detention",
     "atd",
 )
 """What money is spent on, in the order each day's costs are charged to the lines
-(transport before detention: removals are paid before the day's detention)."""
+(transport before detention: removals are paid before the day's detention). Two are not
+written in files: ``new_hires`` (the hiring plan's hires: their hiring cost and pay) and
+``beds_bought`` (the procurement plan's beds, paid as contracted); each is paid first from
+what its plan committed of its funding line (see :mod:`atlarge.model.money`)."""
+
+PLAN_PURPOSES = frozenset({"new_hires", "beds_bought"})
+"""Purposes charged to what a plan (hiring, procurement) committed of its line."""
 
 PURPOSE_LABELS: dict[str, str] = {
-    "enforcement_staff": "Enforcement staff (ICE and partners, new hires)",
+    "enforcement_staff": "Enforcement staff (ICE and partners)",
+    "new_hires": "New hires (hiring plan)",
     "detailed_agents": "Agents detailed from other agencies",
     "national_guard": "National Guard",
     "processing": "Processing (book-ins)",
     "court": "Immigration courts",
     "transport": "Removal transport",
-    "detention": "Detention",
+    "beds_bought": "Beds bought (procurement plan, paid as contracted)",
+    "detention": "Detention (typed beds, paid as used)",
     "atd": "Alternatives to detention",
 }
 
-PEOPLE_PURPOSES = frozenset({"enforcement_staff", "detailed_agents", "national_guard"})
+PEOPLE_PURPOSES = frozenset({"enforcement_staff", "new_hires", "detailed_agents", "national_guard"})
 """Paid by agent-days and troop-days, known before the run: under ``stop`` their cut is
 planned (``inputs``)."""
 HELD_PURPOSES = frozenset({"transport", "detention"})

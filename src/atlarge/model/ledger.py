@@ -32,18 +32,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PURPOSES = (
-    "enforcement_staff",
-    "detailed_agents",
-    "national_guard",
-    "processing",
-    "court",
-    "transport",
-    "detention",
-    "atd",
-)
-"""Budget purposes, in the order each day's costs are charged (transport before detention:
-the engine pays removals before it pays the day's detention)."""
+from atlarge.scenario.budget import PURPOSES
+
+__all__ = [
+    "PURPOSES",
+    "Ledger",
+    "by_fiscal_year",
+    "charge_lines",
+    "fiscal_years",
+    "runway",
+    "spent_day",
+]
 
 
 @dataclass(frozen=True)
