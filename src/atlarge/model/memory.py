@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.scenario import Scenario
+from atlarge.scenario.budget import PURPOSES
 from atlarge.scenario.offices import load_offices
 
 RECORD_BYTES = 4  # int32 recorders
@@ -39,6 +40,9 @@ SCENARIO_BYTES = 510_000  # a validated scenario per draw (0.37 MB measured: sou
 # about 20 kB more with the courts' parameters, about 75 kB more with the 28 home-mission
 # parameters and their sources)
 INPUT_ARRAYS_PER_DAY_COURTS = 4  # judges' capacity, the detained docket's, order shares
+SUMMARY_ARRAYS_PER_PURPOSE = 3  # daily costs, unfunded, a fiscal year's slice (analysis.budget)
+SUMMARY_ARRAYS_PER_LINE = 4  # charged, merged per scenario line, cumulative, reached
+INPUT_ARRAYS_PER_DAY_MONEY = 10  # lines open, beds bought, contract cost, hires, ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class RunShape:
     """Post-order limit ``L``: days of the limited buffer (0 without limited countries)."""
     courts: bool = False
     """Whether the scenario has immigration courts (a ``(c, offices, paths)`` docket)."""
+    lines: int = 0
+    """Funding lines as the ledger charges them (the scenario's and the plans' set-asides)."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> RunShape:
@@ -70,6 +76,11 @@ class RunShape:
             agencies=len(sc.workforce.deployed()),
             limit_days=(lc.limit_days if (lc := sc.transport.limited_countries) else 0),
             courts=sc.courts is not None,
+            lines=(
+                len(sc.budget.lines) + (sc.procurement is not None) + (sc.hiring is not None)
+                if sc.budget is not None
+                else 0
+            ),
         )
 
     @property
@@ -104,11 +115,14 @@ class RunShape:
             + INPUT_ARRAYS_PER_DAY
             + INPUT_ARRAYS_PER_DAY_COURTS * self.courts
         )
-        return d * (per_day + self.agencies) * WORK_BYTES + SCENARIO_BYTES
+        money = (INPUT_ARRAYS_PER_DAY_MONEY + self.lines) * (self.lines > 0)
+        return d * (per_day + self.agencies + money) * WORK_BYTES + SCENARIO_BYTES
 
     def national_bytes(self, reps: int) -> int:
-        """National ``(reps, days)`` int64 totals the summaries cache, one per measure."""
-        return reps * self.days * len(OFFICE_MEASURES) * WORK_BYTES
+        """National ``(reps, days)`` int64 totals the summaries cache, one per measure, and
+        the outlays the summary charges to funding lines (``analysis.budget``)."""
+        budget = SUMMARY_ARRAYS_PER_PURPOSE * len(PURPOSES) + SUMMARY_ARRAYS_PER_LINE * self.lines
+        return reps * self.days * (len(OFFICE_MEASURES) + budget) * WORK_BYTES
 
 
 def run_peaks(
