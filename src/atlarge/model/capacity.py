@@ -120,7 +120,8 @@ def _affordable(funds_left: float, unit_cost: float) -> float:
     """Whole units the funds left can pay for at ``unit_cost`` each (inf when free)."""
     if unit_cost <= 0.0:
         return math.inf
-    return float(math.floor(funds_left / unit_cost))
+    units = funds_left / unit_cost
+    return units if math.isinf(units) else float(math.floor(units))
 
 
 def _whole(*limits: float) -> int:
@@ -369,7 +370,7 @@ def _ramp(days_since_graduation: np.ndarray, ramp_days: float) -> np.ndarray:
     ``ramp_days`` from graduation day (full at once when ``ramp_days`` is 0)."""
     if ramp_days <= 0:
         return np.ones_like(days_since_graduation)
-    return np.clip((days_since_graduation + 1.0) / ramp_days, 0.0, 1.0)
+    return np.clip(days_since_graduation + 1.0, 0.0, ramp_days) / ramp_days
 
 
 def blended_rate(
