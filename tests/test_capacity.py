@@ -132,6 +132,7 @@ def test_more_money_can_mean_fewer_beds_later_by_the_rule() -> None:
         ([BedKind(0, 1.0, -1)], {}),
         ([BedKind(0, 1.0, 1)], {"round_days": 0}),
         ([BedKind(0, 1.0, 1)], {"funds": -1.0}),
+        ([BedKind(0, 1.0, 1)], {"target_added": math.nan}),
         ([BedKind(0, 1.0, math.inf)], {"funds": math.inf}),
     ],
 )
