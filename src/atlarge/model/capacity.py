@@ -120,10 +120,11 @@ def _affordable(funds_left: float, unit_cost: float) -> float:
     """Whole units the funds left can pay for at ``unit_cost`` each (inf when free)."""
     if unit_cost <= 0.0:
         return math.inf
-    return float(math.floor(funds_left / unit_cost))
+    units = funds_left / unit_cost
+    return units if math.isinf(units) else float(math.floor(units))
 
 
-def _whole(*limits: float) -> int:
+def _order_size(*limits: float) -> int:
     """The least of the limits, rounded down to whole units and never negative: every
     round orders whole beds or hires whole persons."""
     least = min(limits)
@@ -169,6 +170,8 @@ def procure_beds(
     module docstring (rounds from ``open_day`` while before ``until_day``, kinds in the
     order given, each bed paid for every day it is online until ``until_day``)."""
     _check_funds(funds, days)
+    if not target_added >= 0.0:
+        raise ValueError(f"target_added must be >= 0, got {target_added}")
     for kind in kinds:
         _check_kind(kind)
     n_kinds = len(kinds)
@@ -182,7 +185,7 @@ def procure_beds(
             if funded_days <= 0:
                 continue
             per_bed = kind.cost_per_bed_day * funded_days
-            n = _whole(
+            n = _order_size(
                 kind.max_added_per_month,
                 target_added - added,
                 _affordable(funds_left, per_bed),
@@ -193,7 +196,7 @@ def procure_beds(
             funds_left -= spent
             committed += spent
             added += n
-            _record_order(ordered[k], ordered_before, k, day, n)
+            _record_order(ordered, ordered_before, k, day, n)
             starts[k, min(max(day + kind.lead_days, 0), days)] += n
     return ProcuredBeds(
         online=_online(starts, until_day, days),
@@ -204,13 +207,13 @@ def procure_beds(
 
 
 def _record_order(
-    ordered_k: np.ndarray, ordered_before: np.ndarray, k: int, day: int, n: int
+    ordered: np.ndarray, ordered_before: np.ndarray, k: int, day: int, n: int
 ) -> None:
     """Show an order on its day if inside the window; count it apart if before it."""
     if day < 0:
         ordered_before[k] += n
-    elif day < ordered_k.shape[0]:
-        ordered_k[day] += n
+    elif day < ordered.shape[1]:
+        ordered[k, day] += n
 
 
 def _online(starts: np.ndarray, until_day: int, days: int) -> np.ndarray:
@@ -269,7 +272,7 @@ def _classes(
     funds_left, committed, hired = float(funds), 0.0, 0
     for day in rounds.tolist():
         per_hire = cost_per_hire + cost_per_officer_day * max(until_day - day, 0)
-        n = _whole(
+        n = _order_size(
             seats,
             applicants,
             _dated(positions, day) - hired,
@@ -369,7 +372,7 @@ def _ramp(days_since_graduation: np.ndarray, ramp_days: float) -> np.ndarray:
     ``ramp_days`` from graduation day (full at once when ``ramp_days`` is 0)."""
     if ramp_days <= 0:
         return np.ones_like(days_since_graduation)
-    return np.clip((days_since_graduation + 1.0) / ramp_days, 0.0, 1.0)
+    return np.clip(days_since_graduation + 1.0, 0.0, ramp_days) / ramp_days
 
 
 def blended_rate(
