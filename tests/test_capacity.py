@@ -1,5 +1,5 @@
 """Money to capacity (model/capacity.py): the procurement and hiring rules on worked
-examples computed by hand, their invariants over random plans, and the blended rate."""
+examples computed by hand and their invariants over random plans."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from atlarge.model.capacity import (
     BedKind,
-    blended_rate,
     hire_officers,
     procure_beds,
 )
@@ -389,54 +388,3 @@ def test_no_money_hires_nobody_when_hiring_costs(plan: dict) -> None:
     h = hire_officers(**{**plan, "funds": 0.0, "cost_per_hire": 1.0})
     assert h.hired.sum() == h.hired_before == h.on_duty.sum() == h.in_academy.sum() == 0.0
     assert h.committed == 0.0
-
-
-# ---------------------------------------------------------------- blended rate
-
-
-def test_blended_rate_worked_example() -> None:
-    # Day 0: 100 base beds at $150 and 50 of a kind at $300 -> (15000 + 15000) / 150.
-    # Day 1: only procured beds: 10 at $300, 30 at $100 -> 6000 / 40. Day 2: no beds.
-    base = np.array([100.0, 0.0, 0.0])
-    online = np.array([[50, 10, 0], [0, 30, 0]])
-    rate = blended_rate(base, 150.0, online, np.array([300.0, 100.0]))
-    np.testing.assert_allclose(rate, [200.0, 150.0, 150.0])
-
-
-def test_blended_rate_broadcasts_over_replications() -> None:
-    base = np.array([[10.0, 0.0], [30.0, 10.0]])
-    rate = blended_rate(base, 100.0, np.array([[10, 10]]), np.array([200.0]))
-    np.testing.assert_allclose(rate, [[150.0, 200.0], [125.0, 150.0]])
-
-
-def test_blended_rate_refuses_mismatched_kinds() -> None:
-    with pytest.raises(ValueError):
-        blended_rate(np.ones(3), 1.0, np.ones((2, 3)), np.ones(3))
-
-
-@FAST
-@given(
-    st.integers(1, 30).flatmap(
-        lambda days: st.tuples(
-            st.lists(st.integers(0, 1000), min_size=days, max_size=days),
-            st.lists(
-                st.lists(st.integers(0, 1000), min_size=days, max_size=days),
-                min_size=1,
-                max_size=3,
-            ),
-        )
-    ),
-    st.floats(1.0, 500.0),
-    st.lists(st.floats(1.0, 500.0), min_size=3, max_size=3),
-)
-def test_blended_rate_lies_between_the_rates_in_use(data, base_rate, rates) -> None:
-    base, online = np.array(data[0], float), np.array(data[1], np.int64)
-    kind_rates = np.array(rates[: online.shape[0]])
-    rate = blended_rate(base, base_rate, online, kind_rates)
-    lo = np.minimum(base_rate, kind_rates.min())
-    hi = np.maximum(base_rate, kind_rates.max())
-    assert ((rate >= lo * (1 - 1e-12)) & (rate <= hi * (1 + 1e-12))).all()
-    beds = base + online.sum(axis=0)
-    spend = base * base_rate + kind_rates @ online
-    np.testing.assert_allclose(rate * beds, spend, rtol=1e-9)
-    assert (rate[beds == 0] == base_rate).all()

@@ -373,28 +373,3 @@ def _ramp(days_since_graduation: np.ndarray, ramp_days: float) -> np.ndarray:
     if ramp_days <= 0:
         return np.ones_like(days_since_graduation)
     return np.clip(days_since_graduation + 1.0, 0.0, ramp_days) / ramp_days
-
-
-def blended_rate(
-    base_beds: np.ndarray,
-    base_rate: float,
-    online: np.ndarray,
-    kind_rates: np.ndarray,
-) -> np.ndarray:
-    """The bed-day cost of the whole bed stock each day: the base beds at their rate and
-    each procured kind at its own, weighted by beds (the base rate on days with no beds
-    at all, so a cost times zero beds stays zero and never divides by zero).
-
-    ``base_beds`` is ``(days,)`` (or any leading shape such as ``(reps, days)``, which
-    broadcasts), ``online`` is ``(K, days)`` and ``kind_rates`` ``(K,)``."""
-    base = np.asarray(base_beds, dtype=float)
-    online = np.asarray(online, dtype=float)
-    rates = np.asarray(kind_rates, dtype=float)
-    if online.ndim != 2 or rates.shape != (online.shape[0],):
-        raise ValueError(
-            f"online must be (K, days) and kind_rates (K,), got {online.shape} and {rates.shape}"
-        )
-    beds = base + online.sum(axis=0)
-    spend = base * base_rate + rates @ online
-    safe = np.where(beds > 0, beds, 1.0)
-    return np.where(beds > 0, spend / safe, float(base_rate))
