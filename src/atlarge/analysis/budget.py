@@ -51,13 +51,16 @@ def ledger(out: ModelOutput, daily: np.ndarray | None = None) -> Ledger:
 
 
 def line_amounts(out: ModelOutput) -> np.ndarray:
-    """``(reps, lines)`` USD in each scenario line (amounts may be drawn)."""
+    """``(reps, lines)`` USD in each scenario line on the start date (amounts may be drawn;
+    a line open before the start date counts what is left of it: docs/model.md 3.13)."""
     return out.per_rep(lambda d: _amounts(d))
 
 
 def _amounts(d: Any) -> np.ndarray:
-    assert d.scenario.budget is not None
-    return np.array([line.amount.value for line in d.scenario.budget.lines.values()])
+    lines = d.money.ledger
+    out = np.zeros(len(d.money.line_keys))
+    np.add.at(out, lines.parent, lines.amount)
+    return out
 
 
 def cost_by_fiscal_year(out: ModelOutput, daily: np.ndarray) -> list[dict[str, Any]]:
@@ -80,8 +83,9 @@ def cost_by_fiscal_year(out: ModelOutput, daily: np.ndarray) -> list[dict[str, A
 
 
 def funding_runway(out: ModelOutput, book: Ledger) -> list[dict[str, Any]]:
-    """summary.json ``funding_runway``: per line {line, label, purposes, amount_usd,
-    available_from, available_until, spent_usd, date_p50, beyond_horizon_share}."""
+    """summary.json ``funding_runway``: per line {line, label, purposes, amount_usd (left
+    on the start date), appropriated_usd, available_from, available_until, spent_usd,
+    date_p50, beyond_horizon_share}."""
     m = out.inputs.money
     sc = out.scenario
     assert sc.budget is not None
@@ -97,6 +101,9 @@ def funding_runway(out: ModelOutput, book: Ledger) -> list[dict[str, Any]]:
                 "label": line.label,
                 "purposes": list(line.purposes),
                 "amount_usd": stats(amounts[:, i]),
+                "appropriated_usd": stats(
+                    out.per_rep(lambda d, k=key: d.scenario.budget.lines[k].amount.value)
+                ),
                 "available_from": line.available_from.isoformat(),
                 "available_until": line.available_until.isoformat(),
                 "spent_usd": stats(spent[:, i]),

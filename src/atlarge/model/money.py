@@ -33,7 +33,7 @@ from atlarge.model.capacity import BedKind, Hiring, ProcuredBeds, hire_officers
 from atlarge.model.capacity import procure_beds as _procure
 from atlarge.model.ledger import charge_lines
 from atlarge.scenario import Scenario
-from atlarge.scenario.budget import HELD_PURPOSES, PEOPLE_PURPOSES, PURPOSES
+from atlarge.scenario.budget import HELD_PURPOSES, PEOPLE_PURPOSES, PURPOSES, FundingLine
 
 TRANSPORT = PURPOSES.index("transport")
 DETENTION = PURPOSES.index("detention")
@@ -90,6 +90,17 @@ class MoneyInputs:
 
 def _day(start: dt.date, when: dt.date) -> int:
     return (when - start).days
+
+
+def _left_at_start(start: dt.date, line: FundingLine) -> float:
+    """Share of a line left on the start date: a line open before it is taken as spent
+    evenly over its period of availability until then (FY2025's appropriation for a run
+    from June 2025, say); 1 for a line that opens on or after it."""
+    if line.available_from >= start:
+        return 1.0
+    total = (line.available_until - line.available_from).days + 1
+    remaining = (line.available_until - start).days + 1
+    return min(max(remaining / total, 0.0), 1.0)
 
 
 def procured(sc: Scenario, days: int) -> ProcuredBeds | None:
@@ -176,6 +187,7 @@ def ledger_lines(
         first, last = np.datetime64(line.available_from), np.datetime64(line.available_until)
         open_.append((dates >= first) & (dates <= last))
 
+    left = [_left_at_start(sc.start_date, line) for line in budget.lines.values()]
     set_aside = dict.fromkeys(range(len(keys)), 0.0)
     plans = (
         (sc.procurement, beds_committed, "beds_bought"),
@@ -184,13 +196,13 @@ def ledger_lines(
     for plan, committed, purpose in plans:
         if plan is not None:
             i = keys.index(plan.funding_line)
-            add(i, committed, {purpose})
+            add(i, committed * left[i], {purpose})
             set_aside[i] += committed
     for i, line in enumerate(budget.lines.values()):
         purposes = set(line.purposes)
         if later is not None and later in purposes:
             purposes.add("new_hires")  # the hires' pay once the plan's money is spent
-        add(i, max(line.amount.value - set_aside[i], 0.0), purposes)
+        add(i, max(line.amount.value - set_aside[i], 0.0) * left[i], purposes)
     return LedgerLines(
         parent=np.array(parent, dtype=np.int64),
         amount=np.array(amount, dtype=np.float64),

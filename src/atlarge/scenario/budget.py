@@ -134,7 +134,8 @@ class FundingLine(_Section):
 
 
 class Budget(_Section):
-    """Funding lines and what happens when the lines for a purpose are spent."""
+    """Funding lines and what happens when the lines for a purpose are spent (what a line
+    may pay for under ``stop`` is checked with the scenario: ``schema._money_links``)."""
 
     on_exhausted: Literal["overspend", "stop"] = Field(
         description="overspend: spending goes on past the lines and is reported as unfunded; "
@@ -145,28 +146,6 @@ class Budget(_Section):
         description="Funding lines, in the order they are drawn on (each day's cost of a "
         "purpose goes to the first open line that pays for it and has money left).",
     )
-
-    @model_validator(mode="after")
-    def _stop_rules(self) -> Budget:
-        if self.on_exhausted != "stop":
-            return self
-        for key, line in self.lines.items():
-            kinds = set(line.purposes)
-            loose = sorted(kinds - PEOPLE_PURPOSES - HELD_PURPOSES)
-            if loose:
-                raise ValueError(
-                    f"lines.{key}.purposes: with on_exhausted = stop a line may not pay for "
-                    f"{', '.join(loose)}: the model does not turn away book-ins, court cases "
-                    "or ATD enrolments when money runs out (use overspend, or leave them to "
-                    "no line)"
-                )
-            if kinds & PEOPLE_PURPOSES and kinds & HELD_PURPOSES:
-                raise ValueError(
-                    f"lines.{key}.purposes: with on_exhausted = stop a line pays either for "
-                    "people (enforcement_staff, detailed_agents, national_guard: cut as "
-                    "planned) or for detention and transport (cut day by day), not both"
-                )
-        return self
 
     def covering(self, purpose: str) -> list[str]:
         """Keys of the lines that pay for ``purpose``, in the order they are drawn on."""

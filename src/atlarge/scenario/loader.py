@@ -1,7 +1,8 @@
 """Turn scenario files into a validated :class:`Scenario`.
 
-Steps: read TOML, follow ``extends`` (a path relative to the extending file)
-down to the root, merge from the root up, validate the whole with pydantic,
+Steps: read TOML, follow ``extends`` (a path relative to the extending file, or a
+list of them, merged left to right: an operation, then a funding file) down to the
+root, merge from the root up, validate the whole with pydantic,
 then apply ``--set`` overrides with ``Scenario.with_values``. Errors become
 :class:`ScenarioError`, which names the file that supplied the offending key
 (or ``SET_ORIGIN`` for an override), its field path and the problem.
@@ -149,23 +150,46 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         cycle = " -> ".join(p.name for p in (*chain, resolved))
         raise ScenarioError(path, "extends", f"extends cycle: {cycle}")
     data = _read_toml(path)
-    base_name = data.pop("extends", None)
+    names = data.pop("extends", None)
     origins = {key: path for key in _leaf_paths(data)}
-    if base_name is None:
+    if names is None:
         return data, origins
-    if not isinstance(base_name, str) or not base_name:
-        raise ScenarioError(path, "extends", "must be a file name (a string)")
-    base_path = path.parent / base_name
-    if not _exists(base_path):
-        raise ScenarioError(path, "extends", f"names '{base_name}', which does not exist")
-    if len(chain) + 2 > MAX_EXTENDS:
-        raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
-    base, base_origins = _resolve(base_path, (*chain, resolved))
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ScenarioError(
+            path, "extends", "must be a file name (a string) or a list of file names"
+        )
+    base: dict[str, Any] = {}
+    base_origins: dict[str, Path | str] = {}
+    names_chain: list[str] = []
+    for name in names:
+        # Several bases merge left to right (an operation, then a funding file, say), each
+        # over the ones before it by the same rule as a file over its base.
+        one, one_origins = _base(path, name, (*chain, resolved))
+        names_chain += [name, *one.pop("extends", [])]
+        if len(chain) + 1 + len(names_chain) > MAX_EXTENDS:
+            raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
+        base = _drop_replaced_forms(_merge(base, one), one)
+        kept_base = {k: v for k, v in base_origins.items() if not _supplies(one, k)}
+        base_origins = {**kept_base, **one_origins}
     merged = _drop_replaced_forms(_merge(base, data), data)
-    merged["extends"] = [base_name, *base.get("extends", [])]  # the chain, nearest first
+    merged["extends"] = names_chain  # the chain, nearest first (bases in the order given)
     leaves = set(_leaf_paths(merged))
     kept = {k: v for k, v in base_origins.items() if k in leaves or k == "extends"}
     return merged, _merge_origins(merged, data, kept, path)
+
+
+def _base(
+    path: Path, name: str, chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], dict[str, Path | str]]:
+    """Read the base ``name`` that ``path`` extends (relative to it), and its own bases."""
+    base_path = path.parent / name
+    if not _exists(base_path):
+        raise ScenarioError(path, "extends", f"names '{name}', which does not exist")
+    if len(chain) + 1 > MAX_EXTENDS:
+        raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
+    return _resolve(base_path, chain)
 
 
 def _drop_replaced_forms(merged: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

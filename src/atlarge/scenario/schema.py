@@ -26,7 +26,13 @@ from pydantic import (
     model_validator,
 )
 
-from atlarge.scenario.budget import Budget, Hiring, Procurement
+from atlarge.scenario.budget import (
+    HELD_PURPOSES,
+    PEOPLE_PURPOSES,
+    Budget,
+    Hiring,
+    Procurement,
+)
 from atlarge.scenario.home_missions import HomeMissions, default_home_missions
 from atlarge.scenario.offices import SPLIT_TO, Offices, derive_offices, office_data
 from atlarge.scenario.params import (
@@ -907,8 +913,32 @@ class Scenario(_Section):
                 )
 
     def _money_links(self) -> None:
-        """Procurement and hiring draw on a budget line that pays for what they buy; hires
-        join a deployed agency."""
+        """Under stop a line pays for people or for beds and seats, never for book-ins,
+        court cases or ATD (the model holds back only what it has a capacity for:
+        scenario.budget); procurement and hiring draw on a budget line that pays for what
+        they buy; hires join a deployed agency."""
+        if self.budget is not None and self.budget.on_exhausted == "stop":
+            for key, line in self.budget.lines.items():
+                kinds = set(line.purposes)
+                path = f"budget.lines.{key}.purposes"
+                loose = sorted(kinds - PEOPLE_PURPOSES - HELD_PURPOSES)
+                if loose:
+                    raise FieldPathError(
+                        path,
+                        f"with budget.on_exhausted = stop a line may not pay for "
+                        f"{', '.join(loose)}: the model does not turn away book-ins, court "
+                        "cases or ATD enrolments when money runs out (use overspend, or "
+                        "leave them to no line)",
+                        related=("budget.on_exhausted",),
+                    )
+                if kinds & PEOPLE_PURPOSES and kinds & HELD_PURPOSES:
+                    raise FieldPathError(
+                        path,
+                        "with budget.on_exhausted = stop a line pays either for people "
+                        "(enforcement_staff, detailed_agents, national_guard: cut as planned) "
+                        "or for detention and transport (cut day by day), not both",
+                        related=("budget.on_exhausted",),
+                    )
         links = (
             ("procurement", self.procurement, ("detention",)),
             ("hiring", self.hiring, ("enforcement_staff", "detailed_agents")),
