@@ -602,13 +602,6 @@ def test_a_whole_money_section_is_valid(cli, scen):
     assert res.code == 0, res.err
 
 
-_STOP_PATH = pytest.mark.xfail(
-    strict=True,
-    reason="Budget._stop_rules raises a ValueError in the budget's validator, so the path "
-    "comes out as 'budget: lines.<key>.purposes' instead of 'budget.lines.<key>.purposes'",
-)
-
-
 @pytest.mark.parametrize(
     ("change", "field", "fragment"),
     [
@@ -625,10 +618,10 @@ _STOP_PATH = pytest.mark.xfail(
         ({"beds_amount_extra": "schedule = { 2024-01-01 = 5e8 }"}, "budget.lines.beds.amount",
          "cannot vary over time"),
         ({"on_exhausted": '"later"'}, "budget.on_exhausted", "'overspend' or 'stop'"),
-        pytest.param({"beds_purposes": '["detention", "court"]'},
-                     "budget.lines.beds.purposes", "may not pay for court", marks=_STOP_PATH),
-        pytest.param({"staff_purposes": '["enforcement_staff", "detention"]'},
-                     "budget.lines.staff.purposes", "not both", marks=_STOP_PATH),
+        ({"beds_purposes": '["detention", "court"]'},
+         "budget.lines.beds.purposes", "may not pay for court"),
+        ({"staff_purposes": '["enforcement_staff", "detention"]'},
+         "budget.lines.staff.purposes", "not both"),
         ({"proc_line": '"tents"'}, "procurement.funding_line",
          "no budget line 'tents'; lines: beds, staff"),
         ({"proc_line": '"staff"'}, "procurement.funding_line",
@@ -655,13 +648,11 @@ def test_bad_money_sections_name_the_file_and_the_field(cli, scen, change, field
     ],
 )
 def test_stop_refuses_lines_it_cannot_hold_back(cli, scen, change, fragment):
-    """What the message says today (the line's key and field after ``budget:``), until the
-    path is named whole (the xfail cases above)."""
+    """Only stop has to hold the spending back: overspend accepts the lines stop refuses."""
     path = scen("stopmoney.toml", *money_lines(**change))
     key = "beds" if "beds_purposes" in change else "staff"
     res = cli("validate", path)
-    _assert_clean_error(res, "stopmoney.toml", f"lines.{key}.purposes", fragment)
-    # overspend accepts the same lines: only stop has to hold the spending back
+    _assert_clean_error(res, "stopmoney.toml", f"budget.lines.{key}.purposes", fragment)
     ok = scen("overspend.toml", *money_lines(on_exhausted='"overspend"', **change))
     assert cli("validate", ok).code == 0
 

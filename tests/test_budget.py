@@ -377,6 +377,16 @@ def test_daily_costs_add_up_to_the_cost_stages_and_plans_stay_within_their_lines
     _check_plans(sc, out)
 
 
+def _share_at_start(sc: Scenario, key: str) -> float:
+    """Share of a line left on the start date: all of it when it opens then or later, else
+    the share of its period still to come (docs/model.md 3.13)."""
+    line = sc.budget.lines[key]
+    if line.available_from >= sc.start_date:
+        return 1.0
+    total = (line.available_until - line.available_from).days + 1
+    return min(max(((line.available_until - sc.start_date).days + 1) / total, 0.0), 1.0)
+
+
 def _check_plans(sc: Scenario, out: ModelOutput) -> None:
     """Beds bought are added to the typed beds; each plan commits no more than its line;
     the hires never exceed the positions, the academy or the applicants."""
@@ -389,8 +399,12 @@ def _check_plans(sc: Scenario, out: ModelOutput) -> None:
     first = 0
     if sc.procurement is not None:
         plan = procured(sc, sc.days)
-        assert plan.committed <= lines["beds"].amount.value * (1 + 1e-12)
-        assert m.ledger.amount[first] == plan.committed  # set aside, first in order
+        assert plan.committed <= lines["beds"].amount.value * _share_at_start(sc, "beds") * (
+            1 + 1e-12
+        )
+        # Set aside, first in order (a plan on a line open before the start date plans
+        # from the start date with what is left of it).
+        assert m.ledger.amount[first] == plan.committed
         bought = out.daily_costs()[:, P["beds_bought"]].sum(axis=1)
         assert (bought <= plan.committed * (1 + 1e-9) + 1e-6).all()
         target = sc.procurement.target_beds_added
@@ -402,7 +416,9 @@ def _check_plans(sc: Scenario, out: ModelOutput) -> None:
     if sc.hiring is not None:
         work = sc.workforce.working_days_per_week.value / 7.0
         plan = hired(sc, sc.days, work)
-        assert plan.committed <= lines["staff"].amount.value * (1 + 1e-12)
+        assert plan.committed <= lines["staff"].amount.value * _share_at_start(sc, "staff") * (
+            1 + 1e-12
+        )
         assert m.ledger.amount[first] == plan.committed
         h = sc.hiring
         assert plan.hired.sum() + plan.hired_before <= h.positions.value

@@ -95,7 +95,9 @@ def _day(start: dt.date, when: dt.date) -> int:
 def _left_at_start(start: dt.date, line: FundingLine) -> float:
     """Share of a line left on the start date: a line open before it is taken as spent
     evenly over its period of availability until then (FY2025's appropriation for a run
-    from June 2025, say); 1 for a line that opens on or after it."""
+    from June 2025, say); 1 for a line that opens on or after it. A plan on such a line
+    starts on the start date with what is left (what it bought before is in the typed
+    beds and headcounts)."""
     if line.available_from >= start:
         return 1.0
     total = (line.available_until - line.available_from).days + 1
@@ -121,8 +123,8 @@ def procured(sc: Scenario, days: int) -> ProcuredBeds | None:
     target = proc.target_beds_added.value if proc.target_beds_added is not None else np.inf
     return _procure(
         kinds,
-        funds=line.amount.value,
-        open_day=_day(sc.start_date, line.available_from),
+        funds=line.amount.value * _left_at_start(sc.start_date, line),
+        open_day=max(_day(sc.start_date, line.available_from), 0),
         until_day=_day(sc.start_date, line.available_until) + 1,
         days=days,
         target_added=target,
@@ -138,8 +140,8 @@ def hired(sc: Scenario, days: int, work_share: float) -> Hiring | None:
     line = sc.budget.lines[h.funding_line]
     agency = sc.workforce.deployed()[h.agency]
     return hire_officers(
-        funds=line.amount.value,
-        open_day=_day(sc.start_date, line.available_from),
+        funds=line.amount.value * _left_at_start(sc.start_date, line),
+        open_day=max(_day(sc.start_date, line.available_from), 0),
         until_day=_day(sc.start_date, line.available_until) + 1,
         days=days,
         positions=h.positions.daily(sc.start_date, days),
@@ -196,13 +198,13 @@ def ledger_lines(
     for plan, committed, purpose in plans:
         if plan is not None:
             i = keys.index(plan.funding_line)
-            add(i, committed * left[i], {purpose})
+            add(i, committed, {purpose})
             set_aside[i] += committed
     for i, line in enumerate(budget.lines.values()):
         purposes = set(line.purposes)
         if later is not None and later in purposes:
             purposes.add("new_hires")  # the hires' pay once the plan's money is spent
-        add(i, max(line.amount.value - set_aside[i], 0.0) * left[i], purposes)
+        add(i, max(line.amount.value * left[i] - set_aside[i], 0.0), purposes)
     return LedgerLines(
         parent=np.array(parent, dtype=np.int64),
         amount=np.array(amount, dtype=np.float64),
