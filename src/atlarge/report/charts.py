@@ -25,6 +25,9 @@ from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.model.measures import MEASURES
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+LINE_PALETTE = (*PALETTE, "#e377c2", "#7f7f7f", "#bcbd22")
+"""Funding lines: a scenario lists eight or more, and two lines in one colour would read
+as one."""
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,7 @@ def budget_chart(out: ModelOutput) -> Chart | None:
     amounts = np.median(line_amounts(out), axis=0)
     fig = go.Figure()
     for j, (key, cum) in enumerate(series.items()):
-        label, color = sc.budget.lines[key].label, PALETTE[j % len(PALETTE)]
+        label, color = sc.budget.lines[key].label, LINE_PALETTE[j % len(LINE_PALETTE)]
         _band(fig, x, cum, label, color, median_name=label)
         fig.add_trace(
             go.Scatter(
