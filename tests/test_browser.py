@@ -389,7 +389,8 @@ def test_the_page_takes_labels_units_and_definitions_from_the_api(page):
     defined = pg.text_content("#kpi-definitions dd[data-kpi=cost_total_usd]")
     assert defined == "Every dollar, says the API."
     axes = pg.evaluate(
-        "() => Object.fromEntries([...document.querySelectorAll('.chart')].map(d => "
+        "() => Object.fromEntries([...document.querySelectorAll('.chart')]"
+        ".filter(d => !d.closest('#budget-panel[hidden]')).map(d => "
         "[d.id, [d.layout.title.text, d.layout.yaxis.title.text]]))"
     )
     assert axes["chart-arrests"][1] == "arrests each day, says the API"

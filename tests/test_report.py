@@ -478,6 +478,7 @@ def test_the_budget_chart_draws_each_line_as_a_band_against_its_amount(funded_ru
     assert chart is not None and chart.key == "budget"
     runway = summary["funding_runway"]
     assert _names(chart) == [r["label"] for r in runway]  # one legend entry per line
+    colors: set[str] = set()
     for r in runway:
         group = [t for t in chart.figure.data if t.legendgroup == r["label"]]
         fills = [t for t in group if t.fill == "tonexty"]
@@ -486,11 +487,44 @@ def test_the_budget_chart_draws_each_line_as_a_band_against_its_amount(funded_ru
         amount = next(t for t in group if t.name == f"{r['label']}: amount")
         assert amount.line.dash == "dash"
         assert set(amount.y) == {r["amount_usd"]["p50"]}
+        assert median.line.color not in colors  # two lines in one colour would read as one
+        colors.add(median.line.color)
         # The median path ends at the median spent (cumulative, so it never falls).
         assert np.all(np.diff(median.y) >= -1e-6)
         lo, hi = r["spent_usd"]["p5"], r["spent_usd"]["p95"]
         assert lo - 1 <= median.y[-1] <= hi + 1
     assert "Cumulative spending against each funding line" in _section(html, "budget")
+
+
+def test_under_stop_the_budget_section_says_what_is_cut(tmp_path):
+    path = tmp_path / "stop.toml"
+    path.write_text(
+        f"""extends = "{OPERATION}"
+name = "Stop"
+description = "One small line for beds and seats."
+
+[budget]
+on_exhausted = "stop"
+
+[budget.lines.custody]
+label = "Beds and seats"
+purposes = ["detention", "transport"]
+available_from = 2025-06-01
+available_until = 2026-09-30
+[budget.lines.custody.amount]
+value = 2e8
+unit = "USD"
+assumption = true
+range = [1e8, 3e8]
+rationale = "Small, so that it runs out."
+"""
+    )
+    _, summary, html = _run(path, days=20)
+    assert summary["on_exhausted"] == "stop"
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", _section(html, "budget")))
+    assert "on_exhausted = stop" in text and "released" in text
+    assert "on_exhausted = overspend" not in text
+    assert "Capacity bought" not in text  # no procurement, no hiring
 
 
 def test_a_run_without_a_budget_has_no_budget_section_but_its_fiscal_years():
