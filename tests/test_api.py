@@ -246,6 +246,43 @@ def test_bands_say_which_capacity_binds(client):
     assert keys == ["book_in", "beds", "seats"]
 
 
+def test_bands_carry_the_funding_lines_of_a_run_with_a_budget(client):
+    """The explorer's Budget panel: each line of summary.json with its runway formatted as
+    the report writes it and daily bands of cumulative spending; none without a budget."""
+    from jsonschema import Draft202012Validator
+
+    job = _run(client, scenario="operation-at-large-funded", days=30)
+    summary = client.get(f"/api/runs/{job}/summary").json()
+    bands = client.get(f"/api/runs/{job}/bands").json()
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/api/runs/{job_id}/bands"]["get"]["responses"]["200"]
+    schema = {**ok["content"]["application/json"]["schema"], "components": spec["components"]}
+    Draft202012Validator(schema).validate(bands)  # the typed response, as /openapi.json says
+    budget = bands["budget"]
+    assert budget["on_exhausted"] == summary["on_exhausted"] == "overspend"
+    assert "overspend" in budget["on_exhausted_text"]
+    runway = summary["funding_runway"]
+    assert [b["line"] for b in budget["lines"]] == [r["line"] for r in runway]
+    for b, r in zip(budget["lines"], runway, strict=True):
+        assert {k: b[k] for k in r} == r  # the summary's row, unchanged
+        q = b["cumulative"]
+        assert len(q["p50"]) == 30
+        assert q["p50"][-1] == pytest.approx(r["spent_usd"]["p50"], abs=0.01)
+        assert all(
+            q["p5"][d] <= q["p25"][d] <= q["p50"][d] <= q["p75"][d] <= q["p95"][d]
+            for d in range(30)
+        )
+        assert all(x <= y for x, y in zip(q["p50"], q["p50"][1:], strict=False))  # cumulative
+        f = b["formatted"]
+        assert f["runway"].startswith("beyond horizon") == (r["date_p50"] is None)
+        assert f["amount"].startswith("$")
+    assert summary["cost_by_fiscal_year"][0]["fiscal_year"] == 2025
+    plain = _run(client)
+    assert client.get(f"/api/runs/{plain}/bands").json()["budget"] is None
+    plain_summary = client.get(f"/api/runs/{plain}/summary").json()
+    assert "funding_runway" not in plain_summary and "cost_by_fiscal_year" in plain_summary
+
+
 def test_downloads_name_their_run(client):
     job = _run(client)
     for path, what in [

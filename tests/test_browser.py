@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import threading
@@ -192,7 +193,8 @@ def test_a_lever_moves_the_charts(page):
     assert dl.value.suggested_filename.endswith("-national.csv")
     # Every chart counts from 0 (detention from 38,000 would make a small rise look large).
     starts = pg.evaluate(
-        "() => [...document.querySelectorAll('.chart')].map(d => "
+        "() => [...document.querySelectorAll('.chart')]"
+        ".filter(d => !d.closest('#budget-panel[hidden]')).map(d => "
         "[d.id, d.layout.yaxis.rangemode, d._fullLayout.yaxis.range[0]])"
     )
     # The operation has arrest channels, hold and courts: their panels too.
@@ -273,6 +275,47 @@ def test_a_run_without_courts_shows_no_court_stage(page):
     binding = {t["name"] for t in _traces(pg, "binding")}
     assert binding == {"Book-in", "Beds", "Seats", "Most replications"}
     assert pg.locator("#binding-text dd[data-constraint=judges]").count() == 0
+    assert pg.is_hidden("#budget-panel")  # no [budget]: no funding lines to show
+
+
+def test_the_budget_panel_shows_each_line_for_a_funded_run(page):
+    pg = page
+    _pick(pg, "operation-at-large-funded")
+    pg.fill("#reps", "8")
+    pg.fill("#days", "60")
+    _run(pg, 3)
+    assert pg.is_visible("#budget-panel") and "chart-budget" in _visible_charts(pg)
+    job = pg.evaluate("() => state.a")
+    lines = pg.evaluate(
+        "id => fetch(`/api/runs/${id}/summary`).then(r => r.json()).then(s => s.funding_runway)",
+        job,
+    )
+    rows = pg.locator("#runway-table tr[data-line]")
+    assert rows.count() == len(lines)
+    for i, line in enumerate(lines):
+        row = rows.nth(i)
+        assert row.get_attribute("data-line") == line["line"]
+        assert row.locator("td").first.inner_text() == line["label"]
+        runway = row.locator("td.runway").inner_text()
+        assert runway.startswith("beyond horizon") or re.match(r"\d{4}-\d{2}-\d{2}", runway)
+    assert "overspend" in pg.inner_text("#budget-note")
+    traces = {t["name"]: t for t in _traces(pg, "budget")}
+    for line in lines:
+        median, amount = traces[line["label"]], traces[f"{line['label']}: amount"]
+        assert len(median["y"]) == 60 and median["y"][-1] == pytest.approx(
+            line["spent_usd"]["p50"], abs=0.01
+        )
+        assert set(amount["y"]) == {line["amount_usd"]["p50"]}
+    bands = pg.evaluate(
+        "() => document.getElementById('chart-budget').data.filter(t => t.fill === 'tonexty')"
+        ".length"
+    )
+    assert bands == 2 * len(lines)  # p5-p95 and p25-p75 for every line
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("#budget-panel").screenshot(path=str(ARTIFACTS / "explorer-budget.png"))
+    assert (
+        pg.evaluate("() => document.getElementById('chart-budget')._fullLayout.yaxis.range[0]") == 0
+    )
 
 
 def test_the_page_pairs_only_its_own_runs_and_says_what_differs(page, browser, server):
@@ -346,7 +389,8 @@ def test_the_page_takes_labels_units_and_definitions_from_the_api(page):
     defined = pg.text_content("#kpi-definitions dd[data-kpi=cost_total_usd]")
     assert defined == "Every dollar, says the API."
     axes = pg.evaluate(
-        "() => Object.fromEntries([...document.querySelectorAll('.chart')].map(d => "
+        "() => Object.fromEntries([...document.querySelectorAll('.chart')]"
+        ".filter(d => !d.closest('#budget-panel[hidden]')).map(d => "
         "[d.id, [d.layout.title.text, d.layout.yaxis.title.text]]))"
     )
     assert axes["chart-arrests"][1] == "arrests each day, says the API"

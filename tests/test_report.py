@@ -19,15 +19,16 @@ from atlarge.analysis.binding import binding, binding_text
 from atlarge.analysis.summary import setting_rows
 from atlarge.errors import OptionError, ScenarioError
 from atlarge.report import render_report
-from atlarge.report.charts import build_charts
+from atlarge.report.charts import budget_chart, build_charts
 from atlarge.report.format import param_value, plain_number, plural
+from atlarge.report.html import _unfunded, fiscal_year_rows, runway_text
 from atlarge.report.terminal import kpi_table
 from atlarge.runs.replications import run_model
 from atlarge.scenario import load_scenario, scenario_sha256
 from atlarge.scenario.schema import Scenario
 from atlarge.scenario.uncertainty import draws_problem
 from atlarge.simulation import with_days
-from tests.conftest import BASELINE, NO_GUARD, OPERATION, SCENARIOS, copy_scenarios
+from tests.conftest import BASELINE, FUNDED, NO_GUARD, OPERATION, SCENARIOS, copy_scenarios
 
 FITTED = SCENARIOS / "baseline-2024-fitted.toml"
 COURT_CHARTS = ("court-backlog", "court-docket", "court-completions")
@@ -430,3 +431,153 @@ def test_the_binding_chart_draws_each_capacity_and_says_which_binds_first(courts
     section = htmllib.unescape(_section(html, "chart-binding"))
     assert binding_text(b, out.inputs.dates.astype("datetime64[D]").astype(str).tolist()) in section
     assert "First to bind: " in section and "What full means" in section
+
+
+# ------------------------------------------------------------ money: fiscal years and budget lines
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@pytest.fixture(scope="module")
+def funded_run():
+    """The funded scenario, short: its lines, procurement and hiring are all on."""
+    return _run(FUNDED, days=60, reps=4)
+
+
+def test_the_budget_section_lists_every_line_with_its_runway(funded_run):
+    _, summary, html = funded_run
+    assert summary["mechanisms"]["budget"]
+    section = _section(html, "budget")
+    visible = re.sub(r"<script.*?</script>", "", section, flags=re.S)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", visible))
+    rows = re.findall(r"<tr data-line=(\w+)>(.*?)</tr>", section, flags=re.S)
+    assert [key for key, _ in rows] == [r["line"] for r in summary["funding_runway"]]
+    for (_, row), line in zip(rows, summary["funding_runway"], strict=True):
+        cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        assert cells[0] == line["label"]
+        runway = cells[-1]
+        assert runway.startswith("beyond horizon") or DATE.match(runway), runway
+        assert ("beyond horizon" in runway) == (line["date_p50"] is None)
+    labels = summary["purpose_labels"]
+    assert labels["detention"] in text  # purposes by label, not by key
+    assert "on_exhausted = overspend" in text
+    # Detailed agents, the Guard and the courts are charged to no line, said in words.
+    for key in summary["unfunded_usd"]["not_against_a_line"]:
+        assert labels[key] in text
+    # Capacity bought: beds by kind and hires, as in capacity_bought.
+    for kind in summary["capacity_bought"]["beds_by_kind"]:
+        assert kind["label"] in text
+    hired = summary["capacity_bought"]["hiring"]["hired"]["p50"]
+    assert f"{hired:,.0f}" in text and "Officer-equivalents at the end" in text
+    assert "e+" not in text and not EXPONENT.search(text)
+
+
+def test_the_budget_chart_draws_each_line_as_a_band_against_its_amount(funded_run):
+    out, summary, html = funded_run
+    chart = budget_chart(out)
+    assert chart is not None and chart.key == "budget"
+    runway = summary["funding_runway"]
+    assert _names(chart) == [r["label"] for r in runway]  # one legend entry per line
+    colors: set[str] = set()
+    for r in runway:
+        group = [t for t in chart.figure.data if t.legendgroup == r["label"]]
+        fills = [t for t in group if t.fill == "tonexty"]
+        assert len(fills) == 2  # p5-p95 and p25-p75 bands, not one line
+        median = next(t for t in group if t.name == r["label"])
+        amount = next(t for t in group if t.name == f"{r['label']}: amount")
+        assert amount.line.dash == "dash"
+        assert set(amount.y) == {r["amount_usd"]["p50"]}
+        assert median.line.color not in colors  # two lines in one colour would read as one
+        colors.add(median.line.color)
+        # The median path ends at the median spent (cumulative, so it never falls).
+        assert np.all(np.diff(median.y) >= -1e-6)
+        lo, hi = r["spent_usd"]["p5"], r["spent_usd"]["p95"]
+        assert lo - 1 <= median.y[-1] <= hi + 1
+    assert "Cumulative spending against each funding line" in _section(html, "budget")
+
+
+def test_under_stop_the_budget_section_says_what_is_cut(tmp_path):
+    path = tmp_path / "stop.toml"
+    path.write_text(
+        f"""extends = "{OPERATION}"
+name = "Stop"
+description = "One small line for beds and seats."
+
+[budget]
+on_exhausted = "stop"
+
+[budget.lines.custody]
+label = "Beds and seats"
+purposes = ["detention", "transport"]
+available_from = 2025-06-01
+available_until = 2026-09-30
+[budget.lines.custody.amount]
+value = 2e8
+unit = "USD"
+assumption = true
+range = [1e8, 3e8]
+rationale = "Small, so that it runs out."
+"""
+    )
+    _, summary, html = _run(path, days=20)
+    assert summary["on_exhausted"] == "stop"
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", _section(html, "budget")))
+    assert "on_exhausted = stop" in text and "released" in text
+    assert "on_exhausted = overspend" not in text
+    assert "Capacity bought" not in text  # no procurement, no hiring
+
+
+def test_a_run_without_a_budget_has_no_budget_section_but_its_fiscal_years():
+    out, summary, html = _run(OPERATION, days=8)
+    assert not summary["mechanisms"]["budget"]
+    assert "<section id=budget" not in html and budget_chart(out) is None
+    assert "Funding lines" not in _text(html.split("<section id=parameters>")[0])
+    years = _section(html, "fiscal-years")
+    for row in summary["cost_by_fiscal_year"]:
+        assert f"FY{row['fiscal_year']}" in years
+
+
+def test_fiscal_years_name_their_largest_purposes():
+    summary = {
+        "purpose_labels": {"a": "Alpha", "b": "Beta", "c": "Gamma", "d": "Delta"},
+        "cost_by_fiscal_year": [
+            {
+                "fiscal_year": 2026,
+                "days": 243,
+                "cost_usd": {"mean": 3e9, "p5": 2.5e9, "p50": 3e9, "p95": 3.5e9},
+                "by_purpose": {"a": 1e6, "b": 2e9, "c": 0.0, "d": 9e8},
+            }
+        ],
+    }
+    (row,) = fiscal_year_rows(summary)
+    assert row["fiscal_year"] == "FY2026" and row["days"] == "243"
+    assert (row["median"], row["band"]) == ("$3.00bn", "$2.50bn – $3.50bn")
+    assert row["largest"] == "Beta $2.00bn; Delta $900.0m; Alpha $1.0m"  # no zero purpose
+
+
+@given(
+    date=st.one_of(st.none(), st.dates().map(dt.date.isoformat)),
+    share=st.floats(0, 1),
+)
+def test_a_runway_is_a_date_or_beyond_the_horizon_with_its_share(date, share):
+    text = runway_text({"date_p50": date, "beyond_horizon_share": share})
+    if date is None:
+        assert text.startswith("beyond horizon")
+    else:
+        assert text.startswith(date)
+    assert (f"{share:.0%}" in text) == (date is None or share > 0)
+
+
+def test_only_purposes_beyond_their_lines_are_listed_as_not_paid():
+    zero = {"mean": 0.0, "p5": 0.0, "p50": 0.0, "p95": 0.0}
+    over = {"mean": 2e6, "p5": 0.0, "p50": 1.5e6, "p95": 4e6}
+    summary = {
+        "purpose_labels": {"detention": "Detention", "transport": "Transport", "court": "Courts"},
+        "unfunded_usd": {
+            "against_lines": {"detention": over, "transport": zero},
+            "not_against_a_line": ["court"],
+        },
+    }
+    u = _unfunded(summary)
+    assert u["rows"] == [{"purpose": "Detention", "median": "$1.5m", "band": "$0 – $4.0m"}]
+    assert u["not_against"].startswith("Courts is charged to no funding line")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from atlarge.analysis.bands import bands
 from atlarge.analysis.summary import stats
 from atlarge.model import ModelOutput
 from atlarge.model.ledger import Ledger, by_fiscal_year, charge_lines, fiscal_years, runway
@@ -128,6 +129,19 @@ def line_series(out: ModelOutput, book: Ledger) -> dict[str, np.ndarray]:
     """Per line, ``(reps, days)`` cumulative USD spent: the budget chart's bands."""
     cum = np.cumsum(book.charged, axis=2)
     return {key: cum[:, i] for i, key in enumerate(out.inputs.money.line_keys)}
+
+
+def line_bands(out: ModelOutput) -> dict[str, dict[str, list[float]]] | None:
+    """Per line, daily percentile bands (p5, p25, p50, p75, p95, mean; to the cent) of
+    cumulative spending against it, for clients that draw their own chart (the explorer);
+    None without a ``[budget]``. Bands, not one average path: when a line runs out differs
+    between replications, and the band shows by how much."""
+    if out.scenario.budget is None:
+        return None
+    series = line_series(out, ledger(out))
+    return {
+        key: {q: np.round(v, 2).tolist() for q, v in bands(s).items()} for key, s in series.items()
+    }
 
 
 def beds_added(out: ModelOutput) -> np.ndarray:

@@ -46,9 +46,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from atlarge._version import __version__
 from atlarge.analysis import national_bands, parameter_rows
 from atlarge.analysis.binding import binding_json
+from atlarge.analysis.budget import line_bands
 from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.summary import run_differences
-from atlarge.api.responses import Bands, Comparison, Limits, Meta, Summary
+from atlarge.api.responses import (
+    Bands,
+    Comparison,
+    FormattedLine,
+    Limits,
+    Meta,
+    RunwayRow,
+    Summary,
+)
 from atlarge.errors import (
     AtlargeInputError,
     OptionError,
@@ -227,6 +236,29 @@ class Finished:
     stored_run_id: str | None = None
     note: str | None = None  # said in the status's error (e.g. not recorded in the store)
     bands: dict[str, Any] | None = None  # computed on first request
+
+
+def _budget_bands(out: Any, summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The Budget panel's data: summary.json's funding lines, formatted as the report
+    writes them, each with its daily bands of cumulative spending; None without a budget."""
+    from atlarge.report.html import ON_EXHAUSTED, funding_line_rows
+
+    cumulative = line_bands(out)
+    if cumulative is None:
+        return None
+    formatted = funding_line_rows(summary)
+    return {
+        "on_exhausted": summary["on_exhausted"],
+        "on_exhausted_text": ON_EXHAUSTED[summary["on_exhausted"]],
+        "lines": [
+            {
+                **{k: row[k] for k in RunwayRow.model_fields},  # a new summary key: not here
+                "formatted": {k: f[k] for k in FormattedLine.model_fields},
+                "cumulative": cumulative[row["line"]],
+            }
+            for row, f in zip(summary["funding_runway"], formatted, strict=True)
+        ],
+    }
 
 
 def _status(job: Job, request: RunRequest) -> JobStatus:
@@ -524,12 +556,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/api/runs/{job_id}/bands", response_model=Bands)
     def run_bands_(job_id: str) -> dict[str, Any]:
         """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
-        the target, beds and seats lines, arrests by priority group, and which capacity
-        binds (the share of replications in which each is full, day by day)."""
+        the target, beds and seats lines, arrests by priority group, which capacity
+        binds (the share of replications in which each is full, day by day), and with a
+        budget each funding line's runway and cumulative spending (null without one)."""
         run = _run(job_id)
         if run.bands is None:
             out = run.result.output
-            run.bands = national_bands(out) | {"binding": binding_json(out)}
+            run.bands = national_bands(out) | {
+                "binding": binding_json(out),
+                "budget": _budget_bands(out, run.result.summary()),
+            }
         return run.bands
 
     @app.get("/api/runs/{job_id}/report")

@@ -355,9 +355,64 @@ class BindingShares(_Closed):
     text: str = Field(description="Which capacity binds first, and when, in a sentence.")
 
 
+class Spread(_Closed):
+    """A sum over replications that is always defined (money): mean, p5, p50, p95."""
+
+    mean: float
+    p5: float
+    p50: float
+    p95: float
+
+
+class RunwayRow(_Closed):
+    """A funding line as summary.json's funding_runway has it (analysis/budget.py): its
+    amount, what it paid in the horizon and when it is spent."""
+
+    line: str
+    label: str
+    purposes: list[str]
+    amount_usd: Spread
+    available_from: str
+    available_until: str
+    spent_usd: Spread
+    date_p50: str | None = Field(
+        description="Median date the line is spent; null: beyond the horizon in at least "
+        "half the replications."
+    )
+    beyond_horizon_share: float
+
+
+class FormattedLine(_Closed):
+    """A funding line as the report's table writes it ('$45.00bn', 'beyond horizon (in
+    100% of replications)')."""
+
+    purposes: str = Field(description="The purposes it pays for, by label.")
+    available: str
+    amount: str
+    spent: str = Field(description="Median spent in the horizon.")
+    spent_band: str = Field(description="5th - 95th percentile of the spending.")
+    runway: str = Field(description="Median date it is spent, or 'beyond horizon', in words.")
+
+
+class FundingLineBands(RunwayRow):
+    """A funding line with daily bands of cumulative spending against it."""
+
+    formatted: FormattedLine
+    cumulative: Band = Field(description="USD spent against the line from the start, per day.")
+
+
+class BudgetBands(_Closed):
+    """The run's funding lines (summary.json funding_runway) with the bands of spending
+    against each, for the explorer's Budget panel."""
+
+    on_exhausted: Literal["overspend", "stop"]
+    on_exhausted_text: str = Field(description="What happens when a line is spent, in words.")
+    lines: list[FundingLineBands]
+
+
 class Bands(_Closed):
-    """Daily national bands of a run (analysis/bands.py) and which capacity binds
-    (analysis/binding.py)."""
+    """Daily national bands of a run (analysis/bands.py), which capacity binds
+    (analysis/binding.py), and with a ``[budget]`` spending against each funding line."""
 
     dates: list[str]
     reps: int
@@ -365,3 +420,6 @@ class Bands(_Closed):
     reference: Reference
     groups: list[GroupBands]
     binding: BindingShares
+    budget: BudgetBands | None = Field(
+        default=None, description="Funding lines and spending against them; null without one."
+    )

@@ -19,11 +19,15 @@ import plotly.graph_objects as go
 
 from atlarge.analysis import KPIS, bands, trailing_mean
 from atlarge.analysis.binding import CONSTRAINTS, MAJORITY, binding, binding_text
+from atlarge.analysis.budget import ledger, line_amounts, line_series
 from atlarge.analysis.summary import mechanisms
 from atlarge.model import COST_STAGES, ModelOutput
 from atlarge.model.measures import MEASURES
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+LINE_PALETTE = (*PALETTE, "#e377c2", "#7f7f7f", "#bcbd22")
+"""Funding lines: a scenario lists eight or more, and two lines in one colour would read
+as one."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,15 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: int = 1) -> None:
+def _band(
+    fig: go.Figure,
+    x,
+    series: np.ndarray,
+    name: str,
+    color: str,
+    smooth: int = 1,
+    median_name: str | None = None,
+) -> None:
     if smooth > 1:
         series = trailing_mean(series, smooth)
     b = bands(series)
@@ -93,7 +105,7 @@ def _band(fig: go.Figure, x, series: np.ndarray, name: str, color: str, smooth: 
             y=b["p50"],
             mode="lines",
             line={"color": color, "width": 2},
-            name=f"{name} (median)",
+            name=median_name or f"{name} (median)",
             legendgroup=name,
         )
     )
@@ -244,6 +256,57 @@ def _binding_chart(out: ModelOutput, x) -> Chart:
             "target.arrests_per_day",
         ),
         note=f"{binding_text(b, [str(d) for d in x])} What full means — {defined}.",
+    )
+
+
+BUDGET_DRIVERS = (
+    "budget.lines.*.amount",
+    "budget.lines.*.available_from",
+    "budget.lines.*.available_until",
+    "budget.on_exhausted",
+    "procurement",
+    "hiring",
+)
+"""Where the money lines and the plans that draw on them live."""
+
+
+def budget_chart(out: ModelOutput) -> Chart | None:
+    """Cumulative spending against each funding line, p5-p95 and p25-p75 bands and the
+    median, with the line's amount dashed in the same colour: where the median meets the
+    dash the line is spent. None without a ``[budget]`` (there are no lines to draw)."""
+    sc = out.scenario
+    if sc.budget is None:
+        return None
+    x = out.inputs.dates.astype("datetime64[D]").astype(str)
+    series = line_series(out, ledger(out))
+    amounts = np.median(line_amounts(out), axis=0)
+    fig = go.Figure()
+    for j, (key, cum) in enumerate(series.items()):
+        label, color = sc.budget.lines[key].label, LINE_PALETTE[j % len(LINE_PALETTE)]
+        _band(fig, x, cum, label, color, median_name=label)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=np.full(len(x), amounts[j]),
+                mode="lines",
+                line={"color": color, "dash": "dash", "width": 1},
+                name=f"{label}: amount",
+                legendgroup=label,
+                showlegend=False,
+            )
+        )
+    _layout(fig, "USD spent (cumulative)")
+    fig.update_yaxes(tickprefix="$", exponentformat="B")
+    fig.update_layout(height=460)
+    return Chart(
+        "budget",
+        "Cumulative spending against each funding line",
+        fig,
+        BUDGET_DRIVERS,
+        note="Each line's spending from the start of the run (band over replications, line: "
+        "median); the dashed line in the same colour is the line's amount. Click a name in "
+        "the legend to hide or show that line.",
+        needs=("budget",),
     )
 
 

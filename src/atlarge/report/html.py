@@ -17,8 +17,9 @@ from typing import Any
 
 from atlarge.analysis.kpis import shown_kpis
 from atlarge.model import ModelOutput
-from atlarge.report.charts import MECHANISM_PATHS, build_charts
+from atlarge.report.charts import MECHANISM_PATHS, Chart, budget_chart, build_charts
 from atlarge.report.format import (
+    format_as,
     format_value,
     param_value,
     plain_number,
@@ -214,6 +215,191 @@ def _home_rows(summary: dict[str, Any]) -> list[Row]:
     return rows
 
 
+LARGEST_PURPOSES = 3
+"""Purposes named per fiscal year: enough to say where the money goes, few enough to read."""
+
+
+def _usd(value: float | None) -> str:
+    return format_as("usd", value)
+
+
+def _usd_band(s: dict[str, Any]) -> str:
+    return f"{_usd(s['p5'])} – {_usd(s['p95'])}"
+
+
+def _count_band(s: dict[str, Any]) -> str:
+    return f"{format_as('count', s['p5'])} – {format_as('count', s['p95'])}"
+
+
+def _purpose_label(summary: dict[str, Any], key: str) -> str:
+    return (summary.get("purpose_labels") or {}).get(key, key.replace("_", " "))
+
+
+def fiscal_year_rows(summary: dict[str, Any]) -> list[Row]:
+    """The table "Cost by fiscal year": each year's simulated days, its cost and the few
+    purposes that take most of it, so a year the horizon covers in part is not read as a
+    whole year's spending."""
+    rows = []
+    for r in summary.get("cost_by_fiscal_year") or []:
+        parts = sorted(r["by_purpose"].items(), key=lambda kv: -kv[1])[:LARGEST_PURPOSES]
+        rows.append(
+            {
+                "fiscal_year": f"FY{r['fiscal_year']}",
+                "days": plain_number(r["days"]),
+                "median": _usd(r["cost_usd"]["p50"]),
+                "band": _usd_band(r["cost_usd"]),
+                "largest": "; ".join(
+                    f"{_purpose_label(summary, k)} {_usd(v)}" for k, v in parts if v > 0
+                ),
+            }
+        )
+    return rows
+
+
+def runway_text(row: dict[str, Any]) -> str:
+    """When a line is spent, in words: the median date or "beyond horizon", with the share
+    of replications in which it lasts past the horizon (a median alone hides a split)."""
+    share = row["beyond_horizon_share"]
+    if row["date_p50"] is None:
+        return f"beyond horizon (in {share:.0%} of replications)"
+    if share > 0:
+        return f"{row['date_p50']} (beyond the horizon in {share:.0%} of replications)"
+    return str(row["date_p50"])
+
+
+def funding_line_rows(summary: dict[str, Any]) -> list[Row]:
+    """The table "Funding lines" (the report's, and the explorer's through the API): each
+    line's purposes by label, amount, what it paid in the horizon and its runway."""
+    return [
+        {
+            "line": r["line"],
+            "label": r["label"],
+            "purposes": ", ".join(_purpose_label(summary, p) for p in r["purposes"]),
+            "available": f"{r['available_from']} to {r['available_until']}",
+            "amount": _usd(r["amount_usd"]["p50"]),
+            "spent": _usd(r["spent_usd"]["p50"]),
+            "spent_band": _usd_band(r["spent_usd"]),
+            "runway": runway_text(r),
+        }
+        for r in summary.get("funding_runway") or []
+    ]
+
+
+RUNWAY_NOTE = (
+    "Each day's cost of a purpose is charged to the first open line that pays for it and "
+    "has money left, in the order the scenario lists the lines. A line's date is the median "
+    'over replications of the day its money is spent; "beyond horizon" when at least half '
+    "the replications do not spend it within the simulated days."
+)
+UNFUNDED_NOTE = (
+    "Spending on a purpose that no open line could pay for, over the horizon (shown when "
+    "its median is above zero)."
+)
+FISCAL_NOTE = (
+    "What the simulated operation spends in each US federal fiscal year (1 October to 30 "
+    "September), all purposes. A year the horizon covers only in part counts only its "
+    "simulated days."
+)
+
+ON_EXHAUSTED = {
+    "overspend": "When a line is spent (budget.on_exhausted = overspend), spending goes on: "
+    "what no open line can pay is counted below as not paid by any line.",
+    "stop": "When a line is spent (budget.on_exhausted = stop), nothing is spent that no line "
+    "can pay: staff days, beds and removal seats are cut to what the lines still hold, and "
+    "people detained beyond the beds paid for are released.",
+}
+
+
+def _words(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _unfunded(summary: dict[str, Any]) -> dict[str, Any]:
+    """What no line paid (purposes with a median above 0), and the purposes charged to no
+    line at all, in words."""
+    u = summary.get("unfunded_usd") or {}
+    rows = [
+        {"purpose": _purpose_label(summary, k), "median": _usd(s["p50"]), "band": _usd_band(s)}
+        for k, s in (u.get("against_lines") or {}).items()
+        if (s["p50"] or 0) > 0
+    ]
+    outside = [_purpose_label(summary, k) for k in u.get("not_against_a_line") or []]
+    text = ""
+    if outside:
+        verb = "is" if len(outside) == 1 else "are"
+        text = (
+            f"{_words(outside)} {verb} charged to no funding line in this scenario (paid "
+            "from other appropriations): they count in the cost by fiscal year, not in the "
+            "lines' spending."
+        )
+    return {"rows": rows, "not_against": text}
+
+
+def _capacity(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """What procurement and hiring bought: beds by kind online on the last day, hires and
+    how many of them are on duty (and worth in officers) at the end."""
+    c = summary.get("capacity_bought")
+    if not c:
+        return None
+    beds = [
+        {
+            "kind": b["label"],
+            "median": format_as("count", b["online_end"]["p50"]),
+            "band": _count_band(b["online_end"]),
+        }
+        for b in c.get("beds_by_kind") or []
+    ]
+    hiring = None
+    if c.get("hiring"):
+        h = c["hiring"]
+        agencies = {a["key"]: a["agency"] for a in summary.get("by_agency") or []}
+        hiring = [
+            {
+                "what": label,
+                "median": format_as("count", h[key]["p50"]),
+                "band": _count_band(h[key]),
+            }
+            for key, label in (
+                ("hired", "Hired over the horizon (academy entrants)"),
+                ("on_duty_end", "On duty at the end (past the academy, not left)"),
+                ("effective_end", "Officer-equivalents at the end (new officers ramp up)"),
+            )
+        ]
+        hiring = {"agency": agencies.get(h["agency"], h["agency"]), "rows": hiring}
+    return {"beds": beds, "hiring": hiring}
+
+
+def _figure(ch: Chart, summary: dict[str, Any], start: str) -> Row:
+    return {
+        "key": ch.key,
+        "title": ch.title,
+        "div": ch.figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displaylogo": False, "responsive": True},
+        ),
+        "note": ch.note,
+        "drivers": _drivers(summary, ch.drivers, start),
+    }
+
+
+def _budget(out: ModelOutput, summary: dict[str, Any], start: str) -> dict[str, Any] | None:
+    """The section "Budget", only when the run has funding lines."""
+    if not (summary.get("mechanisms") or {}).get("budget"):
+        return None
+    chart = budget_chart(out)
+    return {
+        "lines": funding_line_rows(summary),
+        "chart": _figure(chart, summary, start) if chart is not None else None,
+        "note": RUNWAY_NOTE,
+        "unfunded_note": UNFUNDED_NOTE,
+        "on_exhausted": ON_EXHAUSTED.get(summary.get("on_exhausted", ""), ""),
+        "unfunded": _unfunded(summary),
+        "capacity": _capacity(summary),
+    }
+
+
 def _office_rows(out: ModelOutput) -> list[Row]:
     off = out.inputs.offices
     return [
@@ -249,20 +435,7 @@ def _band_kind(summary: dict[str, Any]) -> dict[str, str]:
 
 
 def _chart_sections(out: ModelOutput, summary: dict[str, Any], start: str) -> list[Row]:
-    return [
-        {
-            "key": ch.key,
-            "title": ch.title,
-            "div": ch.figure.to_html(
-                full_html=False,
-                include_plotlyjs=False,
-                config={"displaylogo": False, "responsive": True},
-            ),
-            "note": ch.note,
-            "drivers": _drivers(summary, ch.drivers, start),
-        }
-        for ch in build_charts(out)
-    ]
+    return [_figure(ch, summary, start) for ch in build_charts(out)]
 
 
 def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
@@ -290,6 +463,9 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
         kpis=_kpi_rows(summary),
         home=_home_rows(summary),
         home_definition=summary.get("home_output_forgone_definition", ""),
+        fiscal_years=fiscal_year_rows(summary),
+        fiscal_note=FISCAL_NOTE,
+        budget=_budget(out, summary, start),
         charts=_chart_sections(out, summary, start),
         parameters=_param_rows(summary, start),
         settings=_setting_rows(summary),

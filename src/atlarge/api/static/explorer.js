@@ -672,6 +672,7 @@ function drawCharts(runs) {
     seriesChart($("chart-court-docket"), withCourts, "court_detained_waiting", `${waiting.label} (the detained docket)`, waiting.unit);
   }
   drawBinding(runs);
+  drawBudget(runs);
 
   const stages = state.meta.cost_stages;
   const cost = k.cost_total_usd;
@@ -744,6 +745,61 @@ function drawBinding(runs) {
       el("dl", {}, ...[...meanings.values()].flatMap((c) => [el("dt", { text: c.label }), el("dd", { "data-constraint": c.key, text: c.definition })])),
     ),
   );
+}
+
+// The Budget panel, for the first shown run that has funding lines (A, else B): each
+// line's runway as the report writes it (formatted by the server), and cumulative
+// spending against each line as bands, with the line's amount dashed in its colour.
+// Hidden when no shown run has a budget.
+const LINE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22"];
+
+function drawBudget(runs) {
+  const found = runs.find(([, run]) => run.bands.budget);
+  const panel = $("budget-panel");
+  panel.hidden = !found;
+  if (!found) return;
+  const [tag, run] = found;
+  const budget = run.bands.budget;
+  $("budget-title").textContent = runs.length === 2 ? `Budget of run ${tag}` : "Budget";
+  $("budget-note").textContent =
+    "Each day's cost of a purpose is charged to the first open line that pays for it and has money left, " +
+    "in the order the scenario lists the lines. " + budget.on_exhausted_text;
+  const head = el(
+    "tr",
+    {},
+    ...["Line", "Pays for", "Amount", "Spent in the horizon (median)", "5th–95th percentile", "Spent by (median date)"].map((t) => el("th", { text: t })),
+  );
+  const rows = budget.lines.map((line) =>
+    el(
+      "tr",
+      { "data-line": line.line },
+      el("td", { text: line.label }),
+      el("td", { text: line.formatted.purposes }),
+      el("td", { className: "num", text: line.formatted.amount }),
+      el("td", { className: "num", text: line.formatted.spent }),
+      el("td", { className: "num", text: line.formatted.spent_band }),
+      el("td", { className: "runway", text: line.formatted.runway }),
+    ),
+  );
+  $("runway-table").replaceChildren(head, ...rows);
+  const traces = [];
+  budget.lines.forEach((line, j) => {
+    const color = LINE_COLORS[j % LINE_COLORS.length];
+    const band = bandTraces(run.bands.dates, line.cumulative, line.label, color);
+    band[band.length - 1].name = line.label; // the legend names the line
+    traces.push(...band, {
+      x: run.bands.dates,
+      y: run.bands.dates.map(() => line.amount_usd.p50),
+      mode: "lines",
+      line: { color, dash: "dash", width: 1 },
+      name: `${line.label}: amount`,
+      legendgroup: line.label,
+      showlegend: false,
+    });
+  });
+  const lay = layout("Cumulative spending against each funding line (dashed: the line's amount)", "USD spent (cumulative)", { height: 460 });
+  lay.yaxis = { ...lay.yaxis, tickprefix: "$", exponentformat: "B" };
+  Plotly.react($("chart-budget"), traces, lay, CONFIG);
 }
 
 // ---------------------------------------------------------------- parameters
