@@ -64,6 +64,24 @@ def _amounts(d: Any) -> np.ndarray:
     return out
 
 
+def _slack(out: ModelOutput) -> np.ndarray:
+    """``(reps, lines)`` USD a line may keep and still count as spent: under stop the engine
+    pays whole bed-days and removals, so a spent line keeps less than one of them (the
+    dearest it pays for); 0 under overspend."""
+    m = out.inputs.money
+    slack = np.zeros((out.reps, len(m.line_keys)))
+    if not m.stop:
+        return slack
+    from atlarge.model.money import DETENTION, TRANSPORT
+
+    for purpose, unit in ((DETENTION, "base_rate"), (TRANSPORT, "removal_cost")):
+        pays = np.zeros(len(m.line_keys), dtype=bool)
+        pays[m.ledger.parent[m.held & m.ledger.covers[:, purpose]]] = True
+        cost = out.per_rep(lambda d, u=unit: getattr(d.money, u))
+        slack = np.maximum(slack, np.where(pays[None, :], cost[:, None], 0.0))
+    return slack
+
+
 def cost_by_fiscal_year(out: ModelOutput, daily: np.ndarray) -> list[dict[str, Any]]:
     """summary.json ``cost_by_fiscal_year``: [{fiscal_year, cost_usd {p5, p50, p95},
     days, by_purpose {purpose: p50}}] in fiscal-year order."""
@@ -91,7 +109,7 @@ def funding_runway(out: ModelOutput, book: Ledger) -> list[dict[str, Any]]:
     sc = out.scenario
     assert sc.budget is not None
     amounts = line_amounts(out)
-    dates, beyond = runway(book.charged, amounts, out.inputs.dates)
+    dates, beyond = runway(book.charged, np.maximum(amounts - _slack(out), 0.0), out.inputs.dates)
     spent = book.charged.sum(axis=2)
     rows = []
     for i, key in enumerate(m.line_keys):

@@ -371,7 +371,8 @@ class RunwayRow(_Closed):
     line: str
     label: str
     purposes: list[str]
-    amount_usd: Spread
+    amount_usd: Spread = Field(description="USD left in the line on the start date.")
+    appropriated_usd: Spread = Field(description="USD the line was given in all.")
     available_from: str
     available_until: str
     spent_usd: Spread
