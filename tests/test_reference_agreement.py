@@ -1,6 +1,6 @@
 """The vectorized engine agrees with the entity-level SimPy reference.
 
-Thirteen small scenarios (tests/scenarios/): beds never full; beds saturating with
+Fourteen small scenarios (tests/scenarios/): beds never full; beds saturating with
 overflow transferred, with overflow released, and with overflow held (arrests
 forgone when holding is full too); transport the bottleneck; the performance
 regime active; pools depleting; the three arrest channels (custodial with 287(g)
@@ -11,14 +11,17 @@ countries that limit removals (a national quota of acceptances below the inflow 
 courts (45 days, fewer arrests, for speed) with judges that do not bind on the detained
 docket (heard first, emptied every day) and with judges that do (a kept share of 2
 decisions a day below an inflow of about 3, so cases wait for a judge in detention), both
-with a non-detained backlog whose orders move people between pools. Each is
+with a non-detained backlog whose orders move people between pools; and money running out
+under ``budget.on_exhausted = "stop"`` (small-stop: seats capped at what the transport line
+pays, releases for lack of money when the detention line is spent, a line for both opening
+after a gap and spent in turn, a last one lasting to the end). Each is
 run with fixed seeds, ``N_REF`` replications of the reference and ``N_ENG`` of the
 engine.
 
 What is compared, per replication:
 
 * end-of-horizon totals: arrests by priority group and by channel, book-ins,
-  removals, releases (and those for lack of beds), departures, transfers,
+  removals, releases (and those for lack of beds, and of money), departures, transfers,
   replacements, arrests forgone, border transfers refused for lack of room,
   departures from the pools and releases at the post-order limit; with courts, court
   completions, detained-docket decisions, court receipts, removal orders, orders in
@@ -57,6 +60,20 @@ first 400 engine replications about 2.7 se more). Checked with independent seeds
 0.8 se and the largest daily deviation over 120 days is 3.3 se, so there is no bias; the
 other seed pair was fixed once, before it was run.
 
+Money (small-stop). Compared per line: the day it runs out (the first day what is left
+cannot pay one bed-day or removal, the cheapest thing it buys), the day it is spent in the
+sense of summary.json's runway (``ledger.spent_day``: the day its last cents are charged,
+which under stop comes later, when a line that is open again pays for what is left), both
+the horizon when never, and the USD charged to it; detained at the end. Days are near
+deterministic (most replications on one or two days), so a sample of 40 may show no spread
+at all where the engine's 400 show a little, and Welch's standard error then rests on the
+engine alone (a one-day gap in 10% of engine replications reads as 6 se). For those days the
+mean test uses the pooled variance instead, the right one under the null of one
+distribution, at the same ``Z``; the KS test as for totals. Spending within the lines is
+checked in both: the daily detention and transport each implementation recorded, charged to
+the lines by the ledger's rule, leave nothing unpaid, and the reference's own charges are
+those, never past a line.
+
 Daily discretisation. The reference runs on the same daily schedule as the
 engine (see ``atlarge.reference.des``): it differs in implementation and in
 every random draw, not in time resolution, so no discretisation gap is
@@ -81,9 +98,11 @@ import pytest
 from scipy import stats
 
 from atlarge.model.inputs import build_inputs
+from atlarge.model.ledger import charge_lines, spent_day
 from atlarge.reference import run_reference
 from atlarge.runs.replications import run_replications
 from atlarge.scenario import load_scenario
+from atlarge.scenario.budget import PURPOSES
 
 HERE = Path(__file__).parent / "scenarios"
 N_REF, N_ENG = 40, 400
@@ -104,6 +123,7 @@ SCENARIOS = [
     "small-mandatory",
     "small-courts",
     "small-courts-docket",
+    "small-stop",
 ]
 COURTS = ["small-courts", "small-courts-docket"]
 TOTALS = [
@@ -128,6 +148,7 @@ TOTALS = [
     "removal_orders",
     "in_absentia_orders",
     "orders_to_pool",
+    "released_funds",
 ]
 HEADLINE = {"arrests", "removed", "released", "removal_orders"}
 COURT_STOCKS = ["court_backlog", "court_detained_waiting", "detained"]
@@ -335,3 +356,141 @@ def test_court_scenarios_exercise_what_they_claim():
                 assert (waiting[:, -1] > 0).all() and (
                     decided[:, -10:] == decided_cap[:, -10:]
                 ).all()
+
+
+STOP = "small-stop"
+HELD = ("transport", "detention")  # what the lines of small-stop pay for, in charging order
+
+
+def _money_lines(inputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The scenario's lines read from its file: ``(L,)`` amounts, ``(L, P)`` purposes paid,
+    ``(L, D)`` open days, and ``(L,)`` USD of the cheapest thing each buys."""
+    sc = inputs.scenario
+    lines = list(sc.budget.lines.values())
+    unit = {"detention": sc.detention.bed_day_cost.value}
+    unit["transport"] = sc.transport.cost_per_removal.value
+    dates = np.datetime64(sc.start_date) + np.arange(inputs.days)
+    amounts = np.array([line.amount.value for line in lines])
+    covers = np.array([[p in line.purposes for p in PURPOSES] for line in lines])
+    open_ = np.array(
+        [
+            (dates >= np.datetime64(line.available_from))
+            & (dates <= np.datetime64(line.available_until))
+            for line in lines
+        ]
+    )
+    cheapest = np.array([min(unit[p] for p in line.purposes) for line in lines])
+    return amounts, covers, open_, cheapest
+
+
+def _charged_by_rule(inputs, series: dict[str, np.ndarray]):
+    """The detention and transport a run recorded (bed-days at ``bed_day_cost``, removals
+    at ``cost_per_removal``) charged to the lines by the ledger's rule: ``Ledger``."""
+    amounts, covers, open_, _ = _money_lines(inputs)
+    sc = inputs.scenario
+    reps = series["detained"].shape[0]
+    daily = np.zeros((reps, len(PURPOSES), inputs.days))
+    daily[:, PURPOSES.index("detention")] = (
+        series["detained"].sum(axis=1) * sc.detention.bed_day_cost.value
+    )
+    daily[:, PURPOSES.index("transport")] = (
+        series["removed"].sum(axis=1) * sc.transport.cost_per_removal.value
+    )
+    return charge_lines(daily, np.broadcast_to(amounts, (reps, amounts.size)), covers, open_)
+
+
+def _line_days(inputs, charged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(R, L)`` each: the day each line runs out (what is left cannot buy its cheapest
+    unit) and the day it is spent (``ledger.spent_day``); the horizon when never."""
+    amounts, _, _, cheapest = _money_lines(inputs)
+    left = amounts[None, :, None] - np.cumsum(charged, axis=2)
+    short = left < cheapest[None, :, None]
+    out_day = np.where(short.any(axis=2), short.argmax(axis=2), inputs.days)
+    spent = spent_day(charged, np.broadcast_to(amounts, charged.shape[:2]))
+    return out_day, np.where(spent >= 0, spent, inputs.days)
+
+
+def _pooled_test(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Difference of means and its standard error from the pooled variance (see the module
+    docstring: for near-deterministic days)."""
+    pooled = ((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2)
+    return abs(a.mean() - b.mean()), float(np.sqrt(pooled * (1 / a.size + 1 / b.size)))
+
+
+def _assert_agree(label: str, a: np.ndarray, b: np.ndarray, pooled: bool = False) -> None:
+    """Engine sample ``a`` and reference sample ``b`` agree: equal when both are constant,
+    else the mean test (Welch's or pooled standard error) and KS, at the module's levels."""
+    a, b = a.astype(float), b.astype(float)
+    if a.min() == a.max() and b.min() == b.max():
+        assert a[0] == b[0], f"{label}: {a[0]} vs {b[0]}"
+        return
+    diff, se = _pooled_test(a, b) if pooled else _mean_test(a, b)
+    assert diff <= Z * se + 1e-9, f"{label}: means {a.mean():.2f} vs {b.mean():.2f} (se {se:.3f})"
+    p = stats.ks_2samp(a, b).pvalue
+    assert p > ALPHA_KS, f"{label}: KS p = {p:.2g}"
+
+
+def test_stop_money_agrees():
+    """Under stop: removals, releases for lack of money, detained at the end, and per line
+    the day it runs out, the day it is spent and the USD charged to it agree."""
+    inputs, ref, eng = _runs(STOP)
+    _assert_agree("removed", eng["removed"].sum(axis=(1, 2)), ref["removed"].sum(axis=(1, 2)))
+    _assert_agree(
+        "released_funds",
+        eng["released_funds"].sum(axis=(1, 2)),
+        ref["released_funds"].sum(axis=(1, 2)),
+    )
+    _assert_agree(
+        "detained at the end", eng["detained"][..., -1].sum(1), ref["detained"][..., -1].sum(1)
+    )
+    eng_charged = _charged_by_rule(inputs, eng).charged
+    ref_charged = ref["line_charged"]
+    eng_out, eng_spent = _line_days(inputs, eng_charged)
+    ref_out, ref_spent = _line_days(inputs, ref_charged)
+    for i, key in enumerate(inputs.scenario.budget.lines):
+        _assert_agree(f"{key}: day run out", eng_out[:, i], ref_out[:, i], pooled=True)
+        _assert_agree(f"{key}: day spent", eng_spent[:, i], ref_spent[:, i], pooled=True)
+        _assert_agree(
+            f"{key}: USD charged", eng_charged[:, i].sum(axis=1), ref_charged[:, i].sum(axis=1)
+        )
+
+
+def test_stop_spending_stays_within_the_lines():
+    """In both implementations, what was spent on detention and transport is paid in full
+    by the open lines in their order (nothing unpaid, so nothing spent that no line could
+    pay); the reference's own day-by-day charges are exactly those, and a line's cumulative
+    charges never exceed it."""
+    inputs, ref, eng = _runs(STOP)
+    amounts = _money_lines(inputs)[0]
+    for name, series in (("engine", eng), ("reference", ref)):
+        book = _charged_by_rule(inputs, series)
+        for purpose in HELD:
+            unpaid = book.unfunded[:, PURPOSES.index(purpose)]
+            assert unpaid.max() <= 1e-6, f"{name}: {purpose} spent beyond its lines"
+        assert (np.cumsum(book.charged, axis=2) <= amounts[None, :, None] + 1e-6).all(), name
+    charged = ref["line_charged"]
+    assert np.allclose(charged, _charged_by_rule(inputs, ref).charged, rtol=0, atol=1e-6)
+    assert (charged >= 0).all()
+    assert (np.cumsum(charged, axis=2) <= amounts[None, :, None] + 1e-6).all()
+
+
+def test_stop_scenario_exercises_what_it_claims():
+    """In every replication of both: seats capped by money on some day (a queue left while
+    seats were free), releases for lack of money (counted as releases for lack of beds),
+    the first three lines run out within the horizon (transport first, then detention, then
+    the line for both) and the last does not; people detained at the end."""
+    inputs, ref, eng = _runs(STOP)
+    assert inputs.scenario.budget.on_exhausted == "stop"
+    seats = inputs.seats[None, :]
+    for name, s, charged in (
+        ("engine", eng, _charged_by_rule(inputs, eng).charged),
+        ("reference", ref, ref["line_charged"]),
+    ):
+        capped = (s["removed"].sum(axis=1) < seats) & (s["removal_queue"].sum(axis=1) > 0)
+        assert capped.any(axis=1).all(), name
+        assert (s["released_funds"].sum(axis=(1, 2)) > 0).all(), name
+        assert (s["released_funds"] <= s["released_capacity"]).all(), name
+        out_day = _line_days(inputs, charged)[0]
+        assert (out_day[:, 0] > out_day[:, 1]).all() and (out_day[:, 2] > out_day[:, 0]).all()
+        assert (out_day[:, 2] < inputs.days).all() and (out_day[:, 3] == inputs.days).all(), name
+        assert (s["detained"][..., -1].sum(axis=1) > 0).all(), name

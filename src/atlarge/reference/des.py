@@ -34,6 +34,21 @@ completion an order in absentia, an order with the person present, or neither;
 the ordered move from the pending group's pool to the orders group's, never more
 than the pool holds.
 
+Money under ``budget.on_exhausted = "stop"`` (docs/model.md 3.13) is kept here in its
+own plain-Python accounting: what is left in each funding line, charged day by day to
+the open lines that pay for a purpose, in the scenario's order, each up to what is left.
+Seats are no more than the open transport lines can pay at ``cost_per_removal``, and the
+removals are paid at once. Beds are no more than the open detention lines can pay for a
+day at ``bed_day_cost`` (cut over offices like the beds), for admissions and, under
+hold, the room. After the day's admissions, if more are detained than the detention
+lines can pay for, the excess is released: shared over each office's compartments (a
+phase of a path, a line on the detained docket, the removal queue, a day's entries into
+the line for a country) in proportion to the cases there, and drawn at random within
+each; each such case is interrupted wherever it waits and released (counted in
+``released_funds`` and ``released_capacity``; with courts its case goes on). Then the
+day's detention is paid. There are no set-asides: procurement and hiring under stop
+are not modelled here.
+
 It shares with the engine only the scenario and the deterministic parameter
 arrays (:class:`~atlarge.model.inputs.ModelInputs`): every random draw here is
 made per case or per office with NumPy's ``Generator`` (not the engine's
@@ -48,7 +63,9 @@ fractions of the day, in the engine's order:
     t+0.1  book-in                           country acceptances, then seats)
     t+0.4  phase exits                t+0.6  admissions
     t+0.45 courts (the detained       t+0.7  path entry
-           docket, then the other)    t+0.8  ATD
+           docket, then the other)    t+0.75 money (stop: releases, then
+                                             detention paid)
+                                      t+0.8  ATD
                                       t+0.9  records, monthly ranking
 
 A case entering a phase on day ``s`` draws ``d ~ Geometric(k/m)`` (d >= 1) and
@@ -73,9 +90,10 @@ from atlarge.model.measures import OFFICE_MEASURES
 from atlarge.model.outcomes import Outcome
 from atlarge.runs.executors import LocalPool
 
-ARREST, BOOKIN, EXITS, COURTS, REMOVALS, ADMIT, ENTRY, ATD, RECORD = (
-    0.0, 0.1, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9,
+ARREST, BOOKIN, EXITS, COURTS, REMOVALS, ADMIT, ENTRY, FUNDS, ATD, RECORD = (
+    0.0, 0.1, 0.4, 0.45, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9,
 )  # fmt: skip
+DETENTION, TRANSPORT = "detention", "transport"  # the purposes money holds back under stop
 
 
 def _largest_remainder(total: int, weights: list[float]) -> list[int]:
@@ -98,7 +116,31 @@ def _place(total: int, room: list[int]) -> list[int]:
     return _largest_remainder(min(total, sum(room)), [float(r) for r in room])
 
 
+def _affordable(money: float, unit: float) -> int:
+    """Whole units ``money`` pays for at ``unit`` each, never one more than it pays for
+    whatever the float rounding (no limit when the unit is free)."""
+    if unit <= 0:
+        return 10**15
+    n = math.floor(money / unit)
+    if n * unit > money:
+        n -= 1
+    return max(n, 0)
+
+
 @dataclass
+class _Line:
+    """A funding line: what is left in it, what it pays for and its open days (inclusive)."""
+
+    purposes: frozenset[str]
+    left: float
+    first: int
+    last: int
+
+    def pays(self, purpose: str, t: int) -> bool:
+        return purpose in self.purposes and self.first <= t <= self.last
+
+
+@dataclass(eq=False)  # cases are told apart by identity: two may hold the same fields
 class Case:
     office: int
     decision: simpy.Event | None = None
@@ -107,6 +149,8 @@ class Case:
     court: simpy.Event | None = None  # waiting for a judge on the detained docket
     bed_office: int = -1
     path: int = -1  # the disposition path it is on (once admitted)
+    phase: int = -1  # the phase of the path it is in (while in one)
+    proc: simpy.Process | None = None  # its process, interrupted if released for lack of money
 
 
 @dataclass
@@ -188,13 +232,16 @@ class ReferenceRun:
                 dep.per_arrest.daily(start, n_d),
             )
         self._court_settings()
+        self._money_settings()
         self.phases = inputs.chains.phases
+        self.on_path: list[dict[Case, None]] = [{} for _ in range(n_o)]  # in a phase (ordered)
         for o in range(n_o):
             slot = 0
             for c in range(inputs.chains.n_chains):
                 for k in range(self.phases[c]):
                     for _ in range(int(inputs.initial_detained[o, slot])):
-                        self.env.process(self._detained(Case(o, bed_office=o), c, k, start=-1))
+                        case = Case(o, bed_office=o)
+                        case.proc = self.env.process(self._detained(case, c, k, start=-1))
                     slot += 1
         self.env.process(self._day_controller())
 
@@ -232,6 +279,55 @@ class ReferenceRun:
         for off, n in zip(self.offices, spread, strict=True):
             off.pending = n
 
+    def _money_settings(self) -> None:
+        """Funding lines read from the scenario (not from the engine's prepared ledger), so
+        that a slip in preparing those shows as a disagreement. Only under stop."""
+        sc = self.inp.scenario
+        budget = sc.budget
+        self.lines: list[_Line] = []
+        if budget is not None and budget.on_exhausted == "stop":
+            if sc.procurement is not None or sc.hiring is not None:
+                raise NotImplementedError("the reference model has no procurement or hiring")
+            start = sc.start_date
+            self.lines = [
+                _Line(
+                    purposes=frozenset(line.purposes),
+                    left=float(line.amount.value),
+                    first=(line.available_from - start).days,
+                    last=(line.available_until - start).days,
+                )
+                for line in budget.lines.values()
+            ]
+        self.hold_beds = any(DETENTION in line.purposes for line in self.lines)
+        self.hold_seats = any(TRANSPORT in line.purposes for line in self.lines)
+        self.bed_rate = sc.detention.bed_day_cost.value
+        self.removal_cost = sc.transport.cost_per_removal.value
+        self.charged = np.zeros((len(self.lines), self.n_d))  # USD charged to each line a day
+
+    def _money(self, t: int, purpose: str) -> float:
+        """USD left today in the open lines that pay for ``purpose``."""
+        return sum(line.left for line in self.lines if line.pays(purpose, t))
+
+    def _charge(self, t: int, purpose: str, cost: float) -> None:
+        """Charge ``cost`` to the open lines for ``purpose`` in order, each up to its rest."""
+        for i, line in enumerate(self.lines):
+            if line.pays(purpose, t):
+                take = min(cost, line.left)
+                line.left -= take
+                self.charged[i, t] += take
+                cost -= take
+
+    def _beds(self, t: int) -> list[int]:
+        """Beds each office may fill today: the beds, cut (like the beds, largest remainder)
+        to those the open detention lines can pay for a day when they pay for fewer."""
+        beds = [int(b) for b in self.inp.beds[t]]
+        if not self.hold_beds:
+            return beds
+        paid = _affordable(self._money(t, DETENTION), self.bed_rate)
+        if paid >= sum(beds):
+            return beds
+        return _largest_remainder(paid, [float(b) for b in beds])
+
     # ------------------------------------------------------------------ cases
     def _at(self, day: int, frac: float):
         return self.env.timeout(max(day + frac - self.env.now, 0.0))
@@ -265,13 +361,22 @@ class ReferenceRun:
         yield from self._detained(case, path, 0, start=t)
 
     def _detained(self, case: Case, path: int, first_phase: int, start: int):
+        try:
+            yield from self._in_detention(case, path, first_phase, start)
+        except simpy.Interrupt:  # released for lack of money (the controller kept the books)
+            yield from self._released(case.bed_office)
+
+    def _in_detention(self, case: Case, path: int, first_phase: int, start: int):
         day = start
         case.path = path
+        o = case.bed_office
         q = self.phases[path] / self.means[path]
-        for _ in range(first_phase, self.phases[path]):
+        self.on_path[o][case] = None
+        for k in range(first_phase, self.phases[path]):
+            case.phase = k
             day += int(self.rng.geometric(q))
             yield self._at(day, EXITS)
-        o = case.bed_office
+        del self.on_path[o][case]
         if self.court_paths[path]:  # wait for a judge, still holding the bed
             case.court = self.env.event()
             self.offices[o].docket[path].append(case)
@@ -341,7 +446,8 @@ class ReferenceRun:
                 if caps[o]:
                     yield off.slots.put(caps[o])
                 for _ in range(borders[o]):
-                    self.env.process(self._border(Case(o)))
+                    case = Case(o)
+                    case.proc = self.env.process(self._border(case))
             yield self.env.timeout(0.05)  # unused slots do not carry over
             for off in self.offices:
                 if off.slots.level:
@@ -353,6 +459,9 @@ class ReferenceRun:
             self._removals(t)
             yield self._at(t, ADMIT)
             self._admissions(t)
+            yield self._at(t, FUNDS)
+            if self.hold_beds:
+                self._funding(t)
             yield self._at(t, RECORD)
             self._record(t)
 
@@ -426,7 +535,8 @@ class ReferenceRun:
                 self.rec_group[o, g, t] = a
                 total += a
                 for _ in range(a):
-                    self.env.process(self._arrested(Case(o)))
+                    case = Case(o)
+                    case.proc = self.env.process(self._arrested(case))
             self._departures(t, o, total)
             for g in range(self.n_g):
                 add = inp.replenish[t, o, g]
@@ -473,8 +583,9 @@ class ReferenceRun:
         """Under hold: persons the offices can still take in, nationally (free beds and
         free holding places, less those already waiting), as the engine's room."""
         room = 0
+        beds = self._beds(t)
         for o, off in enumerate(self.offices):
-            free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
+            free = max(beds[o] - self.detained[o], 0)
             room += max(int(self.inp.holding[t, o]) + free - len(off.held), 0)
         return room
 
@@ -555,6 +666,8 @@ class ReferenceRun:
         if self.inp.limit_days:
             self._limited(t)
         seats = int(self.inp.seats[t])
+        if self.hold_seats:  # no more than the open transport lines can pay for
+            seats = min(seats, _affordable(self._money(t, TRANSPORT), self.removal_cost))
         take = _place(seats, [len(off.queue) for off in self.offices])
         for o, off in enumerate(self.offices):
             for _ in range(take[o]):
@@ -563,12 +676,15 @@ class ReferenceRun:
                 off.beds.put(1)
                 case.removed.succeed()
             self.rec["removed"][o, t] = take[o]
+        if self.hold_seats:
+            self._charge(t, TRANSPORT, sum(take) * self.removal_cost)
 
     def _admissions(self, t: int) -> None:
         overflow_cases: list[list[Case]] = []
         room = []
+        beds = self._beds(t)
         for o, off in enumerate(self.offices):
-            free = max(int(self.inp.beds[t, o]) - self.detained[o], 0)
+            free = max(beds[o] - self.detained[o], 0)
             wanting, off.wanting = off.held + off.wanting, []  # those held go first
             admit = wanting[:free]
             for case in admit:
@@ -616,6 +732,64 @@ class ReferenceRun:
             self.detained[o] += moved_in[o]
             self.rec["transferred_in"][o, t] += moved_in[o]
 
+    def _funding(self, t: int) -> None:
+        """Those detained beyond what the open detention lines can pay for a day are
+        released (see the module docstring), then the day's detention is paid."""
+        paid = _affordable(self._money(t, DETENTION), self.bed_rate)
+        excess = sum(self.detained) - paid
+        if excess > 0:
+            self._release_unpaid(t, excess)
+        self._charge(t, DETENTION, sum(self.detained) * self.bed_rate)
+
+    def _compartments(self) -> list[tuple[int, list[Case]]]:
+        """(office, cases) of every place a detained case can be, office by office: each
+        phase of each path, the detained docket's lines (with courts), the removal queue,
+        and the line for a country by entry day modulo the limit (the engine's slots)."""
+        out: list[tuple[int, list[Case]]] = []
+        n_c, limit = len(self.phases), self.inp.limit_days
+        for o, off in enumerate(self.offices):
+            phase: dict[tuple[int, int], list[Case]] = {}
+            for case in self.on_path[o]:
+                phase.setdefault((case.path, case.phase), []).append(case)
+            out += [(o, phase.get((c, k), [])) for c in range(n_c) for k in range(self.phases[c])]
+            if self.courts is not None:
+                out += [(o, line) for line in off.docket]
+            out.append((o, off.queue))
+            slots: list[list[Case]] = [[] for _ in range(limit)]
+            for joined, case in off.limited:
+                slots[joined % limit].append(case)
+            out += [(o, s) for s in slots]
+        return out
+
+    def _release_unpaid(self, t: int, excess: int) -> None:
+        """Release ``excess`` detained cases, shared over the compartments in proportion to
+        the cases in each (largest remainder), drawn at random within each."""
+        places = self._compartments()
+        assert sum(len(c) for _, c in places) == sum(self.detained), "lost track of a case"
+        counts = _place(excess, [len(cases) for _, cases in places])
+        gone: set[Case] = set()
+        for (o, cases), n in zip(places, counts, strict=True):
+            if not n:
+                continue
+            for i in self.rng.choice(len(cases), size=n, replace=False):
+                case = cases[int(i)]
+                gone.add(case)
+                self.on_path[o].pop(case, None)
+                self.detained[o] -= 1
+                self.offices[o].beds.put(1)
+                self.rec["released_funds"][o, t] += 1
+                self.rec["released_capacity"][o, t] += 1
+                if self.courts is not None:  # released for lack of beds: the case goes on
+                    self.offices[o].pending += 1
+                    self.rec["court_receipts"][o, t] += 1
+                assert case.proc is not None
+                case.proc.interrupt("no money for the bed")
+        for off in self.offices:
+            off.queue[:] = [c for c in off.queue if c not in gone]
+            off.limited[:] = [(d, c) for d, c in off.limited if c not in gone]
+            for line in off.docket:
+                line[:] = [c for c in line if c not in gone]
+
     def _record(self, t: int) -> None:
         for o, off in enumerate(self.offices):
             self.rec["processing_backlog"][o, t] = off.backlog
@@ -655,6 +829,7 @@ class ReferenceRun:
         out["arrests_by_group"] = self.rec_group[None]
         out["pool"] = self.rec_pool[None]
         out["path_entries"] = self.rec_entries[None]
+        out["line_charged"] = self.charged[None]  # (1, lines, days) USD; no lines unless stop
         return out
 
 
