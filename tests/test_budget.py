@@ -531,3 +531,22 @@ def test_graduates_add_their_agent_days_to_ero():
     assert np.array_equal(with_hires.agent_days[others], without.agent_days[others])
     assert (with_hires.effort.sum(axis=1) >= without.effort.sum(axis=1) - 1e-9).all()
     assert with_hires.effort.sum() > without.effort.sum()
+
+
+def test_under_stop_a_line_is_spent_when_what_it_keeps_buys_nothing_it_pays_for():
+    """The engine pays whole bed-days and removals, so a spent line keeps crumbs: its
+    runway is the day it ran out (~day 53 for custody in small-stop), not the day a later
+    line opened and the crumbs were charged (day 70), nor "beyond horizon"."""
+    import atlarge
+
+    sc = load_scenario(SMALL / "small-stop.toml")
+    rows = {r["line"]: r for r in atlarge.simulate(sc, reps=6, seed=2).summary()["funding_runway"]}
+    start = sc.start_date
+
+    def day(line: str) -> int:
+        return (dt.date.fromisoformat(rows[line]["date_p50"]) - start).days
+
+    assert 45 <= day("custody") <= 62 and rows["custody"]["beyond_horizon_share"] == 0.0
+    assert 28 <= day("removals") <= 44
+    assert 70 <= day("supplemental") < sc.days
+    assert rows["later"]["date_p50"] is None and rows["later"]["beyond_horizon_share"] == 1.0

@@ -66,20 +66,22 @@ def _amounts(d: Any) -> np.ndarray:
 
 def _slack(out: ModelOutput) -> np.ndarray:
     """``(reps, lines)`` USD a line may keep and still count as spent: under stop the engine
-    pays whole bed-days and removals, so a spent line keeps less than one of them (the
-    dearest it pays for); 0 under overspend."""
+    pays whole bed-days and removals, so a line is spent once what it keeps cannot buy the
+    cheapest of them it pays for; 0 under overspend (and for lines paying for people, whose
+    cut is exact)."""
     m = out.inputs.money
-    slack = np.zeros((out.reps, len(m.line_keys)))
+    n = len(m.line_keys)
     if not m.stop:
-        return slack
+        return np.zeros((out.reps, n))
     from atlarge.model.money import DETENTION, TRANSPORT
 
+    slack = np.full((out.reps, n), np.inf)
     for purpose, unit in ((DETENTION, "base_rate"), (TRANSPORT, "removal_cost")):
-        pays = np.zeros(len(m.line_keys), dtype=bool)
+        pays = np.zeros(n, dtype=bool)
         pays[m.ledger.parent[m.held & m.ledger.covers[:, purpose]]] = True
         cost = out.per_rep(lambda d, u=unit: getattr(d.money, u))
-        slack = np.maximum(slack, np.where(pays[None, :], cost[:, None], 0.0))
-    return slack
+        slack = np.minimum(slack, np.where(pays[None, :], cost[:, None], np.inf))
+    return np.where(np.isfinite(slack), slack, 0.0)
 
 
 def cost_by_fiscal_year(out: ModelOutput, daily: np.ndarray) -> list[dict[str, Any]]:
