@@ -16,9 +16,12 @@ NO_GUARD = SCENARIOS / "operation-at-large-no-guard.toml"
 
 
 def copy_scenarios(dest: Path) -> None:
-    """Copy every shipped scenario into ``dest`` (they extend one another by name)."""
-    for path in SCENARIOS.glob("*.toml"):
-        (dest / path.name).write_text(path.read_text())
+    """Copy every shipped scenario and funding file into ``dest``, keeping their folders
+    (they extend one another by relative path)."""
+    for path in SCENARIOS.rglob("*.toml"):
+        target = dest / path.relative_to(SCENARIOS)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(path.read_text())
 
 
 def small_scenario(path: Path = OPERATION, days: int = 60, **sets):
