@@ -254,10 +254,7 @@ def test_bands_carry_the_funding_lines_of_a_run_with_a_budget(client):
     job = _run(client, scenario="operation-at-large-funded", days=30)
     summary = client.get(f"/api/runs/{job}/summary").json()
     bands = client.get(f"/api/runs/{job}/bands").json()
-    spec = client.get("/openapi.json").json()
-    ok = spec["paths"]["/api/runs/{job_id}/bands"]["get"]["responses"]["200"]
-    schema = {**ok["content"]["application/json"]["schema"], "components": spec["components"]}
-    Draft202012Validator(schema).validate(bands)  # the typed response, as /openapi.json says
+    Draft202012Validator(_bands_schema(client)).validate(bands)  # as /openapi.json says
     budget = bands["budget"]
     assert budget["on_exhausted"] == summary["on_exhausted"] == "overspend"
     assert "overspend" in budget["on_exhausted_text"]
@@ -281,6 +278,56 @@ def test_bands_carry_the_funding_lines_of_a_run_with_a_budget(client):
     assert client.get(f"/api/runs/{plain}/bands").json()["budget"] is None
     plain_summary = client.get(f"/api/runs/{plain}/summary").json()
     assert "funding_runway" not in plain_summary and "cost_by_fiscal_year" in plain_summary
+
+
+def _bands_schema(client) -> dict:
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/api/runs/{job_id}/bands"]["get"]["responses"]["200"]
+    return {**ok["content"]["application/json"]["schema"], "components": spec["components"]}
+
+
+def test_bands_carry_what_home_missions_lose_when_agents_are_detailed(client):
+    """The explorer's panel "What home missions lose": summary.json's rows unchanged, each
+    formatted as the report writes it, with the definition; none for a run that takes no
+    agent-days from another agency."""
+    from jsonschema import Draft202012Validator
+
+    from atlarge.report.html import _home_rows
+
+    job = _run(client, days=30)
+    summary = client.get(f"/api/runs/{job}/summary").json()
+    bands = client.get(f"/api/runs/{job}/bands").json()
+    Draft202012Validator(_bands_schema(client)).validate(bands)
+    home = bands["home_missions"]
+    assert home["definition"] == summary["home_output_forgone_definition"]
+    assert "not measured losses" in home["definition"]
+    assert "held at their values" in home["band_text"]  # no draws: assumptions fixed
+    expected = summary["home_output_forgone"]
+    assert expected and [(r["key"], r["measure"]) for r in home["rows"]] == [
+        (r["key"], r["measure"]) for r in expected
+    ]
+    for row, r, report in zip(home["rows"], expected, _home_rows(summary), strict=True):
+        assert {k: row[k] for k in r} == r  # the summary's row, unchanged
+        f = row["formatted"]
+        assert f["median"] == report["median"] and f["band"] == report["band"]
+        assert f["loss"].startswith(f"{r['marginal_loss']['value']:g} (range ")
+        assert f["lag"].startswith(f"{r['lag_days']['value']:g} days")
+    usms = next(r for r in home["rows"] if r["key"] == "usms")
+    assert usms["forgone"]["p50"] > 0 and usms["formatted"]["median"] != "0.0"
+    dollars = [r for r in home["rows"] if r["unit"] == "USD"]
+    assert dollars and all(r["formatted"]["median"].startswith("$") for r in dollars)
+
+    baseline = _run(client, scenario="baseline-2024", days=30)
+    assert client.get(f"/api/runs/{baseline}/summary").json()["home_output_forgone"] == []
+    assert client.get(f"/api/runs/{baseline}/bands").json()["home_missions"] is None
+
+
+def test_home_missions_band_says_when_it_holds_the_drawn_assumptions(client):
+    job = _run(client, reps=4, uncertainty_inner=2)
+    assert (
+        "drawn marginal losses"
+        in (client.get(f"/api/runs/{job}/bands").json()["home_missions"]["band_text"])
+    )
 
 
 def test_downloads_name_their_run(client):

@@ -194,14 +194,23 @@ def test_a_lever_moves_the_charts(page):
     # Every chart counts from 0 (detention from 38,000 would make a small rise look large).
     starts = pg.evaluate(
         "() => [...document.querySelectorAll('.chart')]"
-        ".filter(d => !d.closest('#budget-panel[hidden]')).map(d => "
+        ".filter(d => !d.closest('#budget-panel[hidden]') && d.id !== 'chart-home').map(d => "
         "[d.id, d.layout.yaxis.rangemode, d._fullLayout.yaxis.range[0]])"
     )
     # The operation has arrest channels, hold and courts: their panels too.
     assert len(starts) == 12
     for chart, mode, low in starts:
         assert mode == "tozero" and low == 0, chart
+    assert set(_home_axis_starts(pg)) == {0}  # its bars lie along x, one axis per unit
     assert pg.locator("#compare-warning").is_hidden()  # same horizon and start
+
+
+def _home_axis_starts(pg) -> list[float]:
+    """Where each value axis of the home-missions chart starts (one per unit)."""
+    return pg.evaluate(
+        "() => { const l = document.getElementById('chart-home')._fullLayout;"
+        " return Object.keys(l).filter(k => /^xaxis\\d*$/.test(k)).map(k => l[k].range[0]); }"
+    )
 
 
 def _pick(pg, scenario_id: str) -> None:
@@ -318,6 +327,56 @@ def test_the_budget_panel_shows_each_line_for_a_funded_run(page):
     )
 
 
+def test_the_home_missions_panel_shows_each_row_for_the_operation_and_none_for_baseline(page):
+    pg = page
+    pg.fill("#reps", "4")
+    pg.fill("#days", "30")
+    _run(pg, 3)  # Operation At Large details agents of HSI, FBI, DEA, USMS, IRS
+    assert pg.is_visible("#home-panel") and "chart-home" in _visible_charts(pg)
+    job = pg.evaluate("() => state.a")
+    rows = pg.evaluate(
+        "id => fetch(`/api/runs/${id}/summary`).then(r => r.json())"
+        ".then(s => s.home_output_forgone)",
+        job,
+    )
+    assert rows
+    shown = pg.locator("#home-table tr[data-row]")
+    assert shown.count() == len(rows)
+    for i, r in enumerate(rows):
+        tr = shown.nth(i)
+        assert tr.get_attribute("data-row") == f"{r['key']}.{r['measure']}"
+        cells = tr.locator("td")
+        assert cells.nth(0).inner_text() == r["agency"]
+        assert cells.nth(1).inner_text().startswith(r["label"])
+        assert cells.nth(5).inner_text() == r["unit"]
+        assert f"{r['marginal_loss']['value']:g} (range" in cells.nth(6).inner_text()
+        assert f"{r['lag_days']['value']:g} days" in cells.nth(7).inner_text()
+    assert "not measured losses" in pg.inner_text("#home-panel")
+    assert pg.inner_text("#home-title") == "What home missions lose"
+    bars = pg.evaluate(
+        "() => document.getElementById('chart-home').data.map(t => ({unit: t.name, x: t.x}))"
+    )
+    assert {b["unit"] for b in bars} == {r["unit"] for r in rows}  # one axis per unit
+    for b in bars:
+        medians = [r["forgone"]["p50"] for r in rows if r["unit"] == b["unit"]]
+        assert b["x"] == pytest.approx(medians)
+    assert set(_home_axis_starts(pg)) == {0}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.locator("#home-panel").screenshot(path=str(ARTIFACTS / "explorer-home-missions.png"))
+
+    # The baseline as B details no one: the panel stays A's and says so.
+    _pick(pg, "baseline-2024")
+    pg.fill("#reps", "4")
+    pg.fill("#days", "30")
+    _run(pg, 6)
+    assert pg.is_visible("#home-panel")
+    assert pg.inner_text("#home-title") == "What home missions lose in run A"
+    # The baseline alone (as A, so B is the same run): no panel.
+    pg.locator("#runs tbody tr").first.locator("input[name=pick-a]").check()
+    pg.wait_for_function("document.querySelectorAll('#kpi-table tr:first-child th').length === 3")
+    assert pg.is_hidden("#home-panel")
+
+
 def test_the_page_pairs_only_its_own_runs_and_says_what_differs(page, browser, server):
     pg = page
     pg.fill("#reps", "10")
@@ -390,7 +449,7 @@ def test_the_page_takes_labels_units_and_definitions_from_the_api(page):
     assert defined == "Every dollar, says the API."
     axes = pg.evaluate(
         "() => Object.fromEntries([...document.querySelectorAll('.chart')]"
-        ".filter(d => !d.closest('#budget-panel[hidden]')).map(d => "
+        ".filter(d => !d.closest('#budget-panel[hidden]') && d.id !== 'chart-home').map(d => "
         "[d.id, [d.layout.title.text, d.layout.yaxis.title.text]]))"
     )
     assert axes["chart-arrests"][1] == "arrests each day, says the API"

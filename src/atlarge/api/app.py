@@ -52,7 +52,9 @@ from atlarge.analysis.summary import run_differences
 from atlarge.api.responses import (
     Bands,
     Comparison,
+    FormattedHomeRow,
     FormattedLine,
+    HomeOutputRow,
     Limits,
     Meta,
     RunwayRow,
@@ -257,6 +259,47 @@ def _budget_bands(out: Any, summary: dict[str, Any]) -> dict[str, Any] | None:
                 "cumulative": cumulative[row["line"]],
             }
             for row, f in zip(summary["funding_runway"], formatted, strict=True)
+        ],
+    }
+
+
+def _home_band_text(summary: dict[str, Any]) -> str:
+    """What the band holds: without draws the assumptions stay at their values, so a
+    narrow band is not certainty about them (the loss range column says how much they move)."""
+    drawn = any(
+        p.startswith("home_missions.")
+        for p in (summary.get("uncertainty") or {}).get("drawn_parameters") or []
+    )
+    if drawn:
+        return (
+            "The 5th–95th percentile band spans replications and parameter draws: the "
+            "agencies' agent-days and the drawn marginal losses and lags."
+        )
+    return (
+        "The 5th–95th percentile band is the spread of the agencies' agent-days over "
+        "replications; the marginal loss and lag are held at their values (the column "
+        "'at the loss range' gives the median at the low and high marginal loss)."
+    )
+
+
+def _home_losses(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The panel "What home missions lose": summary.json's rows, formatted as the report
+    writes them; None when the run takes no agent-days from another agency."""
+    from atlarge.report.html import _home_rows  # the report's formatting, not a copy
+
+    rows = summary.get("home_output_forgone") or []
+    if not rows:
+        return None
+    formatted = _home_rows(summary)
+    return {
+        "definition": summary["home_output_forgone_definition"],
+        "band_text": _home_band_text(summary),
+        "rows": [
+            {
+                **{k: row[k] for k in HomeOutputRow.model_fields},  # a new summary key: not here
+                "formatted": {k: f[k] for k in FormattedHomeRow.model_fields},
+            }
+            for row, f in zip(rows, formatted, strict=True)
         ],
     }
 
@@ -557,14 +600,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def run_bands_(job_id: str) -> dict[str, Any]:
         """Daily percentile bands (p5, p25, p50, p75, p95, mean) of the national series,
         the target, beds and seats lines, arrests by priority group, which capacity
-        binds (the share of replications in which each is full, day by day), and with a
-        budget each funding line's runway and cumulative spending (null without one)."""
+        binds (the share of replications in which each is full, day by day), with a
+        budget each funding line's runway and cumulative spending (null without one), and
+        what the detailing agencies' home missions lose (null when none is detailed)."""
         run = _run(job_id)
         if run.bands is None:
             out = run.result.output
             run.bands = national_bands(out) | {
                 "binding": binding_json(out),
                 "budget": _budget_bands(out, run.result.summary()),
+                "home_missions": _home_losses(run.result.summary()),
             }
         return run.bands
 

@@ -411,9 +411,73 @@ class BudgetBands(_Closed):
     lines: list[FundingLineBands]
 
 
+class HomeAssumption(_Closed):
+    """An assumed figure behind a row of what home missions lose, with its range and why."""
+
+    value: float
+    range: list[float] | None
+    rationale: str | None
+
+
+class HomeOutputRow(_Closed):
+    """A row of summary.json's home_output_forgone (analysis/home_missions.py): one
+    measure of one detailing agency's home mission and the output it did not produce."""
+
+    agency: str = Field(description="The agency, by label.")
+    key: str = Field(description="The agency's key.")
+    measure: str = Field(description="The measure's key.")
+    label: str = Field(description="The measure, in words.")
+    unit: str
+    forgone: Spread = Field(description="Output forgone over the horizon, over replications.")
+    forgone_at_loss_range: list[float] = Field(
+        description="The median with the marginal loss at the low and high end of its range."
+    )
+    per_agent_day: float = Field(description="Average output of one agent-day.")
+    working_days_per_year: float
+    marginal_loss: HomeAssumption = Field(
+        description="The share of the average a day taken away costs (an assumption)."
+    )
+    lag_days: HomeAssumption = Field(
+        description="Days before lost work shows; work taken later than the horizon minus the "
+        "lag does not count (an assumption)."
+    )
+    annual_output: float
+    agents: float
+    source: str = Field(description="Where the yearly output comes from, formatted to read.")
+    agents_source: str = Field(description="Where the headcount comes from, formatted to read.")
+
+
+class FormattedHomeRow(_Closed):
+    """A row as the report's panel writes it ('1,146', '$12.3m', '0.4 (range 0.2–0.6)')."""
+
+    median: str
+    band: str = Field(description="5th - 95th percentile.")
+    at_range: str = Field(description="The median at the low and high marginal loss.")
+    per_agent_day: str
+    loss: str = Field(description="The marginal loss and its range.")
+    lag: str = Field(description="The lag in days and its range.")
+    average_from: str = Field(description="The yearly output and headcount, with sources.")
+
+
+class HomeLossRow(HomeOutputRow):
+    """A row of what home missions lose with its figures formatted as the report does."""
+
+    formatted: FormattedHomeRow
+
+
+class HomeLosses(_Closed):
+    """What home missions lose (docs/model.md 3.10.1), for the explorer's panel: estimates
+    from averages and assumptions, not measured losses."""
+
+    definition: str = Field(description="summary.json home_output_forgone_definition.")
+    band_text: str = Field(description="What the 5th - 95th percentile band holds, in words.")
+    rows: list[HomeLossRow]
+
+
 class Bands(_Closed):
     """Daily national bands of a run (analysis/bands.py), which capacity binds
-    (analysis/binding.py), and with a ``[budget]`` spending against each funding line."""
+    (analysis/binding.py), with a ``[budget]`` spending against each funding line, and what
+    the home missions of detailing agencies lose."""
 
     dates: list[str]
     reps: int
@@ -423,4 +487,9 @@ class Bands(_Closed):
     binding: BindingShares
     budget: BudgetBands | None = Field(
         default=None, description="Funding lines and spending against them; null without one."
+    )
+    home_missions: HomeLosses | None = Field(
+        default=None,
+        description="What the detailing agencies' home missions lose; null when the run "
+        "takes no agent-days from another agency.",
     )

@@ -673,6 +673,7 @@ function drawCharts(runs) {
   }
   drawBinding(runs);
   drawBudget(runs);
+  drawHome(runs);
 
   const stages = state.meta.cost_stages;
   const cost = k.cost_total_usd;
@@ -800,6 +801,98 @@ function drawBudget(runs) {
   const lay = layout("Cumulative spending against each funding line (dashed: the line's amount)", "USD spent (cumulative)", { height: 460 });
   lay.yaxis = { ...lay.yaxis, tickprefix: "$", exponentformat: "B" };
   Plotly.react($("chart-budget"), traces, lay, CONFIG);
+}
+
+// The panel "What home missions lose", for the first shown run that takes agent-days from
+// another agency (A, else B), as the Budget panel does: one row per agency and measure,
+// formatted by the server as the report writes it, with the assumptions behind it, and a
+// bar per row (median, whiskers p5-p95). The units differ (arrests, victims, dollars), so
+// each unit gets its own axis: bars of different units are never set against each other.
+// Hidden when no shown run has any.
+function drawHome(runs) {
+  const found = runs.find(([, run]) => run.bands.home_missions);
+  const panel = $("home-panel");
+  panel.hidden = !found;
+  if (!found) return;
+  const [tag, run] = found;
+  const home = run.bands.home_missions;
+  $("home-title").textContent = runs.length === 2 ? `What home missions lose in run ${tag}` : "What home missions lose";
+  $("home-definition").textContent = home.definition;
+  $("home-band").textContent = home.band_text;
+  $("home-table").replaceChildren(homeHead(), ...home.rows.map(homeRow));
+  drawHomeChart(home.rows, COLORS[tag]);
+}
+
+function homeHead() {
+  const titles = ["Agency", "Measure", "Forgone (median)", "5th–95th percentile", "At the loss range", "Unit", "Marginal loss (assumption)", "Lag (assumption)"];
+  return el("tr", {}, ...titles.map((t) => el("th", { text: t })));
+}
+
+function homeRow(r) {
+  const f = r.formatted;
+  const assumption = (text, a) => el("td", {}, el("span", { className: "badge", text: "assumption" }), ` ${text}`, a.rationale ? el("div", { className: "note" }, el("i", { text: a.rationale })) : null);
+  return el(
+    "tr",
+    { "data-row": `${r.key}.${r.measure}` },
+    el("td", { text: r.agency }),
+    el("td", {}, r.label, el("div", { className: "note", title: f.average_from, text: `average ${f.per_agent_day} per agent-day` })),
+    el("td", { className: "num", text: f.median }),
+    el("td", { className: "num", text: f.band }),
+    el("td", { className: "num", text: f.at_range }),
+    el("td", { text: r.unit }),
+    assumption(f.loss, r.marginal_loss),
+    assumption(f.lag, r.lag_days),
+  );
+}
+
+const HOME_ROW_PX = 34; // height of one bar's row
+const HOME_GAP_PX = 70; // room for an axis and its title between two units
+
+function drawHomeChart(rows, color) {
+  const units = [...new Set(rows.map((r) => r.unit))];
+  const plotPx = HOME_ROW_PX * rows.length + HOME_GAP_PX * (units.length - 1);
+  const lay = layout("Output forgone over the horizon: median, whiskers 5th–95th percentile (one axis per unit)", "", {
+    height: plotPx + 120,
+    showlegend: false,
+    hovermode: "closest",
+    margin: { l: 20, r: 20, t: 40, b: 60 },
+  });
+  const traces = [];
+  let top = 1;
+  units.forEach((unit, i) => {
+    const mine = rows.filter((r) => r.unit === unit);
+    const n = i === 0 ? "" : String(i + 1);
+    const h = (HOME_ROW_PX * mine.length) / plotPx;
+    const mid = mine.map((r) => r.forgone.p50);
+    traces.push({
+      type: "bar",
+      orientation: "h",
+      x: mid,
+      y: mine.map((r) => `${r.agency}: ${r.label}`),
+      xaxis: `x${n}`,
+      yaxis: `y${n}`,
+      name: unit,
+      marker: { color },
+      customdata: mine.map((r) => `${r.formatted.median} (${r.formatted.band}) ${r.unit}`),
+      hovertemplate: "%{y}: %{customdata}<extra></extra>",
+      error_x: {
+        type: "data",
+        symmetric: false,
+        array: mine.map((r, j) => r.forgone.p95 - mid[j]),
+        arrayminus: mine.map((r, j) => mid[j] - r.forgone.p5),
+      },
+    });
+    lay[`xaxis${n}`] = {
+      title: { text: unit },
+      anchor: `y${n}`,
+      rangemode: "tozero",
+      gridcolor: "#eee",
+      ...(unit === "USD" ? { tickprefix: "$", exponentformat: "B" } : {}),
+    };
+    lay[`yaxis${n}`] = { anchor: `x${n}`, domain: [Math.max(0, top - h), top], automargin: true, autorange: "reversed" };
+    top -= h + HOME_GAP_PX / plotPx;
+  });
+  Plotly.react($("chart-home"), traces, lay, CONFIG);
 }
 
 // ---------------------------------------------------------------- parameters
