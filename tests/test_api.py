@@ -292,7 +292,7 @@ def test_bands_carry_what_home_missions_lose_when_agents_are_detailed(client):
     agent-days from another agency."""
     from jsonschema import Draft202012Validator
 
-    from atlarge.report.html import _home_rows
+    from atlarge.report.html import home_rows
 
     job = _run(client, days=30)
     summary = client.get(f"/api/runs/{job}/summary").json()
@@ -306,7 +306,7 @@ def test_bands_carry_what_home_missions_lose_when_agents_are_detailed(client):
     assert expected and [(r["key"], r["measure"]) for r in home["rows"]] == [
         (r["key"], r["measure"]) for r in expected
     ]
-    for row, r, report in zip(home["rows"], expected, _home_rows(summary), strict=True):
+    for row, r, report in zip(home["rows"], expected, home_rows(summary), strict=True):
         assert {k: row[k] for k in r} == r  # the summary's row, unchanged
         f = row["formatted"]
         assert f["median"] == report["median"] and f["band"] == report["band"]

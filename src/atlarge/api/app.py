@@ -263,37 +263,18 @@ def _budget_bands(out: Any, summary: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _home_band_text(summary: dict[str, Any]) -> str:
-    """What the band holds: without draws the assumptions stay at their values, so a
-    narrow band is not certainty about them (the loss range column says how much they move)."""
-    drawn = any(
-        p.startswith("home_missions.")
-        for p in (summary.get("uncertainty") or {}).get("drawn_parameters") or []
-    )
-    if drawn:
-        return (
-            "The 5th–95th percentile band spans replications and parameter draws: the "
-            "agencies' agent-days and the drawn marginal losses and lags."
-        )
-    return (
-        "The 5th–95th percentile band is the spread of the agencies' agent-days over "
-        "replications; the marginal loss and lag are held at their values (the column "
-        "'at the loss range' gives the median at the low and high marginal loss)."
-    )
-
-
 def _home_losses(summary: dict[str, Any]) -> dict[str, Any] | None:
     """The panel "What home missions lose": summary.json's rows, formatted as the report
     writes them; None when the run takes no agent-days from another agency."""
-    from atlarge.report.html import _home_rows  # the report's formatting, not a copy
+    from atlarge.report.html import home_band_text, home_rows  # the report's words
 
     rows = summary.get("home_output_forgone") or []
     if not rows:
         return None
-    formatted = _home_rows(summary)
+    formatted = home_rows(summary)
     return {
         "definition": summary["home_output_forgone_definition"],
-        "band_text": _home_band_text(summary),
+        "band_text": home_band_text(summary),
         "rows": [
             {
                 **{k: row[k] for k in HomeOutputRow.model_fields},  # a new summary key: not here

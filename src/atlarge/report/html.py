@@ -187,7 +187,26 @@ def _amount(value: float | None, unit: str) -> str:
     return f"{value:,.1f}" if abs(value) < 10 else f"{value:,.0f}"
 
 
-def _home_rows(summary: dict[str, Any]) -> list[Row]:
+def home_band_text(summary: dict[str, Any]) -> str:
+    """What the band holds: without draws the assumptions stay at their values, so a
+    narrow band is not certainty about them (the loss range column says how much they move)."""
+    drawn = any(
+        p.startswith("home_missions.")
+        for p in (summary.get("uncertainty") or {}).get("drawn_parameters") or []
+    )
+    if drawn:
+        return (
+            "The 5th–95th percentile band spans replications and parameter draws: the "
+            "agencies' agent-days and the drawn marginal losses and lags."
+        )
+    return (
+        "The 5th–95th percentile band is the spread of the agencies' agent-days over "
+        "replications; the marginal loss and lag are held at their values (the column "
+        "'at the loss range' gives the median at the low and high marginal loss)."
+    )
+
+
+def home_rows(summary: dict[str, Any]) -> list[Row]:
     """The panel "What home missions lose": one row per agency and measure, with the
     assumptions behind it (none when the run takes no agent-days from another mission)."""
     rows = []
@@ -461,7 +480,8 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
         n_assumptions=sum(p["assumption"] for p in params),
         n_parameters=len(params),
         kpis=_kpi_rows(summary),
-        home=_home_rows(summary),
+        home=home_rows(summary),
+        home_band=home_band_text(summary),
         home_definition=summary.get("home_output_forgone_definition", ""),
         fiscal_years=fiscal_year_rows(summary),
         fiscal_note=FISCAL_NOTE,
