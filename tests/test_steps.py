@@ -329,12 +329,13 @@ def test_alternatives_lose_leavers_and_enrol_releases():
         0,
         released_on_exit=[[1, 2], [0, 0]],
         released_capacity=[[0, 3], [5, 0]],
+        released_funds=[[0, 1], [0, 0]],
         released_post_order_limit=[[0, 0], [0, 0]],
     )
     steps.alternatives(tiny(atd_exit_p=1.0, atd_enrol=1.0), s, d)
-    assert np.array_equal(s.atd, [[1, 5], [5, 0]])  # everyone left, every release enrolled
+    assert np.array_equal(s.atd, [[1, 6], [5, 0]])  # everyone left, every release enrolled
     steps.alternatives(tiny(atd_exit_p=0.0, atd_enrol=0.0), s, d)
-    assert np.array_equal(s.atd, [[1, 5], [5, 0]])
+    assert np.array_equal(s.atd, [[1, 6], [5, 0]])
 
 
 # --------------------------------------------------------------- 3.9 regime
@@ -439,7 +440,7 @@ def test_the_recorder_writes_each_day_replication_first():
     assert set(out) == {*OFFICE_MEASURES, "arrests_by_group", "pool", "path_entries"}
     assert out["arrests"].shape == (2, n_o, inp.days)
     assert (out["arrests"][..., 1] == 7).all() and not out["arrests"][..., [0, 2]].any()
-    assert (out["released"][..., 1] == 21).all()
+    assert (out["released"][..., 1] == 28).all()  # on exit, capacity, funds, post-order
     assert np.array_equal(out["detained"][..., 1], s.detained)
     assert (out["replacements"][..., 1] == 1).all()
     assert np.array_equal(out["pool"][..., 1], s.pool)

@@ -197,8 +197,8 @@ MEASURES: dict[str, Measure] = {
             "Releases for lack of money per day",
             _PER_DAY,
             "Persons released that day because no funding line could pay for their bed "
-            "(budget.on_exhausted = stop; 0 otherwise). Counted in the releases for lack of "
-            "beds too.",
+            "(budget.on_exhausted = stop; 0 otherwise). Part of the releases, not of the "
+            "releases for lack of beds.",
             "flow",
             SMOOTH_DAYS,
         ),

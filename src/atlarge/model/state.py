@@ -173,16 +173,20 @@ class Day:
     transferred_out: np.ndarray = field(init=False, repr=False)
     """``(R, O)``: overflow sent to other offices (``admissions``)."""
     released_capacity: np.ndarray = field(init=False, repr=False)
-    """``(R, O)``: releases for lack of beds (``admissions``), and for lack of money to pay
-    for them under ``on_exhausted = "stop"`` (added in ``funding``)."""
+    """``(R, O)``: releases for lack of beds (``admissions``)."""
     released_funds: np.ndarray = field(init=False, repr=False)
-    """``(R, O)``: of those, released from detention because no line could pay their bed
-    (``funding``; 0 unless stop)."""
+    """``(R, O)``: releases because no funding line could pay their bed under
+    ``on_exhausted = "stop"`` (``admissions`` under hold, ``funding``; 0 otherwise)."""
     replacements: np.ndarray = field(init=False, repr=False)
     """``(R, O)`` bool: the office's leadership was replaced today (``regime``)."""
 
     @property
     def released(self) -> np.ndarray:
-        """``(R, O)``: all releases: at the end of a path, for lack of beds, or at the
-        post-order detention limit."""
-        return self.released_on_exit + self.released_capacity + self.released_post_order_limit
+        """``(R, O)``: all releases: at the end of a path, for lack of beds or of money, or
+        at the post-order detention limit."""
+        return (
+            self.released_on_exit
+            + self.released_capacity
+            + self.released_funds
+            + self.released_post_order_limit
+        )

@@ -343,7 +343,7 @@ def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     seats = np.full(n_r, inp.seats[t])
     if inp.money.holds_seats:  # stop: only the seats the transport lines can pay
         unit = inp.money.removal_cost
-        seats = np.minimum(seats, _affordable(_money_left(inp, state, t, TRANSPORT), unit))
+        seats = np.minimum(seats, _units_paid(_money_left(inp, state, t, TRANSPORT), unit))
     day.removed = fill_up_to(seats, state.queue)
     state.queue -= day.removed
     if inp.money.holds_seats:
@@ -357,6 +357,7 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     ``"release"`` all overflow is released. Admissions are
     split over paths by ``Multinomial(admit, sigma(t))`` (the day's shares: mandatory
     detention applied) into each path's first phase."""
+    day.released_funds = np.zeros_like(state.queue)
     free = np.maximum(beds_today(inp, state, day.t) - state.detained, 0)
     wanting = day.booked + day.border_admissions
     if inp.overflow_hold:
@@ -379,6 +380,14 @@ def admissions(inp: ModelInputs, state: PipelineState, day: Day) -> None:
             moved_out = np.maximum(overflow - stays, 0)
             moved_in = to_beds + np.maximum(stays - overflow, 0)
             released_cap = np.zeros_like(admit)
+            # Only under stop can more be left than holding takes: the day's removals were
+            # paid from a line that also pays for beds, after arrests counted on those
+            # beds. Those no bed is paid for are released for lack of money (3.13).
+            unpaid = unplaced - stays.sum(axis=-1)
+            if unpaid.any():
+                released = fill_up_to(unpaid, moved_out)
+                moved_out = moved_out - released
+                day.released_funds = day.released_funds + released
         else:
             released_cap = largest_remainder(unplaced, overflow)
             moved_out = overflow - released_cap
@@ -444,8 +453,7 @@ def beds_today(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     beds = inp.beds[t][None, :]
     if not inp.money.holds_beds:
         return beds
-    m = inp.money
-    paid = m.beds_bought[t] + _affordable(_money_left(inp, state, t, DETENTION), m.base_rate)
+    paid = _beds_paid(inp, state, t)
     short = paid < inp.beds_national[t]
     if not short.any():
         return beds
@@ -458,15 +466,14 @@ def funding(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     """§3.13: under ``on_exhausted = "stop"``, the day's detention beyond the beds bought
     (those are paid as contracted) is paid from the detention lines, in their order; when
     they cannot pay for everyone detained, those they cannot pay for are released (from
-    paths, the detained docket and the removal queues, in proportion to their counts; with
-    courts their case goes on, like a release for lack of beds, which they count as).
-    Elsewhere nothing happens: spending is charged after the run (``analysis.budget``)."""
+    paths, the detained docket and the removal queues, in proportion to their counts:
+    ``released_funds``). With courts, a case already before a judge goes on (the detained
+    docket, a ``court`` path); the others have none. Elsewhere nothing happens: spending is
+    charged after the run (``analysis.budget``)."""
     if not inp.money.holds_beds:
-        day.released_funds = np.zeros_like(state.queue)
         return
     t, m = day.t, inp.money
-    paid = m.beds_bought[t] + _affordable(_money_left(inp, state, t, DETENTION), m.base_rate)
-    excess = np.maximum(state.detained.sum(axis=-1) - paid, 0)
+    excess = np.maximum(state.detained.sum(axis=-1) - _beds_paid(inp, state, t), 0)
     if excess.any():
         parts = [state.stock, state.docket, state.queue[..., None], state.limited]
         room = np.concatenate(parts, axis=-1)
@@ -480,15 +487,21 @@ def funding(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         state.queue -= queue[..., 0]
         state.limited -= limited
         released = out.sum(axis=-1)
-    else:
-        released = np.zeros_like(state.queue)
-    day.released_funds = released
-    day.released_capacity = day.released_capacity + released
-    if inp.courts_on:
-        state.pending += released
-        day.court_receipts = day.court_receipts + released
+        day.released_funds = day.released_funds + released
+        if inp.courts_on:  # a case before a judge goes on; it was charged when it began
+            has_case = np.repeat(inp.court_paths | inp.pending_paths, inp.chains.phases)
+            going_on = stock[..., has_case].sum(axis=-1) + docket.sum(axis=-1)
+            state.pending += going_on
+            day.court_receipts = day.court_receipts + going_on
     used = np.maximum(state.detained.sum(axis=-1) - m.beds_bought[t], 0)
     _pay(inp, state, t, DETENTION, used * m.base_rate)
+
+
+def _beds_paid(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
+    """``(R,)`` beds paid for today under stop: the beds bought (paid as contracted) and the
+    typed beds the money left in the detention lines pays for a day."""
+    m = inp.money
+    return m.beds_bought[t] + _units_paid(_money_left(inp, state, t, DETENTION), m.base_rate)
 
 
 def _money_left(inp: ModelInputs, state: PipelineState, t: int, purpose: int) -> np.ndarray:
@@ -509,7 +522,7 @@ def _pay(inp: ModelInputs, state: PipelineState, t: int, purpose: int, cost: np.
         left = left - take
 
 
-def _affordable(money: np.ndarray, unit: float) -> np.ndarray:
+def _units_paid(money: np.ndarray, unit: float) -> np.ndarray:
     """``(R,)`` whole units ``money`` pays for at ``unit`` USD each (no limit when free)."""
     if unit <= 0:
         return np.full(money.shape, np.iinfo(np.int64).max // 4, dtype=np.int64)

@@ -45,8 +45,11 @@ lines can pay for, the excess is released: shared over each office's compartment
 phase of a path, a line on the detained docket, the removal queue, a day's entries into
 the line for a country) in proportion to the cases there, and drawn at random within
 each; each such case is interrupted wherever it waits and released (counted in
-``released_funds`` and ``released_capacity``; with courts its case goes on). Then the
-day's detention is paid. There are no set-asides: procurement and hiring under stop
+``released_funds``, not in ``released_capacity``; with courts a case on a court path or
+the detained docket goes on, one with an order does not). Then the day's detention is
+paid. (Under hold the engine also releases, for lack of money, what holding cannot take
+when the day's removals spent money arrests counted on for beds; the agreement case runs
+under release, where this cannot happen.) There are no set-asides: procurement and hiring under stop
 are not modelled here.
 
 It shares with the engine only the scenario and the deterministic parameter
@@ -741,34 +744,42 @@ class ReferenceRun:
             self._release_unpaid(t, excess)
         self._charge(t, DETENTION, sum(self.detained) * self.bed_rate)
 
-    def _compartments(self) -> list[tuple[int, list[Case]]]:
-        """(office, cases) of every place a detained case can be, office by office: each
-        phase of each path, the detained docket's lines (with courts), the removal queue,
-        and the line for a country by entry day modulo the limit (the engine's slots)."""
-        out: list[tuple[int, list[Case]]] = []
+    def _compartments(self) -> list[tuple[int, list[Case], bool]]:
+        """(office, cases, has a case before a judge) of every place a detained case can
+        be, office by office: each phase of each path, the detained docket's lines (with
+        courts), the removal queue, and the line for a country by entry day modulo the
+        limit (the engine's slots). A case on a court path or on the docket is before a
+        judge; one with an order (queue, country) is not."""
+        out: list[tuple[int, list[Case], bool]] = []
         n_c, limit = len(self.phases), self.inp.limit_days
+        before_judge = [a or b for a, b in zip(self.court_paths, self.pending_paths, strict=True)]
         for o, off in enumerate(self.offices):
             phase: dict[tuple[int, int], list[Case]] = {}
             for case in self.on_path[o]:
                 phase.setdefault((case.path, case.phase), []).append(case)
-            out += [(o, phase.get((c, k), [])) for c in range(n_c) for k in range(self.phases[c])]
+            out += [
+                (o, phase.get((c, k), []), before_judge[c])
+                for c in range(n_c)
+                for k in range(self.phases[c])
+            ]
             if self.courts is not None:
-                out += [(o, line) for line in off.docket]
-            out.append((o, off.queue))
+                out += [(o, line, True) for line in off.docket]
+            out.append((o, off.queue, False))
             slots: list[list[Case]] = [[] for _ in range(limit)]
             for joined, case in off.limited:
                 slots[joined % limit].append(case)
-            out += [(o, s) for s in slots]
+            out += [(o, s, False) for s in slots]
         return out
 
     def _release_unpaid(self, t: int, excess: int) -> None:
         """Release ``excess`` detained cases, shared over the compartments in proportion to
-        the cases in each (largest remainder), drawn at random within each."""
+        the cases in each (largest remainder), drawn at random within each; with courts a
+        case before a judge goes on (it was charged when it began)."""
         places = self._compartments()
-        assert sum(len(c) for _, c in places) == sum(self.detained), "lost track of a case"
-        counts = _place(excess, [len(cases) for _, cases in places])
+        assert sum(len(c) for _, c, _ in places) == sum(self.detained), "lost track of a case"
+        counts = _place(excess, [len(cases) for _, cases, _ in places])
         gone: set[Case] = set()
-        for (o, cases), n in zip(places, counts, strict=True):
+        for (o, cases, goes_on), n in zip(places, counts, strict=True):
             if not n:
                 continue
             for i in self.rng.choice(len(cases), size=n, replace=False):
@@ -778,8 +789,7 @@ class ReferenceRun:
                 self.detained[o] -= 1
                 self.offices[o].beds.put(1)
                 self.rec["released_funds"][o, t] += 1
-                self.rec["released_capacity"][o, t] += 1
-                if self.courts is not None:  # released for lack of beds: the case goes on
+                if self.courts is not None and goes_on:
                     self.offices[o].pending += 1
                     self.rec["court_receipts"][o, t] += 1
                 assert case.proc is not None
