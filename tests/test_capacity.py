@@ -260,12 +260,13 @@ def _hire(**overrides) -> object:
 
 
 def test_hiring_worked_example() -> None:
-    # Classes on days 0 and 30. Day 0: $100 + 60 days x $1 = $160 a hire; 4 applicants
-    # -> 4 hires. Day 30: $130 a hire; positions 8 - 4 = 4 -> 4 hires. $640 + $520.
+    # Classes on days 0 and 30, paid from graduation (10 academy days) to day 60. Day 0:
+    # $100 + 50 days x $1 = $150 a hire; 4 applicants -> 4 hires. Day 30: $120 a hire;
+    # positions 8 - 4 = 4 -> 4 hires. $600 + $480.
     h = _hire()
     assert np.flatnonzero(h.hired).tolist() == [0, 30]
     assert h.hired[[0, 30]].tolist() == [4.0, 4.0]
-    assert h.committed == pytest.approx(1160.0)
+    assert h.committed == pytest.approx(1080.0)
     academy = np.zeros(100)
     academy[0:10] = 4
     academy[30:40] = 4
@@ -281,10 +282,10 @@ def test_hiring_worked_example() -> None:
 
 
 def test_hiring_stops_when_the_money_is_committed() -> None:
-    # $500: day 0 takes floor(500 / 160) = 3 hires ($480); $20 cannot pay a $130 hire.
+    # $500: day 0 takes floor(500 / 150) = 3 hires ($450); $50 cannot pay a $120 hire.
     h = _hire(funds=500.0)
     assert h.hired.sum() == 3.0
-    assert h.committed == pytest.approx(480.0)
+    assert h.committed == pytest.approx(450.0)
 
 
 def test_hiring_attrition_halves_a_class_in_a_year() -> None:
@@ -311,8 +312,9 @@ def test_hiring_before_the_window_reads_day_zero_positions() -> None:
     assert h.hired[30] == 3.0
     assert h.in_academy[[0, 9, 10]].tolist() == [2.0, 2.0, 0.0]
     assert h.on_duty[[9, 10, 69, 70]].tolist() == [0.0, 2.0, 2.0, 5.0]
-    # $100 + 90 days x $1 for the early class, $100 + 30 days for the last.
-    assert h.committed == pytest.approx(2 * 190.0 + 3 * 130.0)
+    # Pay from graduation (40 academy days) to day 60: $100 + 50 days x $1 for the early
+    # class; the last graduates after the money closes: $100 only.
+    assert h.committed == pytest.approx(2 * 150.0 + 3 * 100.0)
 
 
 @pytest.mark.parametrize(

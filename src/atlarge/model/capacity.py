@@ -38,9 +38,10 @@ beds.
 while the class day is before ``until_day``. A class takes ``n`` whole hires, the least of
 the academy seats, the applicants, the funded positions not yet filled (positions on the
 class day less hires so far) and the hires the funds left can pay for,
-``floor(funds_left / (cost_per_hire + cost_per_officer_day * (until_day - class_day)))``:
-each hire is committed as the hiring cost plus pay from entry to the end of the money,
-academy included, as if nobody left. Hires leave at a constant rate, ``lam =
+``floor(funds_left / (cost_per_hire + cost_per_officer_day * (until_day - graduation)))``
+with ``graduation = class_day + academy_days``: each hire is committed as the hiring cost
+(which covers the academy) plus pay from graduation to the end of the money, as if nobody
+left. Hires leave at a constant rate, ``lam =
 -ln(1 - attrition_per_year) / 365`` per day, so a class of ``n`` keeps ``n * exp(-lam *
 (t - class_day))`` on day ``t``; they are in the academy for ``academy_days`` days and on
 duty from graduation, where a graduate counts as ``min(1, (t - graduation + 1) /
@@ -265,13 +266,15 @@ def _classes(
     applicants: float,
     cost_per_hire: float,
     cost_per_officer_day: float,
+    academy_days: int,
 ) -> tuple[list[tuple[int, int]], float]:
     """The academy classes the money pays for, as (class day, hires), and the USD
     committed, by the hiring rule in the module docstring."""
     classes: list[tuple[int, int]] = []
     funds_left, committed, hired = float(funds), 0.0, 0
     for day in rounds.tolist():
-        per_hire = cost_per_hire + cost_per_officer_day * max(until_day - day, 0)
+        paid_days = max(until_day - (day + academy_days), 0)
+        per_hire = cost_per_hire + cost_per_officer_day * paid_days
         n = _order_size(
             seats,
             applicants,
@@ -331,6 +334,7 @@ def hire_officers(
         applicants_per_round,
         cost_per_hire,
         cost_per_officer_day,
+        academy_days,
     )
     lam = -math.log1p(-attrition_per_year) / _DAYS_PER_YEAR
     return _cohorts(classes, days, academy_days, lam, ramp_days, committed)
