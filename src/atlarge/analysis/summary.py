@@ -17,6 +17,7 @@ from atlarge._version import __version__
 from atlarge.analysis import home_missions
 from atlarge.analysis.kpis import BY_OFFICE, KPIS, kpi_values, listed
 from atlarge.model import COST_STAGES, ModelOutput
+from atlarge.model.inputs import ModelInputs
 from atlarge.model.measures import ARREST_CHANNELS
 from atlarge.scenario import Scenario, iter_params, scenario_sha256
 from atlarge.scenario.params import Param
@@ -85,6 +86,15 @@ def channel_rows(out: ModelOutput) -> list[dict[str, Any]]:
     return rows
 
 
+def _hiring_cost(d: ModelInputs) -> np.ndarray:
+    """``(A,)`` the hiring plan's one-off costs, on the agency the hires join (so the
+    agencies' costs add up to the agents' stage)."""
+    cost = np.zeros(len(d.agency_keys))
+    if d.money.hire_agency is not None:
+        cost[d.agency_keys.index(d.money.hire_agency)] = d.money.hire_cost.sum()
+    return cost
+
+
 def summarize(out: ModelOutput) -> dict[str, Any]:
     """The ``summary.json`` document for a run."""
     from atlarge.analysis import budget  # it uses stats() from here
@@ -102,7 +112,9 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
 
     by_agency = []
     days_a = out.agent_days_by_agency  # (reps, agencies)
-    cost_a = out.per_rep(lambda d: d.agent_days.sum(axis=1) * d.agency_cost_per_day)
+    cost_a = out.per_rep(
+        lambda d: d.agent_days.sum(axis=1) * d.agency_cost_per_day + _hiring_cost(d)
+    )
     for i, (key, label) in enumerate(zip(inp.agency_keys, inp.agency_labels, strict=True)):
         diverted = days_a[:, i] if inp.agency_diverted[i] else np.zeros(out.reps)
         by_agency.append(

@@ -56,9 +56,6 @@ written in files: ``new_hires`` (the hiring plan's hires: their hiring cost and 
 ``beds_bought`` (the procurement plan's beds, paid as contracted); each is paid first from
 what its plan committed of its funding line (see :mod:`atlarge.model.money`)."""
 
-PLAN_PURPOSES = frozenset({"new_hires", "beds_bought"})
-"""Purposes charged to what a plan (hiring, procurement) committed of its line."""
-
 PURPOSE_LABELS: dict[str, str] = {
     "enforcement_staff": "Enforcement staff (ICE and partners)",
     "new_hires": "New hires (hiring plan)",
@@ -147,10 +144,6 @@ class Budget(_Section):
         "purpose goes to the first open line that pays for it and has money left).",
     )
 
-    def covering(self, purpose: str) -> list[str]:
-        """Keys of the lines that pay for ``purpose``, in the order they are drawn on."""
-        return [k for k, line in self.lines.items() if purpose in line.purposes]
-
 
 class BedKind(_Section):
     """A kind of bed money can buy (existing contract beds, new contract facilities,
@@ -189,6 +182,13 @@ class Procurement(_Section):
         description="Where the new beds are: spread over offices like the population, or like "
         "the existing beds (facilities: Texas and Louisiana's shares)."
     )
+
+    @field_validator("target_beds_added")
+    @classmethod
+    def _constant(cls, p: Param | None) -> Param | None:
+        if p is not None and p.time_varying:
+            raise ValueError("cannot vary over time (the plan is made with one value)")
+        return p
 
 
 class Hiring(_Section):

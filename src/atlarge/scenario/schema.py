@@ -941,7 +941,7 @@ class Scenario(_Section):
                     )
         links = (
             ("procurement", self.procurement, ("detention",)),
-            ("hiring", self.hiring, ("enforcement_staff", "detailed_agents")),
+            ("hiring", self.hiring, ("enforcement_staff",)),
         )
         for section, part, purposes in links:
             if part is None:
@@ -971,12 +971,18 @@ class Scenario(_Section):
                     f"{agency!r} is not a deployed agency; deployed: {', '.join(deployed)}",
                     related=("workforce",),
                 )
-            purpose = "detailed_agents" if deployed[agency].diverted else "enforcement_staff"
+            if deployed[agency].diverted:
+                raise FieldPathError(
+                    "hiring.agency",
+                    f"{agency!r} is detailed from another agency's mission (diverted = true): "
+                    "hires join the operation's own staff, not a detail",
+                    related=("workforce",),
+                )
             line = self.budget.lines[self.hiring.funding_line]  # type: ignore[union-attr]
-            if purpose not in line.purposes:
+            if "enforcement_staff" not in line.purposes:
                 raise FieldPathError(
                     "hiring.funding_line",
-                    f"the hires join {agency}, paid as {purpose}, which budget line "
+                    f"the hires join {agency}, paid as enforcement_staff, which budget line "
                     f"{self.hiring.funding_line!r} does not pay for",
                     related=("budget", "hiring.agency"),
                 )
