@@ -174,7 +174,9 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         kept_base = {k: v for k, v in base_origins.items() if not _supplies(one, k)}
         base_origins = {**kept_base, **one_origins}
     merged = _drop_replaced_forms(_merge(base, data), data)
-    merged["extends"] = names_chain  # the chain, nearest first (bases in the order given)
+    # The files read, for the record: each base as written, followed by its own chain (with
+    # several bases the later one overrides the earlier, so this is not an override order).
+    merged["extends"] = names_chain
     leaves = set(_leaf_paths(merged))
     kept = {k: v for k, v in base_origins.items() if k in leaves or k == "extends"}
     return merged, _merge_origins(merged, data, kept, path)
