@@ -38,6 +38,7 @@ __all__ = [
     "PURPOSES",
     "Ledger",
     "by_fiscal_year",
+    "charge_in_order",
     "charge_lines",
     "fiscal_years",
     "runway",
@@ -102,17 +103,18 @@ def charge_lines(
             need = daily[:, p, d]
             if not need.any():
                 continue
-            unfunded[:, p, d] = _charge_one(
+            unfunded[:, p, d] = charge_in_order(
                 need, left, charged[:, :, d], covers[:, p] & open_[:, d]
             )
     return Ledger(charged=charged, unfunded=unfunded)
 
 
-def _charge_one(
+def charge_in_order(
     need: np.ndarray, left: np.ndarray, charged_today: np.ndarray, eligible: np.ndarray
 ) -> np.ndarray:
     """Draw ``need`` (R,) on the eligible lines in order, updating ``left`` and
-    ``charged_today`` (both (R, L)) in place; return what is still unpaid (R,)."""
+    ``charged_today`` (both (R, L)) in place; return what is still unpaid (R,). The one
+    charging rule: the engine pays beds and seats under stop with it too."""
     for line in np.flatnonzero(eligible):
         take = np.minimum(need, left[:, line])
         charged_today[:, line] += take

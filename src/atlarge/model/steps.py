@@ -21,6 +21,7 @@ import numpy as np
 from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round
 from atlarge.engine.samplers import binomial, multinomial
 from atlarge.model.inputs import ModelInputs
+from atlarge.model.ledger import charge_in_order
 from atlarge.model.money import DETENTION, TRANSPORT
 from atlarge.model.outcomes import Outcome
 from atlarge.model.state import Day, PipelineState
@@ -513,13 +514,10 @@ def _money_left(inp: ModelInputs, state: PipelineState, t: int, purpose: int) ->
 
 def _pay(inp: ModelInputs, state: PipelineState, t: int, purpose: int, cost: np.ndarray) -> None:
     """Charge ``cost`` ``(R,)`` to the open lines for ``purpose`` in their order, each up to
-    what is left in it (the rule of ``ledger.charge_lines``, step for step)."""
+    what is left in it (``ledger.charge_in_order``, the rule the ledger charges by)."""
     m = inp.money
-    left = cost.astype(np.float64)
-    for line in np.flatnonzero(m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]):
-        take = np.minimum(left, state.funds[:, line])
-        state.funds[:, line] -= take
-        left = left - take
+    use = m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]
+    charge_in_order(cost.astype(np.float64), state.funds, np.zeros_like(state.funds), use)
 
 
 def _units_paid(money: np.ndarray, unit: float) -> np.ndarray:
