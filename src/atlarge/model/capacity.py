@@ -10,8 +10,9 @@ last beyond the window (the functions allow it; :mod:`atlarge.model.money` start
 on day 0 with what is left of a line open before it): planning runs on the whole
 calendar from the day the money opens, so beds ordered or officers hired before day 0
 are online (or on duty) inside the window, and rounds after the window still use up
-funds. Outputs cover only the window ``[0, days)``. A dated input given over the window (``positions``) takes its day-0 value
-for days before the window and its last value for days after it.
+funds. Outputs cover only the window ``[0, days)``. A dated input given over the window
+(``positions``) takes its day-0 value for days before the window and its last value for
+days after it.
 
 The model's rules (for docs/model.md):
 
