@@ -579,3 +579,21 @@ def test_under_stop_and_hold_removals_paid_from_the_bed_money_lose_nobody():
     assert np.array_equal(after, before + moved.sum(-1))
     assert (state.held <= inp.holding[0][None, :]).all()
     assert np.array_equal(day.transferred_in.sum(-1), day.transferred_out.sum(-1))
+
+
+def test_a_plan_switched_off_leaves_beds_and_headcounts_as_typed():
+    """--set procurement.enabled=false (hiring.enabled=false): the beds (the ERO
+    headcount) are as typed, the plan sets nothing aside and its KPI is not listed."""
+    import atlarge
+    from tests.conftest import FUNDED
+
+    sc = small_scenario(
+        FUNDED, days=40, procurement__enabled=False, hiring__enabled=False, detention__beds=70000
+    )
+    res = atlarge.simulate(sc, reps=2, seed=1)
+    inp, summary = res.output.inputs, res.summary()
+    assert (inp.beds_national == 70000).all() and inp.money.beds_bought.sum() == 0
+    assert inp.money.hires.sum() == 0 and inp.money.hire_agency is None
+    assert len(inp.money.ledger.amount) == len(sc.budget.lines)  # no set-aside lines
+    assert not summary["mechanisms"]["procurement"] and not summary["mechanisms"]["hiring"]
+    assert "beds_added" not in summary["kpis"] and "officers_hired" not in summary["kpis"]

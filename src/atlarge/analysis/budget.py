@@ -178,7 +178,7 @@ def capacity_rows(out: ModelOutput) -> dict[str, Any]:
     """What money bought, for the report: beds by kind at the end, hires and their state."""
     m = out.inputs.money
     rows: dict[str, Any] = {}
-    if out.scenario.procurement is not None:
+    if out.scenario.beds_plan is not None:
         rows["beds_by_kind"] = [
             {
                 "kind": key,
@@ -187,7 +187,7 @@ def capacity_rows(out: ModelOutput) -> dict[str, Any]:
             }
             for i, key in enumerate(m.kind_keys)
         ]
-    if out.scenario.hiring is not None:
+    if out.scenario.hiring_plan is not None:
         rows["hiring"] = {
             "agency": m.hire_agency,
             "hired": stats(officers_hired(out)),
@@ -212,7 +212,7 @@ def budget_summary(out: ModelOutput) -> dict[str, Any]:
         doc["funding_runway"] = funding_runway(out, book)
         doc["unfunded_usd"] = unfunded(out, book)
         doc["on_exhausted"] = sc.budget.on_exhausted
-    if sc.procurement is not None or sc.hiring is not None:
+    if sc.beds_plan is not None or sc.hiring_plan is not None:
         doc["capacity_bought"] = capacity_rows(out)
     doc["budget_definitions"] = DEFINITIONS
     return doc

@@ -227,8 +227,8 @@ def mechanisms(sc: Scenario, *, uncertainty: bool = False) -> dict[str, bool]:
         "courts": sc.courts is not None,
         "expedited_removal": sc.policy.expedited_removal_share is not None,
         "budget": sc.budget is not None,
-        "procurement": sc.procurement is not None,
-        "hiring": sc.hiring is not None,
+        "procurement": sc.beds_plan is not None,
+        "hiring": sc.hiring_plan is not None,
         "parameter_uncertainty": uncertainty,
     }
 

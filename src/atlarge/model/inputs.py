@@ -238,14 +238,14 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     diverted = np.array([deployed[k].diverted for k in agency_keys], dtype=bool)
     hired_days = hired_worked = hire_cost = np.zeros(days)
     hire_at = None
-    if hiring is not None and sc.hiring is not None:
+    if hiring is not None and sc.hiring_plan is not None:
         # Graduates join the agency: on duty after the academy, at full effort after their
         # own ramp (capacity.hire_officers).
-        hire_at = agency_keys.index(sc.hiring.agency)
-        productivity = deployed[sc.hiring.agency].relative_productivity.value
+        hire_at = agency_keys.index(sc.hiring_plan.agency)
+        productivity = deployed[sc.hiring_plan.agency].relative_productivity.value
         hired_days = hiring.on_duty * work_share
         hired_worked = hiring.effective * work_share * productivity
-        hire_cost = hiring.hired * sc.hiring.cost_per_hire.value
+        hire_cost = hiring.hired * sc.hiring_plan.cost_per_hire.value
 
     guard = sc.support.national_guard
     troops = ramped(daily(guard.headcount), guard.ramp_days.value) if guard else np.zeros(days)
@@ -330,13 +330,13 @@ def build_inputs(scenario: Scenario) -> ModelInputs:
     base_beds = _whole(daily(sc.detention.beds))
     beds = _spread(base_beds.astype(np.float64), offices.bed_weight)
     beds_national = base_beds
-    if bought is not None and sc.procurement is not None:
+    if bought is not None and sc.beds_plan is not None:
         # Beds bought go where the scenario places them: like the population, or like the
         # existing beds (facilities in Texas and Louisiana).
         added = bought.online.sum(axis=0)
         where = (
             offices.population_weight
-            if sc.procurement.placement == "population"
+            if sc.beds_plan.placement == "population"
             else offices.bed_weight
         )
         beds = beds + _spread(added.astype(np.float64), where)

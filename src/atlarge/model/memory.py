@@ -77,7 +77,7 @@ class RunShape:
             limit_days=(lc.limit_days if (lc := sc.transport.limited_countries) else 0),
             courts=sc.courts is not None,
             lines=(
-                len(sc.budget.lines) + (sc.procurement is not None) + (sc.hiring is not None)
+                len(sc.budget.lines) + (sc.beds_plan is not None) + (sc.hiring_plan is not None)
                 if sc.budget is not None
                 else 0
             ),

@@ -107,7 +107,7 @@ def _left_at_start(start: dt.date, line: FundingLine) -> float:
 
 def procured(sc: Scenario, days: int) -> ProcuredBeds | None:
     """Beds bought by ``[procurement]`` from its funding line (None without it)."""
-    proc = sc.procurement
+    proc = sc.beds_plan
     if proc is None:
         return None
     assert sc.budget is not None  # the schema requires the line
@@ -133,7 +133,7 @@ def procured(sc: Scenario, days: int) -> ProcuredBeds | None:
 
 def hired(sc: Scenario, days: int, work_share: float) -> Hiring | None:
     """Officers hired by ``[hiring]`` from its funding line (None without it)."""
-    h = sc.hiring
+    h = sc.hiring_plan
     if h is None:
         return None
     assert sc.budget is not None  # the schema requires the line
@@ -158,9 +158,9 @@ def hired(sc: Scenario, days: int, work_share: float) -> Hiring | None:
 def hire_purpose(sc: Scenario) -> str | None:
     """What the hires' agency is paid as once the plan's money is spent (staff or
     detailed agents), or None without hiring."""
-    if sc.hiring is None:
+    if sc.hiring_plan is None:
         return None
-    diverted = sc.workforce.deployed()[sc.hiring.agency].diverted
+    diverted = sc.workforce.deployed()[sc.hiring_plan.agency].diverted
     return "detailed_agents" if diverted else "enforcement_staff"
 
 
@@ -192,8 +192,8 @@ def ledger_lines(
     left = [_left_at_start(sc.start_date, line) for line in budget.lines.values()]
     set_aside = dict.fromkeys(range(len(keys)), 0.0)
     plans = (
-        (sc.procurement, beds_committed, "beds_bought"),
-        (sc.hiring, hires_committed, "new_hires"),
+        (sc.beds_plan, beds_committed, "beds_bought"),
+        (sc.hiring_plan, hires_committed, "new_hires"),
     )
     for plan, committed, purpose in plans:
         if plan is not None:
@@ -269,7 +269,7 @@ def build_money(
     stop = budget is not None and budget.on_exhausted == "stop"
     held_purposes = np.array([p in HELD_PURPOSES for p in PURPOSES])
     held = (lines.covers & held_purposes[None, :]).any(axis=1) & stop
-    proc = sc.procurement
+    proc = sc.beds_plan
     if beds is not None and proc is not None:
         kind_keys = tuple(proc.kinds)
         kind_labels = tuple(k.label for k in proc.kinds.values())
@@ -279,9 +279,9 @@ def build_money(
         kind_keys = kind_labels = ()
         added = np.zeros((0, n_d), dtype=np.int64)
         rates = np.zeros(0)
-    if hiring is not None and sc.hiring is not None:
+    if hiring is not None and sc.hiring_plan is not None:
         hires, on_duty, effective = hiring.hired, hiring.on_duty, hiring.effective
-        agency: str | None = sc.hiring.agency
+        agency: str | None = sc.hiring_plan.agency
     else:
         hires = on_duty = effective = np.zeros(n_d)
         agency = None

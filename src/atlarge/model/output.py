@@ -114,7 +114,7 @@ class ModelOutput:
     def _detention_cost(self, bed_days: np.ndarray) -> np.ndarray:
         """Bed-days at ``bed_day_cost``; with procurement, the beds bought paid as
         contracted and filled first, the typed beds paid as used (docs/model.md 3.13)."""
-        if all(d.scenario.procurement is None for d in self.draws):
+        if all(d.scenario.beds_plan is None for d in self.draws):
             return bed_days * self.per_rep(lambda d: d.scenario.detention.bed_day_cost.value)
         daily = self._bed_costs()
         return daily[0].sum(axis=1) + daily[1].sum(axis=1)

@@ -289,7 +289,7 @@ class ReferenceRun:
         budget = sc.budget
         self.lines: list[_Line] = []
         if budget is not None and budget.on_exhausted == "stop":
-            if sc.procurement is not None or sc.hiring is not None:
+            if sc.beds_plan is not None or sc.hiring_plan is not None:
                 raise NotImplementedError("the reference model has no procurement or hiring")
             start = sc.start_date
             self.lines = [

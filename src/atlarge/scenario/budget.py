@@ -169,6 +169,11 @@ class BedKind(_Section):
 class Procurement(_Section):
     """Money to beds: monthly orders from one funding line, by kind in order of preference."""
 
+    enabled: bool = Field(
+        default=True,
+        description="false: no beds are bought and detention.beds are all the beds (to set "
+        "beds directly in a scenario that buys them: --set procurement.enabled=false).",
+    )
     funding_line: str = Field(description="The budget line that buys the beds.")
     kinds: dict[str, BedKind] = Field(
         min_length=1, description="Kinds of bed, in the order they are ordered."
@@ -194,6 +199,11 @@ class Procurement(_Section):
 class Hiring(_Section):
     """Money to officers: monthly academy classes for one agency, paid by one line."""
 
+    enabled: bool = Field(
+        default=True,
+        description="false: nobody is hired and headcounts are as typed (--set "
+        "hiring.enabled=false).",
+    )
     funding_line: str = Field(description="The budget line that pays for the hires.")
     agency: str = Field(description="The workforce agency the hires join (e.g. ero).")
     positions: P("agents", ge=0.0, le=MAX_AGENTS) = Field(

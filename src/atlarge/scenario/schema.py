@@ -775,6 +775,20 @@ class Scenario(_Section):
         description="Recorded by the loader: the files this one extends, nearest first.",
     )
 
+    @property
+    def beds_plan(self) -> Procurement | None:
+        """The procurement plan the run follows: none without [procurement] or with
+        ``procurement.enabled = false``."""
+        p = self.procurement
+        return p if p is not None and p.enabled else None
+
+    @property
+    def hiring_plan(self) -> Hiring | None:
+        """The hiring plan the run follows: none without [hiring] or with
+        ``hiring.enabled = false``."""
+        h = self.hiring
+        return h if h is not None and h.enabled else None
+
     def with_values(self, updates: Mapping[str, Any], reason: str) -> Scenario:
         """This scenario with ``updates`` (path or ``PATH@DATE`` -> value) applied for
         ``reason``; the one way to change a scenario (rules: :mod:`atlarge.scenario.changes`)."""
