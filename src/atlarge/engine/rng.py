@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from atlarge.engine.philox import philox4x32, words_to_open_unit
+from atlarge.engine import philox
 
 _MAX_SUBSTREAM = 1 << 16
 _MAX_ATTEMPT = 1 << 16
@@ -86,12 +86,17 @@ class RandomStreams:
             raise ValueError("substream and attempt must lie in [0, 65536)")
         if step < 0 or stream < 0:
             raise ValueError("step and stream must be non-negative")
-        c0 = element.astype(np.uint64, copy=False)
-        c1 = np.uint64(step & 0xFFFFFFFF)
-        c2 = np.uint64(stream & 0xFFFFFFFF)
-        c3 = np.uint64(substream << 16) | att.astype(np.uint64)
-        w0, w1, w2, w3 = philox4x32((c0, c1, c2, c3), (self.key0[row], self.key1[row]))
-        return words_to_open_unit(w0, w1), words_to_open_unit(w2, w3)
+        row_b, element_b, att_b = np.broadcast_arrays(np.asarray(row), np.asarray(element), att)
+        shape = element_b.shape
+        u, v = philox.pairs(
+            np.ascontiguousarray(element_b, dtype=np.uint64).ravel(),
+            step & 0xFFFFFFFF,
+            stream & 0xFFFFFFFF,
+            (np.uint64(substream << 16) | att_b.astype(np.uint64)).ravel(),
+            self.key0[row_b].ravel(),
+            self.key1[row_b].ravel(),
+        )
+        return u.reshape(shape), v.reshape(shape)
 
     def uniform(self, shape: tuple[int, ...], step: int, stream: int, substream: int = 0):
         """Uniforms on (0, 1) shaped ``(n_reps, *shape)``."""
