@@ -133,3 +133,27 @@ def test_replication_generator_is_the_seedsequence_child():
     child = np.random.SeedSequence(7).spawn(4)[3]
     b = np.random.Generator(np.random.Philox(child)).random(3)
     assert np.array_equal(a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.lists(st.integers(0, 200), min_size=1, max_size=30),
+    p=st.floats(0.0, 0.5),
+    seed=st.integers(0, 2**31),
+)
+def test_the_compiled_walk_up_the_cdf_is_the_numpy_walk(n, p, seed):
+    """Issue 15: BINV's compiled walk gives the very same counts (and the same redraws past
+    the bound) as the readable NumPy walk, for any uniforms."""
+    from atlarge.engine.samplers import _walk_compiled, _walk_numpy
+
+    n = np.array(n, dtype=np.float64)
+    q = 1.0 - p
+    s = np.full(n.size, p / q if q > 0 else 0.0)
+    a = (n + 1) * s
+    bound = np.minimum(n, np.floor(n * p + 10.0 * np.sqrt(n * p * q + 1.0))).astype(np.int64)
+    r = np.exp(n * np.log1p(-p))
+    u = np.random.default_rng(seed).random(n.size)
+    u[::5] = 1.0 - 1e-16  # far in the tail: redrawn past the bound
+    want = _walk_numpy(u, r.copy(), a, s, bound)
+    got = _walk_compiled(u, r.copy(), a, s, bound)
+    assert np.array_equal(want, got)
