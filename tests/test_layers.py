@@ -17,7 +17,7 @@ FORBIDDEN = {
     "runs": {"report", "api", "cli", "simulation"},
     "analysis": {"report", "api", "cli", "simulation", "runs"},
 }
-THIRD_PARTY_ENGINE = {"numpy", "scipy"}
+THIRD_PARTY_ENGINE = {"numpy", "scipy", "numba"}  # numba: the compiled inner loops (issue 15)
 
 
 def _imports(path: Path) -> set[str]:

@@ -202,6 +202,7 @@ def test_limited_are_detained_and_their_releases_are_releases():
     assert (s.detained == 2).all()
     d = Day(0, RandomStreams.for_replications(1, [0, 1]))
     d.released_on_exit = d.released_capacity = np.zeros((2, inp.n_offices), dtype=np.int64)
+    d.released_funds = np.zeros((2, inp.n_offices), dtype=np.int64)
     d.released_post_order_limit = np.full((2, inp.n_offices), 3)
     assert (d.released == 3).all()
 

@@ -171,8 +171,8 @@ class Procurement(_Section):
 
     enabled: bool = Field(
         default=True,
-        description="false: no beds are bought and detention.beds are all the beds (to set "
-        "beds directly in a scenario that buys them: --set procurement.enabled=false).",
+        description="false: no beds are bought and detention.beds are all the beds (how to "
+        "set beds directly in a scenario that buys them).",
     )
     funding_line: str = Field(description="The budget line that buys the beds.")
     kinds: dict[str, BedKind] = Field(
@@ -201,8 +201,7 @@ class Hiring(_Section):
 
     enabled: bool = Field(
         default=True,
-        description="false: nobody is hired and headcounts are as typed (--set "
-        "hiring.enabled=false).",
+        description="false: nobody is hired and headcounts are as typed.",
     )
     funding_line: str = Field(description="The budget line that pays for the hires.")
     agency: str = Field(description="The workforce agency the hires join (e.g. ero).")
