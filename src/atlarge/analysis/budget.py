@@ -18,6 +18,7 @@ from atlarge.analysis.bands import bands
 from atlarge.analysis.summary import stats
 from atlarge.model import ModelOutput
 from atlarge.model.ledger import Ledger, by_fiscal_year, charge_lines, fiscal_years, runway
+from atlarge.model.money import DETENTION, TRANSPORT
 from atlarge.scenario.budget import PURPOSE_LABELS, PURPOSES
 
 DEFINITIONS = {
@@ -73,8 +74,6 @@ def _slack(out: ModelOutput) -> np.ndarray:
     n = len(m.line_keys)
     if not m.stop:
         return np.zeros((out.reps, n))
-    from atlarge.model.money import DETENTION, TRANSPORT
-
     slack = np.full((out.reps, n), np.inf)
     for purpose, unit in ((DETENTION, "base_rate"), (TRANSPORT, "removal_cost")):
         pays = np.zeros(n, dtype=bool)
@@ -87,17 +86,20 @@ def _slack(out: ModelOutput) -> np.ndarray:
 def cost_by_fiscal_year(out: ModelOutput, daily: np.ndarray) -> list[dict[str, Any]]:
     """summary.json ``cost_by_fiscal_year``: [{fiscal_year, cost_usd {p5, p50, p95},
     days, by_purpose {purpose: p50}}] in fiscal-year order."""
-    total = by_fiscal_year(out.inputs.dates, daily.sum(axis=1))
-    parts = {p: by_fiscal_year(out.inputs.dates, daily[:, i]) for i, p in enumerate(PURPOSES)}
-    fys = fiscal_years(out.inputs.dates)
+    dates = out.inputs.dates
+    fys = fiscal_years(dates)
+    total = by_fiscal_year(dates, daily.sum(axis=1))
+    parts = by_fiscal_year(dates, daily)  # (reps, purposes) a year
     rows = []
-    for j, (fy, values) in enumerate(total):
+    for (fy, values), (_, by_purpose) in zip(total, parts, strict=True):
         rows.append(
             {
                 "fiscal_year": fy,
                 "cost_usd": stats(values),
                 "days": int((fys == fy).sum()),
-                "by_purpose": {p: float(np.median(parts[p][j][1])) for p in PURPOSES},
+                "by_purpose": {
+                    p: float(np.median(by_purpose[:, i])) for i, p in enumerate(PURPOSES)
+                },
             }
         )
     return rows

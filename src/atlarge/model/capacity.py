@@ -144,6 +144,24 @@ def _spend(n: int, unit_cost: float, funds_left: float) -> tuple[int, float]:
     return n, n * unit_cost
 
 
+@dataclass
+class _Purse:
+    """A plan's money as it orders: what is left and what it has committed. One place for
+    the rule both plans follow: whole units, the least of the limits and of what the money
+    left pays for, never a cent more than it has."""
+
+    left: float
+    committed: float = 0.0
+
+    def buy(self, unit_cost: float, *limits: float) -> int:
+        """Order the most whole units the limits and the money allow; commit their cost."""
+        n = _order_size(*limits, _affordable(self.left, unit_cost))
+        n, spent = _spend(n, unit_cost, self.left)
+        self.left -= spent
+        self.committed += spent
+        return n
+
+
 def _check_funds(funds: float, days: int) -> None:
     if not funds >= 0.0:
         raise ValueError(f"funds must be >= 0, got {funds}")
@@ -181,30 +199,23 @@ def procure_beds(
     ordered = np.zeros((n_kinds, days), dtype=np.int64)
     starts = np.zeros((n_kinds, days + 1), dtype=np.int64)
     ordered_before = np.zeros(n_kinds, dtype=np.int64)
-    funds_left, committed, added = float(funds), 0.0, 0
+    purse, added = _Purse(float(funds)), 0
     for day in _round_days(open_day, until_day, round_days).tolist():
         for k, kind in enumerate(kinds):
             funded_days = until_day - (day + kind.lead_days)
             if funded_days <= 0:
                 continue
             per_bed = kind.cost_per_bed_day * funded_days
-            n = _order_size(
-                kind.max_added_per_month,
-                target_added - added,
-                _affordable(funds_left, per_bed),
-            )
-            n, spent = _spend(n, per_bed, funds_left)
+            n = purse.buy(per_bed, kind.max_added_per_month, target_added - added)
             if n == 0:
                 continue
-            funds_left -= spent
-            committed += spent
             added += n
             _record_order(ordered, ordered_before, k, day, n)
             starts[k, min(max(day + kind.lead_days, 0), days)] += n
     return ProcuredBeds(
         online=_online(starts, until_day, days),
         ordered=ordered,
-        committed=committed,
+        committed=purse.committed,
         ordered_before=ordered_before,
     )
 
@@ -273,24 +284,16 @@ def _classes(
     """The academy classes the money pays for, as (class day, hires), and the USD
     committed, by the hiring rule in the module docstring."""
     classes: list[tuple[int, int]] = []
-    funds_left, committed, hired = float(funds), 0.0, 0
+    purse, hired = _Purse(float(funds)), 0
     for day in rounds.tolist():
         paid_days = max(until_day - (day + academy_days), 0)
         per_hire = cost_per_hire + cost_per_officer_day * paid_days
-        n = _order_size(
-            seats,
-            applicants,
-            _dated(positions, day) - hired,
-            _affordable(funds_left, per_hire),
-        )
-        n, spent = _spend(n, per_hire, funds_left)
+        n = purse.buy(per_hire, seats, applicants, _dated(positions, day) - hired)
         if n == 0:
             continue
-        funds_left -= spent
-        committed += spent
         hired += n
         classes.append((day, n))
-    return classes, committed
+    return classes, purse.committed
 
 
 def hire_officers(

@@ -133,16 +133,17 @@ def fiscal_years(dates: np.ndarray) -> np.ndarray:
 
 
 def by_fiscal_year(dates: np.ndarray, daily_total: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """Sum (R, D) daily amounts into (fiscal year, (R,) sum) pairs, in fiscal-year order.
+    """Sum daily amounts ``(..., D)`` (per replication, and per purpose if given) into
+    (fiscal year, ``(...)`` sum) pairs, in fiscal-year order.
 
     A fiscal year only partly inside the window sums only its days in the window:
     the result is what the simulation spent, not a year's full outlay.
     """
     daily_total = np.asarray(daily_total, dtype=float)
     fys = fiscal_years(dates)
-    if daily_total.ndim != 2 or daily_total.shape[1] != fys.shape[0]:
-        raise ValueError(f"daily_total must be (R, {fys.shape[0]}), got {daily_total.shape}")
-    return [(int(fy), daily_total[:, fys == fy].sum(axis=1)) for fy in np.unique(fys)]
+    if daily_total.ndim < 2 or daily_total.shape[-1] != fys.shape[0]:
+        raise ValueError(f"daily_total must be (R, ..., {fys.shape[0]}), got {daily_total.shape}")
+    return [(int(fy), daily_total[..., fys == fy].sum(axis=-1)) for fy in np.unique(fys)]
 
 
 def spent_day(charged: np.ndarray, amounts: np.ndarray, rel_tol: float = 1e-9) -> np.ndarray:

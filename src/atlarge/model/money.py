@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -77,12 +78,12 @@ class MoneyInputs:
     hire_cost: np.ndarray  # (D,) USD of the day's hires (cost_per_hire each)
     hire_agency: str | None  # the agency the hires join
 
-    @property
+    @cached_property
     def holds_beds(self) -> bool:
         """The engine caps beds at what the detention lines can pay (stop)."""
         return bool((self.held & self.ledger.covers[:, DETENTION]).any())
 
-    @property
+    @cached_property
     def holds_seats(self) -> bool:
         """The engine caps seats at what the transport lines can pay (stop)."""
         return bool((self.held & self.ledger.covers[:, TRANSPORT]).any())
@@ -155,15 +156,6 @@ def hired(sc: Scenario, days: int, work_share: float) -> Hiring | None:
     )
 
 
-def hire_purpose(sc: Scenario) -> str | None:
-    """What the hires' agency is paid as once the plan's money is spent (staff or
-    detailed agents), or None without hiring."""
-    if sc.hiring_plan is None:
-        return None
-    diverted = sc.workforce.deployed()[sc.hiring_plan.agency].diverted
-    return "detailed_agents" if diverted else "enforcement_staff"
-
-
 def ledger_lines(
     sc: Scenario, dates: np.ndarray, beds_committed: float, hires_committed: float
 ) -> LedgerLines:
@@ -178,7 +170,6 @@ def ledger_lines(
             np.zeros((0, dates.size), bool),
         )
     keys = list(budget.lines)
-    later = hire_purpose(sc)
     parent, amount, covers, open_ = [], [], [], []
 
     def add(i: int, usd: float, purposes: set[str]) -> None:
@@ -202,8 +193,10 @@ def ledger_lines(
             set_aside[i] += committed
     for i, line in enumerate(budget.lines.values()):
         purposes = set(line.purposes)
-        if later is not None and later in purposes:
-            purposes.add("new_hires")  # the hires' pay once the plan's money is spent
+        if sc.hiring_plan is not None and "enforcement_staff" in purposes:
+            # The hires' pay once the plan's money is spent (hires join the operation's own
+            # staff: the schema refuses a detailed agency).
+            purposes.add("new_hires")
         add(i, max(line.amount.value * left[i] - set_aside[i], 0.0), purposes)
     return LedgerLines(
         parent=np.array(parent, dtype=np.int64),

@@ -141,14 +141,13 @@ class ModelOutput:
         col = {p: i for i, p in enumerate(PURPOSES)}
 
         def people(d: ModelInputs, diverted: bool) -> np.ndarray:
-            """Agent-days of staff (or detailed agents) at their agencies' cost, the hires'
-            agent-days left out (they are new_hires)."""
+            """Agent-days of staff (or detailed agents) at their agencies' cost; the hires'
+            agent-days are new_hires (hires join the staff: the schema refuses a detail)."""
             pick = d.agency_diverted == diverted
             cost = (d.agent_days[pick] * d.agency_cost_per_day[pick, None]).sum(axis=0)
-            if d.money.hire_agency is not None:
+            if d.money.hire_agency is not None and not diverted:
                 i = d.agency_keys.index(d.money.hire_agency)
-                if bool(d.agency_diverted[i]) == diverted:
-                    cost = cost - d.money.hired_agent_days * d.agency_cost_per_day[i]
+                cost = cost - d.money.hired_agent_days * d.agency_cost_per_day[i]
             return cost
 
         def hires(d: ModelInputs) -> np.ndarray:

@@ -505,19 +505,26 @@ def _beds_paid(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     return m.beds_bought[t] + _units_paid(_money_left(inp, state, t, DETENTION), m.base_rate)
 
 
+def _drawn_on(inp: ModelInputs, t: int, purpose: int) -> np.ndarray:
+    """``(L,)`` bool: the lines the engine draws on for ``purpose`` today (held and open)."""
+    m = inp.money
+    return m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]
+
+
 def _money_left(inp: ModelInputs, state: PipelineState, t: int, purpose: int) -> np.ndarray:
     """``(R,)`` USD left today in the lines the engine draws on for ``purpose``."""
-    m = inp.money
-    use = m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]
-    return state.funds[:, use].sum(axis=-1)
+    return state.funds[:, _drawn_on(inp, t, purpose)].sum(axis=-1)
 
 
 def _pay(inp: ModelInputs, state: PipelineState, t: int, purpose: int, cost: np.ndarray) -> None:
     """Charge ``cost`` ``(R,)`` to the open lines for ``purpose`` in their order, each up to
     what is left in it (``ledger.charge_in_order``, the rule the ledger charges by)."""
-    m = inp.money
-    use = m.held & m.ledger.covers[:, purpose] & m.ledger.open[:, t]
-    charge_in_order(cost.astype(np.float64), state.funds, np.zeros_like(state.funds), use)
+    charge_in_order(
+        cost.astype(np.float64),
+        state.funds,
+        np.zeros_like(state.funds),
+        _drawn_on(inp, t, purpose),
+    )
 
 
 def _units_paid(money: np.ndarray, unit: float) -> np.ndarray:

@@ -30,11 +30,12 @@ from atlarge.scenario.params import (
     MAX_USD_PER_DAY,
     Days,
     P,
-    Param,
+    constant,
 )
 
 MAX_USD_TOTAL = 1e13
 """A funding line: about 1.5 times all US federal outlays in a year (~$6.8 trillion, FY2024)."""
+ONE_PLAN = "the plan is made with one value"
 MAX_LEAD_DAYS = 3650.0
 """Days from an order to beds online: ten years, longer than any prison construction."""
 
@@ -113,12 +114,7 @@ class FundingLine(_Section):
             raise ValueError("lists a purpose twice")
         return v
 
-    @field_validator("amount")
-    @classmethod
-    def _constant(cls, p: Param) -> Param:
-        if p.time_varying:
-            raise ValueError("cannot vary over time (an amount is given once)")
-        return p
+    _constant = constant("amount", why="an amount is given once")
 
     @model_validator(mode="after")
     def _period(self) -> FundingLine:
@@ -158,12 +154,7 @@ class BedKind(_Section):
         description="Beds of this kind that can be ordered in one monthly round."
     )
 
-    @field_validator("lead_days", "cost_per_bed_day", "max_added_per_month")
-    @classmethod
-    def _constant(cls, p: Param) -> Param:
-        if p.time_varying:
-            raise ValueError("cannot vary over time (the plan is made with one value)")
-        return p
+    _constant = constant("lead_days", "cost_per_bed_day", "max_added_per_month", why=ONE_PLAN)
 
 
 class Procurement(_Section):
@@ -188,12 +179,7 @@ class Procurement(_Section):
         "the existing beds (facilities: Texas and Louisiana's shares)."
     )
 
-    @field_validator("target_beds_added")
-    @classmethod
-    def _constant(cls, p: Param | None) -> Param | None:
-        if p is not None and p.time_varying:
-            raise ValueError("cannot vary over time (the plan is made with one value)")
-        return p
+    _constant = constant("target_beds_added", why=ONE_PLAN)
 
 
 class Hiring(_Section):
@@ -222,19 +208,15 @@ class Hiring(_Section):
         "academy is the agency's cost per agent-day)."
     )
 
-    @field_validator(
+    _constant = constant(
         "academy_seats_per_month",
         "applicants_per_month",
         "academy_days",
         "attrition_per_year",
         "ramp_days",
         "cost_per_hire",
+        why=ONE_PLAN,
     )
-    @classmethod
-    def _constant(cls, p: Param) -> Param:
-        if p.time_varying:
-            raise ValueError("cannot vary over time (the plan is made with one value)")
-        return p
 
 
 __all__ = [

@@ -35,6 +35,7 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    field_validator,
     model_validator,
 )
 
@@ -248,6 +249,18 @@ def P(unit: str | None, *, le: float, ge: float | None = 0.0, gt: float | None =
     return Annotated[Param, AfterValidator(ParamSpec(unit, le=le, ge=ge, gt=gt))]
 
 
+def constant(*fields: str, why: str) -> Any:
+    """A validator refusing a dated value (a ``schedule``) for ``fields``, saying ``why``
+    nothing would read one: ``_constant = constant("amount", why="...")`` in a section."""
+
+    def check(cls: type, p: Param | None) -> Param | None:
+        if p is not None and p.time_varying:
+            raise ValueError(f"cannot vary over time ({why})")
+        return p
+
+    return field_validator(*fields)(check)
+
+
 Fraction = P("fraction", ge=0.0, le=1.0)
 Days = P("days", ge=0.0, le=MAX_HORIZON_DAYS)
 PositiveDays = P("days", gt=0.0, le=MAX_HORIZON_DAYS)
@@ -345,6 +358,7 @@ __all__ = [
     "ParamSpec",
     "PositiveDays",
     "ScheduleDate",
+    "constant",
     "iter_param_specs",
     "unbounded_param_fields",
 ]

@@ -58,6 +58,7 @@ from atlarge.scenario.params import (
     Param,
     PositiveDays,
     ScheduleDate,
+    constant,
     fmt_number,
     iter_param_specs,
     unbounded_param_fields,
@@ -450,12 +451,7 @@ class LimitedCountries(_Section):
         "released (about 180: Zadvydas v. Davis, 533 U.S. 678 (2001)). Constant, whole days."
     )
 
-    @field_validator("post_order_limit_days")
-    @classmethod
-    def _constant(cls, p: Param) -> Param:
-        if p.time_varying:
-            raise ValueError("cannot vary over time (the model keeps one day per day of it)")
-        return p
+    _constant = constant("post_order_limit_days", why="the model keeps one day per day of it")
 
     @property
     def limit_days(self) -> int:
