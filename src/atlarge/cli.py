@@ -511,6 +511,51 @@ def backtest(
 
 
 @app.command()
+def forecast(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/forecast"),
+    reps: RepsOpt = 400,
+    seed: SeedOpt = 1,
+    inner: Annotated[
+        int,
+        typer.Option(min=1, max=MAX_INNER, help="Replications per parameter draw."),
+    ] = 10,
+    fixed: Annotated[
+        bool,
+        typer.Option("--fixed", help="Parameters at their values: bands of randomness alone."),
+    ] = False,
+    workers: WorkersOpt = None,
+    max_memory: MaxMemoryOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Monthly arrests, detention and removals with bands, and FY2025 totals; writes
+    forecast.json (by default every ranged parameter is drawn: --fixed for randomness alone)."""
+    import json
+
+    from atlarge.analysis.forecast import forecast as make_forecast
+    from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
+    from atlarge.scenario import load_scenario
+    from atlarge.simulation import Simulation
+
+    sc = load_scenario(scenario)
+    config = _run_config(
+        reps=reps, seed=seed, days=None, workers=workers, executor="local",
+        address=None, max_memory=max_memory, inner=None if fixed else inner,
+    )  # fmt: skip
+    check_out_dir(out)
+    _on_stop(f"nothing was written to {out}")
+    with _bar(quiet) as bar:
+        task = _task(bar, f"Forecasting {sc.name}", total=reps)
+        result = Simulation.run(sc, config, progress=lambda n: bar.advance(task(), n))
+    doc = make_forecast(result.output)
+    out, failure = write_out_dir_or_elsewhere(
+        out, {"forecast.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n")}
+    )
+    _warn(failure)
+    out_console.print(f"Wrote {out}/forecast.json ({doc['band']})")
+
+
+@app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     vary: Annotated[list[str], typer.Option("--vary", help="PATH=LO:HI[:N], repeatable.")],
