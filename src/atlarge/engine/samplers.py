@@ -19,7 +19,12 @@ Probabilities above 0.5 are handled by symmetry, ``n - Binomial(n, 1 - p)``.
 
 from __future__ import annotations
 
+import llvmlite.binding as ll
 import numpy as np
+from llvmlite import ir
+from numba import njit, objmode, types
+from numba.core import cgutils
+from numba.extending import get_cython_function_address, intrinsic
 from scipy.special import gammaln
 
 from atlarge.engine import philox
@@ -41,7 +46,8 @@ def binomial(
     """Draw ``Binomial(n, p)`` for every element of ``n`` (shape ``(reps, ...)``).
 
     ``n`` must be non-negative integers and ``p`` in [0, 1]; the result is an
-    ``int64`` array shaped like ``n``.
+    ``int64`` array shaped like ``n``. :data:`atlarge.engine.philox.COMPILED` selects
+    the compiled kernel or the NumPy definition; they draw the very same counts.
     """
     n = np.asarray(n)
     shape = n.shape
@@ -53,6 +59,13 @@ def binomial(
         raise ValueError("binomial n must be non-negative")
     if not ((p_flat >= 0.0) & (p_flat <= 1.0)).all():  # NaN fails both comparisons
         raise ValueError("binomial p must lie in [0, 1]")
+    draw = _binomial_compiled if philox.COMPILED else _binomial_numpy
+    return draw(streams, n_flat, p_flat, shape, step, stream, substream).reshape(shape)
+
+
+def _binomial_numpy(streams, n_flat, p_flat, shape, step, stream, substream) -> np.ndarray:
+    """The readable definition (and the test oracle of :func:`_binomial_compiled`): elements
+    split by algorithm, each algorithm looping in Python over its attempts on arrays."""
     row, element = streams.grid(shape[1:])
     out = np.zeros(n_flat.size, dtype=np.int64)
 
@@ -67,8 +80,7 @@ def binomial(
         out[small] = _inversion(ctx, small, n_flat[small], q_flat[small])
     if large.size:
         out[large] = _btrs(ctx, large, n_flat[large], q_flat[large])
-    out = np.where(flip, n_flat - out, out)
-    return out.reshape(shape)
+    return np.where(flip, n_flat - out, out)
 
 
 def _uniform_pairs(ctx, idx: np.ndarray, attempt: int, n_attempts: int = 1):
@@ -104,11 +116,10 @@ def _inversion(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray
     result = np.full(idx.size, -1, dtype=np.int64)
     todo = np.arange(idx.size)
     attempt = 0
-    walk = _walk_compiled if philox.COMPILED else _walk_numpy
     while todo.size:
         _check_attempts(attempt)
         (u,), _ = _uniform_pairs(ctx, idx[todo], attempt)
-        found = walk(u, pmf0[todo], a[todo], s[todo], bound[todo])
+        found = _walk_numpy(u, pmf0[todo], a[todo], s[todo], bound[todo])
         result[todo] = found
         todo = todo[found < 0]
         attempt += 1
@@ -119,8 +130,7 @@ def _walk_numpy(
     u: np.ndarray, r: np.ndarray, a: np.ndarray, s: np.ndarray, bound: np.ndarray
 ) -> np.ndarray:
     """BINV's walk up the CDF for each element: the first ``k`` where the uniform falls,
-    or -1 past the safe bound (redrawn). The readable definition, on arrays compacted as
-    elements finish (the test oracle of :func:`_walk_compiled`)."""
+    or -1 past the safe bound (redrawn), on arrays compacted as elements finish."""
     u = u.copy()
     found = np.full(u.size, -1, dtype=np.int64)
     pos = np.arange(u.size)
@@ -135,33 +145,6 @@ def _walk_numpy(
         u -= r
         r = r * (a / k - s)
     return found
-
-
-def _compile_walk():
-    """:func:`_walk_numpy` as one compiled loop per element (issue 15): the same float64
-    operations in the same order, no fast-math, so the counts are bit-identical (tested)."""
-    from numba import njit
-
-    @njit(cache=True, nogil=True)
-    def walk(u, r, a, s, bound):
-        found = np.full(u.size, -1, dtype=np.int64)
-        for i in range(u.size):
-            ui, ri, k = u[i], r[i], 0
-            while True:
-                if ui <= ri:
-                    found[i] = k
-                    break
-                k += 1
-                if k > bound[i]:
-                    break
-                ui -= ri
-                ri = ri * (a[i] / k - s[i])
-        return found
-
-    return walk
-
-
-_walk_compiled = _compile_walk()
 
 
 def _btrs(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -218,6 +201,148 @@ def _btrs(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
 def _check_attempts(attempt: int) -> None:
     if attempt >= _MAX_ATTEMPTS:  # pragma: no cover - probability is astronomically small
         raise RuntimeError("binomial sampler did not terminate")
+
+
+# --------------------------------------------------------------------------- compiled
+# Issue 15: the whole sampler as one compiled loop over elements, each element drawing its
+# attempts 0, 1, 2, ... one at a time until one is accepted (which is what the batched
+# attempts above amount to). Every float64 operation is the NumPy definition's, in the same
+# order, without fast-math. Three functions need care to give the very same bits:
+# * exp, log1p and log are NumPy's SIMD loops, which can differ from the C library's in the
+#   last bit: the per-element constants that use them (``pmf0``, ``log_ratio``) are computed
+#   by NumPy before the kernel, and BTRS's in-loop log is the C library's unless it is too
+#   close to its bound to decide, when NumPy's own log is asked (:func:`_numpy_log`);
+# * gammaln is SciPy's own compiled function, called through its C address.
+
+ll.add_symbol(
+    "atlarge_scipy_gammaln",
+    get_cython_function_address("scipy.special.cython_special", "gammaln"),
+)
+
+
+@intrinsic
+def _gammaln(typingctx, x):  # pragma: no cover - compiled
+    """``scipy.special.gammaln`` itself, linked by name so that the kernel can be cached
+    (a ctypes pointer would be baked into the code and forbid caching)."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "atlarge_scipy_gammaln")
+        return builder.call(fn, args)
+
+    return types.float64(types.float64), codegen
+
+
+@njit(cache=True)
+def _numpy_log(x):  # pragma: no cover - compiled
+    """NumPy's log of ``x``, for the rare acceptance test too close to call with the C
+    library's log (about one in 10^8 tests)."""
+    with objmode(r="float64"):
+        r = float(np.log(np.array([x]))[0])
+    return r
+
+
+_LOG_DOUBT = 1e-9  # relative gap below which two correctly rounded-ish logs may disagree
+
+
+@njit(cache=True, nogil=True)
+def _binv_one(n, p, pmf0, elem, c1, c2, c3, key0, key1):  # pragma: no cover - compiled
+    """One element of :func:`_inversion` (with :func:`_walk_numpy`); -1 past the attempts."""
+    q = 1.0 - p
+    s = p / q
+    a = (n + 1) * s
+    bound = np.int64(min(np.float64(n), np.floor(n * p + 10.0 * np.sqrt(n * p * q + 1.0))))
+    for attempt in range(_MAX_ATTEMPTS):
+        u, _ = philox.pair(elem, c1, c2, c3 | np.uint64(attempt), key0, key1)
+        r, k = pmf0, 0
+        while True:
+            if u <= r:
+                return k
+            k += 1
+            if k > bound:
+                break
+            u -= r
+            r = r * (a / k - s)
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _btrs_one(n, p, log_ratio, elem, c1, c2, c3, key0, key1):  # pragma: no cover - compiled
+    """One element of :func:`_btrs`, attempt by attempt; -1 past the attempts."""
+    nf = np.float64(n)
+    q = 1.0 - p
+    spq = np.sqrt(nf * p * q)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = nf * p + 0.5
+    alpha = (2.83 + 5.1 / b) * spq
+    v_r = 0.92 - 4.2 / b
+    m = np.floor((nf + 1.0) * p)
+    log_fm = _gammaln(m + 1.0) + _gammaln(nf - m + 1.0)
+    for attempt in range(_MAX_ATTEMPTS):
+        uu, v = philox.pair(elem, c1, c2, c3 | np.uint64(attempt), key0, key1)
+        u = uu - 0.5
+        us = 0.5 - abs(u)
+        k = np.floor((2.0 * a / us + b) * u + c)
+        if not (k >= 0.0 and k <= nf):
+            continue
+        if us >= 0.07 and v <= v_r:
+            return np.int64(k)
+        x = v * alpha / (a / (us * us) + b)
+        rhs = log_fm - _gammaln(k + 1.0) - _gammaln(nf - k + 1.0) + (k - m) * log_ratio
+        lhs = np.log(x)
+        if abs(lhs - rhs) <= _LOG_DOUBT * abs(lhs):
+            lhs = _numpy_log(x)
+        if lhs <= rhs:
+            return np.int64(k)
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _binomial_kernel(
+    n, p, pmf0, log_ratio, per_rep, key0, key1, c1, c2, c3, out
+):  # pragma: no cover
+    """Every element of :func:`_binomial_numpy`; element ``i`` is row ``i // per_rep``."""
+    for i in range(n.size):
+        row = i // per_rep
+        elem = np.uint64(i - row * per_rep)
+        flip = p[i] > 0.5
+        q = 1.0 - p[i] if flip else p[i]
+        x = 0
+        if n[i] > 0 and q > 0.0:
+            if n[i] * q < _INVERSION_MEAN:
+                x = _binv_one(n[i], q, pmf0[i], elem, c1, c2, c3, key0[row], key1[row])
+            else:
+                x = _btrs_one(n[i], q, log_ratio[i], elem, c1, c2, c3, key0[row], key1[row])
+            if x < 0:
+                raise RuntimeError("binomial sampler did not terminate")
+        out[i] = n[i] - x if flip else x
+
+
+def _binomial_compiled(streams, n_flat, p_flat, shape, step, stream, substream) -> np.ndarray:
+    """:func:`_binomial_numpy` as one compiled loop over elements (bit-identical, tested)."""
+    if not 0 <= substream < _MAX_ATTEMPTS or step < 0 or stream < 0:
+        raise ValueError("substream must lie in [0, 65536), step and stream be non-negative")
+    q_flat = np.where(p_flat > 0.5, 1.0 - p_flat, p_flat)
+    with np.errstate(divide="ignore", invalid="ignore"):  # q = 0 and 1 - q = 0: never used
+        pmf0 = np.exp(n_flat * np.log1p(-q_flat))
+        log_ratio = np.log(q_flat / (1.0 - q_flat))
+    out = np.empty(n_flat.size, dtype=np.int64)
+    per_rep = max(int(np.prod(shape[1:], dtype=np.int64)), 1)
+    _binomial_kernel(
+        n_flat,
+        np.ascontiguousarray(p_flat),
+        pmf0,
+        log_ratio,
+        per_rep,
+        streams.key0,
+        streams.key1,
+        np.uint64(step & 0xFFFFFFFF),
+        np.uint64(stream & 0xFFFFFFFF),
+        np.uint64(substream << 16),
+        out,
+    )
+    return out
 
 
 def multinomial(
