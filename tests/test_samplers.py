@@ -14,7 +14,15 @@ from scipy.special import gammaln
 
 from atlarge.engine import philox
 from atlarge.engine.rng import RandomStreams, replication_generator
-from atlarge.engine.samplers import _gammaln, _numpy_log, binomial, multinomial
+from atlarge.engine.samplers import (
+    _binomial_compiled,
+    _binomial_numpy,
+    _gammaln,
+    _numpy_log,
+    _numpy_pmf0,
+    binomial,
+    multinomial,
+)
 
 
 def _chi2_pvalue(x: np.ndarray, n: int, p: float) -> float:
@@ -249,10 +257,30 @@ def test_the_kernels_gammaln_is_scipys_bit_for_bit():
     assert np.array_equal(_gammaln_many(x), gammaln(x))
 
 
-def test_numpys_log_is_asked_when_the_c_librarys_may_differ():
-    """The close-call fallback is NumPy's (SIMD) log itself."""
-    x = np.exp(np.random.default_rng(4).uniform(-30, 30, 2000))
+@settings(max_examples=30, deadline=None)
+@given(reps=_REPS, seed=st.integers(0, 2**32 - 1), magnitude=st.integers(1, 7), data=st.data())
+def test_close_calls_decided_by_numpys_functions_give_the_same_counts(reps, seed, magnitude, data):
+    """The kernel leaves a decision too close for the C library's exp, log1p and log to
+    NumPy's own functions. With ``doubt`` infinite every decision goes that way: those
+    paths (rare in a run) draw the NumPy definition's counts too."""
+    size = len(reps) * 5
+    n = np.array(data.draw(st.lists(st.integers(0, 10**magnitude), min_size=size, max_size=size)))
+    p = np.array(data.draw(st.lists(_P, min_size=size, max_size=size)))
+    streams = RandomStreams.for_replications(seed, reps)
+    args = (streams, n, p, (len(reps), 5), 3, 1, 0)
+    got = _binomial_compiled(*args, doubt=np.inf)
+    assert np.array_equal(got, _binomial_numpy(*args))
+    assert np.array_equal(got, _binomial_compiled(*args))
+
+
+def test_numpys_own_functions_for_close_calls():
+    """The fallbacks are NumPy's (SIMD) functions themselves, one value at a time."""
+    rng = np.random.default_rng(4)
+    x = np.exp(rng.uniform(-30, 30, 2000))
     assert np.array_equal(np.array([_numpy_log(v) for v in x]), np.log(x))
+    n, p = rng.integers(0, 10**6, 2000), rng.uniform(0.0, 0.5, 2000)
+    want = np.exp(n * np.log1p(-p))
+    assert np.array_equal(np.array([_numpy_pmf0(a, b) for a, b in zip(n, p, strict=True)]), want)
 
 
 @njit

@@ -53,19 +53,22 @@ def binomial(
     shape = n.shape
     if shape[0] != streams.n_reps:
         raise ValueError("the first axis of n must be the replication axis")
-    n_flat = n.astype(np.int64).ravel()
     p_flat = np.broadcast_to(np.asarray(p, dtype=np.float64), shape).ravel()
-    if n_flat.size and n_flat.min() < 0:
-        raise ValueError("binomial n must be non-negative")
-    if not ((p_flat >= 0.0) & (p_flat <= 1.0)).all():  # NaN fails both comparisons
-        raise ValueError("binomial p must lie in [0, 1]")
-    draw = _binomial_compiled if philox.COMPILED else _binomial_numpy
-    return draw(streams, n_flat, p_flat, shape, step, stream, substream).reshape(shape)
+    if philox.COMPILED:
+        n_flat = np.asarray(n, dtype=np.int64).ravel()  # no copy when n is int64 already
+        return _binomial_compiled(streams, n_flat, p_flat, shape, step, stream, substream)
+    return _binomial_numpy(
+        streams, n.astype(np.int64).ravel(), p_flat, shape, step, stream, substream
+    )
 
 
 def _binomial_numpy(streams, n_flat, p_flat, shape, step, stream, substream) -> np.ndarray:
     """The readable definition (and the test oracle of :func:`_binomial_compiled`): elements
     split by algorithm, each algorithm looping in Python over its attempts on arrays."""
+    if n_flat.size and n_flat.min() < 0:
+        raise ValueError("binomial n must be non-negative")
+    if not ((p_flat >= 0.0) & (p_flat <= 1.0)).all():  # NaN fails both comparisons
+        raise ValueError("binomial p must lie in [0, 1]")
     row, element = streams.grid(shape[1:])
     out = np.zeros(n_flat.size, dtype=np.int64)
 
@@ -80,7 +83,7 @@ def _binomial_numpy(streams, n_flat, p_flat, shape, step, stream, substream) -> 
         out[small] = _inversion(ctx, small, n_flat[small], q_flat[small])
     if large.size:
         out[large] = _btrs(ctx, large, n_flat[large], q_flat[large])
-    return np.where(flip, n_flat - out, out)
+    return np.where(flip, n_flat - out, out).reshape(shape)
 
 
 def _uniform_pairs(ctx, idx: np.ndarray, attempt: int, n_attempts: int = 1):
@@ -207,12 +210,16 @@ def _check_attempts(attempt: int) -> None:
 # Issue 15: the whole sampler as one compiled loop over elements, each element drawing its
 # attempts 0, 1, 2, ... one at a time until one is accepted (which is what the batched
 # attempts above amount to). Every float64 operation is the NumPy definition's, in the same
-# order, without fast-math. Three functions need care to give the very same bits:
-# * exp, log1p and log are NumPy's SIMD loops, which can differ from the C library's in the
-#   last bit: the per-element constants that use them (``pmf0``, ``log_ratio``) are computed
-#   by NumPy before the kernel, and BTRS's in-loop log is the C library's unless it is too
-#   close to its bound to decide, when NumPy's own log is asked (:func:`_numpy_log`);
-# * gammaln is SciPy's own compiled function, called through its C address.
+# order, without fast-math, with two exceptions that cannot change a count:
+# * gammaln is SciPy's own compiled function, called by its C address: the same bits;
+# * exp, log1p and log: NumPy's are SIMD loops that can differ from the C library's in the
+#   last bit or two. The kernel uses the C library's, and whenever a decision is close
+#   enough (within 1e-9, a million times the worst such difference) for those bits to
+#   matter, it redoes that decision with NumPy's own functions (:func:`_numpy_pmf0`,
+#   :func:`_numpy_log`), so every comparison goes the way the NumPy definition's goes.
+#   Close calls happen about once in 10^8 decisions.
+
+_DOUBT = 1e-9
 
 ll.add_symbol(
     "atlarge_scipy_gammaln",
@@ -235,39 +242,60 @@ def _gammaln(typingctx, x):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _numpy_log(x):  # pragma: no cover - compiled
-    """NumPy's log of ``x``, for the rare acceptance test too close to call with the C
-    library's log (about one in 10^8 tests)."""
+    """NumPy's own log of ``x``, for a close call."""
     with objmode(r="float64"):
         r = float(np.log(np.array([x]))[0])
     return r
 
 
-_LOG_DOUBT = 1e-9  # relative gap below which two correctly rounded-ish logs may disagree
+@njit(cache=True)
+def _numpy_pmf0(n, p):  # pragma: no cover - compiled
+    """NumPy's own ``exp(n log1p(-p))`` (BINV's P(X = 0)), for a close call."""
+    with objmode(r="float64"):
+        r = float(np.exp(np.array([n]) * np.log1p(-np.array([p])))[0])
+    return r
 
 
 @njit(cache=True, nogil=True)
-def _binv_one(n, p, pmf0, elem, c1, c2, c3, key0, key1):  # pragma: no cover - compiled
-    """One element of :func:`_inversion` (with :func:`_walk_numpy`); -1 past the attempts."""
+def _walk(u, r, a, s, bound, doubt):  # pragma: no cover - compiled
+    """:func:`_walk_numpy` for one uniform: ``k``, -1 past the bound, or -2 when ``u`` came
+    within ``doubt`` of the CDF (``doubt`` is 0 once ``r`` is NumPy's own)."""
+    k = 0
+    while True:
+        if abs(u - r) <= doubt:
+            return -2
+        if u <= r:
+            return k
+        k += 1
+        if k > bound:
+            return -1
+        u -= r
+        r = r * (a / k - s)
+
+
+@njit(cache=True, nogil=True)
+def _binv_one(n, p, elem, c1, c2, c3, key0, key1, doubt):  # pragma: no cover - compiled
+    """One element of :func:`_inversion`; -1 past the attempts."""
     q = 1.0 - p
     s = p / q
     a = (n + 1) * s
     bound = np.int64(min(np.float64(n), np.floor(n * p + 10.0 * np.sqrt(n * p * q + 1.0))))
-    for attempt in range(_MAX_ATTEMPTS):
+    pmf0 = np.exp(n * np.log1p(-p))
+    attempt = 0
+    while attempt < _MAX_ATTEMPTS:
         u, _ = philox.pair(elem, c1, c2, c3 | np.uint64(attempt), key0, key1)
-        r, k = pmf0, 0
-        while True:
-            if u <= r:
-                return k
-            k += 1
-            if k > bound:
-                break
-            u -= r
-            r = r * (a / k - s)
+        k = _walk(u, pmf0, a, s, bound, doubt)
+        if k == -2:  # a close call: walk again from NumPy's P(X = 0)
+            pmf0, doubt = _numpy_pmf0(n, p), -1.0
+            continue
+        if k >= 0:
+            return k
+        attempt += 1
     return -1
 
 
 @njit(cache=True, nogil=True)
-def _btrs_one(n, p, log_ratio, elem, c1, c2, c3, key0, key1):  # pragma: no cover - compiled
+def _btrs_one(n, p, elem, c1, c2, c3, key0, key1, doubt):  # pragma: no cover - compiled
     """One element of :func:`_btrs`, attempt by attempt; -1 past the attempts."""
     nf = np.float64(n)
     q = 1.0 - p
@@ -278,6 +306,7 @@ def _btrs_one(n, p, log_ratio, elem, c1, c2, c3, key0, key1):  # pragma: no cove
     alpha = (2.83 + 5.1 / b) * spq
     v_r = 0.92 - 4.2 / b
     m = np.floor((nf + 1.0) * p)
+    log_ratio = np.log(p / q)
     log_fm = _gammaln(m + 1.0) + _gammaln(nf - m + 1.0)
     for attempt in range(_MAX_ATTEMPTS):
         uu, v = philox.pair(elem, c1, c2, c3 | np.uint64(attempt), key0, key1)
@@ -289,9 +318,14 @@ def _btrs_one(n, p, log_ratio, elem, c1, c2, c3, key0, key1):  # pragma: no cove
         if us >= 0.07 and v <= v_r:
             return np.int64(k)
         x = v * alpha / (a / (us * us) + b)
-        rhs = log_fm - _gammaln(k + 1.0) - _gammaln(nf - k + 1.0) + (k - m) * log_ratio
+        g_k, g_nk = _gammaln(k + 1.0), _gammaln(nf - k + 1.0)
+        rhs = log_fm - g_k - g_nk + (k - m) * log_ratio
         lhs = np.log(x)
-        if abs(lhs - rhs) <= _LOG_DOUBT * abs(lhs):
+        scale = max(abs(lhs) + abs(log_fm) + abs(g_k) + abs(g_nk) + abs((k - m) * log_ratio), 1.0)
+        if abs(lhs - rhs) <= doubt * scale:  # a close call: NumPy's logs decide from now on
+            log_ratio, doubt = _numpy_log(p / q), -1.0
+            rhs = log_fm - g_k - g_nk + (k - m) * log_ratio
+        if doubt < 0.0:
             lhs = _numpy_log(x)
         if lhs <= rhs:
             return np.int64(k)
@@ -299,10 +333,18 @@ def _btrs_one(n, p, log_ratio, elem, c1, c2, c3, key0, key1):  # pragma: no cove
 
 
 @njit(cache=True, nogil=True)
-def _binomial_kernel(
-    n, p, pmf0, log_ratio, per_rep, key0, key1, c1, c2, c3, out
-):  # pragma: no cover
+def _check(n, p):  # pragma: no cover - compiled
+    for i in range(n.size):
+        if n[i] < 0:
+            raise ValueError("binomial n must be non-negative")
+        if not (p[i] >= 0.0 and p[i] <= 1.0):  # NaN fails both comparisons
+            raise ValueError("binomial p must lie in [0, 1]")
+
+
+@njit(cache=True, nogil=True)
+def _binomial_kernel(n, p, per_rep, key0, key1, c1, c2, c3, doubt, out):  # pragma: no cover
     """Every element of :func:`_binomial_numpy`; element ``i`` is row ``i // per_rep``."""
+    _check(n, p)
     for i in range(n.size):
         row = i // per_rep
         elem = np.uint64(i - row * per_rep)
@@ -311,38 +353,32 @@ def _binomial_kernel(
         x = 0
         if n[i] > 0 and q > 0.0:
             if n[i] * q < _INVERSION_MEAN:
-                x = _binv_one(n[i], q, pmf0[i], elem, c1, c2, c3, key0[row], key1[row])
+                x = _binv_one(n[i], q, elem, c1, c2, c3, key0[row], key1[row], doubt)
             else:
-                x = _btrs_one(n[i], q, log_ratio[i], elem, c1, c2, c3, key0[row], key1[row])
+                x = _btrs_one(n[i], q, elem, c1, c2, c3, key0[row], key1[row], doubt)
             if x < 0:
                 raise RuntimeError("binomial sampler did not terminate")
         out[i] = n[i] - x if flip else x
 
 
-def _binomial_compiled(streams, n_flat, p_flat, shape, step, stream, substream) -> np.ndarray:
-    """:func:`_binomial_numpy` as one compiled loop over elements (bit-identical, tested)."""
+def _counter_words(step: int, stream: int, substream: int) -> tuple:
+    """The counter words every draw of a call shares (checked as ``RandomStreams.pairs``)."""
     if not 0 <= substream < _MAX_ATTEMPTS or step < 0 or stream < 0:
         raise ValueError("substream must lie in [0, 65536), step and stream be non-negative")
-    q_flat = np.where(p_flat > 0.5, 1.0 - p_flat, p_flat)
-    with np.errstate(divide="ignore", invalid="ignore"):  # q = 0 and 1 - q = 0: never used
-        pmf0 = np.exp(n_flat * np.log1p(-q_flat))
-        log_ratio = np.log(q_flat / (1.0 - q_flat))
+    return np.uint64(step & 0xFFFFFFFF), np.uint64(stream & 0xFFFFFFFF), np.uint64(substream << 16)
+
+
+def _binomial_compiled(
+    streams, n_flat, p_flat, shape, step, stream, substream, doubt: float = _DOUBT
+) -> np.ndarray:
+    """:func:`_binomial_numpy` as one compiled loop over elements (bit-identical, tested).
+    ``doubt``: the gap under which a decision is left to NumPy's functions (tests set it to
+    infinity to send every decision there)."""
     out = np.empty(n_flat.size, dtype=np.int64)
     per_rep = max(int(np.prod(shape[1:], dtype=np.int64)), 1)
-    _binomial_kernel(
-        n_flat,
-        np.ascontiguousarray(p_flat),
-        pmf0,
-        log_ratio,
-        per_rep,
-        streams.key0,
-        streams.key1,
-        np.uint64(step & 0xFFFFFFFF),
-        np.uint64(stream & 0xFFFFFFFF),
-        np.uint64(substream << 16),
-        out,
-    )
-    return out
+    words = _counter_words(step, stream, substream)
+    _binomial_kernel(n_flat, p_flat, per_rep, streams.key0, streams.key1, *words, doubt, out)
+    return out.reshape(shape)
 
 
 def multinomial(
