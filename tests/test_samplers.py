@@ -213,19 +213,38 @@ def test_the_compiled_binomial_agrees_over_many_btrs_rejections():
     assert np.array_equal(got, want)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     n=st.integers(0, 10**7),
-    probs=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=6).filter(lambda v: sum(v) > 0),
+    probs=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6).filter(lambda v: sum(v) > 0),
+    per_row=st.booleans(),
     reps=_REPS,
     step=st.integers(0, 1000),
 )
-def test_the_compiled_multinomial_is_the_numpy_definitions(n, probs, reps, step):
+def test_the_compiled_multinomial_is_the_numpy_definitions(n, probs, per_row, reps, step):
+    """Issue 15: one kernel for the K - 1 conditional binomials draws the same counts, with
+    shares that are zero, shared by all rows or different in every row."""
     probs = np.array(probs) / np.sum(probs)
+    if per_row:  # each row its own shares (a permutation of the same ones)
+        probs = np.array([np.roll(probs, i) for i in range(len(reps))])[:, None, :]
     streams = RandomStreams.for_replications(5, reps)
     counts = np.arange(len(reps) * 3).reshape(len(reps), 3) * n // max(len(reps) * 3 - 1, 1)
     got, want = _both(multinomial, streams, counts, probs, step, 6)
+    assert got.shape == want.shape == (len(reps), 3, probs.shape[-1])
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_both_multinomials_refuse_bad_arguments(flag):
+    streams = RandomStreams.for_replications(0, range(2))
+    n = np.full((2, 3), 10)
+    with _compiled(flag):
+        with pytest.raises(ValueError):
+            multinomial(streams, -n, np.array([0.5, 0.5]), 0, 0)
+        with pytest.raises(ValueError):
+            multinomial(streams, n, np.array([np.nan, 0.5, 0.5]), 0, 0)
+        with pytest.raises(ValueError):
+            multinomial(streams, np.full((3, 3), 10), np.array([0.5, 0.5]), 0, 0)
 
 
 @pytest.mark.parametrize("flag", [True, False])

@@ -342,23 +342,53 @@ def _check(n, p):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def _draw_one(n, p, elem, c1, c2, c3, key0, key1, doubt):  # pragma: no cover - compiled
+    """One element of :func:`_binomial_numpy`: the symmetry flip, then BINV or BTRS."""
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    x = 0
+    if n > 0 and q > 0.0:
+        if n * q < _INVERSION_MEAN:
+            x = _binv_one(n, q, elem, c1, c2, c3, key0, key1, doubt)
+        else:
+            x = _btrs_one(n, q, elem, c1, c2, c3, key0, key1, doubt)
+        if x < 0:
+            raise RuntimeError("binomial sampler did not terminate")
+    return n - x if flip else x
+
+
+@njit(cache=True, nogil=True)
 def _binomial_kernel(n, p, per_rep, key0, key1, c1, c2, c3, doubt, out):  # pragma: no cover
     """Every element of :func:`_binomial_numpy`; element ``i`` is row ``i // per_rep``."""
     _check(n, p)
     for i in range(n.size):
         row = i // per_rep
         elem = np.uint64(i - row * per_rep)
-        flip = p[i] > 0.5
-        q = 1.0 - p[i] if flip else p[i]
-        x = 0
-        if n[i] > 0 and q > 0.0:
-            if n[i] * q < _INVERSION_MEAN:
-                x = _binv_one(n[i], q, elem, c1, c2, c3, key0[row], key1[row], doubt)
-            else:
-                x = _btrs_one(n[i], q, elem, c1, c2, c3, key0[row], key1[row], doubt)
-            if x < 0:
-                raise RuntimeError("binomial sampler did not terminate")
-        out[i] = n[i] - x if flip else x
+        out[i] = _draw_one(n[i], p[i], elem, c1, c2, c3, key0[row], key1[row], doubt)
+
+
+@njit(cache=True, nogil=True)
+def _multinomial_kernel(n, probs, per_rep, key0, key1, c1, c2, out):  # pragma: no cover
+    """Every element of :func:`_multinomial_numpy`: its K - 1 conditional binomials in
+    turn (category ``j`` on substream ``j``), the rest in the last category."""
+    for i in range(n.size):
+        if n[i] < 0:
+            raise ValueError("binomial n must be non-negative")
+        row = i // per_rep
+        elem = np.uint64(i - row * per_rep)
+        remaining, mass_left = n[i], 1.0
+        for j in range(probs.shape[1] - 1):
+            pj = probs[i, j]
+            cond = pj / mass_left if mass_left > 0 else 0.0
+            cond = 0.0 if cond < 0.0 else (1.0 if cond > 1.0 else cond)  # NaN stays NaN
+            if not (cond >= 0.0 and cond <= 1.0):
+                raise ValueError("binomial p must lie in [0, 1]")
+            c3 = np.uint64(j) << np.uint64(16)
+            draw = _draw_one(remaining, cond, elem, c1, c2, c3, key0[row], key1[row], _DOUBT)
+            out[i, j] = draw
+            remaining -= draw
+            mass_left = mass_left - pj
+        out[i, probs.shape[1] - 1] = remaining
 
 
 def _counter_words(step: int, stream: int, substream: int) -> tuple:
@@ -396,6 +426,13 @@ def multinomial(
     """
     n = np.asarray(n, dtype=np.int64)
     probs = np.broadcast_to(np.asarray(probs, dtype=np.float64), (*n.shape, np.shape(probs)[-1]))
+    if philox.COMPILED:
+        return _multinomial_compiled(streams, n, probs, step, stream)
+    return _multinomial_numpy(streams, n, probs, step, stream)
+
+
+def _multinomial_numpy(streams, n, probs, step, stream) -> np.ndarray:
+    """The readable definition (and the test oracle of :func:`_multinomial_compiled`)."""
     k_cat = probs.shape[-1]
     out = np.zeros((*n.shape, k_cat), dtype=np.int64)
     remaining = n.copy()
@@ -409,3 +446,18 @@ def multinomial(
         mass_left = mass_left - pj
     out[..., -1] = remaining
     return out
+
+
+def _multinomial_compiled(streams, n, probs, step, stream) -> np.ndarray:
+    """:func:`_multinomial_numpy` in one compiled loop over elements (bit-identical)."""
+    if n.shape[0] != streams.n_reps:
+        raise ValueError("the first axis of n must be the replication axis")
+    k_cat = probs.shape[-1]
+    if k_cat - 1 >= _MAX_ATTEMPTS:
+        raise ValueError("at most 65536 categories (one substream each)")
+    out = np.empty((n.size, k_cat), dtype=np.int64)
+    per_rep = max(int(np.prod(n.shape[1:], dtype=np.int64)), 1)
+    c1, c2, _ = _counter_words(step, stream, 0)
+    flat = np.ascontiguousarray(probs).reshape(n.size, k_cat)
+    _multinomial_kernel(n.ravel(), flat, per_rep, streams.key0, streams.key1, c1, c2, out)
+    return out.reshape((*n.shape, k_cat))
