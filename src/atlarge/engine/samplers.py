@@ -15,6 +15,11 @@ Two classical exact algorithms are used, chosen per element by its mean:
   attempts, on the shrinking set of rejected elements.
 
 Probabilities above 0.5 are handled by symmetry, ``n - Binomial(n, 1 - p)``.
+
+The NumPy code below is the readable definition. The engine runs the same
+algorithms as compiled Numba kernels, one loop over elements (issue 15; see the
+"compiled" section), which draw the very same counts; ``ATLARGE_COMPILED=0``
+(:data:`atlarge.engine.philox.COMPILED`) selects the definition instead.
 """
 
 from __future__ import annotations
