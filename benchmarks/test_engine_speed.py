@@ -11,7 +11,9 @@ read the ratio between rows, not the absolute times:
   (tests/scenarios/small-open.toml), 100 replications through the engine and
   one through the SimPy reference: the per-replication ratio is the
   reference's time divided by one hundredth of the engine's (``atlarge
-  bench`` makes the full-size comparison).
+  bench`` makes the full-size comparison);
+* ``compiled``: the same thirty days with the compiled kernels and with the
+  NumPy definitions (``ATLARGE_COMPILED=0``), which give identical results.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from atlarge.engine import philox
 from atlarge.engine.rng import RandomStreams
 from atlarge.engine.samplers import binomial
 from atlarge.model.inputs import build_inputs
@@ -59,3 +62,13 @@ def test_engine_30_days_100_reps(benchmark):
 def test_reference_30_days_1_rep(benchmark):
     inputs = build_inputs(load_scenario(SMALL, set={"days": 30}))
     benchmark.pedantic(run_reference, args=(inputs, 1, 1), rounds=3, iterations=1)
+
+
+@pytest.mark.benchmark(group="compiled")
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_engine_30_days_compiled_or_not(benchmark, monkeypatch, compiled):
+    monkeypatch.setattr(philox, "COMPILED", compiled)
+    monkeypatch.setattr(philox, "pairs", philox.pairs_compiled if compiled else philox.pairs_numpy)
+    inputs = build_inputs(load_scenario(SMALL, set={"days": 30}))
+    run_chunk(inputs, 1, np.arange(100))  # the kernels load (or compile) outside the timing
+    benchmark.pedantic(run_chunk, args=(inputs, 1, np.arange(100)), rounds=3, iterations=1)

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from atlarge.engine import philox
 from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round
 from atlarge.engine.delays import PhaseChains
 from atlarge.engine.rng import RandomStreams
@@ -16,6 +17,7 @@ counts = arrays(
 )
 
 
+@settings(deadline=None)  # the first call loads the compiled loop
 @given(counts, st.data())
 def test_largest_remainder_sums_exactly_and_is_proportional(weights, data):
     total = np.array(
@@ -33,6 +35,7 @@ def test_largest_remainder_sums_exactly_and_is_proportional(weights, data):
     assert (out[weights == 0] == 0).all()
 
 
+@settings(deadline=None)
 @given(counts, st.data())
 def test_fill_up_to_never_exceeds_room(room, data):
     total = np.array(
@@ -48,6 +51,61 @@ def test_stochastic_round_is_floor_or_ceil(x):
     u = np.random.default_rng(0).random(x.shape)
     r = stochastic_round(x, u)
     assert ((r == np.floor(x)) | (r == np.ceil(x))).all()
+
+
+def _both(f, *args):
+    """``f`` with the compiled loops and with the NumPy definitions."""
+    saved = philox.COMPILED
+    try:
+        out = []
+        for flag in (True, False):
+            philox.COMPILED = flag
+            out.append(f(*args))
+        return out
+    finally:
+        philox.COMPILED = saved
+
+
+def _weights(draw, shape, integer: bool) -> np.ndarray:
+    """Weights with zeros, ties and whole zero rows (in both float and integer form)."""
+    scale = draw(st.sampled_from([1.0, 0.1, 1 / 3, 1e-300, 1e300 / 64]))
+    small = draw(arrays(np.int64, shape, elements=st.integers(0, 4)))  # ties galore
+    free = draw(arrays(np.float64, shape, elements=st.floats(0.0, 1.0)))
+    w = np.where(draw(arrays(np.bool_, shape)), small, free)
+    w[draw(arrays(np.bool_, shape[:-1]))] = 0.0
+    return (small * draw(st.integers(1, 10**6))) if integer else w * scale
+
+
+_SHAPES = st.lists(st.integers(1, 4), min_size=0, max_size=2).flatmap(
+    lambda lead: st.integers(1, 40).map(lambda k: (*lead, k))
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SHAPES, st.booleans(), st.data())
+def test_compiled_largest_remainder_is_the_numpy_definition(shape, integer, data):
+    """Issue 15: the same integers, row for row, including ties (to the lower index),
+    zero weights and rows, float shares that do not divide evenly and scalar totals."""
+    weights = _weights(data.draw, shape, integer)
+    total = data.draw(
+        st.one_of(
+            arrays(np.int64, shape[:-1], elements=st.integers(0, 10**9)),
+            st.integers(0, 10**9).map(np.int64),
+        )
+    )
+    got, want = _both(largest_remainder, total, weights)
+    assert got.dtype == want.dtype == np.int64
+    assert got.shape == want.shape and np.array_equal(got, want)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SHAPES, st.data())
+def test_compiled_fill_up_to_is_the_numpy_definition(shape, data):
+    room = _weights(data.draw, shape, integer=True) - data.draw(st.integers(0, 3))  # some < 0
+    total = data.draw(arrays(np.int64, shape[:-1], elements=st.integers(0, 10**8)))
+    got, want = _both(fill_up_to, total, room)
+    assert got.dtype == want.dtype == np.int64
+    assert got.shape == want.shape and np.array_equal(got, want)
 
 
 chain_specs = st.lists(

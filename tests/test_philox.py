@@ -72,16 +72,35 @@ def test_the_compiled_loop_draws_the_very_same_uniforms(words, c1, c2):
     assert all(((g > 0) & (g < 1)).all() for g in got)
 
 
-def test_the_engine_draws_with_the_compiled_loop_unless_told_not_to(monkeypatch):
-    """ATLARGE_COMPILED=0 selects the NumPy definition; a run is the same either way."""
-    import atlarge
+def _whole_scenarios() -> list:
+    """Every shipped scenario that loads on its own (funding files are fragments that an
+    operation extends)."""
+    from tests.conftest import SCENARIOS
+
+    return sorted(p for p in SCENARIOS.rglob("*.toml") if "funding" not in p.parts)
+
+
+def test_the_engine_draws_with_the_compiled_loop_unless_told_not_to():
     from atlarge.engine import philox
-    from tests.conftest import small_scenario
 
     assert philox.pairs is (philox.pairs_compiled if philox.COMPILED else philox.pairs_numpy)
-    sc = small_scenario(days=20)
+
+
+@pytest.mark.parametrize("path", _whole_scenarios(), ids=lambda p: p.stem)
+def test_a_run_is_the_same_compiled_or_not(monkeypatch, path):
+    """ATLARGE_COMPILED=0 selects the NumPy definitions (uniforms, samplers, allocation);
+    every shipped scenario runs to the very same series either way (replications not
+    contiguous, so each row's key is exercised)."""
+    from atlarge.engine import philox
+    from atlarge.model.inputs import build_inputs
+    from atlarge.model.simulate import run_chunk
+    from tests.conftest import small_scenario
+
+    inputs = build_inputs(small_scenario(path, days=60))
     runs = []
-    for f in (philox.pairs_compiled, philox.pairs_numpy):
-        monkeypatch.setattr(philox, "pairs", f)
-        runs.append(atlarge.simulate(sc, reps=3, seed=5).output.series)
+    for flag, pairs in ((True, philox.pairs_compiled), (False, philox.pairs_numpy)):
+        monkeypatch.setattr(philox, "COMPILED", flag)
+        monkeypatch.setattr(philox, "pairs", pairs)
+        runs.append(run_chunk(inputs, 5, np.array([0, 3, 7])))
+    assert runs[0].keys() == runs[1].keys()
     assert all(np.array_equal(runs[0][k], runs[1][k]) for k in runs[0])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+from numba import njit
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -102,50 +103,52 @@ def pairs_numpy(
     return words_to_open_unit(w0, w1), words_to_open_unit(w2, w3)
 
 
-def _compile_pairs():
-    """:func:`pairs_numpy` as one compiled loop over the counters (issue 15): the same 32-bit
-    integer operations word for word, so the uniforms are bit-identical (tested), without
-    the ten rounds' array temporaries. Every constant is a ``uint64``: Numba turns a mix of
-    signed and unsigned 64-bit integers into floats."""
-    from numba import njit
+_W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)  # the Weyl key increments
 
-    m0, m1, mask = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57), np.uint64(0xFFFFFFFF)
-    w0, w1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
-    s32, s6, s26 = np.uint64(32), np.uint64(6), np.uint64(26)
-    scale = 2.0**-52
 
-    @njit(cache=True, nogil=True)
-    def kernel(c0, c1, c2, c3, k0, k1, u, v):
-        for i in range(c0.size):
-            x0, x1, x2, x3 = c0[i], c1, c2, c3[i]
-            key0, key1 = k0[i], k1[i]
-            for _ in range(ROUNDS):
-                p0 = x0 * m0
-                p1 = x2 * m1
-                x0, x1, x2, x3 = (
-                    (p1 >> s32) ^ x1 ^ key0,
-                    p1 & mask,
-                    (p0 >> s32) ^ x3 ^ key1,
-                    p0 & mask,
-                )
-                key0 = (key0 + w0) & mask
-                key1 = (key1 + w1) & mask
-            u[i] = (np.float64(((x0 >> s6) << s26) | (x1 >> s6)) + 0.5) * scale
-            v[i] = (np.float64(((x2 >> s6) << s26) | (x3 >> s6)) + 0.5) * scale
+@njit(cache=True, nogil=True)
+def pair(c0, c1, c2, c3, key0, key1):  # pragma: no cover - compiled; tested through its callers
+    """The two uniforms of one counter, as a compiled function other kernels inline (the
+    binomial sampler draws its pairs one attempt at a time). The same 32-bit operations as
+    :func:`pairs_numpy` word for word; every argument and constant is a ``uint64``: Numba
+    turns a mix of signed and unsigned 64-bit integers into floats."""
+    x0, x1, x2, x3 = c0, c1, c2, c3
+    for _ in range(ROUNDS):
+        p0 = x0 * _M0
+        p1 = x2 * _M1
+        x0, x1, x2, x3 = (
+            (p1 >> _SHIFT32) ^ x1 ^ key0,
+            p1 & _MASK32,
+            (p0 >> _SHIFT32) ^ x3 ^ key1,
+            p0 & _MASK32,
+        )
+        key0 = (key0 + _W0) & _MASK32
+        key1 = (key1 + _W1) & _MASK32
+    u = (np.float64(((x0 >> _SHIFT6) << _SHIFT26) | (x1 >> _SHIFT6)) + 0.5) * _TWO_M52
+    v = (np.float64(((x2 >> _SHIFT6) << _SHIFT26) | (x3 >> _SHIFT6)) + 0.5) * _TWO_M52
+    return u, v
 
-    def pairs(c0, c1, c2, c3, k0, k1):
-        u = np.empty(c0.size, dtype=np.float64)
-        v = np.empty(c0.size, dtype=np.float64)
-        kernel(c0, np.uint64(c1), np.uint64(c2), c3, k0, k1, u, v)
-        return u, v
 
-    return pairs
+@njit(cache=True, nogil=True)
+def _pairs_kernel(c0, c1, c2, c3, k0, k1, u, v):  # pragma: no cover - compiled
+    for i in range(c0.size):
+        u[i], v[i] = pair(c0[i], c1, c2, c3[i], k0[i], k1[i])
+
+
+def pairs_compiled(
+    c0: np.ndarray, c1: int, c2: int, c3: np.ndarray, k0: np.ndarray, k1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pairs_numpy` as one compiled loop over the counters (issue 15): bit-identical
+    uniforms (tested) without the ten rounds' array temporaries."""
+    u = np.empty(c0.size, dtype=np.float64)
+    v = np.empty(c0.size, dtype=np.float64)
+    _pairs_kernel(c0, np.uint64(c1), np.uint64(c2), c3, k0, k1, u, v)
+    return u, v
 
 
 COMPILED = os.environ.get("ATLARGE_COMPILED", "1") != "0"
 """Whether the engine draws its uniforms with the compiled loop (``ATLARGE_COMPILED=0``: the
 NumPy definition, e.g. to compare the two)."""
 
-pairs_compiled = _compile_pairs()
 pairs = pairs_compiled if COMPILED else pairs_numpy
 """The pair of uniforms the engine uses (see :data:`COMPILED`)."""

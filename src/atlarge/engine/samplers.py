@@ -15,11 +15,21 @@ Two classical exact algorithms are used, chosen per element by its mean:
   attempts, on the shrinking set of rejected elements.
 
 Probabilities above 0.5 are handled by symmetry, ``n - Binomial(n, 1 - p)``.
+
+The NumPy code below is the readable definition. The engine runs the same
+algorithms as compiled Numba kernels, one loop over elements (issue 15; see the
+"compiled" section), which draw the very same counts; ``ATLARGE_COMPILED=0``
+(:data:`atlarge.engine.philox.COMPILED`) selects the definition instead.
 """
 
 from __future__ import annotations
 
+import llvmlite.binding as ll
 import numpy as np
+from llvmlite import ir
+from numba import njit, objmode, types
+from numba.core import cgutils
+from numba.extending import get_cython_function_address, intrinsic
 from scipy.special import gammaln
 
 from atlarge.engine import philox
@@ -41,14 +51,25 @@ def binomial(
     """Draw ``Binomial(n, p)`` for every element of ``n`` (shape ``(reps, ...)``).
 
     ``n`` must be non-negative integers and ``p`` in [0, 1]; the result is an
-    ``int64`` array shaped like ``n``.
+    ``int64`` array shaped like ``n``. :data:`atlarge.engine.philox.COMPILED` selects
+    the compiled kernel or the NumPy definition; they draw the very same counts.
     """
     n = np.asarray(n)
     shape = n.shape
     if shape[0] != streams.n_reps:
         raise ValueError("the first axis of n must be the replication axis")
-    n_flat = n.astype(np.int64).ravel()
     p_flat = np.broadcast_to(np.asarray(p, dtype=np.float64), shape).ravel()
+    if philox.COMPILED:
+        n_flat = np.asarray(n, dtype=np.int64).ravel()  # no copy when n is int64 already
+        return _binomial_compiled(streams, n_flat, p_flat, shape, step, stream, substream)
+    return _binomial_numpy(
+        streams, n.astype(np.int64).ravel(), p_flat, shape, step, stream, substream
+    )
+
+
+def _binomial_numpy(streams, n_flat, p_flat, shape, step, stream, substream) -> np.ndarray:
+    """The readable definition (and the test oracle of :func:`_binomial_compiled`): elements
+    split by algorithm, each algorithm looping in Python over its attempts on arrays."""
     if n_flat.size and n_flat.min() < 0:
         raise ValueError("binomial n must be non-negative")
     if not ((p_flat >= 0.0) & (p_flat <= 1.0)).all():  # NaN fails both comparisons
@@ -67,8 +88,7 @@ def binomial(
         out[small] = _inversion(ctx, small, n_flat[small], q_flat[small])
     if large.size:
         out[large] = _btrs(ctx, large, n_flat[large], q_flat[large])
-    out = np.where(flip, n_flat - out, out)
-    return out.reshape(shape)
+    return np.where(flip, n_flat - out, out).reshape(shape)
 
 
 def _uniform_pairs(ctx, idx: np.ndarray, attempt: int, n_attempts: int = 1):
@@ -104,11 +124,10 @@ def _inversion(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray
     result = np.full(idx.size, -1, dtype=np.int64)
     todo = np.arange(idx.size)
     attempt = 0
-    walk = _walk_compiled if philox.COMPILED else _walk_numpy
     while todo.size:
         _check_attempts(attempt)
         (u,), _ = _uniform_pairs(ctx, idx[todo], attempt)
-        found = walk(u, pmf0[todo], a[todo], s[todo], bound[todo])
+        found = _walk_numpy(u, pmf0[todo], a[todo], s[todo], bound[todo])
         result[todo] = found
         todo = todo[found < 0]
         attempt += 1
@@ -119,8 +138,7 @@ def _walk_numpy(
     u: np.ndarray, r: np.ndarray, a: np.ndarray, s: np.ndarray, bound: np.ndarray
 ) -> np.ndarray:
     """BINV's walk up the CDF for each element: the first ``k`` where the uniform falls,
-    or -1 past the safe bound (redrawn). The readable definition, on arrays compacted as
-    elements finish (the test oracle of :func:`_walk_compiled`)."""
+    or -1 past the safe bound (redrawn), on arrays compacted as elements finish."""
     u = u.copy()
     found = np.full(u.size, -1, dtype=np.int64)
     pos = np.arange(u.size)
@@ -135,33 +153,6 @@ def _walk_numpy(
         u -= r
         r = r * (a / k - s)
     return found
-
-
-def _compile_walk():
-    """:func:`_walk_numpy` as one compiled loop per element (issue 15): the same float64
-    operations in the same order, no fast-math, so the counts are bit-identical (tested)."""
-    from numba import njit
-
-    @njit(cache=True, nogil=True)
-    def walk(u, r, a, s, bound):
-        found = np.full(u.size, -1, dtype=np.int64)
-        for i in range(u.size):
-            ui, ri, k = u[i], r[i], 0
-            while True:
-                if ui <= ri:
-                    found[i] = k
-                    break
-                k += 1
-                if k > bound[i]:
-                    break
-                ui -= ri
-                ri = ri * (a[i] / k - s[i])
-        return found
-
-    return walk
-
-
-_walk_compiled = _compile_walk()
 
 
 def _btrs(ctx, idx: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -220,6 +211,211 @@ def _check_attempts(attempt: int) -> None:
         raise RuntimeError("binomial sampler did not terminate")
 
 
+# --------------------------------------------------------------------------- compiled
+# Issue 15: the whole sampler as one compiled loop over elements, each element drawing its
+# attempts 0, 1, 2, ... one at a time until one is accepted (which is what the batched
+# attempts above amount to). Every float64 operation is the NumPy definition's, in the same
+# order, without fast-math, with two exceptions that cannot change a count:
+# * gammaln is SciPy's own compiled function, called by its C address: the same bits;
+# * exp, log1p and log: NumPy's are SIMD loops that can differ from the C library's in the
+#   last bit or two. The kernel uses the C library's, and whenever a decision is close
+#   enough (within 1e-9, a million times the worst such difference) for those bits to
+#   matter, it redoes that decision with NumPy's own functions (:func:`_numpy_pmf0`,
+#   :func:`_numpy_log`), so every comparison goes the way the NumPy definition's goes.
+#   Close calls happen about once in 10^8 decisions.
+
+_DOUBT = 1e-9
+
+ll.add_symbol(
+    "atlarge_scipy_gammaln",
+    get_cython_function_address("scipy.special.cython_special", "gammaln"),
+)
+
+
+@intrinsic
+def _gammaln(typingctx, x):  # pragma: no cover - compiled
+    """``scipy.special.gammaln`` itself, linked by name so that the kernel can be cached
+    (a ctypes pointer would be baked into the code and forbid caching)."""
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.DoubleType(), [ir.DoubleType()])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "atlarge_scipy_gammaln")
+        return builder.call(fn, args)
+
+    return types.float64(types.float64), codegen
+
+
+@njit(cache=True)
+def _numpy_log(x):  # pragma: no cover - compiled
+    """NumPy's own log of ``x``, for a close call."""
+    with objmode(r="float64"):
+        r = float(np.log(np.array([x]))[0])
+    return r
+
+
+@njit(cache=True)
+def _numpy_pmf0(n, p):  # pragma: no cover - compiled
+    """NumPy's own ``exp(n log1p(-p))`` (BINV's P(X = 0)), for a close call."""
+    with objmode(r="float64"):
+        r = float(np.exp(np.array([n]) * np.log1p(-np.array([p])))[0])
+    return r
+
+
+@njit(cache=True, nogil=True)
+def _walk(u, r, a, s, bound, doubt):  # pragma: no cover - compiled
+    """:func:`_walk_numpy` for one uniform: ``k``, -1 past the bound, or -2 when ``u`` came
+    within ``doubt`` of the CDF (``doubt`` is 0 once ``r`` is NumPy's own)."""
+    k = 0
+    while True:
+        if abs(u - r) <= doubt:
+            return -2
+        if u <= r:
+            return k
+        k += 1
+        if k > bound:
+            return -1
+        u -= r
+        r = r * (a / k - s)
+
+
+@njit(cache=True, nogil=True)
+def _binv_one(n, p, elem, c1, c2, c3, key0, key1, doubt):  # pragma: no cover - compiled
+    """One element of :func:`_inversion`; -1 past the attempts."""
+    q = 1.0 - p
+    s = p / q
+    a = (n + 1) * s
+    bound = np.int64(min(np.float64(n), np.floor(n * p + 10.0 * np.sqrt(n * p * q + 1.0))))
+    pmf0 = np.exp(n * np.log1p(-p))
+    attempt = 0
+    while attempt < _MAX_ATTEMPTS:
+        u, _ = philox.pair(elem, c1, c2, c3 | np.uint64(attempt), key0, key1)
+        k = _walk(u, pmf0, a, s, bound, doubt)
+        if k == -2:  # a close call: walk again from NumPy's P(X = 0)
+            pmf0, doubt = _numpy_pmf0(n, p), -1.0
+            continue
+        if k >= 0:
+            return k
+        attempt += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _btrs_one(n, p, elem, c1, c2, c3, key0, key1, doubt):  # pragma: no cover - compiled
+    """One element of :func:`_btrs`, attempt by attempt; -1 past the attempts."""
+    nf = np.float64(n)
+    q = 1.0 - p
+    spq = np.sqrt(nf * p * q)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = nf * p + 0.5
+    alpha = (2.83 + 5.1 / b) * spq
+    v_r = 0.92 - 4.2 / b
+    m = np.floor((nf + 1.0) * p)
+    log_ratio = np.log(p / q)
+    log_fm = _gammaln(m + 1.0) + _gammaln(nf - m + 1.0)
+    for attempt in range(_MAX_ATTEMPTS):
+        uu, v = philox.pair(elem, c1, c2, c3 | np.uint64(attempt), key0, key1)
+        u = uu - 0.5
+        us = 0.5 - abs(u)
+        k = np.floor((2.0 * a / us + b) * u + c)
+        if not (k >= 0.0 and k <= nf):
+            continue
+        if us >= 0.07 and v <= v_r:
+            return np.int64(k)
+        x = v * alpha / (a / (us * us) + b)
+        g_k, g_nk = _gammaln(k + 1.0), _gammaln(nf - k + 1.0)
+        rhs = log_fm - g_k - g_nk + (k - m) * log_ratio
+        lhs = np.log(x)
+        scale = max(abs(lhs) + abs(log_fm) + abs(g_k) + abs(g_nk) + abs((k - m) * log_ratio), 1.0)
+        if abs(lhs - rhs) <= doubt * scale:  # a close call: NumPy's logs decide from now on
+            log_ratio, doubt = _numpy_log(p / q), -1.0
+            rhs = log_fm - g_k - g_nk + (k - m) * log_ratio
+        if doubt < 0.0:
+            lhs = _numpy_log(x)
+        if lhs <= rhs:
+            return np.int64(k)
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _check(n, p):  # pragma: no cover - compiled
+    for i in range(n.size):
+        if n[i] < 0:
+            raise ValueError("binomial n must be non-negative")
+        if not (p[i] >= 0.0 and p[i] <= 1.0):  # NaN fails both comparisons
+            raise ValueError("binomial p must lie in [0, 1]")
+
+
+@njit(cache=True, nogil=True)
+def _draw_one(n, p, elem, c1, c2, c3, key0, key1, doubt):  # pragma: no cover - compiled
+    """One element of :func:`_binomial_numpy`: the symmetry flip, then BINV or BTRS."""
+    flip = p > 0.5
+    q = 1.0 - p if flip else p
+    x = 0
+    if n > 0 and q > 0.0:
+        if n * q < _INVERSION_MEAN:
+            x = _binv_one(n, q, elem, c1, c2, c3, key0, key1, doubt)
+        else:
+            x = _btrs_one(n, q, elem, c1, c2, c3, key0, key1, doubt)
+        if x < 0:
+            raise RuntimeError("binomial sampler did not terminate")
+    return n - x if flip else x
+
+
+@njit(cache=True, nogil=True)
+def _binomial_kernel(n, p, per_rep, key0, key1, c1, c2, c3, doubt, out):  # pragma: no cover
+    """Every element of :func:`_binomial_numpy`; element ``i`` is row ``i // per_rep``."""
+    _check(n, p)
+    for i in range(n.size):
+        row = i // per_rep
+        elem = np.uint64(i - row * per_rep)
+        out[i] = _draw_one(n[i], p[i], elem, c1, c2, c3, key0[row], key1[row], doubt)
+
+
+@njit(cache=True, nogil=True)
+def _multinomial_kernel(n, probs, per_rep, key0, key1, c1, c2, out):  # pragma: no cover
+    """Every element of :func:`_multinomial_numpy`: its K - 1 conditional binomials in
+    turn (category ``j`` on substream ``j``), the rest in the last category."""
+    for i in range(n.size):
+        if n[i] < 0:
+            raise ValueError("binomial n must be non-negative")
+        row = i // per_rep
+        elem = np.uint64(i - row * per_rep)
+        remaining, mass_left = n[i], 1.0
+        for j in range(probs.shape[1] - 1):
+            pj = probs[i, j]
+            cond = pj / mass_left if mass_left > 0 else 0.0
+            cond = 0.0 if cond < 0.0 else (1.0 if cond > 1.0 else cond)  # NaN stays NaN
+            if not (cond >= 0.0 and cond <= 1.0):
+                raise ValueError("binomial p must lie in [0, 1]")
+            c3 = np.uint64(j) << np.uint64(16)
+            draw = _draw_one(remaining, cond, elem, c1, c2, c3, key0[row], key1[row], _DOUBT)
+            out[i, j] = draw
+            remaining -= draw
+            mass_left = mass_left - pj
+        out[i, probs.shape[1] - 1] = remaining
+
+
+def _counter_words(step: int, stream: int, substream: int) -> tuple:
+    """The counter words every draw of a call shares (checked as ``RandomStreams.pairs``)."""
+    if not 0 <= substream < _MAX_ATTEMPTS or step < 0 or stream < 0:
+        raise ValueError("substream must lie in [0, 65536), step and stream be non-negative")
+    return np.uint64(step & 0xFFFFFFFF), np.uint64(stream & 0xFFFFFFFF), np.uint64(substream << 16)
+
+
+def _binomial_compiled(
+    streams, n_flat, p_flat, shape, step, stream, substream, doubt: float = _DOUBT
+) -> np.ndarray:
+    """:func:`_binomial_numpy` as one compiled loop over elements (bit-identical, tested).
+    ``doubt``: the gap under which a decision is left to NumPy's functions (tests set it to
+    infinity to send every decision there)."""
+    out = np.empty(n_flat.size, dtype=np.int64)
+    per_rep = max(int(np.prod(shape[1:], dtype=np.int64)), 1)
+    words = _counter_words(step, stream, substream)
+    _binomial_kernel(n_flat, p_flat, per_rep, streams.key0, streams.key1, *words, doubt, out)
+    return out.reshape(shape)
+
+
 def multinomial(
     streams: RandomStreams,
     n: np.ndarray,
@@ -235,6 +431,13 @@ def multinomial(
     """
     n = np.asarray(n, dtype=np.int64)
     probs = np.broadcast_to(np.asarray(probs, dtype=np.float64), (*n.shape, np.shape(probs)[-1]))
+    if philox.COMPILED:
+        return _multinomial_compiled(streams, n, probs, step, stream)
+    return _multinomial_numpy(streams, n, probs, step, stream)
+
+
+def _multinomial_numpy(streams, n, probs, step, stream) -> np.ndarray:
+    """The readable definition (and the test oracle of :func:`_multinomial_compiled`)."""
     k_cat = probs.shape[-1]
     out = np.zeros((*n.shape, k_cat), dtype=np.int64)
     remaining = n.copy()
@@ -248,3 +451,18 @@ def multinomial(
         mass_left = mass_left - pj
     out[..., -1] = remaining
     return out
+
+
+def _multinomial_compiled(streams, n, probs, step, stream) -> np.ndarray:
+    """:func:`_multinomial_numpy` in one compiled loop over elements (bit-identical)."""
+    if n.shape[0] != streams.n_reps:
+        raise ValueError("the first axis of n must be the replication axis")
+    k_cat = probs.shape[-1]
+    if k_cat - 1 >= _MAX_ATTEMPTS:
+        raise ValueError("at most 65536 categories (one substream each)")
+    out = np.empty((n.size, k_cat), dtype=np.int64)
+    per_rep = max(int(np.prod(n.shape[1:], dtype=np.int64)), 1)
+    c1, c2, _ = _counter_words(step, stream, 0)
+    flat = np.ascontiguousarray(probs).reshape(n.size, k_cat)
+    _multinomial_kernel(n.ravel(), flat, per_rep, streams.key0, streams.key1, c1, c2, out)
+    return out.reshape((*n.shape, k_cat))
