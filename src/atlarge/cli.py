@@ -404,14 +404,40 @@ def calibrate(
     scenario_out: Annotated[
         Path | None, typer.Option(help="Fitted scenario to write (default: SCENARIO-fitted.toml).")
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="fixed-point (FY2016-FY2024 annual figures) or bayes (the 2025 record, "
+            "month by month; emcee)."
+        ),
+    ] = "fixed-point",
+    walkers: Annotated[int, typer.Option(min=2, help="bayes: emcee walkers.")] = 16,
+    steps: Annotated[int, typer.Option(min=2, help="bayes: steps of every walker.")] = 300,
+    burn: Annotated[int, typer.Option(min=0, help="bayes: steps discarded as burn-in.")] = 150,
+    holdout_from: Annotated[
+        str | None,
+        typer.Option(
+            help="bayes: leave out the figures from this date (YYYY-MM-DD) and predict them."
+        ),
+    ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
-    """Fit the residual arrest posture (after each year's policy input), removal share,
-    inflow and LOS scale to FY2016-FY2024.
+    """Fit what the record does not give directly.
 
-    Writes the fit with its statistics (data/calibration.json) and a scenario that
-    extends SCENARIO with the FY2024 fitted values, each marked as fitted.
+    fixed-point: the residual arrest posture (after each year's policy input), removal
+    share, inflow and LOS scale to FY2016-FY2024; writes data/calibration.json and a
+    scenario extending SCENARIO with the FY2024 fitted values, each marked as fitted.
+    bayes: the 2025 dynamics (scenarios/2025-as-implemented.toml against the 2025 record
+    through September); writes data/posterior-2025.json and scenarios/2025-fitted.toml,
+    whose runs draw from the posterior.
     """
     import json
+
+    if method == "bayes":
+        _calibrate_bayes(out, reps, seed, walkers, steps, burn, holdout_from, scenario_out, quiet)
+        return
+    if method != "fixed-point":
+        raise OptionError("--method", f"must be fixed-point or bayes, got '{method}'")
 
     from atlarge.analysis.backtest_run import default_calibration_path, run_calibration
     from atlarge.analysis.fitted_scenario import fitted_scenario_toml
@@ -445,6 +471,66 @@ def calibrate(
     out_console.print(
         f"LOS scale {fit['los_scale']:.3f}; largest |log error| by step: "
         + ", ".join(f"{e:.3f}" for e in fit["max_abs_log_error_by_iteration"])
+    )
+    out_console.print(f"Wrote {written[0]} and {written[1]}")
+
+
+def _calibrate_bayes(
+    out: Path | None,
+    reps: int,
+    seed: int,
+    walkers: int,
+    steps: int,
+    burn: int,
+    holdout_from: str | None,
+    scenario_out: Path | None,
+    quiet: bool,
+) -> None:
+    """``atlarge calibrate --method bayes`` (see :mod:`atlarge.analysis.fit_2025`)."""
+    import datetime as dt
+    import json
+
+    from atlarge.analysis import fit_2025
+    from atlarge.analysis.posterior_scenario import posterior_scenario_toml
+    from atlarge.runs.outdir import check_file_out, write_files_or_elsewhere
+
+    if burn >= steps:
+        raise OptionError("--burn", f"must be below --steps ({steps}), got {burn}")
+    held = None
+    if holdout_from is not None:
+        try:
+            held = dt.date.fromisoformat(holdout_from)
+        except ValueError:
+            raise OptionError(
+                "--holdout-from", f"'{holdout_from}' is not a date YYYY-MM-DD"
+            ) from None
+    for parameter, target in (("out", out), ("scenario_out", scenario_out)):
+        if target is not None:
+            check_file_out(target, parameter)
+    with _bar(quiet, TimeElapsedColumn()) as bar:
+        task = bar.add_task("Sampling the posterior", total=steps)
+        doc = fit_2025.run_fit(
+            reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn, holdout_from=held,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    path = out or fit_2025.default_posterior_path()
+    base_path = fit_2025.SCENARIO
+    fitted_path = scenario_out or base_path.with_name("2025-fitted.toml")
+    text = posterior_scenario_toml(
+        os.path.relpath(base_path.resolve(), fitted_path.resolve().parent),
+        fit_2025.base_scenario(),
+        doc,
+        fit_2025.PARAMS,
+        posterior_file=f"src/atlarge/data/{path.name}",
+    )
+    written, failure = write_files_or_elsewhere(
+        {path: json.dumps(doc, indent=2) + "\n", fitted_path: text}
+    )
+    _warn(failure)
+    d = doc["diagnostics"]
+    out_console.print(
+        f"acceptance {d['acceptance_fraction']:.2f}; R-hat max {max(d['rhat']):.3f}; "
+        f"fitted figures inside p5-p95: {doc['checks']['coverage']:.0%}"
     )
     out_console.print(f"Wrote {written[0]} and {written[1]}")
 

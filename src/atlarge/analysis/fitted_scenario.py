@@ -52,6 +52,7 @@ def _param_table(
     source: InlineTable,
     fitted_on: list[str] | None,
     statistic: str = "",
+    method: str = METHOD,
 ) -> Table:
     """A parameter's table: the fitted (or input) value with the prior's unit, and the
     prior's range where the value lies within it; ``fitted_on`` marks it fitted."""
@@ -63,7 +64,7 @@ def _param_table(
         table.add("range", list(prior.range))
     if fitted_on is not None:
         fitted = tomlkit.inline_table()
-        fitted.update({"method": METHOD, "fitted_on": fitted_on, "statistic": statistic})
+        fitted.update({"method": method, "fitted_on": fitted_on, "statistic": statistic})
         table.add("fitted", fitted)
     return table
 

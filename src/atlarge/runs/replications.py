@@ -25,7 +25,7 @@ from atlarge.model.simulate import run_chunk
 from atlarge.runs.config import DEFAULT_CHUNK
 from atlarge.runs.executors import Executor, InProcess
 from atlarge.scenario import Scenario
-from atlarge.scenario.uncertainty import drawn_scenario, ranged_parameters
+from atlarge.scenario.uncertainty import drawn_scenario, has_parameter_draws
 
 CHUNKS_AHEAD = 2
 """Chunks submitted per pool worker and not yet taken back (see model/memory.py)."""
@@ -120,7 +120,7 @@ def run_model(
         return ModelOutput(inputs=inputs, seed=seed, reps=reps, series=series)
     if uncertainty_inner < 1:
         raise ValueError("uncertainty_inner must be at least 1")
-    if not ranged_parameters(scenario):
+    if not has_parameter_draws(scenario):
         raise ValueError("the scenario has no ranged parameter to draw")
     n_draws = -(-reps // uncertainty_inner)
     draws, values, jobs = [], [], []

@@ -63,6 +63,7 @@ from atlarge.scenario.params import (
     iter_param_specs,
     unbounded_param_fields,
 )
+from atlarge.scenario.posterior import Posterior
 
 AGENCIES: tuple[str, ...] = (
     "ero",
@@ -755,6 +756,10 @@ class Scenario(_Section):
         description="What a detailed agent-day costs each agency's own mission, per measure "
         "(home_missions.<agency>.<measure>.*); defaults in data/home-missions.toml.",
     )
+    posterior: Posterior | None = Field(
+        default=None,
+        description="Joint parameter draws from a Bayesian fit (written by atlarge calibrate).",
+    )
     # Last, so the 27 weight parameters follow every other in tables and draws (drawing
     # them, offices.draw_weights = true, changes no other draw).
     offices: OfficeSelection = Field(default_factory=OfficeSelection)
@@ -829,7 +834,22 @@ class Scenario(_Section):
         self._money_links()
         self._persons_fit()
         self._schedules()
+        self._posterior_paths()
         return self
+
+    def _posterior_paths(self) -> None:
+        """Posterior draws only of this scenario's parameters (each draw is checked against
+        the parameter's bounds when it is applied, by ``with_values``)."""
+        if self.posterior is None:
+            return
+        from atlarge.scenario.loader import iter_params
+
+        params = dict(iter_params(self))
+        for path in self.posterior.draws:
+            if path not in params:
+                raise FieldPathError(
+                    f"posterior.draws.{path}", "is not a parameter path of this scenario"
+                )
 
     def _group_keys(self) -> None:
         """Shares given per priority group name only groups of this scenario."""

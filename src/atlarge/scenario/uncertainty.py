@@ -10,7 +10,9 @@ office weights (``offices.weights.*``) are drawn only when the scenario sets
 default bands and sensitivity indices are about the national parameters, as they
 were before the weights were parameters.
 How: uniformly over the range, or triangular with the stated value as mode
-when the parameter says ``distribution = "triangular"``.
+when the parameter says ``distribution = "triangular"``. A scenario with a
+``[posterior]`` (:mod:`atlarge.scenario.posterior`) draws its paths jointly: draw ``k``
+takes one posterior draw, chosen by the same generator after the ranged values.
 
 A draw is applied with ``Scenario.with_values`` (the rules every change
 follows, :mod:`atlarge.scenario.changes`), after making the drawn values a
@@ -59,9 +61,12 @@ class Ranged:
 def ranged_parameters(scenario: Scenario) -> list[Ranged]:
     """The parameters that uncertainty runs draw, in schema order."""
     out = []
+    posterior = scenario.posterior.draws if scenario.posterior is not None else {}
     for path, p in iter_params(scenario):
         if p.range is None or p.range[0] >= p.range[1] or p.time_varying or p.fitted:
             continue
+        if path in posterior:
+            continue  # drawn jointly from the posterior
         if path.startswith("reported."):
             continue  # reported figures document the operation; the model does not read them
         if path.startswith(OFFICE_WEIGHTS) and not scenario.offices.draw_weights:
@@ -97,6 +102,11 @@ def draws_problem(reps: int, inner: int) -> str | None:
     )
 
 
+def has_parameter_draws(scenario: Scenario) -> bool:
+    """Whether a run can draw parameters: a ranged parameter or a posterior."""
+    return scenario.posterior is not None or bool(ranged_parameters(scenario))
+
+
 def check_uncertainty(scenario: Scenario, reps: int, inner: int) -> None:
     """Refuse a run with parameter draws that cannot give what it promises: ``inner``
     below 1, no ranged parameter to draw, or replications that are not whole draws.
@@ -105,7 +115,7 @@ def check_uncertainty(scenario: Scenario, reps: int, inner: int) -> None:
     """
     if inner < 1:
         raise OptionError("uncertainty_inner", f"must be at least 1, got {inner}")
-    if not ranged_parameters(scenario):
+    if not has_parameter_draws(scenario):
         raise OptionError("uncertainty", "the scenario has no ranged parameter to draw")
     problem = draws_problem(reps, inner)
     if problem:
@@ -129,6 +139,8 @@ def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, 
     """
     rng = draw_generator(seed, draw)
     values = {r.path: r.draw(rng) for r in ranged_parameters(scenario)}
+    if scenario.posterior is not None:  # after the ranged draws, which stay as they were
+        values |= scenario.posterior.draw(int(rng.integers(scenario.posterior.n)))
     return scenario.with_values(_consistent(scenario, values), f"uncertainty draw {draw}"), values
 
 

@@ -1,0 +1,101 @@
+"""Scenarios that carry posterior draws: written from a fit, loaded, drawn jointly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from atlarge.analysis import fit_2025
+from atlarge.analysis.posterior_scenario import path_draws, posterior_scenario_toml
+from atlarge.errors import ScenarioError
+from atlarge.scenario import load_scenario
+from atlarge.scenario.uncertainty import drawn_scenario, has_parameter_draws, ranged_parameters
+from tests.conftest import SCENARIOS
+
+IMPLEMENTED = SCENARIOS / "2025-as-implemented.toml"
+
+
+def fake_doc(n: int = 30, seed: int = 0) -> dict:
+    """A posterior document as a fit writes it, with made-up draws inside the priors."""
+    rng = np.random.default_rng(seed)
+    draws = {
+        p.name: list(rng.uniform(p.low + 0.1 * (p.high - p.low), p.high * 0.9, n))
+        for p in fit_2025.PARAMS
+    }
+    return {
+        "draws": draws,
+        "data": {"sha256_16": "0" * 16, "record_ends": "2025-09-30"},
+        "checks": {
+            "fitted": [{"series": "detained", "start": "2025-02-23", "end": "2025-02-23"}],
+            "coverage": 0.9,
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fitted")
+    base = load_scenario(IMPLEMENTED)
+    text = posterior_scenario_toml(
+        str(IMPLEMENTED), base, fake_doc(), fit_2025.PARAMS, posterior_file="p.json", n=20
+    )
+    path = folder / "2025-fitted.toml"
+    path.write_text(text)
+    return base, load_scenario(path)
+
+
+def test_a_fitted_scenario_holds_joint_draws_and_medians(fitted):
+    base, sc = fitted
+    post = sc.posterior
+    assert post is not None and post.n == 20
+    expected = path_draws(base, fit_2025.PARAMS, fake_doc()["draws"], 20)
+    assert set(post.draws) == set(expected)
+    from atlarge.scenario import iter_params
+
+    params = dict(iter_params(sc))
+    for path, values in expected.items():
+        np.testing.assert_allclose(post.draws[path], values)
+        assert params[path].value == pytest.approx(np.percentile(values, 50))
+        assert params[path].fitted  # medians are marked fitted: never drawn over a range
+    assert not {r.path for r in ranged_parameters(sc)} & set(post.draws)
+
+
+def test_a_parameter_draw_takes_one_whole_posterior_draw(fitted):
+    _, sc = fitted
+    post = sc.posterior
+    rows = [post.draw(i) for i in range(post.n)]
+    for k in range(5):
+        drawn_sc, values = drawn_scenario(sc, seed=3, draw=k)
+        taken = {p: values[p] for p in post.draws}
+        assert any(all(taken[p] == pytest.approx(r[p]) for p in r) for r in rows)
+        applied = drawn_sc.collateral.per_at_large_arrest.value
+        assert applied == pytest.approx(taken["collateral.per_at_large_arrest"])
+    assert has_parameter_draws(sc)
+
+
+def test_posterior_paths_must_be_parameters_of_the_scenario(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        f'extends = "{IMPLEMENTED}"\n[posterior]\nmethod = "m"\nfitted_on = "f"\nfile = "x"\n'
+        '[posterior.draws]\n"no.such.path" = [1.0, 2.0]\n'
+    )
+    with pytest.raises(ScenarioError, match=r"posterior\.draws\.no\.such\.path"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    "draws, message",
+    [
+        ('"collateral.per_at_large_arrest" = [0.2]', "at least 2"),
+        ('"collateral.per_at_large_arrest" = [0.2, 0.3]\n"custodial.detainer_share" = [0.6]',
+         "same number"),
+    ],
+)  # fmt: skip
+def test_posterior_draws_must_be_joint(tmp_path, draws, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        f'extends = "{IMPLEMENTED}"\n[posterior]\nmethod = "m"\nfitted_on = "f"\nfile = "x"\n'
+        f"[posterior.draws]\n{draws}\n"
+    )
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(path)
