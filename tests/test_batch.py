@@ -177,6 +177,20 @@ def test_a_batch_of_one_point_is_its_chunk():
     assert_batch_is_separate_runs([point], SEED, 4)
 
 
+def test_points_may_run_other_replications_as_uncertainty_draws_do():
+    """Draw ``k`` of an uncertainty run owns replications ``k * J ..``: given those, each
+    point is its own chunk of them."""
+    sc = scenario(OPERATION)
+    points = [build_inputs(drawn_scenario(sc, 2, k)[0]) for k in range(3)]
+    reps = [np.arange(k * 2, (k + 1) * 2) for k in range(3)]
+    out = run_batch(points, SEED, 2, reps=reps)
+    for point, own, series in zip(points, reps, out, strict=True):
+        alone = run_chunk(point, SEED, own)
+        assert all(np.array_equal(series[k], alone[k]) for k in alone)
+    with pytest.raises(ValueError, match="replication indices for each point"):
+        run_batch(points, SEED, 2, reps=reps[:2])
+
+
 @pytest.mark.parametrize(
     ("sets", "field"),
     [

@@ -19,31 +19,23 @@ decided by how the daily steps (:mod:`atlarge.model.steps`, ``PipelineState.init
 Otherwise (``R`` rows, ``O`` offices, ``G`` groups, ``C`` paths, ``S`` phase slots, ``L``
 ledger lines):
 
-================================================  ==========  =============  ===========
-field                                             one point   day ``t``      batch
-================================================  ==========  =============  ===========
-effort, effort_custodial, target_office,          (D, O)      (O,)           (R, O)
-custodial_offered, processing_capacity,
-border_inflow, beds, holding, court_receipts
-replenish                                         (D, O, G)   (O, G)         (R, O, G)
-priority, custodial_weights                       (D, G)      (G,)           (R, 1, G)
-path_share                                        (D, C)      (C,)           (R, 1, C)
-collateral, departure_rate, departures_per_arrest,  (D,)      ()             (R, 1)
-limited_share, in_absentia, orders_present
-beds_national, seats, limited_accepted,           (D,)        ()             (R,)
-court_capacity, court_detained_cap,
-money.beds_bought
-pool0, initial_detained                           (O, G/S)    -              (R, O, G/S)
-court_backlog0                                    (O,)        -              (R, O)
-yield_per_agent_day, effort_share                 (G,)        -              (R, 1, G)
-chain_exit_p                                      (S,)        -              (R, 1, S)
-custodial_yield, atd_exit_p, atd_enrol, dip,      float/int   -              (R, 1)
-pressure_shift, pressure_all, pressure_replaced,
-dip_days, regime_bottom
-pressure_window                                   int         -              (R,)
-money.base_rate, money.removal_cost               float       -              (R,)
-money.ledger.amount                               (L,)        -              (R, L)
-================================================  ==========  =============  ===========
+- ``(D, O)`` -> day ``(R, O)``: effort, effort_custodial, target_office,
+  custodial_offered, processing_capacity, border_inflow, beds, holding, court_receipts;
+  ``(D, O, G)`` -> day ``(R, O, G)``: replenish.
+- ``(D, G)`` -> day ``(R, 1, G)``: priority, custodial_weights; ``(D, C)`` -> day
+  ``(R, 1, C)``: path_share.
+- ``(D,)`` -> day ``(R, 1)`` (against ``(R, O)``): collateral, departure_rate,
+  departures_per_arrest, limited_share, in_absentia, orders_present.
+- ``(D,)`` -> day ``(R,)`` (national, per replication): beds_national, seats,
+  limited_accepted, court_capacity, court_detained_cap, money.beds_bought.
+- ``(O, ...)`` -> ``(R, O, ...)``: pool0, initial_detained, court_backlog0.
+- ``(G,)`` / ``(S,)`` -> ``(R, 1, G)`` / ``(R, 1, S)``: yield_per_agent_day, effort_share,
+  chain_exit_p.
+- a number -> ``(R, 1)``: custodial_yield, atd_exit_p, atd_enrol, pressure_shift,
+  pressure_all, pressure_replaced, dip, dip_days, regime_bottom (the steps rank offices
+  and date the dip row by row).
+- a number -> ``(R,)``: pressure_window (indexes ``recent`` row by row), money.base_rate,
+  money.removal_cost; ``(L,)`` -> ``(R, L)``: money.ledger.amount (each row's funds).
 
 Day-indexed fields (``D`` first) are kept as :class:`DayRows`: indexing day ``t`` gives
 the batch column above, built that day (the whole ``(D, R, ...)`` would be as large as
@@ -259,13 +251,27 @@ def stack_inputs(points: Sequence[ModelInputs], reps_each: int) -> ModelInputs:
 
 
 def run_batch(
-    points: Sequence[ModelInputs], seed: int, reps_each: int
+    points: Sequence[ModelInputs],
+    seed: int,
+    reps_each: int,
+    *,
+    reps: Sequence[Sequence[int] | np.ndarray] | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Run every point's replications ``0 .. reps_each - 1`` as one chunk; return, per
     point, exactly what ``run_chunk(point, seed, np.arange(reps_each))`` returns (views
-    of the batch's series, split by rows)."""
+    of the batch's series, split by rows).
+
+    ``reps`` gives each point other replication indices (``reps_each`` of them), e.g.
+    ``k * J .. (k + 1) * J - 1`` for parameter draw ``k`` of an uncertainty run: point
+    ``j`` then returns ``run_chunk(points[j], seed, reps[j])``."""
+    if reps is None:
+        rows = np.tile(np.arange(reps_each, dtype=np.int64), len(points))
+    else:
+        own = [np.asarray(r, dtype=np.int64) for r in reps]
+        if len(own) != len(points) or any(r.shape != (reps_each,) for r in own):
+            raise ValueError(f"reps must give {reps_each} replication indices for each point")
+        rows = np.concatenate(own) if own else np.zeros(0, dtype=np.int64)
     batch = stack_inputs(points, reps_each)
-    rows = np.tile(np.arange(reps_each, dtype=np.int64), len(points))
     series = run_rows(batch, RandomStreams.for_replications(seed, rows))
     return [
         {name: s[j * reps_each : (j + 1) * reps_each] for name, s in series.items()}
