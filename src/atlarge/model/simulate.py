@@ -34,7 +34,8 @@ one step function ``step(inputs, state, day)`` in :mod:`atlarge.model.steps`
 placed in ``DAILY_STEPS`` (with a new ``Stream`` number for any new kind of
 draw), and its measures in the recorder. The loop below does not change.
 Running many chunks (in processes, on Ray) is :mod:`atlarge.runs.replications`'s
-job: the model simulates one chunk.
+job: the model simulates one chunk. Many parameter points can run as one chunk
+(:mod:`atlarge.model.batch`), bit-identical to a chunk per point.
 
 See docs/model.md for the equations and their sources.
 """
@@ -57,9 +58,19 @@ def run_chunk(inputs: ModelInputs, seed: int, reps: np.ndarray) -> dict[str, np.
     arrests and pools ``(reps, offices, groups, days)``; path entries
     ``(reps, chains, days)`` (see :meth:`Recorder.series`).
     """
-    streams = RandomStreams.for_replications(seed, reps)
-    state = PipelineState.initial(inputs, len(reps))
-    recorder = Recorder(inputs, len(reps))
+    return run_rows(inputs, RandomStreams.for_replications(seed, reps))
+
+
+def run_rows(inputs: ModelInputs, streams: RandomStreams) -> dict[str, np.ndarray]:
+    """The day loop over one array of rows, each drawing from its own replication's stream.
+
+    The one place the days are stepped: :func:`run_chunk` (rows are replications of one
+    scenario) and :func:`atlarge.model.batch.run_batch` (rows of several parameter points
+    at once, ``inputs`` stacked by :func:`~atlarge.model.batch.stack_inputs`) both call it.
+    """
+    n_rows = streams.n_reps
+    state = PipelineState.initial(inputs, n_rows)
+    recorder = Recorder(inputs, n_rows)
     for t in range(inputs.days):
         day = Day(t, streams)
         for step in DAILY_STEPS:

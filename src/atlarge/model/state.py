@@ -56,14 +56,18 @@ class PipelineState:
     period_arrests: np.ndarray
     """``(R, O)``: arrests since the last ranking."""
     period_target: np.ndarray
-    """``(O,)`` float: each office's share of the target since the last ranking."""
+    """``(O,)`` float: each office's share of the target since the last ranking (``(R, O)``
+    in a batch of parameter points whose targets differ)."""
     funds: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     """``(R, L)`` float: USD left in each funding line the engine draws on (under
     ``on_exhausted = "stop"``, lines for beds and seats; the others are never touched)."""
 
     @classmethod
     def initial(cls, inputs: ModelInputs, n_reps: int) -> PipelineState:
-        """The state before day 0: full pools, the initial population, nothing else."""
+        """The state before day 0: full pools, the initial population, nothing else.
+
+        ``inputs`` may be a batch of parameter points (:mod:`atlarge.model.batch`): a field
+        that differs by point already has its replication axis, and broadcasts the same."""
         n_o = inputs.n_offices
         ro = (n_reps, n_o)
         return cls(
@@ -78,13 +82,14 @@ class PipelineState:
             docket=np.zeros((*ro, inputs.chains.n_chains if inputs.courts_on else 0), np.int64),
             pending=np.broadcast_to(inputs.court_backlog0, ro).astype(np.int64),
             atd=np.zeros(ro, dtype=np.int64),
-            recent=np.zeros((inputs.pressure_window, *ro), dtype=np.int64),
+            # A batch may have a window per row: the longest sizes the array.
+            recent=np.zeros((int(np.max(inputs.pressure_window)), *ro), dtype=np.int64),
             replaced=np.zeros(ro, dtype=bool),
             dip_until=np.zeros(ro, dtype=np.int64),
             period_arrests=np.zeros(ro, dtype=np.int64),
-            period_target=np.zeros(n_o),
+            period_target=np.zeros(inputs.target_office.shape[1:]),
             funds=np.broadcast_to(
-                inputs.money.ledger.amount, (n_reps, inputs.money.ledger.amount.size)
+                inputs.money.ledger.amount, (n_reps, inputs.money.ledger.amount.shape[-1])
             ).astype(np.float64),
         )
 

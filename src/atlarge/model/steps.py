@@ -59,18 +59,19 @@ def effort(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     the dip while a new leadership settles in."""
     t = day.t
     settled = np.where(state.dip_until > t, 1.0 - inp.dip, 1.0)
-    day.effort = inp.effort[t][None, :] * settled
-    day.effort_custodial = inp.effort_custodial[t][None, :] * settled
+    day.effort = inp.effort[t] * settled
+    day.effort_custodial = inp.effort_custodial[t] * settled
 
 
 def pressure(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     """§3.2: ``(R, O)`` pressure in [0, 1]: recent shortfall against the target, plus the
     regime's pressure on every office and on offices whose leadership was replaced."""
     n_r, n_o = state.backlog.shape
-    seen = min(t, inp.pressure_window)
-    if seen:
-        avg = state.recent.sum(axis=0) / seen
-        tgt = inp.target_office[t][None, :]
+    if t:  # the window is at least a day
+        # A batch of parameter points (model.batch) has a window per row, (R,).
+        seen = np.minimum(t, inp.pressure_window)
+        avg = state.recent.sum(axis=0) / np.reshape(seen, (-1, 1))
+        tgt = inp.target_office[t]
         shortfall = np.where(tgt > 0, 1.0 - avg / np.where(tgt > 0, tgt, 1.0), 0.0)
     else:
         shortfall = np.zeros((n_r, n_o))
@@ -138,7 +139,7 @@ def arrests(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     day.arrests_at_large = by_channel[..., 0]
     day.arrests_custodial = by_channel[..., 1]
     day.arrests_collateral = by_channel[..., 2]
-    state.recent[t % inp.pressure_window] = day.arrests
+    state.recent[t % inp.pressure_window, np.arange(day.arrests.shape[0])] = day.arrests
 
 
 def custodial_arrests(inp: ModelInputs, state: PipelineState, day: Day) -> np.ndarray:
@@ -205,7 +206,7 @@ def book_in(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     limited to the room in holding and beds; border transfers beyond it are refused."""
     t = day.t
     state.backlog += day.arrests
-    day.booked = np.minimum(state.backlog, inp.processing_capacity[t][None, :])
+    day.booked = np.minimum(state.backlog, inp.processing_capacity[t])
     n_o = state.backlog.shape[1]
     border = stochastic_round(
         np.broadcast_to(inp.border_inflow[t], state.backlog.shape),
@@ -423,16 +424,20 @@ def regime(inp: ModelInputs, state: PipelineState, day: Day) -> None:
     state.period_target += inp.target_office[t]
     replaced_today = np.zeros(state.replaced.shape, dtype=bool)
     if inp.month_ends[t]:
-        if inp.regime_bottom:
+        if np.any(inp.regime_bottom):
             period_target = state.period_target
             if inp.regime_ranking == "share_of_target":
                 score = state.period_arrests / np.where(period_target > 0, period_target, 1.0)
             else:
                 score = state.period_arrests.astype(np.float64)
-            ties = day.streams.uniform(period_target.shape, t, Stream.TIES)
+            ties = day.streams.uniform(state.period_arrests.shape[1:], t, Stream.TIES)
             order = np.lexsort((ties, score), axis=-1)
-            np.put_along_axis(replaced_today, order[:, : inp.regime_bottom], True, axis=-1)
-            state.dip_until[replaced_today] = t + 1 + inp.dip_days
+            # The bottom offices are those ranked below regime_bottom: by rank rather than by
+            # slicing the order, so a batch of parameter points may have a count per row.
+            rank = np.empty_like(order)
+            np.put_along_axis(rank, order, np.arange(order.shape[-1]), axis=-1)
+            replaced_today = rank < inp.regime_bottom
+            np.copyto(state.dip_until, t + 1 + inp.dip_days, where=replaced_today)
             state.replaced |= replaced_today
         state.period_arrests[:] = 0
         state.period_target[:] = 0.0
@@ -443,7 +448,7 @@ def holding_room(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     """``(R, O)`` under ``overflow = "hold"``: persons the office can still take in today,
     free beds at the start of the day plus holding not yet used (never negative)."""
     free = np.maximum(beds_today(inp, state, t) - state.detained, 0)
-    return np.maximum(inp.holding[t][None, :] + free - state.held, 0)
+    return np.maximum(inp.holding[t] + free - state.held, 0)
 
 
 def beds_today(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
@@ -451,7 +456,7 @@ def beds_today(inp: ModelInputs, state: PipelineState, t: int) -> np.ndarray:
     ``on_exhausted = "stop"`` no more nationally than the beds bought (paid as contracted,
     from what procurement set aside) plus the typed beds the detention lines can pay for a
     day (cut over offices like the beds, largest remainder)."""
-    beds = inp.beds[t][None, :]
+    beds = np.atleast_2d(inp.beds[t])  # (R, O) in a batch of parameter points
     if not inp.money.holds_beds:
         return beds
     paid = _beds_paid(inp, state, t)
@@ -528,12 +533,13 @@ def _pay(inp: ModelInputs, state: PipelineState, t: int, purpose: int, cost: np.
 
 
 def _units_paid(money: np.ndarray, unit: float) -> np.ndarray:
-    """``(R,)`` whole units ``money`` pays for at ``unit`` USD each (no limit when free)."""
-    if unit <= 0:
-        return np.full(money.shape, np.iinfo(np.int64).max // 4, dtype=np.int64)
+    """``(R,)`` whole units ``money`` pays for at ``unit`` USD each (no limit when free).
+    ``unit`` is a number, or ``(R,)`` in a batch of parameter points."""
+    free = np.asarray(unit) <= 0
+    unit = np.where(free, 1.0, unit)
     n = np.floor(money / unit)
     n = n - (n * unit > money)  # never a unit more than the money pays, whatever the rounding
-    return np.maximum(n, 0).astype(np.int64)
+    return np.where(free, np.iinfo(np.int64).max // 4, np.maximum(n, 0).astype(np.int64))
 
 
 def _within(cap: np.ndarray, counts: np.ndarray) -> np.ndarray:
