@@ -8,7 +8,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from atlarge.engine import philox
-from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round
+from atlarge.engine.allocation import (
+    _take_oldest_numpy,
+    fill_up_to,
+    largest_remainder,
+    stochastic_round,
+    take_oldest,
+)
 from atlarge.engine.delays import PhaseChains
 from atlarge.engine.rng import RandomStreams
 
@@ -148,3 +154,34 @@ def test_steady_state_split_follows_littles_law():
     chains = PhaseChains(means=(10.0, 30.0), phases=(1, 3))
     split = chains.steady_state_split(np.array([0.5, 0.5]))
     assert np.allclose(split, [10, 10, 10, 10] / np.float64(40))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    ring=arrays(
+        np.int64,
+        st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 12)),
+        elements=st.integers(0, 50),
+    ),
+    data=st.data(),
+)
+def test_take_oldest_takes_oldest_first_and_matches_its_definition(ring, data):
+    """What leaves a ring buffer is ``cleared`` per row, from the oldest slot on; the
+    compiled walk equals the NumPy definition."""
+    oldest = data.draw(st.integers(0, ring.shape[-1] - 1))
+    totals = ring.sum(axis=-1)
+    cleared = np.vectorize(lambda m: data.draw(st.integers(0, int(m))))(totals).astype(np.int64)
+    compiled, reference = ring.copy(), ring.copy()
+    take_oldest(compiled, cleared, oldest)
+    _take_oldest_numpy(reference, cleared, oldest)
+    np.testing.assert_array_equal(compiled, reference)
+    assert (compiled >= 0).all()
+    np.testing.assert_array_equal(ring.sum(axis=-1) - compiled.sum(axis=-1), cleared)
+    order = (oldest + np.arange(ring.shape[-1])) % ring.shape[-1]
+    gave = (ring - compiled)[..., order]
+    left = compiled[..., order]
+    # a slot gives only once every older slot is empty
+    for idx in np.ndindex(ring.shape[:-1]):
+        first_left = np.flatnonzero(left[idx])
+        if first_left.size:
+            assert not gave[idx][first_left[0] + 1 :].any()

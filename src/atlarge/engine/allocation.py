@@ -143,3 +143,43 @@ def stochastic_round(x: np.ndarray, u: np.ndarray) -> np.ndarray:
     """
     base = np.floor(x)
     return (base + (u < (x - base))).astype(np.int64)
+
+
+def take_oldest(ring: np.ndarray, cleared: np.ndarray, oldest: int) -> None:
+    """Take ``cleared`` (shape ``ring.shape[:-1]``) out of ring buffer ``ring`` (in
+    place), oldest slot first: slot ``oldest``, then ``oldest + 1``, ... (mod length).
+
+    ``cleared`` never exceeds a row's total (callers place it with :func:`fill_up_to`).
+    :data:`atlarge.engine.philox.COMPILED` selects a compiled walk along each row or the
+    NumPy definition (a running sum capped at ``cleared``); integers, so they agree.
+    """
+    cleared = np.asarray(cleared, dtype=np.int64)
+    if philox.COMPILED and ring.flags.c_contiguous and ring.dtype == np.int64:
+        flat = ring.reshape(-1, ring.shape[-1])
+        _take_oldest_rows(flat, np.ascontiguousarray(cleared).reshape(-1), oldest)
+        return
+    _take_oldest_numpy(ring, cleared, oldest)
+
+
+def _take_oldest_numpy(ring: np.ndarray, cleared: np.ndarray, oldest: int) -> None:
+    """The definition: the ring read oldest first, its running sum capped at ``cleared``,
+    and what each slot gave is the capped sum's step."""
+    length = ring.shape[-1]
+    order = (oldest + np.arange(length)) % length
+    ordered = ring[..., order]
+    taken = np.minimum(np.cumsum(ordered, axis=-1), cleared[..., None])
+    ring[..., order] = ordered - np.diff(taken, axis=-1, prepend=0)
+
+
+@njit(cache=True, nogil=True)
+def _take_oldest_rows(ring, cleared, oldest):  # pragma: no cover - compiled
+    length = ring.shape[1]
+    for i in range(ring.shape[0]):
+        left = cleared[i]
+        j = 0
+        while left > 0 and j < length:
+            slot = (oldest + j) % length
+            take = min(ring[i, slot], left)
+            ring[i, slot] -= take
+            left -= take
+            j += 1

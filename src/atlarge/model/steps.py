@@ -18,7 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round
+from atlarge.engine.allocation import fill_up_to, largest_remainder, stochastic_round, take_oldest
 from atlarge.engine.samplers import binomial, multinomial
 from atlarge.model.inputs import ModelInputs
 from atlarge.model.ledger import charge_in_order
@@ -335,10 +335,7 @@ def transport(inp: ModelInputs, state: PipelineState, day: Day) -> None:
         state.limited[..., today] = day.limited_in
         waiting = state.limited.sum(axis=-1)
         cleared = fill_up_to(np.full(n_r, inp.limited_accepted[t]), waiting)
-        oldest_first = (t + 1 + np.arange(limit)) % limit  # slots of ages L-1, ..., 0
-        ordered = state.limited[..., oldest_first]
-        taken = np.minimum(np.cumsum(ordered, axis=-1), cleared[..., None])
-        state.limited[..., oldest_first] = ordered - np.diff(taken, axis=-1, prepend=0)
+        take_oldest(state.limited, cleared, (t + 1) % limit)  # slots of ages L-1, ..., 0
         state.queue += cleared
     else:
         day.released_post_order_limit = np.zeros_like(state.queue)
