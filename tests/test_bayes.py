@@ -134,3 +134,13 @@ def test_too_few_walkers_are_refused():
     problem = synthetic_problem({"posture": 1.0, "los_scale": 1.0})
     with pytest.raises(ValueError, match="walkers"):
         fit(problem, walkers=3, steps=2, burn=0)
+
+
+def test_walkers_run_as_one_batch_equal_to_one_run_each():
+    from atlarge.analysis.bayes import simulate_one_by_one
+
+    problem = synthetic_problem({"posture": 1.1, "los_scale": 1.0})
+    theta = np.log([[1.2, 1.1], [0.9, 0.8], [1.5, 1.3]])
+    batched = problem.simulated(theta)
+    problem.simulate = simulate_one_by_one
+    np.testing.assert_array_equal(batched, problem.simulated(theta))

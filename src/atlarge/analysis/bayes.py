@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from atlarge.analysis.trajectory import Observation, day_range, relative_sd
+from atlarge.model.batch import batch_key, run_batch
 from atlarge.model.inputs import build_inputs
 from atlarge.model.simulate import run_chunk
 from atlarge.scenario import Scenario
@@ -202,8 +203,22 @@ class Problem:
 
 
 def simulate_chunks(scenarios: Sequence[Scenario], seed: int, reps: int) -> list[Series]:
-    """Each scenario's replications ``0..reps-1`` as one chunk (the reference path; a
-    parameter batch runs them all as one array)."""
+    """Each scenario's replications ``0..reps-1``: points that share their structure run
+    as one parameter batch (:mod:`atlarge.model.batch`, bit-identical to a chunk per
+    point, one day loop for all of them)."""
+    inputs = [build_inputs(sc) for sc in scenarios]
+    groups: dict[tuple, list[int]] = {}
+    for i, inp in enumerate(inputs):
+        groups.setdefault(batch_key(inp), []).append(i)
+    out: list[Series | None] = [None] * len(inputs)
+    for idx in groups.values():
+        for i, series in zip(idx, run_batch([inputs[i] for i in idx], seed, reps), strict=True):
+            out[i] = series
+    return out  # type: ignore[return-value]
+
+
+def simulate_one_by_one(scenarios: Sequence[Scenario], seed: int, reps: int) -> list[Series]:
+    """The reference path: a chunk per point (what a batch must equal)."""
     return [run_chunk(build_inputs(sc), seed, np.arange(reps)) for sc in scenarios]
 
 
