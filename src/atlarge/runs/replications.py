@@ -19,6 +19,7 @@ any error the pool's workers are stopped at once (:mod:`atlarge.runs.pools`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +128,14 @@ def run_replications(
     )
 
 
-def _output(inputs: ModelInputs, seed: int, reps: int, parts: dict, timeseries: str, **draws):
+def _output(
+    inputs: ModelInputs,
+    seed: int,
+    reps: int,
+    parts: dict[str, np.ndarray],
+    timeseries: str,
+    **draws: Any,
+) -> ModelOutput:
     """The run's output from the arrays ``run_jobs`` put together (reduced and full)."""
     reduced = {k: a for k, a in parts.items() if "/" in k}
     full = {k: a for k, a in parts.items() if "/" not in k}

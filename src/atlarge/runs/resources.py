@@ -4,8 +4,9 @@ The estimate adds, for the busiest moment of a run, what each process holds:
 the simulation arrays (per chunk in each worker, all replications kept in the
 parent; see :mod:`atlarge.model.memory`), each process's interpreter and
 libraries, and at the end the daily table the run's ``timeseries`` option keeps
-(per office, national or none), the Parquet writer and the report. Sweeps and sensitivity analyses run one point per worker, so
-their estimate is one point's peak times the workers.
+(per office, national or none), the Parquet writer and the report. Sweeps
+and sensitivity analyses run one point per worker, so their estimate is one
+point's peak times the workers.
 
 The limit is the run's ``max_memory_gb`` (the CLI's ``--max-memory``), else the environment variable
 ``ATLARGE_MAX_MEMORY_GB``, else 80% of the memory available now (``MemAvailable``
