@@ -449,9 +449,7 @@ def overspend_cases(draw) -> dict:
 @given(overspend_cases())
 def test_overspend_never_changes_a_series_or_a_cost(c):
     with_budget = run_model(_scenario(c), reps=2, seed=c["seed"], timeseries="full")
-    without = run_model(
-        _scenario({**c, "budget": None}), reps=2, seed=c["seed"], timeseries="full"
-    )
+    without = run_model(_scenario({**c, "budget": None}), reps=2, seed=c["seed"], timeseries="full")
     for k, a in without.series.items():
         assert np.array_equal(a, with_budget.series[k]), k
     for stage, cost in without.costs.items():

@@ -39,10 +39,10 @@ from atlarge.runs.pools import worker_pool
 from atlarge.runs.replications import run_model
 from atlarge.runs.resources import (
     check_memory,
+    daily_table_bytes,
     memory_limit,
     points_estimate,
     run_estimate,
-    daily_table_bytes,
     table_bytes,
 )
 from atlarge.scenario import load_scenario
