@@ -363,7 +363,7 @@ def _close(a: np.ndarray, b: np.ndarray, rel: float = 1e-9) -> bool:
 @given(plan_cases())
 def test_daily_costs_add_up_to_the_cost_stages_and_plans_stay_within_their_lines(c):
     sc = _plan_scenario(c)
-    out = run_model(sc, reps=2, seed=c["seed"])
+    out = run_model(sc, reps=2, seed=c["seed"], timeseries="full")
     daily = out.daily_costs()
     assert (daily >= 0).all()
     costs = out.costs
@@ -448,8 +448,8 @@ def overspend_cases(draw) -> dict:
 @settings(max_examples=15, **SLOW)
 @given(overspend_cases())
 def test_overspend_never_changes_a_series_or_a_cost(c):
-    with_budget = run_model(_scenario(c), reps=2, seed=c["seed"])
-    without = run_model(_scenario({**c, "budget": None}), reps=2, seed=c["seed"])
+    with_budget = run_model(_scenario(c), reps=2, seed=c["seed"], timeseries="full")
+    without = run_model(_scenario({**c, "budget": None}), reps=2, seed=c["seed"], timeseries="full")
     for k, a in without.series.items():
         assert np.array_equal(a, with_budget.series[k]), k
     for stage, cost in without.costs.items():

@@ -256,7 +256,7 @@ def test_a_dated_override_steps_the_bed_capacity_on_its_date_and_not_before():
     step = (dt.date(2025, 6, 15) - sc.start_date).days
     beds = res.output.beds_national
     assert (beds[:, :step] == 41500).all() and (beds[:, step:] == 60000).all()
-    detained = res.output.series["detained"].sum(axis=1)  # (reps, days): national
+    detained = res.output.national("detained")  # (reps, days)
     assert detained[:, :step].max() == 41500 < detained[:, step:].max()
     note = res.summary()["overrides"]["detention.beds"]
     assert note["schedule"] == {"2025-06-15": 60000.0} and note["file_schedule"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -69,13 +70,24 @@ def test_summary_has_the_documented_schema(run_dir):
     assert all(p["source"] or p["rationale"] for p in s["parameters"])
 
 
-def test_timeseries_is_tidy(run_dir):
-    t = pq.read_table(run_dir[0] / "timeseries.parquet")
-    assert t.num_rows == 6 * 25 * 70
+@pytest.fixture(scope="module")
+def full_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "full"
+    return out, run_atlarge(*RUN_ARGS, "--timeseries", "full", "--out", out, timeout=300)
+
+
+@pytest.mark.parametrize("kept", ["national", "full"])
+def test_timeseries_is_tidy(run_dir, full_dir, kept):
+    """National by default (one row per rep and day, office "national"); per office with
+    --timeseries full; the same columns and checks either way."""
+    folder = run_dir[0] if kept == "national" else full_dir[0]
+    t = pq.read_table(folder / "timeseries.parquet")
+    assert t.num_rows == 6 * 70 * (25 if kept == "full" else 1)
     cols = set(t.column_names)
     assert {"rep", "office", "day", "date", "arrests", "detained", "removed", "released"} <= cols
     df = t.to_pandas()
     assert not df.duplicated(["rep", "office", "day"]).any()
+    assert (set(df["office"]) == {"national"}) == (kept == "national")
     s = json.loads((run_dir[0] / "summary.json").read_text())
     per_rep = df.groupby("rep")["arrests"].sum().to_numpy()
     assert np.median(per_rep) == pytest.approx(s["kpis"]["arrests_total"]["p50"])
@@ -83,6 +95,42 @@ def test_timeseries_is_tidy(run_dir):
     assert set(groups) <= cols  # one column per priority group ...
     assert (df[groups].sum(axis=1) == df["arrests"]).all()  # ... adding up to the arrests
     assert (df["arrests_forgone_capacity"] == 0).all()  # transfer: no arrest forgone
+
+
+def test_full_and_national_runs_agree_and_none_writes_no_table(run_dir, full_dir, cli, tmp_path):
+    """The summary and the report do not depend on what is kept of the daily series; the
+    national table is the per-office table summed over offices; none writes no table."""
+    nat, full = run_dir[0], full_dir[0]
+    a = json.loads((nat / "summary.json").read_text())
+    b = json.loads((full / "summary.json").read_text())
+    assert (a.pop("timeseries"), b.pop("timeseries")) == ("national", "full")
+    assert a == b
+    plot_ids = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    html = [plot_ids.sub("ID", (d / "report.html").read_text()) for d in (nat, full)]
+    assert html[0] == html[1]  # but for Plotly's random ids of the charts' divs
+    per_office = pq.read_table(full / "timeseries.parquet").to_pandas()
+    national = pq.read_table(nat / "timeseries.parquet").to_pandas()
+    measures = [c for c in national.columns if c not in ("rep", "office", "day", "date")]
+    summed = per_office.groupby(["rep", "day"], observed=True)[measures].sum().reset_index()
+    assert np.array_equal(summed[measures].to_numpy(), national[measures].to_numpy())
+    assert np.array_equal(summed[["rep", "day"]].to_numpy(), national[["rep", "day"]].to_numpy())
+    res = cli(*RUN_ARGS, "--timeseries", "none", "--out", tmp_path / "none", "--workers", "1")
+    assert res.code == 0, res.err
+    assert sorted(p.name for p in (tmp_path / "none").iterdir()) == [
+        ".atlarge-manifest.json",
+        "report.html",
+        "scenario.json",
+        "summary.json",
+    ]
+    assert json.loads((tmp_path / "none" / "summary.json").read_text())["timeseries"] == "none"
+    assert "timeseries.parquet" not in res.out
+
+
+def test_a_bad_timeseries_value_is_refused_by_its_flag(cli, tmp_path):
+    res = cli(*RUN_ARGS, "--timeseries", "offices", "--out", tmp_path / "bad")
+    assert res.code == 2
+    assert "--timeseries" in res.err and "full, national or none" in res.err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_report_is_self_contained_with_every_chart(run_dir):

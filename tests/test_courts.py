@@ -295,8 +295,8 @@ def test_without_courts_the_court_and_expedited_flags_change_nothing(name):
     flagged = scenario_with(name, 40, None)
     flags = [(d.court, d.expedited) for d in flagged.dispositions.values()]
     assert ("detained", False) in flags and ("pending", False) in flags and (None, True) in flags
-    a = run_model(flagged, 3, 5)
-    b = run_model(_without_flags(flagged), 3, 5)
+    a = run_model(flagged, 3, 5, timeseries="full")
+    b = run_model(_without_flags(flagged), 3, 5, timeseries="full")
     assert set(a.series) == set(b.series)
     for key in a.series:
         assert np.array_equal(a.series[key], b.series[key]), key
@@ -389,7 +389,7 @@ def test_a_small_bench_leaves_detained_cases_waiting_and_a_large_one_does_not():
     waiting = s.output.national("court_detained_waiting")
     assert (np.diff(waiting[:, 20:], axis=-1) > 0).mean() > 0.8  # grows nearly every day
     assert s.summary()["kpis"]["detained_court_wait_days"]["mean"] > 1
-    big = simulate(large, reps=2, seed=1, workers=1)
+    big = simulate(large, reps=2, seed=1, workers=1, timeseries="full")
     assert not big.output.series["court_detained_waiting"].any()
     assert big.output.totals("court_detained_decisions").min() > 0
     assert big.summary()["kpis"]["detained_court_wait_days"]["mean"] == 0

@@ -18,9 +18,11 @@ def test_load_simulate_summary_frame_report(tmp_path, cli):
     s = res.summary()
     assert s["reps"] == 3 and s["days"] == 20
     assert s["kpis"]["target_attainment"]["p50"] > 0
-    df = res.to_frame()
-    assert len(df) == 3 * 25 * 20
-    assert set(df["office"].unique()) >= {"ATL", "WAS"}
+    df = res.to_frame()  # national by default: one row per (rep, day)
+    assert len(df) == 3 * 20 and set(df["office"]) == {"national"}
+    offices = atlarge.simulate(sc, reps=3, seed=1, timeseries="full").to_frame()
+    assert len(offices) == 3 * 25 * 20
+    assert set(offices["office"].unique()) >= {"ATL", "WAS"}
     out = res.report(tmp_path / "r")
     run = cli(
         "run", OPERATION, "--set", "target.arrests_per_day=2000", "--set", "days=20",

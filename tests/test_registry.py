@@ -23,7 +23,7 @@ def run():
     import atlarge
 
     sc = small_scenario(FUNDED, days=30, detention__overflow="transfer")
-    res = atlarge.simulate(sc, reps=4, seed=3)
+    res = atlarge.simulate(sc, reps=4, seed=3, timeseries="full")
     return res.output, res.summary()
 
 

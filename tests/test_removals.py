@@ -219,7 +219,7 @@ def test_a_quota_below_the_inflow_grows_the_line_until_the_limit_releases():
             "transport.limited_countries.accepted_per_day": 20,
         },
     )
-    res = atlarge.simulate(sc, reps=2, seed=3)
+    res = atlarge.simulate(sc, reps=2, seed=3, timeseries="full")
     k = res.summary()["kpis"]
     assert k["releases_post_order_limit"]["mean"] > 0
     assert k["releases_total"]["mean"] >= k["releases_post_order_limit"]["mean"]

@@ -39,6 +39,7 @@ from atlarge.runs.pools import worker_pool
 from atlarge.runs.replications import run_model
 from atlarge.runs.resources import (
     check_memory,
+    daily_table_bytes,
     memory_limit,
     points_estimate,
     run_estimate,
@@ -48,29 +49,45 @@ from atlarge.scenario import load_scenario
 from tests.conftest import OPERATION, ROOT
 
 SMALL = ROOT / "tests" / "scenarios"
-FACTOR = 1.6
-"""The model's estimate is at least the measured peak and at most this factor above it."""
+FACTOR = 1.7
+"""The model's estimate is at least the measured peak and at most this factor above it
+(1.6 while every run kept the full series; a national run holds little besides the chunk
+being simulated, whose working arrays the estimate counts generously: 1.66 measured for
+chunks of 3)."""
+
+
+@pytest.fixture(scope="module")
+def warmed():
+    """One small run first, so that what is loaded or compiled once per process (Numba's
+    cached loops, lazy imports) is not counted as the model's memory."""
+    run_model(load_scenario(OPERATION, set={"days": 5}), 2, 1)
 
 
 # --- the estimate against a measurement -------------------------------------------
 
 
+@pytest.mark.parametrize("kept", ["full", "national"])
 @pytest.mark.parametrize(
     ("reps", "chunk", "inner"),
     [(8, 100, None), (8, 3, None), (8, 3, 2)],
     ids=["one chunk", "chunks", "parameter draws"],
 )
-def test_model_estimate_is_within_a_stated_factor_of_the_measured_peak(reps, chunk, inner):
+def test_model_estimate_is_within_a_stated_factor_of_the_measured_peak(
+    reps, chunk, inner, kept, warmed
+):
     sc = load_scenario(OPERATION, set={"days": 20})
     shape = RunShape.of(sc)
-    expected, _, _ = run_peaks(shape, reps, chunk_size=chunk, workers=1, inner=inner)
+    kw = dict(chunk_size=chunk, workers=1, inner=inner, timeseries=kept)
+    expected, _, _ = run_peaks(shape, reps, **kw)
     tracemalloc.start()
     try:
-        out = run_model(sc, reps, 1, chunk_size=chunk, uncertainty_inner=inner)
+        out = run_model(sc, reps, 1, chunk_size=chunk, uncertainty_inner=inner, timeseries=kept)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert sum(a.nbytes for a in out.series.values()) == shape.series_bytes(reps)
+    if kept == "full":
+        assert sum(a.nbytes for a in out.series.values()) == shape.series_bytes(reps)
+    assert sum(a.nbytes for a in out.reduced.values()) == shape.reduced_bytes(reps)
     assert peak <= expected <= FACTOR * peak, (peak, expected)
 
 
@@ -78,11 +95,13 @@ def test_table_estimate_covers_the_table_written(tmp_path):
     from atlarge.simulation import simulate
 
     sc = load_scenario(SMALL / "small-regime.toml", set={"days": 20})
-    res = simulate(sc, reps=3, seed=1)
     shape = RunShape.of(sc)
-    table = res.to_arrow()
     # measure columns are the run's arrays seen through Arrow; the rest is new
+    table = simulate(sc, reps=3, seed=1, timeseries="full").to_arrow()
     assert table.nbytes <= table_bytes(shape, 3) + shape.series_bytes(3)
+    table = simulate(sc, reps=3, seed=1).to_arrow()
+    assert table.nbytes <= daily_table_bytes(shape, 3, "national") + shape.reduced_bytes(3)
+    assert daily_table_bytes(shape, 3, "none") == 0
 
 
 @settings(max_examples=40, deadline=None)
@@ -105,16 +124,35 @@ def test_estimate_grows_with_replications_and_days(reps, days, workers, chunk, i
     # a sweep point is at least the simulation, and more workers hold more at once
     one = points_estimate([base], RunConfig(reps, uncertainty_inner=inner, workers=1)).peak
     two = points_estimate([base, base], RunConfig(reps, uncertainty_inner=inner, workers=2)).peak
-    assert two > one > RunShape.of(base).series_bytes(reps)
+    assert two > one > RunShape.of(base).reduced_bytes(reps)
 
 
 def test_operation_at_large_1000_reps_is_in_the_measured_region():
     """README: 1,000 replications of Operation At Large on two workers: measured 1.40 GB
     (1.88 GB with issue 12's four added measures; 2.15 GB largest resident set with the
     courts' eight, ``/usr/bin/time -v``, on the machine of the docstring)."""
-    e = run_estimate(load_scenario(OPERATION), RunConfig(1000, workers=2))
+    e = run_estimate(load_scenario(OPERATION), RunConfig(1000, workers=2, timeseries="full"))
     assert 2.15e9 <= e.peak <= 3.2e9
     assert e.what == "1,000 replications x 365 days x 25 offices on 3 processes"
+
+
+FULL_10K_BEFORE = 20.906e9
+"""The estimate of 10,000 replications of Operation At Large on two workers before issue
+15 kept the series reduced (every run then kept the full series)."""
+
+
+def test_10000_replications_fit_in_4_gb_unless_the_full_series_are_kept():
+    """Issue 15: a national run keeps what the analysis reads, not offices x days per
+    replication; a full run is estimated as before (plus the few reduced arrays)."""
+    sc = load_scenario(OPERATION)
+    peak = {
+        kept: run_estimate(sc, RunConfig(10_000, workers=2, timeseries=kept)).peak
+        for kept in ("full", "national", "none")
+    }
+    assert peak["none"] < peak["national"] < 4e9
+    assert FULL_10K_BEFORE <= peak["full"] <= 1.03 * FULL_10K_BEFORE
+    shape = RunShape.of(sc)
+    assert shape.reduced_bytes(10_000) < shape.series_bytes(10_000) / 10
 
 
 # --- the limit --------------------------------------------------------------------
@@ -200,7 +238,7 @@ def test_default_limit_is_the_available_memory(cli, tmp_path, monkeypatch):
     monkeypatch.delenv(resources.ENV, raising=False)
     monkeypatch.setattr(resources, "available_bytes", lambda: 500 * 10**6)
     monkeypatch.setattr("atlarge.simulation.run_model", _no_work)
-    res = cli("run", SMALL / "small-regime.toml", "--reps", "2000", "--out", tmp_path / "o")
+    res = cli("run", SMALL / "small-regime.toml", "--reps", "5000", "--out", tmp_path / "o")
     _one_line_refusal(res)
     assert "0.40 GB (80% of the 0.50 GB available now)" in " ".join(res.err.split())
 
@@ -237,7 +275,7 @@ def test_sensitivity_refused_before_the_store_or_output_is_touched(cli, tmp_path
     monkeypatch.setattr("atlarge.runs.sweep.executor_for", _no_work)
     db, out = tmp_path / "r.duckdb", tmp_path / "sens"
     res = cli(
-        "sensitivity", OPERATION, "--reps", "2000", "--workers", "2",
+        "sensitivity", OPERATION, "--reps", "5000", "--workers", "2",
         "--max-memory", "2", "--db", db, "--out", out,
     )  # fmt: skip
     _one_line_refusal(res)

@@ -166,7 +166,7 @@ def test_a_run_at_the_upper_bounds_counts_exactly():
             "groups.other_criminal.arrests_per_agent_day": MAX_PER_PERSON_DAY,
         },
     )
-    res = simulate(sc, reps=2, seed=3)
+    res = simulate(sc, reps=2, seed=3, timeseries="full")
     k = res.summary()["kpis"]
     assert k["day_detention_full"]["share_reached"] == 0.0
     assert k["releases_for_lack_of_beds"]["p95"] == 0

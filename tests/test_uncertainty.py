@@ -42,8 +42,9 @@ def test_drawn_values_stay_in_range_and_shares_sum_to_one(operation):
 @given(st.integers(1, 7), st.integers(1, 4))
 def test_uncertainty_runs_do_not_depend_on_chunking(chunk, inner):
     sc = small_scenario(days=20)
-    whole = run_model(sc, 7, 5, chunk_size=7, uncertainty_inner=inner)
-    parts = run_model(sc, 7, 5, chunk_size=chunk, uncertainty_inner=inner)
+    kw = {"uncertainty_inner": inner, "timeseries": "full"}
+    whole = run_model(sc, 7, 5, chunk_size=7, **kw)
+    parts = run_model(sc, 7, 5, chunk_size=chunk, **kw)
     for k in whole.series:
         assert np.array_equal(whole.series[k], parts.series[k]), k
     assert list(whole.draw_of_rep) == [i // inner for i in range(7)]

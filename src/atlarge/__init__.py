@@ -8,7 +8,7 @@ command line::
                                set={"target.arrests_per_day": 2000})
     res = atlarge.simulate(sc, reps=500, seed=1)
     res.summary()      # the dict written to summary.json
-    res.to_frame()     # tidy DataFrame: rep, office, day, measures
+    res.to_frame()     # tidy DataFrame: rep, office ("national"), day, measures
     res.report("out/") # the HTML report, summary.json and timeseries.parquet
 """
 

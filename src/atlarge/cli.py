@@ -53,6 +53,7 @@ FLAGS = {
     "executor": "--executor",
     "address": "--address",
     "max_memory_gb": "--max-memory",
+    "timeseries": "--timeseries",
     "out_dir": "--out",
     "out": "--out",
     "db": "--db",
@@ -142,6 +143,15 @@ MaxMemoryOpt = Annotated[
         "(default: $ATLARGE_MAX_MEMORY_GB, else 80% of the memory available; inf: no check).",
     ),
 ]
+TimeseriesOpt = Annotated[
+    str,
+    typer.Option(
+        help="What timeseries.parquet keeps: full (one row per replication, office and day; "
+        "memory grows with offices x days x replications), national (one row per replication "
+        "and day, summed over offices, office = national) or none (no file). summary.json and "
+        "report.html are the same in every mode.",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bar.")]
 DbOpt = Annotated[Path, typer.Option(help="Results store.")]
 
@@ -156,6 +166,7 @@ def _run_config(
     address: str | None,
     max_memory: float | None,
     inner: int | None = None,
+    timeseries: str = "national",
 ) -> RunConfig:
     """The run options as one :class:`RunConfig` (workers: one per core unless given)."""
     return RunConfig(
@@ -167,6 +178,7 @@ def _run_config(
         executor=executor,
         address=address,
         max_memory_gb=max_memory,
+        timeseries=timeseries,
     )
 
 
@@ -320,8 +332,10 @@ def run(
     uncertainty: UncertaintyOpt = False,
     inner: InnerOpt = 10,
     max_memory: MaxMemoryOpt = None,
+    timeseries: TimeseriesOpt = "national",
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries.parquet and report.html to OUT."""
+    """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries) and
+    report.html to OUT."""
     from atlarge.report import kpi_table
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
@@ -331,6 +345,7 @@ def run(
     config = _run_config(
         reps=reps, seed=seed, days=days, workers=workers, executor=executor,
         address=address, max_memory=max_memory, inner=inner if uncertainty else None,
+        timeseries=timeseries,
     )  # fmt: skip
     sc = load_scenario(scenario, set=_parse_sets(set_))
     for warning in scenario_warnings(sc, days):  # for the horizon of this run
@@ -350,7 +365,8 @@ def run(
         bar.update(write, total=1, completed=1)
     out_console.print(kpi_table(result.summary()))
     _warn(failure)
-    out_console.print(f"Wrote {path}/summary.json, timeseries.parquet, report.html")
+    table = "" if config.timeseries == "none" else " timeseries.parquet,"
+    out_console.print(f"Wrote {path}/summary.json,{table} report.html")
 
 
 @app.command()

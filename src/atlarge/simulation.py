@@ -20,11 +20,12 @@ from atlarge.analysis import summarize
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
-from atlarge.runs import timeseries_table, write_out_dir, write_out_dir_or_elsewhere
+from atlarge.runs import write_out_dir, write_out_dir_or_elsewhere
 from atlarge.runs.config import DEFAULT_CHUNK, RunConfig
 from atlarge.runs.executors import executor_for
 from atlarge.runs.replications import run_model
 from atlarge.runs.resources import check_memory, run_estimate
+from atlarge.runs.timeseries import daily_table
 from atlarge.scenario import Scenario
 from atlarge.scenario.uncertainty import check_uncertainty
 
@@ -55,15 +56,19 @@ class Simulation:
         return self._summary
 
     def to_arrow(self) -> pa.Table:
-        """The tidy daily table as Arrow (what ``timeseries.parquet`` holds)."""
-        return timeseries_table(self.output)
+        """The tidy daily table as Arrow (what ``timeseries.parquet`` holds), as the run's
+        ``timeseries`` option kept it (see :func:`atlarge.runs.timeseries.daily_table`;
+        ``none`` raises :class:`~atlarge.errors.OptionError`)."""
+        return daily_table(self.output)
 
     def to_frame(self) -> pd.DataFrame:
-        """The tidy daily table: one row per (rep, office, day), one column per measure."""
+        """The tidy daily table: one row per (rep, office, day) with ``timeseries="full"``,
+        per (rep, day) with office ``"national"`` by default; one column per measure."""
         return self.to_arrow().to_pandas()
 
     def report(self, out_dir: str | Path) -> Path:
-        """Write ``summary.json``, ``timeseries.parquet``, ``report.html`` and ``scenario.json``.
+        """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
+        ``report.html`` and ``scenario.json``.
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
@@ -93,9 +98,10 @@ class Simulation:
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
 
+        table = {} if self.output.timeseries == "none" else {"timeseries.parquet": write_parquet}
         return {
             "summary.json": write_summary,
-            "timeseries.parquet": write_parquet,
+            **table,
             "report.html": write_report,
             "scenario.json": write_scenario,
         }
@@ -143,6 +149,7 @@ class Simulation:
             executor=executor_for(config),
             progress=progress,
             uncertainty_inner=config.uncertainty_inner,
+            timeseries=config.timeseries,
         )
         return cls(out)
 
@@ -160,6 +167,7 @@ def simulate(
     max_memory_gb: float | None = None,
     executor: str = "local",
     address: str | None = None,
+    timeseries: str = "national",
 ) -> Simulation:
     """Run ``reps`` replications of ``scenario``; the same seed gives the same numbers.
 
@@ -167,7 +175,10 @@ def simulate(
     ``executor`` and ``chunk_size`` change only speed and memory, never the
     results. With ``uncertainty_inner = J`` every ranged parameter is drawn too:
     replication ``i`` uses parameter draw ``i // J``. The options are those of
-    :class:`~atlarge.runs.config.RunConfig`, checked the same way.
+    :class:`~atlarge.runs.config.RunConfig`, checked the same way. ``timeseries``
+    (``"full"``, ``"national"`` or ``"none"``) is what is kept of the daily series
+    for :meth:`Simulation.to_frame` and ``timeseries.parquet``: per office, summed
+    over offices, or nothing; the summary and the report do not depend on it.
 
     A run whose estimated peak memory (simulation and the folder ``report``
     writes) exceeds ``max_memory_gb`` (default: ``ATLARGE_MAX_MEMORY_GB``, else
@@ -184,5 +195,6 @@ def simulate(
         address=address,
         max_memory_gb=max_memory_gb,
         chunk_size=chunk_size,
+        timeseries=timeseries,
     )
     return Simulation.run(scenario, config, progress=progress)

@@ -47,7 +47,7 @@ def national_bands(out: ModelOutput) -> dict[str, Any]:
     arrests by priority group."""
     inp = out.inputs
     group_measure = MEASURES["arrests_by_group"]
-    by_group = out.series[group_measure.key].sum(axis=1)  # (reps, groups, days)
+    by_group = out.by_group(group_measure.key)  # (reps, groups, days)
     return {
         "dates": inp.dates.astype("datetime64[D]").astype(str).tolist(),
         "reps": out.reps,

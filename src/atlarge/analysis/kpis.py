@@ -39,7 +39,7 @@ class Total:
         return out.totals(self.measure).astype(np.float64)
 
     def per_office(self, out: ModelOutput) -> np.ndarray:
-        return out.series[self.measure].sum(axis=2, dtype=np.int64)
+        return out.office_totals(self.measure)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Peak:
         return out.national(self.measure).max(axis=1).astype(np.float64)
 
     def per_office(self, out: ModelOutput) -> np.ndarray:
-        return out.series[self.measure].max(axis=2)
+        return out.office_max(self.measure)
 
 
 @dataclass(frozen=True)

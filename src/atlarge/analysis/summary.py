@@ -129,7 +129,7 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         )
 
     by_group = []
-    group_tot = out.series["arrests_by_group"].sum(axis=(1, 3), dtype=np.int64)  # (reps, G)
+    group_tot = out.by_group("arrests_by_group").sum(axis=2)  # (reps, G)
     all_arrests = group_tot.sum(axis=1, keepdims=True)
     share = np.divide(
         group_tot, all_arrests, out=np.full(group_tot.shape, np.nan), where=all_arrests > 0
@@ -141,7 +141,7 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
                 "key": key,
                 "arrests_total": stats(group_tot[:, j]),
                 "share_of_arrests": stats(share[:, j]),
-                "pool_end": stats(out.series["pool"][:, :, j, -1].sum(axis=1)),
+                "pool_end": stats(out.pool_end()[:, j]),
                 "pool_start": float(inp.pool0[:, j].sum()),
             }
         )
@@ -162,6 +162,8 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
         "seed": out.seed,
         "reps": out.reps,
         "days": out.days,
+        # What the run kept of its daily series (timeseries.parquet): full, national, none.
+        "timeseries": out.timeseries,
         "uncertainty": uncertainty_note(out),
         "kpis": kpis,
         "cost_by_stage_usd": {s: stats(out.costs[s]) for s in COST_STAGES},

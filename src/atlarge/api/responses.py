@@ -165,6 +165,10 @@ class Summary(_Open):
     seed: int
     reps: int
     days: int
+    timeseries: Literal["full", "national", "none"] = Field(
+        description="What the run kept of its daily series: per office (full), summed over "
+        "offices (national) or none."
+    )
     uncertainty: UncertaintyNote
     kpis: Kpis  # type: ignore[valid-type]
     cost_by_stage_usd: dict[str, Stats]

@@ -12,16 +12,19 @@ offices, groups)`` for arrests by group and pools and ``(days, c, paths)`` for
 path entries, and copies them once into replication-major order at the end:
 twice the recorders at peak, plus the day's working arrays (with countries that
 limit removals, the ``(c, offices, L)`` age buffer and its temporaries; with courts, the
-``(c, offices, paths)`` detained docket and its temporaries). ``run_jobs``
-copies each finished chunk into the run's arrays, which hold every
-replication kept (the recorders' size per replication).
+``(c, offices, paths)`` detained docket and its temporaries). The chunk is then
+reduced where it ran (``run_kept_chunk``: national and per-group totals per day,
+office totals and maxima over days, path entries) and ``run_jobs`` copies each
+finished chunk into the run's arrays, which hold every replication kept: the
+reduced arrays always, the full series (the recorders' size per replication)
+only with ``timeseries = "full"``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atlarge.model.measures import OFFICE_MEASURES
+from atlarge.model.measures import GROUP_MEASURES, OFFICE_MEASURES
 from atlarge.scenario import Scenario
 from atlarge.scenario.budget import PURPOSES
 from atlarge.scenario.offices import load_offices
@@ -36,7 +39,7 @@ INPUT_ARRAYS_PER_DAY = 12  # dates, guard, national target, beds, seats, collate
 WORK_ARRAYS_PER_LIMIT_DAY = 5  # limited buffer, oldest-first copy, cumsum, taken, diff
 WORK_ARRAYS_PER_COURT_PATH = 6  # docket, exits kept and diverted, flattened, decided, ...
 INPUT_ARRAYS_PER_OFFICE_DAY_COURTS = 1  # expected receipts from outside
-SCENARIO_BYTES = 510_000  # a validated scenario per draw (0.37 MB measured: sources, weights;
+SCENARIO_BYTES = 520_000  # a validated scenario per draw (0.37 MB measured: sources, weights;
 # about 20 kB more with the courts' parameters, about 75 kB more with the 28 home-mission
 # parameters and their sources)
 INPUT_ARRAYS_PER_DAY_COURTS = 4  # judges' capacity, the detained docket's, order shares
@@ -93,6 +96,26 @@ class RunShape:
         """The daily series of ``reps`` replications as ``run_model`` returns them."""
         return reps * self.days * self.measures_per_rep_day * RECORD_BYTES
 
+    def reduced_bytes(self, reps: int) -> int:
+        """The reduced arrays of ``reps`` replications every run keeps
+        (``reduce_series``): per office measure its national ``(days,)`` total (int64)
+        and per office total (int64) and maximum (int32) over days; per group measure
+        ``(groups, days)`` summed over offices (int64); path entries (int32)."""
+        m, d = len(OFFICE_MEASURES), self.days
+        per_rep = (
+            m * d * WORK_BYTES
+            + m * self.offices * (WORK_BYTES + RECORD_BYTES)
+            + len(GROUP_MEASURES) * self.groups * d * WORK_BYTES
+            + self.paths * d * RECORD_BYTES
+        )
+        return reps * per_rep
+
+    def kept_bytes(self, reps: int, timeseries: str) -> int:
+        """What ``run_model`` returns for ``reps`` replications: the reduced arrays, and
+        the full series with ``timeseries = "full"``."""
+        full = self.series_bytes(reps) if timeseries == "full" else 0
+        return self.reduced_bytes(reps) + full
+
     def chunk_peak_bytes(self, reps: int) -> int:
         """Peak of one ``run_chunk`` call over ``reps`` replications."""
         per_rep_office = (
@@ -118,15 +141,21 @@ class RunShape:
         money = (INPUT_ARRAYS_PER_DAY_MONEY + self.lines) * (self.lines > 0)
         return d * (per_day + self.agencies + money) * WORK_BYTES + SCENARIO_BYTES
 
-    def national_bytes(self, reps: int) -> int:
-        """National ``(reps, days)`` int64 totals the summaries cache, one per measure, and
-        the outlays the summary charges to funding lines (``analysis.budget``)."""
+    def summary_bytes(self, reps: int) -> int:
+        """The ``(reps, days)`` outlays the summary charges to funding lines
+        (``analysis.budget``); the national totals it reads are in :meth:`reduced_bytes`."""
         budget = SUMMARY_ARRAYS_PER_PURPOSE * len(PURPOSES) + SUMMARY_ARRAYS_PER_LINE * self.lines
-        return reps * self.days * (len(OFFICE_MEASURES) + budget) * WORK_BYTES
+        return reps * self.days * budget * WORK_BYTES
 
 
 def run_peaks(
-    shape: RunShape, reps: int, *, chunk_size: int, workers: int, inner: int | None = None
+    shape: RunShape,
+    reps: int,
+    *,
+    chunk_size: int,
+    workers: int,
+    inner: int | None = None,
+    timeseries: str = "national",
 ) -> tuple[int, int, int]:
     """Peak bytes of ``run_model`` in the calling process and in each pool worker,
     and the number of pool workers (0: everything runs in the calling process).
@@ -137,7 +166,8 @@ def run_peaks(
     holds the run's arrays, each draw's inputs and, with ``workers > 1``, the
     chunks received and not yet copied in (at most two per worker); each
     worker computes one chunk at a time and sends it back pickled (a copy made
-    once the recorders are freed, so under the chunk's own peak).
+    once the recorders are freed, so under the chunk's own peak). What the run
+    and each chunk sent back hold follows ``timeseries`` (:meth:`RunShape.kept_bytes`).
     """
     per_draw = min(inner, reps) if inner else reps
     draws = -(-reps // per_draw)
@@ -146,10 +176,10 @@ def run_peaks(
     inputs = draws * shape.inputs_bytes()
     if n_chunks == 1:
         return shape.chunk_peak_bytes(chunk) + inputs, 0, 0
-    held = shape.series_bytes(reps) + inputs
+    held = shape.kept_bytes(reps, timeseries) + inputs
     if workers <= 1:
         return held + shape.chunk_peak_bytes(chunk), 0, 0
     n_workers = min(workers, n_chunks)
     in_flight = min(2 * workers, n_chunks)
     worker = shape.chunk_peak_bytes(chunk) + shape.inputs_bytes()
-    return held + (in_flight + 1) * shape.series_bytes(chunk), worker, n_workers
+    return held + (in_flight + 1) * shape.kept_bytes(chunk, timeseries), worker, n_workers

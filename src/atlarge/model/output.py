@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 
 from atlarge.model.inputs import ModelInputs
+from atlarge.model.measures import GROUP_MEASURES, OFFICE_MEASURES
 from atlarge.scenario import Scenario
 
 COST_STAGES = (
@@ -22,6 +23,64 @@ COST_STAGES = (
 )
 """Cost stages, in pipeline order."""
 
+TIMESERIES = ("full", "national", "none")
+"""What a run keeps of its daily series (``RunConfig.timeseries``): ``full`` every
+(replication, office, day); ``national`` and ``none`` only the reduced arrays the analysis
+reads (:func:`reduce_series`), ``national`` also writing them as the national table."""
+
+_REDUCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "national": lambda a: a.sum(axis=1, dtype=np.int64),  # (reps, days)
+    "total": lambda a: a.sum(axis=-1, dtype=np.int64),  # (reps, offices): over days
+    "max": lambda a: a.max(axis=-1),  # (reps, offices): largest day
+    "groups": lambda a: a.sum(axis=1, dtype=np.int64),  # (reps, groups, days)
+    "entries": lambda a: a,  # path entries (reps, paths, days): small already
+}
+"""How each kept array comes from a full series; the reduced key is ``kind/measure``."""
+
+
+def reduce_series(series: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Everything the analysis reads of a run's full series, replication-major.
+
+    Sums and maxima over offices or days are exact and per replication, so a chunk reduced
+    where it ran and concatenated gives what the whole run's series would: percentiles
+    over replications stay exact while memory no longer grows with offices times days.
+    """
+    kinds = {m: ("national", "total", "max") for m in OFFICE_MEASURES}
+    kinds |= {m: ("groups",) for m in GROUP_MEASURES} | {"path_entries": ("entries",)}
+    return {
+        f"{kind}/{m}": _REDUCTIONS[kind](series[m])
+        for m, ks in kinds.items()
+        if m in series
+        for kind in ks
+    }
+
+
+class SeriesNotKept(LookupError):
+    """Code asked for a run's full per-office series, which the run did not keep."""
+
+
+class NotKept(Mapping[str, np.ndarray]):
+    """Stands for the full series of a run that kept only reduced arrays: any read says
+    which option keeps them, instead of an empty dict that would read as "no measures"."""
+
+    def __init__(self, timeseries: str) -> None:
+        self.timeseries = timeseries
+
+    def _refuse(self) -> SeriesNotKept:
+        return SeriesNotKept(
+            f"the per-office daily series were not kept (timeseries = '{self.timeseries}'); "
+            "run with timeseries = 'full' (CLI: --timeseries full) to keep them"
+        )
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        raise self._refuse()
+
+    def __iter__(self) -> Iterator[str]:
+        raise self._refuse()
+
+    def __len__(self) -> int:
+        raise self._refuse()
+
 
 @dataclass
 class ModelOutput:
@@ -30,24 +89,34 @@ class ModelOutput:
     ``series[m]`` is ``(reps, offices, days)`` for office measures,
     ``series["arrests_by_group"]`` and ``series["pool"]`` are
     ``(reps, offices, groups, days)``, ``series["path_entries"]`` is
-    ``(reps, paths, days)``. With parameter uncertainty, ``draws[k]`` are the
-    inputs of parameter draw ``k`` and replication ``i`` used draw
-    ``draw_of_rep[i]``; without it there is one draw, the scenario itself.
+    ``(reps, paths, days)``; they are kept only with ``timeseries = "full"``
+    (else ``series`` is :class:`NotKept`). The analysis reads the reduced arrays
+    instead (:meth:`national`, :meth:`office_totals`, :meth:`office_max`,
+    :meth:`by_group`, :meth:`pool_end`, :attr:`path_entries`): given in
+    ``reduced`` (see :func:`reduce_series`) or computed once from ``series``.
+    With parameter uncertainty, ``draws[k]`` are the inputs of parameter draw
+    ``k`` and replication ``i`` used draw ``draw_of_rep[i]``; without it there
+    is one draw, the scenario itself.
     """
 
     inputs: ModelInputs
     seed: int
     reps: int
-    series: dict[str, np.ndarray]
+    series: Mapping[str, np.ndarray] = field(default_factory=dict)
     draws: tuple[ModelInputs, ...] = ()
     draw_of_rep: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     drawn_values: tuple[dict[str, float], ...] = ()
-    _national: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    reduced: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    timeseries: str = "full"
 
     def __post_init__(self) -> None:
         if not self.draws:
             self.draws = (self.inputs,)
             self.draw_of_rep = np.zeros(self.reps, dtype=np.int64)
+        if self.timeseries not in TIMESERIES:
+            raise ValueError(f"timeseries must be one of {TIMESERIES}, got {self.timeseries!r}")
+        if self.timeseries != "full" and not isinstance(self.series, NotKept):
+            self.series = NotKept(self.timeseries)
 
     @property
     def scenario(self) -> Scenario:
@@ -66,12 +135,38 @@ class ModelOutput:
         values = [np.asarray(fn(d), dtype=np.float64) for d in self.draws]
         return np.stack(values)[self.draw_of_rep]
 
+    def _kept(self, kind: str, measure: str) -> np.ndarray:
+        """A reduced array: kept by the run, or computed once from the full series."""
+        key = f"{kind}/{measure}"
+        got = self.reduced.get(key)
+        if got is None:
+            got = self.reduced[key] = _REDUCTIONS[kind](self.series[measure])
+        return got
+
     def national(self, measure: str) -> np.ndarray:
-        """``(reps, days)`` national total of an office measure (computed once)."""
-        cached = self._national.get(measure)
-        if cached is None:
-            cached = self._national[measure] = self.series[measure].sum(axis=1, dtype=np.int64)
-        return cached
+        """``(reps, days)`` national total of an office measure (int64)."""
+        return self._kept("national", measure)
+
+    def office_totals(self, measure: str) -> np.ndarray:
+        """``(reps, offices)`` sum over days of an office measure (int64)."""
+        return self._kept("total", measure)
+
+    def office_max(self, measure: str) -> np.ndarray:
+        """``(reps, offices)`` largest day of an office measure."""
+        return self._kept("max", measure)
+
+    def by_group(self, measure: str) -> np.ndarray:
+        """``(reps, groups, days)`` a group measure summed over offices (int64)."""
+        return self._kept("groups", measure)
+
+    def pool_end(self) -> np.ndarray:
+        """``(reps, groups)`` national pools on the last day."""
+        return self.by_group("pool")[:, :, -1]
+
+    @property
+    def path_entries(self) -> np.ndarray:
+        """``(reps, paths, days)`` entries into each detention path."""
+        return self._kept("entries", "path_entries")
 
     def totals(self, measure: str) -> np.ndarray:
         """``(reps,)`` total of an office measure over offices and days."""
@@ -90,7 +185,7 @@ class ModelOutput:
 
         bed_days = self.totals("detained")
         atd_days = self.totals("atd_population")
-        entries = self.series["path_entries"].sum(axis=2, dtype=np.int64)  # (reps, paths)
+        entries = self.path_entries.sum(axis=2, dtype=np.int64)  # (reps, paths)
         return {
             "agents": self.per_rep(
                 lambda d: (
@@ -170,7 +265,7 @@ class ModelOutput:
         out[:, col["processing"]] = self.national("booked") * unit(
             lambda s: s.processing.cost_per_book_in.value
         )
-        entries = self.series["path_entries"]  # (reps, paths, days)
+        entries = self.path_entries  # (reps, paths, days)
         chain_cost = self.per_rep(lambda d: d.chain_cost)  # (reps, paths)
         out[:, col["court"]] = (entries * chain_cost[:, :, None]).sum(axis=1) + self.national(
             "released_capacity"

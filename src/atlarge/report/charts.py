@@ -485,7 +485,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
 
     fig = go.Figure()
     group_arrests = MEASURES["arrests_by_group"]
-    by_group = out.series[group_arrests.key].sum(axis=1)  # (reps, G, days)
+    by_group = out.by_group(group_arrests.key)  # (reps, G, days)
     for j, label in enumerate(inp.group_labels):
         color = PALETTE[j % len(PALETTE)]
         _band(fig, x, by_group[:, j, :], label, color, smooth=group_arrests.smooth_days)
@@ -506,7 +506,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     )
 
     fig = go.Figure()
-    pools = out.series["pool"].sum(axis=1)
+    pools = out.by_group("pool")
     for j, label in enumerate(inp.group_labels):
         share = pools[:, j, :] / max(float(inp.pool0[:, j].sum()), 1.0)
         _band(fig, x, share, label, PALETTE[j % len(PALETTE)])
@@ -520,7 +520,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
     )
 
     names = np.array(inp.offices.names)
-    attain = out.series["arrests"].sum(axis=2) / np.maximum(inp.target_office.sum(axis=0), 1e-9)
+    attain = out.office_totals("arrests") / np.maximum(inp.target_office.sum(axis=0), 1e-9)
     med_att = np.median(attain, axis=0)
     lo_att, hi_att = np.percentile(attain, [5, 95], axis=0)
     order = np.argsort(med_att)
@@ -552,7 +552,7 @@ def _all_charts(out: ModelOutput, on: dict[str, bool]) -> list[Chart]:
         )
     )
 
-    repl = out.series["replacements"].sum(axis=2).mean(axis=0)
+    repl = out.office_totals("replacements").mean(axis=0)
     fig = go.Figure(
         go.Bar(
             y=names[order],

@@ -23,6 +23,8 @@ MAX_SEED = 2**63 - 1
 """Largest seed: the results store's BIGINT column; the CLI and the API take the same range."""
 MAX_DAYS = 3650  # as the scenario schema
 EXECUTORS = ("local", "ray")
+TIMESERIES = ("full", "national", "none")
+"""What a run keeps of its daily series (as ``atlarge.model.output.TIMESERIES``)."""
 DEFAULT_CHUNK = 100
 """Replications per chunk: memory and progress steps only, never the numbers."""
 
@@ -38,6 +40,10 @@ class RunConfig:
     cluster at ``address``). ``max_memory_gb`` is the memory limit (``None``:
     ``ATLARGE_MAX_MEMORY_GB`` or 80% of the memory available; ``math.inf``: no
     check). ``chunk_size`` sets memory and progress steps, never the numbers.
+    ``timeseries`` is what the run keeps of its daily series and writes to
+    ``timeseries.parquet``: ``"full"`` every (replication, office, day);
+    ``"national"`` one row per (replication, day), summed over offices; ``"none"``
+    no table. Summaries and the report are the same in every mode.
     """
 
     reps: int = 200
@@ -49,6 +55,7 @@ class RunConfig:
     address: str | None = None
     max_memory_gb: float | None = None
     chunk_size: int = DEFAULT_CHUNK
+    timeseries: str = "national"
 
     def __post_init__(self) -> None:
         _at_least("reps", self.reps, 1)
@@ -64,6 +71,10 @@ class RunConfig:
             raise OptionError("executor", f"must be local or ray, got '{self.executor}'")
         if self.address is not None and self.executor != "ray":
             raise OptionError("address", "goes with `executor` ray")
+        if self.timeseries not in TIMESERIES:
+            raise OptionError(
+                "timeseries", f"must be full, national or none, got '{self.timeseries}'"
+            )
         gb = self.max_memory_gb
         if gb is not None and (math.isnan(gb) or gb <= 0):
             raise OptionError("max_memory_gb", f"must be a positive number of GB, got {gb}")

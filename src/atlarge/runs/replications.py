@@ -7,7 +7,10 @@ Ray) and put together. Replication ``i`` always draws from its own stream, so
 how replications are cut into chunks and spread over processes never changes
 the numbers.
 
-Memory: each finished chunk is copied into the run's arrays and dropped, and a
+Memory: each chunk is reduced where it ran (:func:`run_kept_chunk`: national
+totals, office totals and maxima, groups summed over offices; the full
+per-office series only with ``timeseries = "full"``), so workers send back
+little; each finished chunk is copied into the run's arrays and dropped, and a
 pool has at most two chunks per worker submitted ahead, so the run holds its
 own arrays plus a few chunks (see :mod:`atlarge.model.memory`). On Ctrl-C or
 any error the pool's workers are stopped at once (:mod:`atlarge.runs.pools`).
@@ -16,11 +19,13 @@ any error the pool's workers are stopped at once (:mod:`atlarge.runs.pools`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from atlarge.model import ModelOutput
 from atlarge.model.inputs import ModelInputs, build_inputs
+from atlarge.model.output import TIMESERIES, reduce_series
 from atlarge.model.simulate import run_chunk
 from atlarge.runs.config import DEFAULT_CHUNK
 from atlarge.runs.executors import Executor, InProcess
@@ -31,6 +36,17 @@ CHUNKS_AHEAD = 2
 """Chunks submitted per pool worker and not yet taken back (see model/memory.py)."""
 
 
+def run_kept_chunk(
+    inputs: ModelInputs, seed: int, reps: np.ndarray, timeseries: str
+) -> dict[str, np.ndarray]:
+    """:func:`run_chunk`, reduced in the process that ran it: the reduced arrays
+    (keys ``kind/measure``, see :func:`~atlarge.model.output.reduce_series`) and, with
+    ``timeseries = "full"``, the full series too (keys as ``run_chunk``'s)."""
+    series = run_chunk(inputs, seed, reps)
+    kept = reduce_series(series)
+    return kept | series if timeseries == "full" else kept
+
+
 def run_jobs(
     jobs: Sequence[tuple[ModelInputs, int, int]],
     seed: int,
@@ -38,28 +54,36 @@ def run_jobs(
     chunk_size: int = DEFAULT_CHUNK,
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
+    timeseries: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Run replications ``a..b-1`` with each job's inputs, concatenated in job order.
 
-    ``progress`` is called with the number of replications finished after each chunk.
+    With ``timeseries`` (one of :data:`~atlarge.model.output.TIMESERIES`) each chunk is
+    reduced where it ran (:func:`run_kept_chunk`); without, the full series as
+    ``run_chunk`` returns them. ``progress`` is called with the number of replications
+    finished after each chunk.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
+    if timeseries is not None and timeseries not in TIMESERIES:
+        raise ValueError(f"timeseries must be one of {TIMESERIES}, got {timeseries!r}")
+    extra = () if timeseries is None else (timeseries,)
     chunks = [
-        (lo - a + start, (inputs, seed, np.arange(lo, min(lo + chunk_size, b))))
+        (lo - a + start, (inputs, seed, np.arange(lo, min(lo + chunk_size, b)), *extra))
         for start, (inputs, a, b) in zip(_starts(jobs), jobs, strict=True)
         for lo in range(a, b, chunk_size)
     ]
-    results = (executor or InProcess()).map(run_chunk, chunks, ahead=CHUNKS_AHEAD)
+    fn = run_chunk if timeseries is None else run_kept_chunk
+    results = (executor or InProcess()).map(fn, chunks, ahead=CHUNKS_AHEAD)
     if len(chunks) == 1:
         [(_, part)] = list(results)
         if progress:
-            progress(part["arrests"].shape[0])
+            progress(chunks[0][1][2].size)
         return part
     total = sum(args[2].size for _, args in chunks)
     out: dict[str, np.ndarray] = {}
     for at, part in results:
-        n = part["arrests"].shape[0]
+        n = next(iter(part.values())).shape[0]
         for k, a in part.items():
             if k not in out:
                 out[k] = np.empty((total, *a.shape[1:]), dtype=a.dtype)
@@ -87,12 +111,42 @@ def run_replications(
     chunk_size: int = DEFAULT_CHUNK,
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
+    timeseries: str | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run replications ``0..reps-1`` of ``inputs``; results do not depend on chunking."""
+    """Run replications ``0..reps-1`` of ``inputs``; results do not depend on chunking.
+
+    ``timeseries`` as :func:`run_jobs` (None: the full series only)."""
     if reps < 1:
         raise ValueError("reps must be at least 1")
     return run_jobs(
-        [(inputs, 0, reps)], seed, chunk_size=chunk_size, executor=executor, progress=progress
+        [(inputs, 0, reps)],
+        seed,
+        chunk_size=chunk_size,
+        executor=executor,
+        progress=progress,
+        timeseries=timeseries,
+    )
+
+
+def _output(
+    inputs: ModelInputs,
+    seed: int,
+    reps: int,
+    parts: dict[str, np.ndarray],
+    timeseries: str,
+    **draws: Any,
+) -> ModelOutput:
+    """The run's output from the arrays ``run_jobs`` put together (reduced and full)."""
+    reduced = {k: a for k, a in parts.items() if "/" in k}
+    full = {k: a for k, a in parts.items() if "/" not in k}
+    return ModelOutput(
+        inputs=inputs,
+        seed=seed,
+        reps=reps,
+        series=full,
+        reduced=reduced,
+        timeseries=timeseries,
+        **draws,
     )
 
 
@@ -105,19 +159,30 @@ def run_model(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     uncertainty_inner: int | None = None,
+    timeseries: str = "national",
 ) -> ModelOutput:
     """Simulate ``reps`` replications of ``scenario`` with ``seed`` (in this process unless
     an ``executor`` is given).
+
+    ``timeseries`` says what is kept of the daily series (see
+    :data:`~atlarge.model.output.TIMESERIES`): the full ``(reps, offices, days)``
+    arrays only with ``"full"``; the analysis reads the reduced arrays in every mode,
+    so its results do not depend on it.
 
     With ``uncertainty_inner = J``, replication ``i`` runs parameter draw
     ``i // J`` (see :mod:`atlarge.scenario.uncertainty`): outer draws of every
     ranged parameter times ``J`` stochastic replications each.
     """
     inputs = build_inputs(scenario)
-    run = {"chunk_size": chunk_size, "executor": executor, "progress": progress}
+    run = {
+        "chunk_size": chunk_size,
+        "executor": executor,
+        "progress": progress,
+        "timeseries": timeseries,
+    }
     if not uncertainty_inner:
         series = run_replications(inputs, seed, reps, **run)
-        return ModelOutput(inputs=inputs, seed=seed, reps=reps, series=series)
+        return _output(inputs, seed, reps, series, timeseries)
     if uncertainty_inner < 1:
         raise ValueError("uncertainty_inner must be at least 1")
     if not has_parameter_draws(scenario):
@@ -131,11 +196,12 @@ def run_model(
         values.append(drawn)
         jobs.append((inputs_k, k * uncertainty_inner, min((k + 1) * uncertainty_inner, reps)))
     series = run_jobs(jobs, seed, **run)
-    return ModelOutput(
-        inputs=inputs,
-        seed=seed,
-        reps=reps,
-        series=series,
+    return _output(
+        inputs,
+        seed,
+        reps,
+        series,
+        timeseries,
         draws=tuple(draws),
         draw_of_rep=np.arange(reps) // uncertainty_inner,
         drawn_values=tuple(values),

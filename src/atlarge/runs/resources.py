@@ -3,9 +3,10 @@
 The estimate adds, for the busiest moment of a run, what each process holds:
 the simulation arrays (per chunk in each worker, all replications kept in the
 parent; see :mod:`atlarge.model.memory`), each process's interpreter and
-libraries, and at the end the tidy per-office table, the Parquet writer and
-the report. Sweeps and sensitivity analyses run one point per worker, so
-their estimate is one point's peak times the workers.
+libraries, and at the end the daily table the run's ``timeseries`` option keeps
+(per office, national or none), the Parquet writer and the report. Sweeps
+and sensitivity analyses run one point per worker, so their estimate is one
+point's peak times the workers.
 
 The limit is the run's ``max_memory_gb`` (the CLI's ``--max-memory``), else the environment variable
 ``ATLARGE_MAX_MEMORY_GB``, else 80% of the memory available now (``MemAvailable``
@@ -64,6 +65,22 @@ def table_bytes(shape: RunShape, reps: int) -> int:
     return rows * per_row
 
 
+def national_daily_table_bytes(shape: RunShape, reps: int) -> int:
+    """The national daily table (``national_daily_table``) while it is built and written:
+    measure columns are the reduced national arrays seen through Arrow; rep, office, day
+    and date are new, and the per-group columns are copied out of the group arrays."""
+    return reps * shape.days * (4 + 4 + 2 + (8 + 8 + 4) + 2 * shape.groups * WORK_BYTES)
+
+
+def daily_table_bytes(shape: RunShape, reps: int, timeseries: str) -> int:
+    """The table ``timeseries.parquet`` is written from, as the mode keeps it."""
+    if timeseries == "full":
+        return table_bytes(shape, reps)
+    if timeseries == "national":
+        return national_daily_table_bytes(shape, reps)
+    return 0
+
+
 def national_table_bytes(shape: RunShape, reps: int) -> int:
     """The national table a sweep point stores: rep, day and five int64 measures."""
     return reps * shape.days * (4 + 2 + 5 * WORK_BYTES)
@@ -75,22 +92,28 @@ def _plural(n: int, word: str) -> str:
 
 def run_estimate(scenario: Scenario, config: RunConfig, *, tables: bool = True) -> Estimate:
     """Peak memory of ``simulate`` of ``scenario`` (as run: ``config.days`` already
-    applied) and its report (with ``tables``, also the per-office table
-    ``timeseries.parquet`` is written from). On a Ray cluster elsewhere, the
-    workers' memory is not this machine's."""
+    applied) and its report (with ``tables``, also the daily table
+    ``timeseries.parquet`` is written from, as ``config.timeseries`` keeps it). On a
+    Ray cluster elsewhere, the workers' memory is not this machine's."""
     shape = RunShape.of(scenario)
-    reps, inner = config.reps, config.uncertainty_inner
+    reps, inner, kept = config.reps, config.uncertainty_inner, config.timeseries
     draws = -(-reps // inner) if inner else 1
     parent, worker, n_workers = run_peaks(
-        shape, reps, chunk_size=config.chunk_size, workers=config.workers, inner=inner
+        shape,
+        reps,
+        chunk_size=config.chunk_size,
+        workers=config.workers,
+        inner=inner,
+        timeseries=kept,
     )
     if config.remote:
         n_workers = 0
     elif config.executor == "ray":
         parent += RAY_BYTES
     simulating = PARENT_BYTES + parent + n_workers * (WORKER_BYTES + worker)
-    held = shape.series_bytes(reps) + draws * shape.inputs_bytes() + shape.national_bytes(reps)
-    writing = PARENT_BYTES + held + REPORT_BYTES + (table_bytes(shape, reps) if tables else 0)
+    held = shape.kept_bytes(reps, kept) + draws * shape.inputs_bytes() + shape.summary_bytes(reps)
+    table = daily_table_bytes(shape, reps, kept) if tables else 0
+    writing = PARENT_BYTES + held + REPORT_BYTES + table
     procs = f" on {_plural(n_workers + 1, 'process')}" if n_workers else ""
     what = (
         f"{_plural(reps, 'replication')} x {shape.days:,} days x "
@@ -106,8 +129,10 @@ def points_estimate(scenarios: Sequence[Scenario], config: RunConfig) -> Estimat
     reps, inner = config.reps, config.uncertainty_inner
     point = 0
     for shape in {RunShape.of(sc) for sc in scenarios}:
-        peak, _, _ = run_peaks(shape, reps, chunk_size=config.chunk_size, workers=1, inner=inner)
-        peak += shape.national_bytes(reps) + national_table_bytes(shape, reps)
+        peak, _, _ = run_peaks(
+            shape, reps, chunk_size=config.chunk_size, workers=1, inner=inner, timeseries="none"
+        )
+        peak += shape.summary_bytes(reps) + national_table_bytes(shape, reps)
         point = max(point, peak)
     parallel = max(1, min(config.workers, len(scenarios)))
     if config.executor == "ray":
