@@ -119,7 +119,16 @@ UncertaintyOpt = Annotated[
     bool,
     typer.Option(
         "--uncertainty",
-        help="Also draw every ranged parameter (outer draws x inner replications).",
+        help="Draw every ranged parameter too (outer draws x inner replications; run: the "
+        "default unless --fixed).",
+    ),
+]
+FixedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fixed",
+        help="Hold every parameter at its value: bands of chance alone (default: parameter "
+        "draws x replications).",
     ),
 ]
 InnerOpt = Annotated[
@@ -330,24 +339,42 @@ def run(
     address: AddressOpt = None,
     quiet: QuietOpt = False,
     uncertainty: UncertaintyOpt = False,
-    inner: InnerOpt = 10,
+    fixed: FixedOpt = False,
+    inner: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_INNER,
+            help="Replications per parameter draw (default: about 20 draws, e.g. 10 of "
+            "200 replications).",
+        ),
+    ] = None,
     max_memory: MaxMemoryOpt = None,
     timeseries: TimeseriesOpt = "national",
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries) and
-    report.html to OUT."""
+    report.html to OUT.
+
+    By default the bands contain parameter uncertainty as well as chance: every ranged
+    parameter (and a fitted scenario's posterior) is drawn, about 20 draws times the
+    replications each; --fixed holds every parameter at its value (chance alone).
+    """
     from atlarge.report import kpi_table
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
     from atlarge.scenario.schedules import scenario_warnings
     from atlarge.simulation import Simulation, with_days
 
+    if fixed and (uncertainty or inner is not None):
+        raise OptionError(
+            "--fixed", "holds every parameter: it cannot go with --uncertainty or --inner"
+        )
+    sc = load_scenario(scenario, set=_parse_sets(set_))
+    draws = _draws_per_run(sc, reps, fixed=fixed, asked=uncertainty, inner=inner)
     config = _run_config(
         reps=reps, seed=seed, days=days, workers=workers, executor=executor,
-        address=address, max_memory=max_memory, inner=inner if uncertainty else None,
-        timeseries=timeseries,
+        address=address, max_memory=max_memory, inner=draws, timeseries=timeseries,
     )  # fmt: skip
-    sc = load_scenario(scenario, set=_parse_sets(set_))
     for warning in scenario_warnings(sc, days):  # for the horizon of this run
         err_console.print(Text(f"warning: {scenario}: {warning}"), soft_wrap=True)
     as_run = with_days(sc, days) if days is not None else sc  # --days is a change too
@@ -367,6 +394,26 @@ def run(
     _warn(failure)
     table = "" if config.timeseries == "none" else " timeseries.parquet,"
     out_console.print(f"Wrote {path}/summary.json,{table} report.html")
+
+
+def _draws_per_run(
+    sc: Any, reps: int, *, fixed: bool, asked: bool, inner: int | None
+) -> int | None:
+    """Replications per parameter draw of a run (None: parameters fixed). Drawn by
+    default when the scenario has anything to draw and the run more than one replication;
+    --uncertainty insists (and is refused where nothing can be drawn)."""
+    from atlarge.scenario.uncertainty import default_inner, has_parameter_draws
+
+    if fixed:
+        return None
+    if asked or inner is not None:
+        return inner or default_inner(reps) or 1
+    if not has_parameter_draws(sc):
+        err_console.print("note: the scenario has no ranged parameter: the bands are chance alone")
+        return None
+    if reps < 2:
+        return None
+    return default_inner(reps)
 
 
 @app.command()

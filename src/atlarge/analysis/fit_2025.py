@@ -47,6 +47,7 @@ from atlarge.analysis.bayes import (
     data_version,
     predictive,
     summaries,
+    with_observation_error,
 )
 from atlarge.analysis.trajectory import RECORD_END, Observation, fitted
 from atlarge.model.outcomes import Outcome
@@ -161,7 +162,7 @@ def document(
     """The posterior file: method, priors, figures fitted, draws, diagnostics, checks."""
     pick = np.linspace(0, len(post.draws) - 1, min(ppc_draws, len(post.draws))).astype(int)
     unit = np.column_stack([p.to_unit(post.draws[pick, i]) for i, p in enumerate(main.params)])
-    fit_rows = coverage(main, predictive(main, unit))
+    fit_rows = coverage(main, with_observation_error(main, predictive(main, unit)))
     doc: dict[str, Any] = {
         "atlarge_version": __version__,
         "method": (
@@ -187,7 +188,7 @@ def document(
         "checks": {"fitted": fit_rows, "coverage": _share_inside(fit_rows)},
     }
     if held is not None:
-        held_rows = coverage(held, predictive(held, unit))
+        held_rows = coverage(held, with_observation_error(held, predictive(held, unit)))
         doc["checks"]["held_out"] = held_rows
         doc["checks"]["held_out_coverage"] = _share_inside(held_rows)
     return doc
@@ -207,6 +208,7 @@ def run_fit(
     thin: int = 5,
     holdout_from: date | None = None,
     base: Scenario | None = None,
+    start_search: int = 12,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the 2025 problem and return the posterior document (see :func:`document`)."""
@@ -214,10 +216,11 @@ def run_fit(
 
     main, held = problem(base, reps=reps, seed=seed, holdout_from=holdout_from)
     post = fit(main, walkers=walkers, steps=steps, burn=burn, thin=thin, seed=seed,
-               progress=progress)  # fmt: skip
+               start_search=start_search, progress=progress)  # fmt: skip
     settings = {
         "reps": reps, "seed": seed, "walkers": walkers, "steps": steps, "burn": burn,
         "thin": thin, "holdout_from": str(holdout_from) if holdout_from else None,
+        "start_search_generations": start_search,
     }  # fmt: skip
     return document(main, post, settings=settings, held=held)
 

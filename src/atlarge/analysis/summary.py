@@ -197,6 +197,7 @@ def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
             "replications_per_draw": None,
             "inner": out.reps,
             "drawn_parameters": [],
+            "posterior": False,
         }
     per_draw = np.bincount(out.draw_of_rep, minlength=len(out.draws))
     even = int(per_draw.min()) == int(per_draw.max())
@@ -207,6 +208,7 @@ def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
         "replications_by_draw": [int(n) for n in per_draw],
         "inner": int(per_draw.max()),
         "drawn_parameters": sorted(out.drawn_values[0]),
+        "posterior": out.scenario.posterior is not None,
     }
 
 

@@ -121,6 +121,9 @@ class UncertaintyNote(_Open):
     replications_by_draw: list[int] | None = None
     inner: int
     drawn_parameters: list[str]
+    posterior: bool = Field(
+        default=False, description="Whether the draws include a fit's posterior draws."
+    )
 
 
 class ParameterRow(_Open):

@@ -441,11 +441,16 @@ def _band_kind(summary: dict[str, Any]) -> dict[str, str]:
             + ", ".join(str(n) for n in u.get("replications_by_draw", []))
             + ")"
         )
+        fitted = (
+            " together with joint draws from the posterior of the fitted parameters"
+            if u.get("posterior")
+            else ""
+        )
         return {
             "lead": "They contain both kinds of uncertainty:",
             "text": f"{plural(u['draws'], 'draw')} of the "
             f"{plural(len(u['drawn_parameters']), 'ranged parameter')} (uniform over each "
-            f"range, triangular where stated), times {each}.",
+            f"range, triangular where stated){fitted}, times {each}.",
         }
     return {
         "lead": "They contain stochastic uncertainty only:",

@@ -34,7 +34,23 @@ def kpi_table(summary: dict[str, Any]) -> Table:
         if "share_reached" in s and s["share_reached"] < 1:
             label += f" ({s['share_reached']:.0%} of reps)"
         table.add_row(label, *(format_value(key, s[q]) for q in ("p50", "p5", "p95")))
+    table.caption = band_caption(summary)
+    table.caption_justify = "left"
     return table
+
+
+def band_caption(summary: dict[str, Any]) -> str:
+    """What the p5-p95 columns contain, in one sentence a reader can quote."""
+    u = summary.get("uncertainty") or {}
+    if u.get("kind") == "stochastic and parameter":
+        source = "posterior draws of the fitted parameters and " if u.get("posterior") else ""
+        per = u.get("replications_per_draw")
+        each = f", {per} replications each" if per else ""
+        return (
+            f"p5-p95: parameter uncertainty and chance: {u['draws']} draws of "
+            f"{source}the ranged assumptions{each}."
+        )
+    return "p5-p95: chance variation only; every parameter at its stated value."
 
 
 SWEEP_KPIS = (

@@ -107,6 +107,21 @@ def has_parameter_draws(scenario: Scenario) -> bool:
     return scenario.posterior is not None or bool(ranged_parameters(scenario))
 
 
+DRAWS_PER_RUN = 20
+"""Parameter draws a run aims for when it picks the replications per draw itself."""
+
+
+def default_inner(reps: int) -> int | None:
+    """Replications per parameter draw when a run draws parameters by default: the
+    largest divisor of ``reps`` not above ``reps // DRAWS_PER_RUN`` (at least 1), so the
+    run has whole draws, about 20 of them (200 replications: 20 draws of 10); None
+    below 2 replications (no spread over parameters to show)."""
+    if reps < 2:
+        return None
+    top = max(1, reps // DRAWS_PER_RUN)
+    return max(d for d in range(1, top + 1) if reps % d == 0)
+
+
 def check_uncertainty(scenario: Scenario, reps: int, inner: int) -> None:
     """Refuse a run with parameter draws that cannot give what it promises: ``inner``
     below 1, no ranged parameter to draw, or replications that are not whole draws.
