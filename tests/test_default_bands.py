@@ -1,0 +1,58 @@
+"""Runs show parameter uncertainty by default and say which band they show (issue 16)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from atlarge.scenario.uncertainty import DRAWS_PER_RUN, default_inner
+from tests.conftest import OPERATION
+
+
+@given(st.integers(0, 5000))
+def test_default_inner_gives_whole_draws_about_twenty_of_them(reps):
+    inner = default_inner(reps)
+    if reps < 2:
+        assert inner is None
+        return
+    assert reps % inner == 0  # whole draws
+    assert 1 <= inner <= max(1, reps // DRAWS_PER_RUN)
+    assert reps // inner >= min(reps, DRAWS_PER_RUN)  # at least 20 draws when it can
+
+
+def test_a_run_draws_parameters_by_default_and_says_so(cli, tmp_path):
+    res = cli("run", OPERATION, "--reps", "4", "--days", "20", "--out", tmp_path / "a",
+              "--quiet", "--workers", "1")  # fmt: skip
+    assert res.code == 0, res.err
+    u = json.loads((tmp_path / "a/summary.json").read_text())["uncertainty"]
+    assert u["kind"] == "stochastic and parameter"
+    assert u["draws"] == 4 and u["replications_per_draw"] == 1
+    assert "parameter uncertainty and chance" in res.out
+
+
+def test_fixed_gives_chance_alone_and_says_so(cli, tmp_path):
+    res = cli("run", OPERATION, "--reps", "4", "--days", "20", "--out", tmp_path / "f",
+              "--quiet", "--workers", "1", "--fixed")  # fmt: skip
+    assert res.code == 0, res.err
+    u = json.loads((tmp_path / "f/summary.json").read_text())["uncertainty"]
+    assert u["kind"] == "stochastic" and u["draws"] == 0
+    assert "chance variation only" in res.out
+    assert "parameter uncertainty and chance" not in (tmp_path / "f/report.html").read_text()
+
+
+def test_fixed_with_inner_is_refused(cli, tmp_path):
+    res = cli("run", OPERATION, "--reps", "4", "--fixed", "--inner", "2", "--out",
+              tmp_path / "x")  # fmt: skip
+    assert res.code == 2
+    assert "--fixed" in res.err
+    assert not (tmp_path / "x").exists()
+
+
+def test_one_replication_runs_fixed(cli, tmp_path):
+    res = cli("run", OPERATION, "--reps", "1", "--days", "10", "--out", tmp_path / "o",
+              "--quiet", "--workers", "1")  # fmt: skip
+    assert res.code == 0, res.err
+    u = json.loads((tmp_path / "o/summary.json").read_text())["uncertainty"]
+    assert u["kind"] == "stochastic"
