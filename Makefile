@@ -1,7 +1,7 @@
 # make run   - create .venv if missing, install, run Operation At Large, write its report
 # make test  - create .venv if missing, install with test extras, run the test suite
 # make serve - the explorer page and HTTP API on http://127.0.0.1:8000/
-# make bench - speed: pytest-benchmark timings and atlarge bench --quick (not part of make test)
+# make bench - speed: pytest-benchmark timings, atlarge bench --quick and the speed targets (benchmarks/targets.py; not part of make test)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,6 +31,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest benchmarks --benchmark-only -p no:cacheprovider
 	$(BIN)/atlarge bench --quick --json out/bench-quick.json
+	$(BIN)/python benchmarks/targets.py engine api scaling --json out/bench-targets.json
 
 serve: $(STAMP)
 	$(BIN)/atlarge serve
