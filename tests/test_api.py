@@ -655,6 +655,16 @@ def _bands_when(client, job, ready, timeout=120.0):
     raise AssertionError("the bands never got there")
 
 
+def _valid_bands(client, bands):
+    """``bands`` validates against the Bands schema the server publishes."""
+    from jsonschema import Draft202012Validator
+
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/api/runs/{job_id}/bands"]["get"]["responses"]["200"]
+    schema = {**ok["content"]["application/json"]["schema"], "components": spec["components"]}
+    Draft202012Validator(schema).validate(bands)
+
+
 def test_bands_of_the_replications_so_far_while_a_run_goes_on(client, gated):
     """After its first chunk a running job answers with the bands of the replications
     finished so far, marked partial; they are a run of that many replications. When it is
@@ -675,6 +685,7 @@ def test_bands_of_the_replications_so_far_while_a_run_goes_on(client, gated):
     b = part["series"]["arrests"]["bands"]
     assert np.allclose(b["p50"], np.median(first.national("arrests"), axis=0), atol=0.01)
     assert part["mechanisms"] == mechanisms(sc) and part["mechanisms"]["courts"]
+    _valid_bands(client, part)
     # Still running: the results that need the whole run are not there yet.
     assert client.get(f"/api/runs/{job}/summary").status_code == 409
     gated.set()
