@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from atlarge.analysis.binding import binding
 from atlarge.analysis.kpis import KPIS, listed
+from atlarge.analysis.summary import mechanisms
 from atlarge.api import ApiSettings, create_app
 from atlarge.runs.replications import run_model
 from atlarge.scenario import load_scenario
@@ -621,3 +622,144 @@ def test_serve_beyond_loopback_refuses_before_binding(cli, monkeypatch):
     assert res.code == 0 and len(started) == 3
     with TestClient(started[-1][0]) as c:
         assert c.get("/api/meta").status_code == 200
+
+
+@pytest.fixture
+def gated(monkeypatch):
+    """Runs whose chunks after the first wait for ``gate`` (set it to let them go): a run
+    that is held in the middle, to ask for its results so far."""
+    import threading
+
+    from atlarge.runs import replications
+
+    gate = threading.Event()
+    run_kept_chunk = replications.run_kept_chunk
+
+    def held(inputs, seed, reps, timeseries):
+        if reps[0] > 0:
+            assert gate.wait(120), "the test did not let the run go on"
+        return run_kept_chunk(inputs, seed, reps, timeseries)
+
+    monkeypatch.setattr(replications, "run_kept_chunk", held)
+    yield gate
+    gate.set()
+
+
+def _bands_when(client, job, ready, timeout=120.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        res = client.get(f"/api/runs/{job}/bands")
+        if ready(res):
+            return res
+        time.sleep(0.05)
+    raise AssertionError("the bands never got there")
+
+
+def _valid_bands(client, bands):
+    """``bands`` validates against the Bands schema the server publishes."""
+    from jsonschema import Draft202012Validator
+
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/api/runs/{job_id}/bands"]["get"]["responses"]["200"]
+    schema = {**ok["content"]["application/json"]["schema"], "components": spec["components"]}
+    Draft202012Validator(schema).validate(bands)
+
+
+def test_bands_of_the_replications_so_far_while_a_run_goes_on(client, gated):
+    """After its first chunk a running job answers with the bands of the replications
+    finished so far, marked partial; they are a run of that many replications. When it is
+    done, the run's own bands, no longer partial, as a run not watched gives them."""
+    body = {"scenario": "operation-at-large", "reps": 50, "days": 12, "seed": 5}
+    job = client.post("/api/runs", json=body).json()["job_id"]  # chunks of 25
+    res = _bands_when(client, job, lambda r: r.status_code == 200)
+    part = res.json()
+    assert client.get(f"/api/runs/{job}").json()["status"] == "running"
+    assert (part["partial"], part["reps_done"], part["reps_total"], part["reps"]) == (
+        True,
+        25,
+        50,
+        25,
+    )
+    sc = load_scenario(SCENARIOS / "operation-at-large.toml", set={"days": 12})
+    first = run_model(sc, 25, 5)
+    b = part["series"]["arrests"]["bands"]
+    assert np.allclose(b["p50"], np.median(first.national("arrests"), axis=0), atol=0.01)
+    assert part["mechanisms"] == mechanisms(sc) and part["mechanisms"]["courts"]
+    _valid_bands(client, part)
+    # Still running: the results that need the whole run are not there yet.
+    assert client.get(f"/api/runs/{job}/summary").status_code == 409
+    gated.set()
+    assert _wait(client, job)["status"] == "done"
+    final = client.get(f"/api/runs/{job}/bands").json()
+    assert (final["partial"], final["reps_done"], final["reps_total"], final["reps"]) == (
+        False,
+        50,
+        50,
+        50,
+    )
+    whole = run_model(sc, 50, 5)
+    b = final["series"]["arrests"]["bands"]
+    assert np.allclose(b["p50"], np.median(whole.national("arrests"), axis=0), atol=0.01)
+    assert final["series"] != part["series"]
+
+
+def test_a_running_job_has_no_bands_before_its_first_chunk(client, monkeypatch):
+    """Before any chunk is in, and for jobs that failed or are unknown, the answers are
+    those of before: 409 and 404."""
+    import threading
+
+    from atlarge.runs import replications
+
+    gate = threading.Event()
+    run_kept_chunk = replications.run_kept_chunk
+
+    def held(*args):
+        assert gate.wait(120)
+        return run_kept_chunk(*args)
+
+    monkeypatch.setattr(replications, "run_kept_chunk", held)
+    body = {"scenario": "operation-at-large", "reps": 4, "days": 5}
+    job = client.post("/api/runs", json=body).json()["job_id"]
+    try:
+        res = client.get(f"/api/runs/{job}/bands")
+        assert res.status_code == 409 and ("queued" in res.text or "running" in res.text)
+    finally:
+        gate.set()
+    assert _wait(client, job)["status"] == "done"
+    assert client.get(f"/api/runs/{job}/bands").json()["partial"] is False
+    assert client.get("/api/runs/nope/bands").status_code == 404
+
+
+def test_a_cancelled_run_keeps_no_partial_bands(client, gated):
+    body = {"scenario": "operation-at-large", "reps": 50, "days": 12}
+    job = client.post("/api/runs", json=body).json()["job_id"]
+    _bands_when(client, job, lambda r: r.status_code == 200)
+    assert client.delete(f"/api/runs/{job}").status_code == 200
+    gated.set()
+    deadline = time.time() + 120
+    while client.get(f"/api/runs/{job}").json()["status"] != "cancelled":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    res = client.get(f"/api/runs/{job}/bands")
+    assert res.status_code == 409 and "cancelled" in res.text
+
+
+def test_the_server_chunk_size_sets_how_often_results_arrive():
+    """``ApiSettings.chunk_size`` cuts runs finer (more partial results), same numbers."""
+    seen = []
+    app = create_app(ApiSettings(scenarios_dir=SCENARIOS, chunk_size=3))
+    with TestClient(app) as c:
+        job = c.post(
+            "/api/runs", json={"scenario": "operation-at-large", "reps": 7, "days": 5}
+        ).json()["job_id"]
+        while (st := c.get(f"/api/runs/{job}").json())["status"] not in ("done", "failed"):
+            seen.append(st["done"])
+            time.sleep(0.01)
+        assert st["status"] == "done"
+        assert set(seen) <= {0, 3, 6, 7}
+        bands = c.get(f"/api/runs/{job}/bands").json()
+    sc = load_scenario(SCENARIOS / "operation-at-large.toml", set={"days": 5})
+    out = run_model(sc, 7, 1)
+    assert bands["series"]["arrests"]["bands"]["mean"] == pytest.approx(
+        out.national("arrests").mean(axis=0).tolist(), abs=0.01
+    )

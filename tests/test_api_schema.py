@@ -49,6 +49,10 @@ def test_openapi_types_the_results_and_real_responses_validate_against_it():
             assert kpis["properties"][key]["title"] == kpi.label
             assert kpi.definition in kpis["properties"][key]["description"]
         assert {"mean", "p5", "p50", "p95"} <= set(components["Stats"]["required"])
+        # Bands say whether they cover the whole run or the replications finished so far.
+        bands = components["Bands"]
+        assert {"partial", "reps_done", "reps_total", "mechanisms"} <= set(bands["required"])
+        assert bands["properties"]["partial"]["type"] == "boolean"
 
         body = {"scenario": "operation-at-large", "reps": 4, "days": 10}
         job = client.post("/api/runs", json=body).json()["job_id"]

@@ -6,7 +6,8 @@ scripts/install-chromium.sh). Where there is no Chromium, every test here
 skips with the reason, which pytest's summary prints (-ra).
 
 A screenshot of the page comparing Operation At Large with and without the
-Guard is written to out/test-artifacts/explorer-compare.png.
+Guard is written to out/test-artifacts/explorer-compare.png, and one of a run
+drawn from its replications so far to explorer-partial.png.
 """
 
 from __future__ import annotations
@@ -477,3 +478,77 @@ def test_every_input_has_a_name_a_screen_reader_can_read(page):
             .map(e => e.id || e.outerHTML)"""
     )
     assert unnamed == []
+
+
+def test_a_run_shows_its_results_so_far_then_the_whole_run(browser, monkeypatch):
+    """While a run goes on the page draws the replications finished so far, saying how
+    many in a live region; at the end the run's own results replace them. The run is held
+    after its second chunk of 25 (the server runs in this process), so the page is seen
+    in the middle whatever the machine's speed."""
+    import json
+    import urllib.request
+
+    from atlarge.runs import replications
+
+    gate = threading.Event()
+    run_kept_chunk = replications.run_kept_chunk
+
+    def held(inputs, seed, reps, timeseries):
+        if reps[0] >= 50:
+            gate.wait(120)
+        return run_kept_chunk(inputs, seed, reps, timeseries)
+
+    monkeypatch.setattr(replications, "run_kept_chunk", held)
+    problems: list[str] = []
+    settings = ApiSettings(scenarios_dir=SCENARIOS, max_jobs=2, chunk_size=25)
+    with serving(settings) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            pg = context.new_page()
+            pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+            pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            pg.goto(url + "/")
+            pg.wait_for_selector("body[data-ready=true]", timeout=30_000)
+            pg.fill("#reps", "100")
+            pg.fill("#days", "60")
+            pg.click("#run-button")
+            pg.wait_for_function(
+                "document.getElementById('partial-note').textContent"
+                ".includes('50 of 100 replications so far')",
+                timeout=120_000,
+            )
+            note = pg.locator("#partial-note")
+            assert note.get_attribute("aria-live") == "polite" and note.is_visible()
+            assert "Run in progress" in pg.inner_text("#results-title")
+            assert pg.is_hidden("#kpi-table") and pg.is_hidden("#chart-costs")
+            so_far = {t["name"]: t for t in _traces(pg, "arrests")}
+            median = so_far["A: Arrests per day (median)"]
+            assert len(median["x"]) == 60
+            job = pg.get_attribute("#runs tr[data-job]", "data-job")
+            with urllib.request.urlopen(f"{url}/api/runs/{job}/bands") as res:
+                partial = json.load(res)
+            assert (partial["partial"], partial["reps_done"]) == (True, 50)
+            assert median["y"] == partial["series"]["arrests"]["bands"]["p50"]
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            pg.evaluate("window.scrollTo(0, 0)")
+            pg.screenshot(path=str(ARTIFACTS / "explorer-partial.png"))
+
+            gate.set()
+            _run_done = (
+                "document.querySelectorAll('#kpi-table tr:first-child th').length === 3 "
+                "&& !document.getElementById('run-button').disabled"
+            )
+            pg.wait_for_function(_run_done, timeout=120_000)
+            assert pg.inner_text("#partial-note") == ""
+            assert pg.inner_text("#results-title") == "Run A"
+            assert pg.is_visible("#kpi-table") and pg.is_visible("#chart-costs")
+            with urllib.request.urlopen(f"{url}/api/runs/{job}/bands") as res:
+                final = json.load(res)
+            assert (final["partial"], final["reps_done"]) == (False, 100)
+            median = {t["name"]: t for t in _traces(pg, "arrests")}["A: Arrests per day (median)"]
+            assert median["y"] == final["series"]["arrests"]["bands"]["p50"]
+            assert median["y"] != partial["series"]["arrests"]["bands"]["p50"]
+        finally:
+            gate.set()
+            context.close()
+    assert problems == []

@@ -120,9 +120,14 @@ class Simulation:
         config: RunConfig,
         *,
         progress: Callable[[int], None] | None = None,
+        on_chunk: Callable[[ModelOutput], None] | None = None,
     ) -> Simulation:
         """Run ``scenario`` as ``config`` says (what :func:`simulate` does, for callers
         that hold a :class:`~atlarge.runs.config.RunConfig`: the CLI, the API).
+
+        ``on_chunk`` is told the output of the replications finished so far, as
+        :func:`~atlarge.runs.replications.run_model` says (for results shown as they
+        arrive); the run's own results do not depend on it.
 
         Refused before it starts (:class:`~atlarge.errors.OptionError` naming the
         field) when its parameter draws cannot be whole, or when its estimated
@@ -150,6 +155,7 @@ class Simulation:
             progress=progress,
             uncertainty_inner=config.uncertainty_inner,
             timeseries=config.timeseries,
+            on_chunk=on_chunk,
         )
         return cls(out)
 

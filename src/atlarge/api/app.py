@@ -171,6 +171,7 @@ class ApiSettings:
     max_jobs: int = 2  # running or queued at once
     keep_jobs: int = 50  # finished jobs kept in memory for results and comparisons
     db: Path | None = None  # results store each finished run is recorded in (as sweeps do)
+    chunk_size: int | None = None  # replications per chunk (default: _chunk_size of the run)
     token: str | None = None  # if set, every /api request needs "Authorization: Bearer TOKEN"
 
 
@@ -238,6 +239,47 @@ class Finished:
     stored_run_id: str | None = None
     note: str | None = None  # said in the status's error (e.g. not recorded in the store)
     bands: dict[str, Any] | None = None  # computed on first request
+
+
+class Partial:
+    """The replications of a running job finished so far (views into the run's arrays, set
+    after each chunk) and their bands, computed only when asked for: a run nobody watches
+    pays nothing for it."""
+
+    def __init__(self) -> None:
+        self.output: Any = None  # atlarge.model.ModelOutput of the first n replications
+        self.bands: dict[str, Any] | None = None
+        self.lock = threading.Lock()
+
+    def seen(self, out: Any) -> None:
+        self.output = out
+
+    def current(self, total: int) -> dict[str, Any] | None:
+        """The bands of the replications finished so far; None before the first chunk."""
+        from atlarge.simulation import Simulation
+
+        with self.lock:
+            out = self.output
+            if out is None:
+                return None
+            if self.bands is None or self.bands["reps_done"] != out.reps:
+                self.bands = _bands(Simulation(out), total, partial=True)
+            return self.bands
+
+
+def _bands(result: Any, total: int, *, partial: bool = False) -> dict[str, Any]:
+    """The bands response of a run (``result``: a Simulation of all or the first
+    replications)."""
+    out, summary = result.output, result.summary()
+    return national_bands(out) | {
+        "partial": partial,
+        "reps_done": out.reps,
+        "reps_total": total,
+        "mechanisms": summary["mechanisms"],
+        "binding": binding_json(out),
+        "budget": _budget_bands(out, summary),
+        "home_missions": _home_losses(summary),
+    }
 
 
 def _budget_bands(out: Any, summary: dict[str, Any]) -> dict[str, Any] | None:
@@ -388,6 +430,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         raise_limit=f"the server's limit is set by {MEMORY_ENV}",
     )
     requests: dict[str, RunRequest] = {}  # job id -> what was asked, while the queue keeps it
+    partials: dict[str, Partial] = {}  # job id -> its replications so far, while it runs
     store = Store(settings.db) if settings.db is not None else None
     store_lock = threading.Lock()
 
@@ -519,11 +562,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             )
         as_run = with_days(sc, req.days) if req.days else sc  # once, for estimate and run
         config = dataclasses.replace(req.config(), days=None)
+        if settings.chunk_size is not None:
+            config = dataclasses.replace(config, chunk_size=settings.chunk_size)
+        partial = Partial()
         estimate = run_estimate(as_run, config, tables=False)
 
         def work(progress) -> Finished:
             started = utc_now()
-            result = Simulation.run(as_run, config, progress=progress)
+            try:
+                result = Simulation.run(as_run, config, progress=progress, on_chunk=partial.seen)
+            except BaseException:  # failed or cancelled: no bands, and its arrays let go
+                partial.seen(None)
+                raise
             result.summary()
             finished = Finished(result)
             if store is not None:
@@ -543,8 +593,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 raise
             raise _unprocessable(["body", "reps"], exc.render(API_FIELDS)) from None
         requests[job.id] = req
+        partials[job.id] = partial
         for gone in set(requests) - {j.id for j in queue.jobs()}:
             requests.pop(gone, None)
+        for ended in set(partials) - {j.id for j in queue.jobs() if j.active}:
+            partials.pop(ended, None)  # a finished run's bands are its own
         return _status(job, req)
 
     def _job(job_id: str, finished: bool = False) -> Job:
@@ -583,15 +636,21 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         the target, beds and seats lines, arrests by priority group, which capacity
         binds (the share of replications in which each is full, day by day), with a
         budget each funding line's runway and cumulative spending (null without one), and
-        what the detailing agencies' home missions lose (null when none is detailed)."""
-        run = _run(job_id)
+        what the detailing agencies' home missions lose (null when none is detailed).
+
+        While the run goes on, after its first chunk: the same of the replications
+        finished so far, with ``partial`` true and ``reps_done`` of ``reps_total`` (409
+        before the first chunk, as for a run that failed or was cancelled)."""
+        job = _job(job_id)
+        if job.state != "done":
+            partial = partials.get(job.id)
+            bands = partial.current(job.total) if partial and job.active else None
+            if bands is None:
+                raise HTTPException(409, f"job '{job_id}' is {job.state}")
+            return bands
+        run: Finished = job.result
         if run.bands is None:
-            out = run.result.output
-            run.bands = national_bands(out) | {
-                "binding": binding_json(out),
-                "budget": _budget_bands(out, run.result.summary()),
-                "home_missions": _home_losses(run.result.summary()),
-            }
+            run.bands = _bands(run.result, job.total)
         return run.bands
 
     @app.get("/api/runs/{job_id}/report")

@@ -484,10 +484,20 @@ class HomeLosses(_Closed):
 class Bands(_Closed):
     """Daily national bands of a run (analysis/bands.py), which capacity binds
     (analysis/binding.py), with a ``[budget]`` spending against each funding line, and what
-    the home missions of detailing agencies lose."""
+    the home missions of detailing agencies lose. While the run goes on, the same of the
+    replications finished so far (``partial``)."""
 
     dates: list[str]
-    reps: int
+    reps: int = Field(description="Replications the bands are computed over.")
+    partial: bool = Field(
+        description="True while the run goes on: the bands of the replications finished so "
+        "far (whole parameter draws), replaced by the run's own when it is done."
+    )
+    reps_done: int = Field(description="Replications finished (those the bands cover).")
+    reps_total: int = Field(description="Replications the run asked for.")
+    mechanisms: dict[str, bool] = Field(
+        description="Which switchable parts of the model the run has on (as in the summary)."
+    )
     series: dict[str, SeriesBands]
     reference: Reference
     groups: list[GroupBands]

@@ -35,6 +35,9 @@ from atlarge.scenario.uncertainty import drawn_scenario, has_parameter_draws
 CHUNKS_AHEAD = 2
 """Chunks submitted per pool worker and not yet taken back (see model/memory.py)."""
 
+OnChunk = Callable[[int, dict[str, np.ndarray]], None]
+"""Told after each chunk: ``n`` and the run's arrays, whose first ``n`` rows are final."""
+
 
 def run_kept_chunk(
     inputs: ModelInputs, seed: int, reps: np.ndarray, timeseries: str
@@ -55,13 +58,17 @@ def run_jobs(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     timeseries: str | None = None,
+    on_chunk: OnChunk | None = None,
 ) -> dict[str, np.ndarray]:
     """Run replications ``a..b-1`` with each job's inputs, concatenated in job order.
 
     With ``timeseries`` (one of :data:`~atlarge.model.output.TIMESERIES`) each chunk is
     reduced where it ran (:func:`run_kept_chunk`); without, the full series as
     ``run_chunk`` returns them. ``progress`` is called with the number of replications
-    finished after each chunk.
+    finished after each chunk. ``on_chunk`` (before ``progress``) gets the run's arrays
+    and how many leading rows are final: a pool may finish chunks out of order, so only
+    the contiguous prefix counts; the arrays are not copied, and rows already final are
+    never written again, so a reader in another thread may slice them while the run goes on.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -77,11 +84,15 @@ def run_jobs(
     results = (executor or InProcess()).map(fn, chunks, ahead=CHUNKS_AHEAD)
     if len(chunks) == 1:
         [(_, part)] = list(results)
+        if on_chunk:
+            on_chunk(chunks[0][1][2].size, part)
         if progress:
             progress(chunks[0][1][2].size)
         return part
     total = sum(args[2].size for _, args in chunks)
     out: dict[str, np.ndarray] = {}
+    finished: dict[int, int] = {}  # start -> rows, of chunks past the contiguous prefix
+    prefix = 0
     for at, part in results:
         n = next(iter(part.values())).shape[0]
         for k, a in part.items():
@@ -89,6 +100,14 @@ def run_jobs(
                 out[k] = np.empty((total, *a.shape[1:]), dtype=a.dtype)
             out[k][at : at + n] = a
         del part
+        if on_chunk:
+            finished[at] = n
+            grown = prefix
+            while grown in finished:
+                grown += finished.pop(grown)
+            if grown > prefix:
+                prefix = grown
+                on_chunk(prefix, out)
         if progress:
             progress(n)
     return out
@@ -112,10 +131,11 @@ def run_replications(
     executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
     timeseries: str | None = None,
+    on_chunk: OnChunk | None = None,
 ) -> dict[str, np.ndarray]:
     """Run replications ``0..reps-1`` of ``inputs``; results do not depend on chunking.
 
-    ``timeseries`` as :func:`run_jobs` (None: the full series only)."""
+    ``timeseries`` and ``on_chunk`` as :func:`run_jobs` (None: the full series only)."""
     if reps < 1:
         raise ValueError("reps must be at least 1")
     return run_jobs(
@@ -125,7 +145,13 @@ def run_replications(
         executor=executor,
         progress=progress,
         timeseries=timeseries,
+        on_chunk=on_chunk,
     )
+
+
+def _first(parts: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """The first ``n`` replications of a run's arrays (views: nothing is copied)."""
+    return {k: a[:n] for k, a in parts.items()}
 
 
 def _output(
@@ -160,6 +186,7 @@ def run_model(
     progress: Callable[[int], None] | None = None,
     uncertainty_inner: int | None = None,
     timeseries: str = "national",
+    on_chunk: Callable[[ModelOutput], None] | None = None,
 ) -> ModelOutput:
     """Simulate ``reps`` replications of ``scenario`` with ``seed`` (in this process unless
     an ``executor`` is given).
@@ -172,15 +199,25 @@ def run_model(
     With ``uncertainty_inner = J``, replication ``i`` runs parameter draw
     ``i // J`` (see :mod:`atlarge.scenario.uncertainty`): outer draws of every
     ranged parameter times ``J`` stochastic replications each.
+
+    ``on_chunk``, when given, is called as replications finish with the output of the
+    first ``n`` of them (whole parameter draws only): arrays are views, nothing is
+    computed until the caller asks, so a run watched this way is as fast as one not
+    watched. Replications do not depend on each other, so it is what a run of ``n``
+    replications gives.
     """
     inputs = build_inputs(scenario)
-    run = {
+    run: dict[str, Any] = {
         "chunk_size": chunk_size,
         "executor": executor,
         "progress": progress,
         "timeseries": timeseries,
     }
     if not uncertainty_inner:
+        if on_chunk:
+            run["on_chunk"] = lambda n, parts: on_chunk(
+                _output(inputs, seed, n, _first(parts, n), timeseries)
+            )
         series = run_replications(inputs, seed, reps, **run)
         return _output(inputs, seed, reps, series, timeseries)
     if uncertainty_inner < 1:
@@ -195,6 +232,28 @@ def run_model(
         draws.append(inputs_k)
         values.append(drawn)
         jobs.append((inputs_k, k * uncertainty_inner, min((k + 1) * uncertainty_inner, reps)))
+    if on_chunk:
+        told = [0]  # replications last reported: a chunk may end inside a draw
+
+        def partial(n: int, parts: dict[str, np.ndarray]) -> None:
+            whole = reps if n == reps else n - n % uncertainty_inner
+            if whole > told[0]:
+                told[0] = whole
+                k = -(-whole // uncertainty_inner)
+                on_chunk(
+                    _output(
+                        inputs,
+                        seed,
+                        whole,
+                        _first(parts, whole),
+                        timeseries,
+                        draws=tuple(draws[:k]),
+                        draw_of_rep=np.arange(whole) // uncertainty_inner,
+                        drawn_values=tuple(values[:k]),
+                    )
+                )
+
+        run["on_chunk"] = partial
     series = run_jobs(jobs, seed, **run)
     return _output(
         inputs,

@@ -3,13 +3,18 @@
 // Plain JS on purpose (no build step): the page pulls scenarios and their
 // levers from /api/scenarios, starts runs with POST /api/runs, polls their
 // progress, and draws the bands from /api/runs/{id}/bands with the Plotly.js
-// the server ships (no CDN, so it works offline). Text from the server goes
+// the server ships (no CDN, so it works offline). While a run goes on, the same
+// address answers with the bands of the replications finished so far ("partial"),
+// drawn with a note saying how many; the run's own replace them when it is done. Text from the server goes
 // into the page as text, never as HTML.
 "use strict";
 
 const COLORS = { A: "#1f77b4", B: "#ff7f0e" };
 const GROUP_COLORS = ["#2ca02c", "#9467bd", "#8c564b", "#17becf", "#d62728", "#7f7f7f"];
 const POLL_MS = 250;
+// Results so far are asked for at most this often (each costs the server a pass over the
+// replications finished), and only when more have finished since the last drawing.
+const PARTIAL_MS = 1000;
 // The runs this page started (this tab; a reload keeps them). The page pairs only these,
 // never another client's runs that the server also holds.
 const MY_RUNS_KEY = "atlarge.runs";
@@ -321,6 +326,8 @@ async function startRun(event) {
 async function follow(run) {
   const bar = $("progress");
   bar.hidden = false;
+  let drawn = 0; // replications in the charts so far
+  let asked = 0; // when results so far were last asked for
   for (;;) {
     const st = await api(`/api/runs/${run.id}`);
     run.status = st;
@@ -330,11 +337,19 @@ async function follow(run) {
       st.status === "queued" ? "Queued…" : `Running: ${st.done} of ${st.total} replications`;
     renderRuns();
     if (st.status !== "queued" && st.status !== "running") break; // done, failed, cancelled
+    if (st.status === "running" && st.done > drawn && Date.now() - asked >= PARTIAL_MS) {
+      asked = Date.now();
+      drawn = (await showPartial(run, drawn)) || drawn;
+    }
     await sleep(POLL_MS);
   }
   bar.hidden = true;
   if (run.status.status !== "done") {
     $("status").textContent = "";
+    if (drawn) {
+      $("partial-note").textContent = "";
+      await renderResults(); // the charts go back to the finished runs
+    }
     showError(`The run ${run.status.status === "failed" ? "failed" : "was cancelled"}: ${run.status.error}`);
     return;
   }
@@ -344,7 +359,37 @@ async function follow(run) {
   else state.b = run.id;
   renderRuns();
   await renderResults();
+  $("partial-note").textContent = ""; // the run's own results replace those so far
 }
+
+// The charts of a running run from the replications finished so far, alone (the table,
+// totals and comparison need the whole run), with a note saying how many. Returns the
+// replications drawn, or 0 when there is nothing new to draw (no chunk in yet).
+async function showPartial(run, drawn) {
+  let bands;
+  try {
+    bands = await api(`/api/runs/${run.id}/bands`);
+  } catch (err) {
+    if (err.status === 409 || err.status === 404) return 0; // not started, or just ended
+    throw err;
+  }
+  if (!bands.partial || bands.reps_done <= drawn) return 0;
+  const live = { ...run, bands, summary: { mechanisms: bands.mechanisms } };
+  $("results").hidden = false;
+  $("empty").hidden = true;
+  $("results").classList.add("partial");
+  $("results-title").textContent = "Run in progress: results so far";
+  $("results-meta").replaceChildren(el("div", { className: "run-a" }, `${runLabel(run)} (${describeRequest(run.request)}).`));
+  for (const id of WHOLE_RUN_ONLY) if ($(id)) $(id).hidden = true;
+  drawCharts([["A", live]], { partial: true });
+  $("partial-note").textContent =
+    `${fmtNumber(bands.reps_done)} of ${fmtNumber(bands.reps_total)} replications so far. ` +
+    "The charts are redrawn as more finish; the table and the totals by stage and group follow when the run is done.";
+  return bands.reps_done;
+}
+
+// What only a finished run has (its summary, the comparison): hidden while a run is drawn so far.
+const WHOLE_RUN_ONLY = ["kpi-table", "compare-warning", "kpi-details", "chart-costs", "chart-groups"];
 
 async function loadResults(run) {
   if (!run.summary) run.summary = await api(`/api/runs/${run.id}/summary`);
@@ -432,7 +477,9 @@ async function renderResults() {
   const runs = shown();
   $("results").hidden = runs.length === 0;
   $("empty").hidden = runs.length > 0;
+  $("results").classList.remove("partial");
   if (!runs.length) return;
+  for (const id of WHOLE_RUN_ONLY) if ($(id) && id !== "compare-warning") $(id).hidden = false; // renderDifferences says
   $("results-title").textContent =
     runs.length === 2 ? "Run A compared with run B" : "Run A";
   $("results-meta").replaceChildren(
@@ -508,7 +555,7 @@ function renderKpis(runs, compared) {
   let list = $("kpi-definitions");
   if (!list) {
     list = el("dl", { id: "kpi-definitions", className: "note" });
-    table.after(el("details", {}, el("summary", { text: "What each measure means" }), list));
+    table.after(el("details", { id: "kpi-details" }, el("summary", { text: "What each measure means" }), list));
   }
   list.replaceChildren(...terms);
 }
@@ -620,9 +667,10 @@ function barChart(div, runs, categories, statsOf, title, yTitle) {
 }
 
 // Labels, units and smoothing come from the server's registry (/api/meta), never a copy here.
-function drawCharts(runs) {
+// With ``partial`` (a running run's replications so far, no summary yet) the bar charts of
+// totals, which need the whole run's summary, are left out.
+function drawCharts(runs, { partial = false } = {}) {
   const m = state.meta.measures;
-  const k = state.meta.kpis;
   seriesChart($("chart-arrests"), runs, "arrests", `${m.arrests.label} against the target`, m.arrests.unit, "target", "Target");
   seriesChart($("chart-detention"), runs, "detained", `${m.detained.label} against bed capacity`, m.detained.unit, "beds", "Beds");
   seriesChart($("chart-removals"), runs, "removed", `${smoothed(m.removed.label, m.removed)} against seats`, m.removed.unit, "seats", "Seats per day");
@@ -674,7 +722,16 @@ function drawCharts(runs) {
   drawBinding(runs);
   drawBudget(runs);
   drawHome(runs);
+  if (!partial) drawTotals(runs);
 
+  const traces = seriesSetTraces(runs, (run) => run.bands.groups);
+  const byGroup = m.arrests_by_group;
+  Plotly.react($("chart-group-days"), traces, layout(smoothed(byGroup.label, byGroup) + dashedNote(runs), byGroup.unit), CONFIG);
+}
+
+// Totals over the horizon from each run's summary: cost by stage, arrests by group.
+function drawTotals(runs) {
+  const k = state.meta.kpis;
   const stages = state.meta.cost_stages;
   const cost = k.cost_total_usd;
   barChart(
@@ -695,10 +752,6 @@ function drawCharts(runs) {
     "Arrests by priority group over the horizon",
     k.arrests_total.unit,
   );
-
-  const traces = seriesSetTraces(runs, (run) => run.bands.groups);
-  const byGroup = m.arrests_by_group;
-  Plotly.react($("chart-group-days"), traces, layout(smoothed(byGroup.label, byGroup) + dashedNote(runs), byGroup.unit), CONFIG);
 }
 
 // Which capacity binds: for each run, the share of replications in which each capacity
