@@ -144,6 +144,8 @@ def test_compare_operation_at_large_with_and_without_the_guard(page):
     pg = page
     assert pg.input_value("#scenario") == "operation-at-large"
     assert pg.is_checked("#switch-support-national_guard-headcount")
+    assert pg.is_checked("#uncertainty")  # parameter draws by default
+    pg.uncheck("#uncertainty")  # this comparison: chance alone
     _small_run(pg)
     _run(pg, 3)  # measure, A median, A band
     cost = {t["name"]: t for t in _traces(pg, "costs")}
@@ -552,3 +554,12 @@ def test_a_run_shows_its_results_so_far_then_the_whole_run(browser, monkeypatch)
             gate.set()
             context.close()
     assert problems == []
+
+
+def test_a_run_draws_parameters_by_default_and_says_so(page):
+    pg = page
+    assert pg.is_checked("#uncertainty") and pg.input_value("#inner") == ""
+    _small_run(pg)  # 20 replications: about 20 whole draws, so 20 draws of 1
+    _run(pg, 3)
+    assert "chance variation and parameter uncertainty" in pg.inner_text("#results-meta")
+    assert "20 parameter draws × 1 replication" in pg.inner_text("#runs")

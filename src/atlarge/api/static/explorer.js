@@ -134,6 +134,16 @@ function fmtNumber(v) {
   return Number(v).toLocaleString("en-US", { maximumFractionDigits: 3 });
 }
 
+// Replications per parameter draw when the field is empty: the largest divisor of the
+// replications not above a twentieth of them (about 20 whole draws), as `atlarge run`
+// picks it (atlarge.scenario.uncertainty.default_inner); none below 2 replications.
+function autoInner(reps) {
+  if (!(reps >= 2)) return null;
+  const top = Math.max(1, Math.floor(reps / 20));
+  for (let d = top; d >= 1; d -= 1) if (reps % d === 0) return d;
+  return 1;
+}
+
 function plural(n, word, words) {
   return `${fmtNumber(n)} ${n === 1 ? word : words || word + "s"}`;
 }
@@ -297,7 +307,10 @@ async function startRun(event) {
     days: Number($("days").value) || null,
     seed: Number($("seed").value),
   };
-  if ($("uncertainty").checked) body.uncertainty_inner = Number($("inner").value);
+  if ($("uncertainty").checked) {
+    const inner = Number($("inner").value) || autoInner(body.reps);
+    if (inner) body.uncertainty_inner = inner;
+  }
   setBusy(true);
   try {
     const job = await api("/api/runs", {
