@@ -131,3 +131,10 @@ def test_forecast_cli_refuses_draws_that_are_not_whole(tmp_path, cli):
 def test_build_inputs_dates_start_on_the_start_date():
     inputs = build_inputs(small_scenario(IMPLEMENTED, days=5))
     assert str(inputs.dates[0]) == "2025-01-20"
+
+
+def test_a_forecast_of_the_fitted_scenario_draws_from_its_posterior(tmp_path):
+    sc = small_scenario(SCENARIOS / "2025-fitted.toml", days=30)
+    out = run_model(sc, 4, 1, uncertainty_inner=2)
+    doc = forecast(out)
+    assert "joint posterior draws" in doc["band"]

@@ -99,3 +99,33 @@ def test_posterior_draws_must_be_joint(tmp_path, draws, message):
     )
     with pytest.raises(ScenarioError, match=message):
         load_scenario(path)
+
+
+def test_the_shipped_posterior_says_how_it_was_made_and_checked():
+    import json
+
+    doc = json.loads((fit_2025.default_posterior_path()).read_text())
+    for key in ("method", "error_model", "data", "settings", "priors", "posterior",
+                "diagnostics", "draws", "checks"):  # fmt: skip
+        assert key in doc, key
+    from atlarge.analysis.bayes import data_version
+
+    assert doc["data"]["sha256_16"] == data_version()  # fitted to the record shipped
+    assert [p["name"] for p in doc["priors"]] == [p.name for p in fit_2025.PARAMS]
+    for p in fit_2025.PARAMS:
+        draws = np.array(doc["draws"][p.name])
+        assert ((draws >= p.low) & (draws <= p.high)).all()  # inside the prior
+    rows = doc["checks"]["fitted"]
+    assert doc["checks"]["coverage"] == pytest.approx(np.mean([r["inside"] for r in rows]))
+    assert {"rhat", "autocorr_time", "acceptance_fraction"} <= set(doc["diagnostics"])
+
+
+def test_the_shipped_fitted_scenario_carries_the_shipped_posterior():
+    import json
+
+    doc = json.loads((fit_2025.default_posterior_path()).read_text())
+    sc = load_scenario(SCENARIOS / "2025-fitted.toml")
+    assert sc.posterior is not None and sc.posterior.file.endswith("posterior-2025.json")
+    expected = path_draws(fit_2025.base_scenario(), fit_2025.PARAMS, doc["draws"], sc.posterior.n)
+    for path, values in expected.items():
+        np.testing.assert_allclose(sc.posterior.draws[path], values)

@@ -84,8 +84,13 @@ def band_kind(out: ModelOutput) -> str:
     """What the percentiles are taken over, in words a reader can quote."""
     if out.uncertainty:
         n = len(out.draws)
+        what = (
+            "joint posterior draws of the fitted parameters with the other ranged parameters"
+            if out.scenario.posterior is not None
+            else "every ranged parameter"
+        )
         return (
-            f"parameter draws x replications: {n} draws of every ranged parameter, "
+            f"parameter draws x replications: {n} draws of {what}, "
             f"{out.reps // max(n, 1)} replications each"
         )
     return "replications only: the parameters fixed at their values (randomness alone)"

@@ -67,11 +67,18 @@ def posterior_scenario_toml(
     out.add("extends", base_file)
     out.add("name", base.name + " (fitted to 2025)")
     coverage = doc["checks"]["coverage"]
+    rhat = max(doc.get("diagnostics", {}).get("rhat", [1.0]))
+    mixing = (
+        ""
+        if rhat <= 1.1
+        else f" The chain had not converged (split R-hat up to {rhat:.2f}, above 1.1): the "
+        "posterior bands may be too narrow or off."
+    )
     out.add(
         "description",
         f"{base.description} Fitted to the 2025 record through {doc['data']['record_ends']} "
         f"by Bayesian calibration; {coverage:.0%} of the fitted figures inside the posterior "
-        "predictive p5-p95.",
+        f"predictive p5-p95.{mixing}",
     )
     params_of = dict(iter_params(base))
     for path, values in by_path.items():
