@@ -129,3 +129,19 @@ def test_the_shipped_fitted_scenario_carries_the_shipped_posterior():
     expected = path_draws(fit_2025.base_scenario(), fit_2025.PARAMS, doc["draws"], sc.posterior.n)
     for path, values in expected.items():
         np.testing.assert_allclose(sc.posterior.draws[path], values)
+
+
+def test_the_checks_page_shows_every_fitted_figure_and_the_coverage(cli, tmp_path):
+    import json
+
+    res = cli("checks", "--out", tmp_path / "c")
+    assert res.code == 0, res.err
+    page = (tmp_path / "c/checks.html").read_text()
+    doc = json.loads((tmp_path / "c/posterior.json").read_text())
+    assert f"{doc['checks']['coverage']:.0%}" in page
+    assert page.count("<tr><td>") >= len(doc["checks"]["fitted"])
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    res = cli("checks", "--posterior", bad, "--out", tmp_path / "d")
+    assert res.code == 2 and "--posterior" in res.err
+    assert not (tmp_path / "d").exists()

@@ -705,6 +705,52 @@ def forecast(
 
 
 @app.command()
+def checks(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/checks"),
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="Posterior file (default: the package's data/posterior-2025.json)."),
+    ] = None,
+) -> None:
+    """Posterior predictive checks of the 2025 fit: writes checks.html (every fitted figure
+    with the fitted model's p5-p95 band, the share inside) and posterior.json."""
+    import json
+
+    from atlarge.analysis.fit_2025 import default_posterior_path
+    from atlarge.report.checks_page import render_checks
+    from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
+
+    path = posterior or default_posterior_path()
+    if not path.is_file():
+        raise OptionError("--posterior", f"'{path}' {why_not_a_file(path)}")
+    try:
+        doc = json.loads(path.read_text())
+        page = render_checks(doc)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise OptionError(
+            "--posterior",
+            f"'{path}' is not a posterior written by atlarge calibrate --method bayes "
+            f"({type(exc).__name__}: {exc})"[:300],
+        ) from None
+    check_out_dir(out)
+    out, failure = write_out_dir_or_elsewhere(
+        out,
+        {
+            "checks.html": lambda p: p.write_text(page, encoding="utf-8"),
+            "posterior.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
+        },
+    )
+    _warn(failure)
+    c = doc["checks"]
+    held = c.get("held_out_coverage")
+    out_console.print(
+        f"Fitted figures inside p5-p95: {c['coverage']:.0%}"
+        + (f"; held out: {held:.0%}" if held is not None else "")
+    )
+    out_console.print(f"Wrote {out}/checks.html")
+
+
+@app.command()
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
     vary: Annotated[list[str], typer.Option("--vary", help="PATH=LO:HI[:N], repeatable.")],

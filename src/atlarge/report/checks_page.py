@@ -1,0 +1,94 @@
+"""The posterior predictive checks page (``checks.html``) from a posterior document.
+
+Every fitted figure of the 2025 record with the fitted model's p5-p95 band over it
+(posterior draws x replications x observation error), the share inside, the held-out
+figures when the fit left some out, and the posterior of each fitted quantity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+from atlarge.report.pages import render_page
+
+SERIES_LABELS = {
+    "arrests_per_day": "ICE arrests per day",
+    "arrests": "ICE arrests (total over the period)",
+    "detained": "Detained population",
+    "removals": "ICE removals (total over the period)",
+    "book_ins_ice": "Initial book-ins, ICE-arrested",
+    "book_ins_cbp": "Initial book-ins, CBP-arrested",
+}
+
+
+def _figure(series: str, rows: list[dict[str, Any]]) -> str:
+    fig = go.Figure()
+    for used, color in (("fitted", "#1f77b4"), ("held out", "#d62728")):
+        part = [r for r in rows if r["used"] == used]
+        if not part:
+            continue
+        x = [r["end"] for r in part]
+        fig.add_trace(go.Scatter(
+            x=x, y=[r["p50"] for r in part], mode="markers", name=f"model p50 ({used})",
+            marker={"color": color, "symbol": "line-ew-open", "size": 14},
+            error_y={"type": "data", "symmetric": False,
+                     "array": [r["p95"] - r["p50"] for r in part],
+                     "arrayminus": [r["p50"] - r["p5"] for r in part]},
+        ))  # fmt: skip
+        fig.add_trace(go.Scatter(
+            x=x, y=[r["observed"] for r in part], mode="markers", name=f"observed ({used})",
+            marker={"color": "black" if used == "fitted" else "#d62728", "size": 8},
+        ))  # fmt: skip
+    fig.update_layout(title=SERIES_LABELS.get(series, series), height=360,
+                      margin={"l": 60, "r": 20, "t": 50, "b": 40})  # fmt: skip
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+
+
+def _share(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0%}"
+
+
+def render_checks(doc: dict[str, Any]) -> str:
+    """The checks page as one HTML string."""
+    rows = [r | {"used": "fitted"} for r in doc["checks"]["fitted"]]
+    rows += [r | {"used": "held out"} for r in doc["checks"].get("held_out", [])]
+    figures = [_figure(s, [r for r in rows if r["series"] == s])
+               for s in dict.fromkeys(r["series"] for r in rows)]  # fmt: skip
+    d = doc["diagnostics"]
+    diagnostics = (
+        f"{d['walkers']} walkers, {d['steps_after_burn']} steps after burn-in, acceptance "
+        f"{d['acceptance_fraction']:.2f}, split R-hat up to {max(d['rhat']):.2f} (above 1.1: "
+        f"not converged), effective samples from {min(d['effective_samples']):.0f}"
+    )
+    s = doc["settings"]
+    table = [
+        {"series": SERIES_LABELS.get(r["series"], r["series"]),
+         "period": r["start"] if r["start"] == r["end"] else f"{r['start']} to {r['end']}",
+         "observed": f"{r['observed']:,.0f}", "p5": f"{r['p5']:,.0f}", "p50": f"{r['p50']:,.0f}",
+         "p95": f"{r['p95']:,.0f}", "inside": "yes" if r["inside"] else "no",
+         "error": f"{r['rel_error']:+.1%}", "confidence": r["confidence"], "used": r["used"]}
+        for r in rows
+    ]  # fmt: skip
+    params = [
+        {"name": p["name"], "prior": f"{p['prior']} {p['low']:g}-{p['high']:g}",
+         "p5": f"{doc['posterior'][p['name']]['p5']:.3g}",
+         "p50": f"{doc['posterior'][p['name']]['p50']:.3g}",
+         "p95": f"{doc['posterior'][p['name']]['p95']:.3g}", "why": p["why"]}
+        for p in doc["priors"]
+    ]  # fmt: skip
+    return render_page(
+        "checks.html",
+        version=doc["atlarge_version"],
+        settings=f"{s['walkers']} walkers x {s['steps']} steps, {s['reps']} replications per "
+        f"point, seed {s['seed']}; record to {doc['data']['record_ends']}",
+        coverage=_share(doc["checks"]["coverage"]),
+        held_coverage=_share(doc["checks"]["held_out_coverage"])
+        if "held_out_coverage" in doc["checks"]
+        else None,
+        diagnostics=diagnostics,
+        figures=figures,
+        rows=table,
+        params=params,
+    )
