@@ -4,6 +4,7 @@ points that differ in structure run in separate groups; memory counts a batch's 
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -186,3 +187,18 @@ def test_memory_counts_a_batch_of_rows_per_worker(tmp_path, monkeypatch):
     with pytest.raises(OptionError, match="sub-batch"):
         run_sweep(*args, **kw)
     assert not (tmp_path / "r.db").exists()
+
+
+def test_a_batch_in_its_worker_stays_under_its_estimate():
+    """The estimate covers what a sub-batch allocates (tracemalloc, after a warm-up run:
+    what is loaded or compiled once per process is not the batch's)."""
+    scenarios = [sc for sc in _grid() if sc.transport.limited_countries.limit_days == 150]
+    config = RunConfig(reps=4)
+    sweep._run_points_batched(scenarios[:2], RunConfig(reps=1))
+    tracemalloc.start()
+    try:
+        sweep._run_points_batched(scenarios, config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= job_bytes(RunShape.of(scenarios[0]), config, len(scenarios))

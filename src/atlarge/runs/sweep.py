@@ -54,10 +54,9 @@ MAX_POINTS = 10_000
 """Points of one sweep or sensitivity analysis at most (each is a full model run)."""
 BATCH_ROWS = 200
 """Rows (points x replications) a sub-batch of points aims at: fewer leave the daily
-loop's Python overhead to dominate, more only grow the arrays (Morris on
-operation-at-large, 20 replications, 2 workers: fastest near 200). 0 or 1 (as a
-replication count of 1 or more gives at most one point per sub-batch) runs one point
-per job, as before batches."""
+loop's Python overhead to dominate, more only grow the arrays (measured best near 200 on
+a 2-core machine: Morris on operation-at-large, 20 replications). Any value below twice
+the replications (0, say) runs one point per job, as before batches."""
 DEFAULT_CONFIG = RunConfig()
 
 
