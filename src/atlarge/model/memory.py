@@ -18,6 +18,10 @@ office totals and maxima over days, path entries) and ``run_jobs`` copies each
 finished chunk into the run's arrays, which hold every replication kept: the
 reduced arrays always, the full series (the recorders' size per replication)
 only with ``timeseries = "full"``.
+
+A batch of sweep points (:func:`atlarge.model.batch.run_batch`) is one chunk of
+``points * reps`` rows: the same peak for its rows, plus each point's inputs and the
+stacked copy of those that differ (:meth:`RunShape.batch_peak_bytes`).
 """
 
 from __future__ import annotations
@@ -127,6 +131,14 @@ class RunShape:
         )
         working = reps * self.offices * per_rep_office * WORK_BYTES
         return 2 * self.series_bytes(reps) + working
+
+    def batch_peak_bytes(self, points: int, reps: int) -> int:
+        """Peak of one batch of ``points`` sweep points of ``reps`` replications each in
+        the worker running it: one chunk of ``points * reps`` rows, each point's inputs
+        and their stacked copy (at most as large again), and one point's reduced arrays
+        at a time (the points are reduced and summarised one after another)."""
+        inputs = 2 * points * self.inputs_bytes() if points > 1 else self.inputs_bytes()
+        return self.chunk_peak_bytes(points * reps) + inputs + self.reduced_bytes(reps)
 
     def inputs_bytes(self) -> int:
         """One parameter draw's deterministic arrays (``ModelInputs``)."""

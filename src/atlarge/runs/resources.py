@@ -5,8 +5,9 @@ the simulation arrays (per chunk in each worker, all replications kept in the
 parent; see :mod:`atlarge.model.memory`), each process's interpreter and
 libraries, and at the end the daily table the run's ``timeseries`` option keeps
 (per office, national or none), the Parquet writer and the report. Sweeps
-and sensitivity analyses run one point per worker, so their estimate is one
-point's peak times the workers.
+and sensitivity analyses run one job per worker, a point or a sub-batch of points
+run as one array of replications, so their estimate is one job's peak times the
+workers.
 
 The limit is the run's ``max_memory_gb`` (the CLI's ``--max-memory``), else the environment variable
 ``ATLARGE_MAX_MEMORY_GB``, else 80% of the memory available now (``MemAvailable``
@@ -122,27 +123,52 @@ def run_estimate(scenario: Scenario, config: RunConfig, *, tables: bool = True) 
     return Estimate(max(simulating, writing), what)
 
 
-def points_estimate(scenarios: Sequence[Scenario], config: RunConfig) -> Estimate | None:
-    """Peak memory of running sweep points, one per worker; None on a remote Ray cluster."""
+def points_estimate(
+    scenarios: Sequence[Scenario], config: RunConfig, *, per_job: int = 1
+) -> Estimate | None:
+    """Peak memory of running sweep points, one job per worker, each job ``per_job``
+    points at most (a sub-batch run as one array, see :func:`job_bytes`); None on a
+    remote Ray cluster."""
     if not scenarios or config.remote:
         return None
-    reps, inner = config.reps, config.uncertainty_inner
-    point = 0
-    for shape in {RunShape.of(sc) for sc in scenarios}:
-        peak, _, _ = run_peaks(
-            shape, reps, chunk_size=config.chunk_size, workers=1, inner=inner, timeseries="none"
-        )
-        peak += shape.summary_bytes(reps) + national_table_bytes(shape, reps)
-        point = max(point, peak)
-    parallel = max(1, min(config.workers, len(scenarios)))
+    per_job = max(1, min(per_job, len(scenarios)))
+    point = max(
+        job_bytes(shape, config, per_job) for shape in {RunShape.of(sc) for sc in scenarios}
+    )
+    parallel = max(1, min(config.workers, -(-len(scenarios) // per_job)))
     if config.executor == "ray":
         total = PARENT_BYTES + STORE_BYTES + RAY_BYTES + parallel * (WORKER_BYTES * 3 + point)
     elif parallel > 1:
         total = PARENT_BYTES + STORE_BYTES + parallel * (WORKER_BYTES + point)
     else:
         total = PARENT_BYTES + STORE_BYTES + point
-    what = f"{_plural(reps, 'replication')} per point, {parallel} point(s) at once"
+    reps = config.reps
+    what = f"{_plural(reps, 'replication')} per point, " + (
+        f"{parallel} sub-batch(es) of up to {per_job:,} points at once"
+        if per_job > 1
+        else f"{parallel} point(s) at once"
+    )
     return Estimate(total, what)
+
+
+def job_bytes(shape: RunShape, config: RunConfig, points: int) -> int:
+    """Peak of one job of a sweep in its worker: one point as ``run_model`` runs it
+    (chunked, reduced in ``national`` mode), or a sub-batch of ``points`` points as one
+    chunk of all their rows (:meth:`RunShape.batch_peak_bytes`); with one point's
+    summary at a time and every point's national table, held until sent back."""
+    reps = config.reps
+    if points > 1:
+        peak = shape.batch_peak_bytes(points, reps)
+    else:
+        peak, _, _ = run_peaks(
+            shape,
+            reps,
+            chunk_size=config.chunk_size,
+            workers=1,
+            inner=config.uncertainty_inner,
+            timeseries="none",
+        )
+    return peak + shape.summary_bytes(reps) + points * national_table_bytes(shape, reps)
 
 
 def _gb(n: float) -> str:

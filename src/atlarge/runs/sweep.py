@@ -4,10 +4,21 @@ A :class:`Vary` (``path=lo:hi[:n]``) names a parameter and its range; the
 design is a full grid (``n`` values per parameter, default 3) or a Latin
 hypercube of ``samples`` points (scipy.stats.qmc, seeded). Every point is
 validated before anything runs. Points run on the executor the
-:class:`~atlarge.runs.config.RunConfig` names (one point per worker, each
-point's replications in that worker); each finished point is stored at once
-(see :mod:`atlarge.runs.store`), so a sweep that is interrupted and started
+:class:`~atlarge.runs.config.RunConfig` names; each finished point is stored at
+once (see :mod:`atlarge.runs.store`), so a sweep that is interrupted and started
 again with the same command runs only what is missing.
+
+Batches: a design's points share the seed and replications, and most share the
+model's structure, so several run as one array of replications
+(:func:`atlarge.model.batch.run_batch`, bit for bit each point's own run): the daily
+loop's Python overhead is paid once per sub-batch of about :data:`BATCH_ROWS` rows
+instead of once per point. Points are grouped by
+:func:`~atlarge.model.batch.batch_key` (points that differ in structure, e.g. the
+overflow rule, run in separate groups) and each group is cut into sub-batches, one
+executor job each, small enough that every worker gets one. Each point's series are
+reduced in the worker as a run of its own would reduce them, so what is stored does
+not depend on batching. With parameter draws (``uncertainty_inner``) a point is
+a run of many draws: one point per job, as :func:`run_model` runs it.
 """
 
 from __future__ import annotations
@@ -26,6 +37,10 @@ from scipy.stats import qmc
 from atlarge._version import __version__
 from atlarge.analysis.summary import kpi_summary
 from atlarge.errors import OptionError, ScenarioError
+from atlarge.model import ModelOutput
+from atlarge.model.batch import batch_key, run_batch
+from atlarge.model.inputs import build_inputs
+from atlarge.model.output import reduce_series
 from atlarge.runs.config import RunConfig
 from atlarge.runs.executors import executor_for
 from atlarge.runs.replications import run_model
@@ -37,6 +52,11 @@ from atlarge.scenario.uncertainty import check_uncertainty
 
 MAX_POINTS = 10_000
 """Points of one sweep or sensitivity analysis at most (each is a full model run)."""
+BATCH_ROWS = 200
+"""Rows (points x replications) a sub-batch of points aims at: fewer leave the daily
+loop's Python overhead to dominate, more only grow the arrays (measured best near 200 on
+a 2-core machine: Morris on operation-at-large, 20 replications). Any value below twice
+the replications (0, say) runs one point per job, as before batches."""
 DEFAULT_CONFIG = RunConfig()
 
 
@@ -117,7 +137,11 @@ def point_scenarios(base: Scenario, points: Sequence[dict[str, float]]) -> list[
         raise OptionError("vary", f"{exc.path}: {exc.message}") from None
 
 
-def _run_point(scenario: Scenario, config: RunConfig):
+PointResult = tuple[dict[str, Any], Any, Any, Any]
+"""What a worker sends back per point: KPIs, national table, started, finished."""
+
+
+def _run_point(scenario: Scenario, config: RunConfig) -> PointResult:
     """One point, its replications in this process (a worker of the sweep's executor)."""
     started = utc_now()
     out = run_model(
@@ -130,6 +154,68 @@ def _run_point(scenario: Scenario, config: RunConfig):
     kpis, table = kpi_summary(out), national_table(out)
     finished = utc_now()
     return kpis, table, started, finished
+
+
+def _run_points_batched(scenarios: Sequence[Scenario], config: RunConfig) -> list[PointResult]:
+    """Several points (of one :func:`batch_key`) as one batch in this process (a worker).
+
+    Each point's output is what ``run_model`` would give it: its own inputs, and its
+    rows of the batch reduced as a chunk of its own is (``reduce_series``, the
+    ``national`` mode sweeps run in), one point at a time so the batch's full series
+    are the only large arrays held. A single point runs as :func:`_run_point`."""
+    if len(scenarios) == 1:
+        return [_run_point(scenarios[0], config)]
+    started = utc_now()
+    inputs = [build_inputs(sc) for sc in scenarios]
+    parts = run_batch(inputs, config.seed, config.reps)
+    done = []
+    for j, point in enumerate(inputs):
+        series, parts[j] = parts[j], {}
+        out = ModelOutput(
+            inputs=point,
+            seed=config.seed,
+            reps=config.reps,
+            reduced=reduce_series(series),
+            timeseries="national",
+        )
+        del series
+        done.append((kpi_summary(out), national_table(out)))
+    finished = utc_now()
+    return [(kpis, table, started, finished) for kpis, table in done]
+
+
+def batch_points(config: RunConfig, n_points: int) -> int:
+    """Points per sub-batch at most: about :data:`BATCH_ROWS` rows, but no more than a
+    worker's share of the points, and one with parameter draws (a point is a whole
+    uncertainty run then)."""
+    if config.uncertainty_inner is not None or n_points < 1:
+        return 1
+    share = -(-n_points // max(1, config.workers))
+    return max(1, min(BATCH_ROWS // config.reps, share))
+
+
+def point_batches(
+    scenarios: Sequence[Scenario], todo: Sequence[int], config: RunConfig
+) -> list[list[int]]:
+    """The jobs a design's points run in: lists of point indices, one executor job each.
+
+    Without parameter draws, points that :func:`batch_key` says can share a batch are
+    cut into even sub-batches of at most :func:`batch_points` points, and into at least
+    one per worker when the group has the points (two workers still run two
+    sub-batches at once); each point's inputs are built here only for the key (a few
+    ms each) and again in the worker, so the parent never holds them all."""
+    per = batch_points(config, len(todo))
+    if per == 1:
+        return [[i] for i in todo]
+    groups: dict[tuple, list[int]] = {}
+    for i in todo:
+        groups.setdefault(batch_key(build_inputs(scenarios[i])), []).append(i)
+    jobs = []
+    for members in groups.values():
+        n = max(-(-len(members) // per), min(config.workers, len(members)))
+        cuts = [round(k * len(members) / n) for k in range(n + 1)]
+        jobs += [members[a:b] for a, b in itertools.pairwise(cuts)]
+    return jobs
 
 
 def run_sweep(
@@ -185,14 +271,15 @@ def run_points(
     numbers, so the same command run again skips what is stored.
     ``progress(done, total, ran)`` is called once per point already stored
     (``ran`` False; once with ``done`` 0 when none is) and after each point
-    finished here. Points that would not fit in memory together (see
+    finished here (the points of a sub-batch, see :func:`point_batches`, finish
+    together). Points that would not fit in memory together (see
     :mod:`atlarge.runs.resources`) are refused before the store is opened.
     """
     reps, seed, inner = config.reps, config.seed, config.uncertainty_inner
     if inner is not None:
         check_uncertainty(base, reps, inner)
     check_memory(
-        points_estimate(scenarios, config),
+        points_estimate(scenarios, config, per_job=batch_points(config, len(scenarios))),
         parameter="reps",
         hint="use fewer `reps` or `workers`",
         max_memory_gb=config.max_memory_gb,
@@ -230,7 +317,11 @@ def run_points(
         if progress:
             progress(finished, total, True)
 
-    jobs = [(i, (scenarios[i], config)) for i in todo]
-    for i, result in executor_for(config).map(_run_point, jobs):
-        store_point(i, result)
+    jobs = [
+        (tuple(batch), ([scenarios[i] for i in batch], config))
+        for batch in point_batches(scenarios, todo, config)
+    ]
+    for batch, results in executor_for(config).map(_run_points_batched, jobs):
+        for i, result in zip(batch, results, strict=True):
+            store_point(i, result)
     return {"sweep_id": sweep_id, "points": total, "ran": len(todo), "db": str(db), "run_ids": ids}
