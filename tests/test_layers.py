@@ -17,7 +17,8 @@ FORBIDDEN = {
     "runs": {"report", "api", "cli", "simulation"},
     "analysis": {"report", "api", "cli", "simulation", "runs"},
 }
-THIRD_PARTY_ENGINE = {"numpy", "scipy", "numba"}  # numba: the compiled inner loops (issue 15)
+THIRD_PARTY_ENGINE = {"numpy", "scipy", "numba", "llvmlite"}  # numba (and its llvmlite, to
+# register SciPy's gammaln by name): the compiled inner loops (issue 15)
 
 
 def _imports(path: Path) -> set[str]:

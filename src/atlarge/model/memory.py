@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from atlarge.engine.philox import COMPILED
 from atlarge.model.measures import GROUP_MEASURES, OFFICE_MEASURES
 from atlarge.scenario import Scenario
 from atlarge.scenario.budget import PURPOSES
@@ -40,7 +41,9 @@ WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay pha
 INPUT_ARRAYS_PER_OFFICE_DAY = 7  # effort (at large, custodial), target, processing, ...
 INPUT_ARRAYS_PER_GROUP_DAY = 2  # priority, custodial group weights
 INPUT_ARRAYS_PER_DAY = 12  # dates, guard, national target, beds, seats, collateral, ...
-WORK_ARRAYS_PER_LIMIT_DAY = 5  # limited buffer, oldest-first copy, cumsum, taken, diff
+WORK_ARRAYS_PER_LIMIT_DAY = 2 if COMPILED else 5
+"""The limited buffer and, emptied oldest first, a compiled walk in place (its sum
+aside); the NumPy definition adds an oldest-first copy, cumsum, taken and diff."""
 WORK_ARRAYS_PER_COURT_PATH = 6  # docket, exits kept and diverted, flattened, decided, ...
 INPUT_ARRAYS_PER_OFFICE_DAY_COURTS = 1  # expected receipts from outside
 SCENARIO_BYTES = 520_000  # a validated scenario per draw (0.37 MB measured: sources, weights;
@@ -185,7 +188,7 @@ def run_peaks(
     draws = -(-reps // per_draw)
     chunk = max(1, min(chunk_size, per_draw))
     n_chunks = draws * -(-per_draw // chunk)
-    inputs = draws * shape.inputs_bytes()
+    inputs = (draws + (1 if inner else 0)) * shape.inputs_bytes()  # draws and the base
     if n_chunks == 1:
         return shape.chunk_peak_bytes(chunk) + inputs, 0, 0
     held = shape.kept_bytes(reps, timeseries) + inputs

@@ -69,7 +69,7 @@ class NotKept(Mapping[str, np.ndarray]):
     def _refuse(self) -> SeriesNotKept:
         return SeriesNotKept(
             f"the per-office daily series were not kept (timeseries = '{self.timeseries}'); "
-            "run with timeseries = 'full' (CLI: --timeseries full) to keep them"
+            "run with timeseries = 'full' to keep them"
         )
 
     def __getitem__(self, key: str) -> np.ndarray:

@@ -112,7 +112,12 @@ def run_estimate(scenario: Scenario, config: RunConfig, *, tables: bool = True) 
     elif config.executor == "ray":
         parent += RAY_BYTES
     simulating = PARENT_BYTES + parent + n_workers * (WORKER_BYTES + worker)
-    held = shape.kept_bytes(reps, kept) + draws * shape.inputs_bytes() + shape.summary_bytes(reps)
+    base = 1 if inner else 0  # with draws, the base scenario's inputs are kept as well
+    held = (
+        shape.kept_bytes(reps, kept)
+        + (draws + base) * shape.inputs_bytes()
+        + shape.summary_bytes(reps)
+    )
     table = daily_table_bytes(shape, reps, kept) if tables else 0
     writing = PARENT_BYTES + held + REPORT_BYTES + table
     procs = f" on {_plural(n_workers + 1, 'process')}" if n_workers else ""
