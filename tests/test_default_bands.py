@@ -11,15 +11,29 @@ from atlarge.scenario.uncertainty import DRAWS_PER_RUN, default_inner
 from tests.conftest import OPERATION
 
 
-@given(st.integers(0, 5000))
+@given(st.integers(0, 20000))
 def test_default_inner_gives_whole_draws_about_twenty_of_them(reps):
     inner = default_inner(reps)
     if reps < 2:
         assert inner is None
         return
-    assert reps % inner == 0  # whole draws
-    assert 1 <= inner <= max(1, reps // DRAWS_PER_RUN)
-    assert reps // inner >= min(reps, DRAWS_PER_RUN)  # at least 20 draws when it can
+    if reps <= 40:
+        assert inner == 1
+        return
+    fits = [d for d in range(1, reps + 1) if reps % d == 0 and 10 <= reps // d <= 40]
+    if not fits:
+        assert inner is None  # e.g. a prime: refused rather than thousands of draws
+        return
+    assert reps % inner == 0 and 10 <= reps // inner <= 40  # whole draws, 10-40 of them
+    assert abs(reps // inner - DRAWS_PER_RUN) == min(abs(reps // d - DRAWS_PER_RUN) for d in fits)
+
+
+def test_a_prime_number_of_replications_is_refused_with_a_suggestion(cli, tmp_path):
+    res = cli("run", OPERATION, "--reps", "9973", "--out", tmp_path / "p")
+    assert res.code == 2
+    assert "--reps 9980" in res.err and "--fixed" in res.err
+    assert default_inner(9980) == 499  # the suggestion works: 20 draws
+    assert not (tmp_path / "p").exists()
 
 
 def test_a_run_draws_parameters_by_default_and_says_so(cli, tmp_path):

@@ -137,4 +137,4 @@ def test_a_forecast_of_the_fitted_scenario_draws_from_its_posterior(tmp_path):
     sc = small_scenario(SCENARIOS / "2025-fitted.toml", days=30)
     out = run_model(sc, 4, 1, uncertainty_inner=2)
     doc = forecast(out)
-    assert "joint posterior draws" in doc["band"]
+    assert "joint posterior" in doc["band"] and "at its value" in doc["band"]

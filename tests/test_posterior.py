@@ -145,3 +145,25 @@ def test_the_checks_page_shows_every_fitted_figure_and_the_coverage(cli, tmp_pat
     res = cli("checks", "--posterior", bad, "--out", tmp_path / "d")
     assert res.code == 2 and "--posterior" in res.err
     assert not (tmp_path / "d").exists()
+
+
+def test_a_changed_posterior_path_is_held_not_drawn_over(fitted, tmp_path):
+    """--set (or a file extending the fitted one) on a posterior path: the draws, all
+    conditional on each other, no longer describe the scenario, so the value set is run."""
+    from atlarge.scenario.uncertainty import posterior_applies
+
+    _, sc = fitted
+    assert posterior_applies(sc)
+    changed = sc.with_values({"custodial.detainer_share": 0.5}, "test")
+    assert not posterior_applies(changed)
+    for k in range(3):
+        drawn, values = drawn_scenario(changed, seed=1, draw=k)
+        assert drawn.custodial.detainer_share.value == 0.5
+        assert "custodial.detainer_share" not in values
+
+
+def test_posterior_draws_hold_every_other_parameter_as_fitted(fitted):
+    _, sc = fitted
+    drawn, values = drawn_scenario(sc, seed=2, draw=0)
+    assert set(values) == set(sc.posterior.draws)  # nothing else is drawn
+    assert drawn.workforce.ero.headcount.value == sc.workforce.ero.headcount.value

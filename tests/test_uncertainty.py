@@ -90,7 +90,18 @@ def test_cli_uncertainty_run_says_what_its_bands_contain(cli, tmp_path):
     assert s["uncertainty"]["kind"] == "stochastic and parameter"
     assert s["uncertainty"]["draws"] == 2 and s["uncertainty"]["inner"] == 3
     assert "both kinds of uncertainty" in (tmp_path / "u" / "report.html").read_text()
-    res = cli("run", OPERATION, "--reps", "2", "--days", "5", "--out", tmp_path / "f", "--quiet")
+    res = cli(
+        "run",
+        OPERATION,
+        "--reps",
+        "2",
+        "--days",
+        "5",
+        "--out",
+        tmp_path / "f",
+        "--quiet",
+        "--fixed",
+    )
     assert "stochastic uncertainty only" in (tmp_path / "f" / "report.html").read_text()
 
 

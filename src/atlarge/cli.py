@@ -406,14 +406,24 @@ def _draws_per_run(
 
     if fixed:
         return None
-    if asked or inner is not None:
-        return inner or default_inner(reps) or 1
+    if inner is not None:
+        return inner
     if not has_parameter_draws(sc):
+        if asked:
+            raise OptionError("--uncertainty", "the scenario has no ranged parameter to draw")
         err_console.print("note: the scenario has no ranged parameter: the bands are chance alone")
         return None
     if reps < 2:
         return None
-    return default_inner(reps)
+    chosen = default_inner(reps)
+    if chosen is None:
+        near = max(40, round(reps / 20) * 20)
+        raise OptionError(
+            "--reps",
+            f"{reps} replications do not split into 10-40 whole parameter draws; use e.g. "
+            f"--reps {near}, or give --inner, or --fixed",
+        )
+    return chosen
 
 
 @app.command()
@@ -475,8 +485,8 @@ def calibrate(
         ),
     ] = "fixed-point",
     walkers: Annotated[int, typer.Option(min=2, help="bayes: emcee walkers.")] = 16,
-    steps: Annotated[int, typer.Option(min=2, help="bayes: steps of every walker.")] = 300,
-    burn: Annotated[int, typer.Option(min=0, help="bayes: steps discarded as burn-in.")] = 150,
+    steps: Annotated[int, typer.Option(min=5, help="bayes: steps of every walker.")] = 240,
+    burn: Annotated[int, typer.Option(min=0, help="bayes: steps discarded as burn-in.")] = 120,
     holdout_from: Annotated[
         str | None,
         typer.Option(
@@ -557,9 +567,19 @@ def _calibrate_bayes(
     from atlarge.analysis.posterior_scenario import posterior_scenario_toml
     from atlarge.runs.outdir import check_file_out, write_files_or_elsewhere
 
-    if burn >= steps:
-        raise OptionError("--burn", f"must be below --steps ({steps}), got {burn}")
+    if burn > steps - 4:
+        raise OptionError("--burn", f"must leave at least 4 of --steps ({steps}), got {burn}")
+    ndim = len(fit_2025.PARAMS)
+    if walkers < 2 * ndim:
+        raise OptionError("--walkers", f"must be at least {2 * ndim} (twice the {ndim} fitted "
+                          f"quantities), got {walkers}")  # fmt: skip
     held = None
+    if holdout_from is not None and (out is None or scenario_out is None):
+        raise OptionError(
+            "--holdout-from",
+            "a fit that leaves figures out needs --out and --scenario-out, so it does not "
+            "replace the posterior the package ships",
+        )
     if holdout_from is not None:
         try:
             held = dt.date.fromisoformat(holdout_from)
@@ -579,12 +599,13 @@ def _calibrate_bayes(
     path = out or fit_2025.default_posterior_path()
     base_path = fit_2025.SCENARIO
     fitted_path = scenario_out or base_path.with_name("2025-fitted.toml")
+    here = fitted_path.resolve().parent
     text = posterior_scenario_toml(
-        os.path.relpath(base_path.resolve(), fitted_path.resolve().parent),
+        os.path.relpath(base_path.resolve(), here),
         fit_2025.base_scenario(),
         doc,
         fit_2025.PARAMS,
-        posterior_file=f"src/atlarge/data/{path.name}",
+        posterior_file=os.path.relpath(path.resolve(), here),
     )
     written, failure = write_files_or_elsewhere(
         {path: json.dumps(doc, indent=2) + "\n", fitted_path: text}
@@ -666,13 +687,12 @@ def forecast(
     reps: RepsOpt = 400,
     seed: SeedOpt = 1,
     inner: Annotated[
-        int,
-        typer.Option(min=1, max=MAX_INNER, help="Replications per parameter draw."),
-    ] = 10,
-    fixed: Annotated[
-        bool,
-        typer.Option("--fixed", help="Parameters at their values: bands of randomness alone."),
-    ] = False,
+        int | None,
+        typer.Option(
+            min=1, max=MAX_INNER, help="Replications per parameter draw (default: about 20 draws)."
+        ),
+    ] = None,
+    fixed: FixedOpt = False,
     workers: WorkersOpt = None,
     max_memory: MaxMemoryOpt = None,
     quiet: QuietOpt = False,
@@ -686,10 +706,13 @@ def forecast(
     from atlarge.scenario import load_scenario
     from atlarge.simulation import Simulation
 
+    if fixed and inner is not None:
+        raise OptionError("--fixed", "holds every parameter: it cannot go with --inner")
     sc = load_scenario(scenario)
+    draws = _draws_per_run(sc, reps, fixed=fixed, asked=False, inner=inner)
     config = _run_config(
         reps=reps, seed=seed, days=None, workers=workers, executor="local",
-        address=None, max_memory=max_memory, inner=None if fixed else inner,
+        address=None, max_memory=max_memory, inner=draws,
     )  # fmt: skip
     check_out_dir(out)
     _on_stop(f"nothing was written to {out}")

@@ -118,14 +118,23 @@ MEASURES = {
 """Series of the record the model simulates, and the measure and summary of each."""
 
 
+NOT_FITTED = {
+    "arrests": "its period's monthly means are fitted: counting both would count the same "
+    "arrests twice under the independence of the error model",
+}
+"""Series the record has and the model simulates that a fit leaves out, and why."""
+
+
 def summaries(observations: Sequence[Observation], start: date, days: int) -> list[Summary]:
-    """The observations the run can reproduce: of a simulated series, inside its days."""
+    """The observations the run can reproduce: of a simulated series, inside its days; not
+    a snapshot on the first day (the starting population is an input, not a result), nor a
+    series in :data:`NOT_FITTED`."""
     out = []
     for obs in observations:
-        if obs.series not in MEASURES:
+        if obs.series not in MEASURES or obs.series in NOT_FITTED:
             continue
         a, b = day_range(obs, start)
-        if a < 0 or b > days:
+        if a < 0 or b > days or (obs.kind == "snapshot" and a == 0):
             continue
         measure, how = MEASURES[obs.series]
         out.append(Summary(obs, measure, how, (a, b)))
@@ -262,8 +271,8 @@ def fit(
     ndim = len(problem.params)
     if walkers < 2 * ndim:
         raise ValueError(f"emcee needs at least 2 x {ndim} walkers, got {walkers}")
-    if not 0 <= burn < steps:
-        raise ValueError("burn must be at least 0 and below steps")
+    if not 0 <= burn <= steps - 4:
+        raise ValueError("burn must be at least 0 and leave at least 4 steps")
     rng = np.random.default_rng(seed)
     lo = np.array([p.bounds[0] for p in problem.params])
     hi = np.array([p.bounds[1] for p in problem.params])

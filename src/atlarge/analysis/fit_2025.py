@@ -25,8 +25,8 @@ and that falls between the start and 30 September 2025 (``atlarge.analysis.bayes
 MEASURES``: arrests per day by month and in the first weeks, arrests in the first 100
 days, detention snapshots, removals from 20 January to 27 August, and the February
 book-ins by agency where they fall inside the run). Rows marked ``check`` or
-``context`` are never fitted; ``holdout`` rows (the last three months, for the
-leave-out check) are left out of the fit and predicted.
+``context`` are never fitted; with a holdout date (``--holdout-from``, the leave-out
+check) the rows from that date are left out of the fit and predicted.
 """
 
 from __future__ import annotations
@@ -126,12 +126,14 @@ def base_scenario(path: Path = SCENARIO, end: date = RECORD_END) -> Scenario:
 
 
 def observations(holdout_from: date | None = None) -> tuple[list[Observation], list[Observation]]:
-    """The record's fit rows, split into (fitted, held out): rows that start on or after
-    ``holdout_from`` are held out (predicted, not fitted)."""
+    """The record's fit rows, split into (fitted, held out): rows that end before
+    ``holdout_from`` are fitted, rows that start on or after it are held out (predicted,
+    not fitted); a row that straddles the date (e.g. removals from 20 January to 27
+    August against a 1 July holdout) is neither, so nothing held out leaks into the fit."""
     rows = list(fitted())
     if holdout_from is None:
         return rows, []
-    return [o for o in rows if o.start < holdout_from], [o for o in rows if o.start >= holdout_from]
+    return [o for o in rows if o.end < holdout_from], [o for o in rows if o.start >= holdout_from]
 
 
 def problem(

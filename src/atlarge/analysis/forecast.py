@@ -33,6 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from atlarge.model import ModelOutput
+from atlarge.scenario.uncertainty import posterior_applies
 
 FY2025 = (date(2024, 10, 1), date(2025, 9, 30))
 """Fiscal year 2025, both ends included."""
@@ -85,8 +86,8 @@ def band_kind(out: ModelOutput) -> str:
     if out.uncertainty:
         n = len(out.draws)
         what = (
-            "joint posterior draws of the fitted parameters with the other ranged parameters"
-            if out.scenario.posterior is not None
+            "the fit's joint posterior (every other parameter at its value, as fitted)"
+            if posterior_applies(out.scenario)
             else "every ranged parameter"
         )
         return (
@@ -121,7 +122,7 @@ def fiscal_year_values(out: ModelOutput, seed: int) -> dict[str, np.ndarray]:
     start = _as_date(out.inputs.dates[0])
     first, last = FY2025
     sim_days = (last - start).days + 1
-    if not first < start <= last or out.days < sim_days:
+    if not first <= start <= last or out.days < sim_days:
         raise ValueError(
             f"a FY2025 total needs a scenario starting in FY2025 and running to {last} "
             f"(this one runs {start} to {start + timedelta(days=out.days - 1)})"

@@ -74,9 +74,15 @@ def posterior_scenario_toml(
         else f" The chain had not converged (split R-hat up to {rhat:.2f}, above 1.1): the "
         "posterior bands may be too narrow or off."
     )
+    held = doc.get("settings", {}).get("holdout_from")
+    through = (
+        f"before {held} (later figures held out)"
+        if held
+        else "through " + doc["data"]["record_ends"]
+    )
     out.add(
         "description",
-        f"{base.description} Fitted to the 2025 record through {doc['data']['record_ends']} "
+        f"{base.description} Fitted to the 2025 record {through} "
         f"by Bayesian calibration; {coverage:.0%} of the fitted figures inside the posterior "
         f"predictive p5-p95.{mixing}",
     )

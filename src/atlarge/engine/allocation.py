@@ -154,6 +154,10 @@ def take_oldest(ring: np.ndarray, cleared: np.ndarray, oldest: int) -> None:
     NumPy definition (a running sum capped at ``cleared``); integers, so they agree.
     """
     cleared = np.asarray(cleared, dtype=np.int64)
+    if cleared.shape != ring.shape[:-1]:
+        raise ValueError(
+            f"cleared {cleared.shape} must be shaped like the ring's rows {ring.shape[:-1]}"
+        )
     if philox.COMPILED and ring.flags.c_contiguous and ring.dtype == np.int64:
         flat = ring.reshape(-1, ring.shape[-1])
         _take_oldest_rows(flat, np.ascontiguousarray(cleared).reshape(-1), oldest)

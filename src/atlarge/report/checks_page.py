@@ -57,10 +57,17 @@ def render_checks(doc: dict[str, Any]) -> str:
     figures = [_figure(s, [r for r in rows if r["series"] == s])
                for s in dict.fromkeys(r["series"] for r in rows)]  # fmt: skip
     d = doc["diagnostics"]
+    rhat = max(d["rhat"])
+    mixing = (
+        f"split R-hat up to {rhat:.2f}, above 1.1: the chain has not converged, so the "
+        "bands may be too narrow or off"
+        if rhat > 1.1
+        else f"split R-hat up to {rhat:.2f}; effective samples from "
+        f"{min(d['effective_samples']):.0f}"
+    )
     diagnostics = (
         f"{d['walkers']} walkers, {d['steps_after_burn']} steps after burn-in, acceptance "
-        f"{d['acceptance_fraction']:.2f}, split R-hat up to {max(d['rhat']):.2f} (above 1.1: "
-        f"not converged), effective samples from {min(d['effective_samples']):.0f}"
+        f"{d['acceptance_fraction']:.2f}, {mixing}"
     )
     s = doc["settings"]
     table = [

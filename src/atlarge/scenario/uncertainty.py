@@ -11,8 +11,10 @@ default bands and sensitivity indices are about the national parameters, as they
 were before the weights were parameters.
 How: uniformly over the range, or triangular with the stated value as mode
 when the parameter says ``distribution = "triangular"``. A scenario with a
-``[posterior]`` (:mod:`atlarge.scenario.posterior`) draws its paths jointly: draw ``k``
-takes one posterior draw, chosen by the same generator after the ranged values.
+``[posterior]`` (:mod:`atlarge.scenario.posterior`) that still applies (every posterior
+path at its median) draws only its paths, jointly: draw ``k`` takes one posterior draw,
+and every other parameter stays at its value, as in the fit. A scenario whose posterior
+path was changed draws its ranged parameters as any other.
 
 A draw is applied with ``Scenario.with_values`` (the rules every change
 follows, :mod:`atlarge.scenario.changes`), after making the drawn values a
@@ -27,6 +29,7 @@ replication's stream uses.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,22 +107,43 @@ def draws_problem(reps: int, inner: int) -> str | None:
 
 def has_parameter_draws(scenario: Scenario) -> bool:
     """Whether a run can draw parameters: a ranged parameter or a posterior."""
-    return scenario.posterior is not None or bool(ranged_parameters(scenario))
+    return posterior_applies(scenario) or bool(ranged_parameters(scenario))
 
 
 DRAWS_PER_RUN = 20
 """Parameter draws a run aims for when it picks the replications per draw itself."""
+DRAWS_RANGE = (10, 40)
+"""The number of draws a run accepts when it picks the replications per draw itself."""
 
 
 def default_inner(reps: int) -> int | None:
-    """Replications per parameter draw when a run draws parameters by default: the
-    largest divisor of ``reps`` not above ``reps // DRAWS_PER_RUN`` (at least 1), so the
-    run has whole draws, about 20 of them (200 replications: 20 draws of 10); None
-    below 2 replications (no spread over parameters to show)."""
+    """Replications per parameter draw when a run draws parameters by default: whole
+    draws, as close to ``DRAWS_PER_RUN`` as a divisor of ``reps`` allows within
+    ``DRAWS_RANGE`` (200 replications: 20 draws of 10; up to 40 replications: one each).
+    None below 2 replications (no spread to show) and when no divisor gives 10-40 draws
+    (9,973, a prime: the caller says so rather than run 9,973 draws)."""
     if reps < 2:
         return None
-    top = max(1, reps // DRAWS_PER_RUN)
-    return max(d for d in range(1, top + 1) if reps % d == 0)
+    if reps <= DRAWS_RANGE[1]:
+        return 1
+    lo, hi = DRAWS_RANGE
+    fits = [d for d in range(1, reps // lo + 1) if reps % d == 0 and lo <= reps // d <= hi]
+    return min(fits, key=lambda d: abs(reps // d - DRAWS_PER_RUN), default=None)
+
+
+def posterior_applies(scenario: Scenario) -> bool:
+    """Whether a scenario's ``[posterior]`` still describes it: every posterior path at the
+    posterior median the fit wrote. A change to one of them (``--set``, a file extending
+    the fitted one) makes the draws, all conditional on each other, no longer the
+    scenario's, so the run holds that value instead of drawing."""
+    post = scenario.posterior
+    if post is None:
+        return False
+    value = dict(iter_params(scenario))
+    return all(
+        math.isclose(value[path].value, float(np.percentile(draws, 50)), rel_tol=1e-9)
+        for path, draws in post.draws.items()
+    )
 
 
 def check_uncertainty(scenario: Scenario, reps: int, inner: int) -> None:
@@ -153,9 +177,12 @@ def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, 
     population is at most the beds (drawn or not) on the start date.
     """
     rng = draw_generator(seed, draw)
+    if posterior_applies(scenario):
+        # As fitted: the posterior's joint draw, every other parameter at its value (the
+        # fit conditioned on them; drawing them too would not be the checked posterior).
+        values = scenario.posterior.draw(int(rng.integers(scenario.posterior.n)))
+        return scenario.with_values(_consistent(scenario, values), f"posterior draw {draw}"), values
     values = {r.path: r.draw(rng) for r in ranged_parameters(scenario)}
-    if scenario.posterior is not None:  # after the ranged draws, which stay as they were
-        values |= scenario.posterior.draw(int(rng.integers(scenario.posterior.n)))
     return scenario.with_values(_consistent(scenario, values), f"uncertainty draw {draw}"), values
 
 

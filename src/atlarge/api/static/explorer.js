@@ -134,14 +134,19 @@ function fmtNumber(v) {
   return Number(v).toLocaleString("en-US", { maximumFractionDigits: 3 });
 }
 
-// Replications per parameter draw when the field is empty: the largest divisor of the
-// replications not above a twentieth of them (about 20 whole draws), as `atlarge run`
-// picks it (atlarge.scenario.uncertainty.default_inner); none below 2 replications.
+// Replications per parameter draw when the field is empty, as `atlarge run` picks it
+// (atlarge.scenario.uncertainty.default_inner): whole draws, 10-40 of them, as close to
+// 20 as a divisor allows; one each up to 40 replications; none below 2.
 function autoInner(reps) {
   if (!(reps >= 2)) return null;
-  const top = Math.max(1, Math.floor(reps / 20));
-  for (let d = top; d >= 1; d -= 1) if (reps % d === 0) return d;
-  return 1;
+  if (reps <= 40) return 1;
+  let best = null;
+  for (let d = 1; d <= Math.floor(reps / 10); d += 1) {
+    const draws = reps / d;
+    if (reps % d !== 0 || draws < 10 || draws > 40) continue;
+    if (best === null || Math.abs(draws - 20) < Math.abs(reps / best - 20)) best = d;
+  }
+  return best; // null: no whole 10-40 draws; the run holds parameters (and says so)
 }
 
 function plural(n, word, words) {
