@@ -126,9 +126,10 @@ def default_inner(reps: int) -> int | None:
         return None
     if reps <= DRAWS_RANGE[1]:
         return 1
-    lo, hi = DRAWS_RANGE
-    fits = [d for d in range(1, reps // lo + 1) if reps % d == 0 and lo <= reps // d <= hi]
-    return min(fits, key=lambda d: abs(reps // d - DRAWS_PER_RUN), default=None)
+    lo, hi = DRAWS_RANGE  # a few dozen candidate draw counts, whatever the replications
+    counts = [n for n in range(lo, hi + 1) if reps % n == 0]
+    best = min(counts, key=lambda n: (abs(n - DRAWS_PER_RUN), n), default=None)
+    return None if best is None else reps // best
 
 
 def posterior_applies(scenario: Scenario) -> bool:

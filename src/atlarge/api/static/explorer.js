@@ -140,13 +140,12 @@ function fmtNumber(v) {
 function autoInner(reps) {
   if (!(reps >= 2)) return null;
   if (reps <= 40) return 1;
-  let best = null;
-  for (let d = 1; d <= Math.floor(reps / 10); d += 1) {
-    const draws = reps / d;
-    if (reps % d !== 0 || draws < 10 || draws > 40) continue;
-    if (best === null || Math.abs(draws - 20) < Math.abs(reps / best - 20)) best = d;
+  let best = null; // the number of draws: 10-40, dividing reps, closest to 20
+  for (let n = 10; n <= 40; n += 1) {
+    if (reps % n !== 0) continue;
+    if (best === null || Math.abs(n - 20) < Math.abs(best - 20)) best = n;
   }
-  return best; // null: no whole 10-40 draws; the run holds parameters (and says so)
+  return best === null ? null : reps / best; // null: the run holds parameters (and says so)
 }
 
 function plural(n, word, words) {
