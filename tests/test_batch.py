@@ -93,7 +93,10 @@ def test_drawn_points_run_in_a_batch_exactly_as_alone(path):
     sc = scenario(path)
     points = [build_inputs(drawn_scenario(sc, 5, k)[0]) for k in range(3)]
     per_row = _held_per_row(points, 2)
-    assert "pressure_window" in per_row and len(per_row) >= 10  # the points do differ
+    if sc.posterior is None:  # every ranged parameter drawn: the points differ widely
+        assert "pressure_window" in per_row and len(per_row) >= 10
+    else:  # a fitted scenario draws its posterior alone: the fitted quantities differ
+        assert {"effort", "chain_exit_p"} <= per_row
     batch = stack_inputs(points, 2)
     assert any(isinstance(getattr(batch, name), DayRows) for name in per_row)
     assert_batch_is_separate_runs(points, SEED, 2)

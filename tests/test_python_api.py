@@ -27,6 +27,7 @@ def test_load_simulate_summary_frame_report(tmp_path, cli):
     run = cli(
         "run", OPERATION, "--set", "target.arrests_per_day=2000", "--set", "days=20",
         "--reps", "3", "--seed", "1", "--workers", "2", "--quiet", "--out", tmp_path / "cli",
+        "--fixed",  # simulate() runs what it is asked: no parameter draws unless asked
     )  # fmt: skip
     assert run.code == 0, run.err
     from_cli = json.loads((tmp_path / "cli" / "summary.json").read_text())
