@@ -52,8 +52,8 @@ def posterior_scenario_toml(
     by_path = path_draws(base, params, doc["draws"], n)
     fitted_on = sorted({f"{r['series']} {r['start']}..{r['end']}" for r in doc["checks"]["fitted"]})
     summary = (
-        f"{len(fitted_on)} figures of the 2025 record (data/trajectory-2025.csv, "
-        f"sha256 {doc['data']['sha256_16']}) to {doc['data']['record_ends']}"
+        f"{len(fitted_on)} figures of the 2025 record (data/trajectory-2025.csv; its hash in "
+        f"the posterior file) to {doc['data']['record_ends']}"
     )
     out = tomlkit.document()
     for line in (
