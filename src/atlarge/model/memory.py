@@ -41,9 +41,10 @@ WORK_ARRAYS_PER_SLOT = 8  # stock, exits, moves, ... per (rep, office, delay pha
 INPUT_ARRAYS_PER_OFFICE_DAY = 7  # effort (at large, custodial), target, processing, ...
 INPUT_ARRAYS_PER_GROUP_DAY = 2  # priority, custodial group weights
 INPUT_ARRAYS_PER_DAY = 12  # dates, guard, national target, beds, seats, collateral, ...
-WORK_ARRAYS_PER_LIMIT_DAY = 2 if COMPILED else 5
-"""The limited buffer and, emptied oldest first, a compiled walk in place (its sum
-aside); the NumPy definition adds an oldest-first copy, cumsum, taken and diff."""
+WORK_ARRAYS_PER_LIMIT_DAY = 1 if COMPILED else 5
+"""The limited buffer, emptied oldest first by a compiled walk in place (its sum per
+office is not per day); the NumPy definition adds an oldest-first copy, cumsum, taken and
+diff."""
 WORK_ARRAYS_PER_COURT_PATH = 6  # docket, exits kept and diverted, flattened, decided, ...
 INPUT_ARRAYS_PER_OFFICE_DAY_COURTS = 1  # expected receipts from outside
 SCENARIO_BYTES = 520_000  # a validated scenario per draw (0.37 MB measured: sources, weights;
