@@ -109,29 +109,21 @@ def _wait(client, job_id: str) -> None:
         time.sleep(0.02)
 
 
-def morris() -> dict:
+def _timed_atlarge(*args: str) -> float:
+    """Wall seconds of ``atlarge ARGS`` in a child process; ``{tmp}`` in an argument is a
+    temporary folder, removed afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            *ATLARGE,
-            "sensitivity",
-            str(OAL),
-            "--method",
-            "morris",
-            "--samples",
-            "10",
-            "--reps",
-            "20",
-            "--workers",
-            "2",
-            "--db",
-            f"{tmp}/m.duckdb",
-            "--out",
-            f"{tmp}/morris",
-            "--quiet",
-        ]
+        cmd = [*ATLARGE, *(a.format(tmp=tmp) for a in args)]
         t = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
-        seconds = time.perf_counter() - t
+        return time.perf_counter() - t
+
+
+def morris() -> dict:
+    seconds = _timed_atlarge(
+        "sensitivity", str(OAL), "--method", "morris", "--samples", "10", "--reps", "20",
+        "--workers", "2", "--db", "{tmp}/m.duckdb", "--out", "{tmp}/morris", "--quiet",
+    )  # fmt: skip
     return {
         "what": "Morris, every ranged parameter, 10 trajectories x 20 reps, 2 workers",
         "seconds": seconds,
@@ -139,22 +131,9 @@ def morris() -> dict:
 
 
 def memory(reps: int = 10_000) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            *ATLARGE,
-            "run",
-            str(OAL),
-            "--reps",
-            str(reps),
-            "--seed",
-            "1",
-            "--out",
-            f"{tmp}/run",
-            "--quiet",
-        ]
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        seconds = time.perf_counter() - t
+    seconds = _timed_atlarge(
+        "run", str(OAL), "--reps", str(reps), "--seed", "1", "--out", "{tmp}/run", "--quiet"
+    )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "what": f"atlarge run, {reps} reps of Operation At Large",
