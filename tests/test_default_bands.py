@@ -36,21 +36,23 @@ def test_a_prime_number_of_replications_is_refused_with_a_suggestion(cli, tmp_pa
     assert not (tmp_path / "p").exists()
 
 
-def test_a_run_draws_parameters_by_default_and_says_so(cli, tmp_path):
-    res = cli("run", OPERATION, "--reps", "4", "--days", "20", "--out", tmp_path / "a",
-              "--quiet", "--workers", "1")  # fmt: skip
+def _small_run(cli, out, *extra):
+    """Four replications of 20 days; the result and summary.json's ``uncertainty``."""
+    res = cli("run", OPERATION, "--reps", "4", "--days", "20", "--out", out,
+              "--quiet", "--workers", "1", *extra)  # fmt: skip
     assert res.code == 0, res.err
-    u = json.loads((tmp_path / "a/summary.json").read_text())["uncertainty"]
+    return res, json.loads((out / "summary.json").read_text())["uncertainty"]
+
+
+def test_a_run_draws_parameters_by_default_and_says_so(cli, tmp_path):
+    res, u = _small_run(cli, tmp_path / "a")
     assert u["kind"] == "stochastic and parameter"
     assert u["draws"] == 4 and u["replications_per_draw"] == 1
     assert "parameter uncertainty and chance" in res.out
 
 
 def test_fixed_gives_chance_alone_and_says_so(cli, tmp_path):
-    res = cli("run", OPERATION, "--reps", "4", "--days", "20", "--out", tmp_path / "f",
-              "--quiet", "--workers", "1", "--fixed")  # fmt: skip
-    assert res.code == 0, res.err
-    u = json.loads((tmp_path / "f/summary.json").read_text())["uncertainty"]
+    res, u = _small_run(cli, tmp_path / "f", "--fixed")
     assert u["kind"] == "stochastic" and u["draws"] == 0
     assert "chance variation only" in res.out
     assert "parameter uncertainty and chance" not in (tmp_path / "f/report.html").read_text()

@@ -365,10 +365,6 @@ def run(
     from atlarge.scenario.schedules import scenario_warnings
     from atlarge.simulation import Simulation, with_days
 
-    if fixed and (uncertainty or inner is not None):
-        raise OptionError(
-            "--fixed", "holds every parameter: it cannot go with --uncertainty or --inner"
-        )
     sc = load_scenario(scenario, set=_parse_sets(set_))
     draws = _draws_per_run(sc, reps, fixed=fixed, asked=uncertainty, inner=inner)
     config = _run_config(
@@ -405,6 +401,10 @@ def _draws_per_run(
     from atlarge.scenario.uncertainty import default_inner, has_parameter_draws
 
     if fixed:
+        if asked or inner is not None:
+            raise OptionError(
+                "--fixed", "holds every parameter: it cannot go with --uncertainty or --inner"
+            )
         return None
     if inner is not None:
         return inner
@@ -706,8 +706,6 @@ def forecast(
     from atlarge.scenario import load_scenario
     from atlarge.simulation import Simulation
 
-    if fixed and inner is not None:
-        raise OptionError("--fixed", "holds every parameter: it cannot go with --inner")
     sc = load_scenario(scenario)
     draws = _draws_per_run(sc, reps, fixed=fixed, asked=False, inner=inner)
     config = _run_config(
