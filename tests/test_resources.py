@@ -417,6 +417,21 @@ def test_a_failing_block_stops_the_workers_at_once():
     assert time.monotonic() - started < 5
 
 
+def test_a_stopped_pool_leaves_nothing_for_the_exit_hook_to_write_to():
+    """The manager thread has closed its wake-up pipe by the time the block has
+    left: the interpreter's exit hook skips it instead of writing to a pipe being
+    closed (the ``Bad file descriptor`` traceback after a SIGTERM)."""
+    from concurrent.futures import process
+
+    with pytest.raises(KeyboardInterrupt), worker_pool(2) as pool:
+        for _ in range(6):
+            pool.submit(_sleep, 30)
+        manager = pool._executor_manager_thread
+        raise KeyboardInterrupt
+    assert not manager.is_alive()
+    assert all(w._closed for t, w in process._threads_wakeups.items() if t is manager)
+
+
 def test_a_pool_that_ends_normally_gives_results():
     with worker_pool(2) as pool:
         pids = set(pool.map(_sleep, [0.0] * 4))

@@ -50,8 +50,16 @@ def init_worker(parent: int) -> None:
 
 
 def stop_workers(pool: ProcessPoolExecutor, timeout: float = 2.0) -> None:
-    """Cancel what has not started and kill the workers; return once they are gone."""
+    """Cancel what has not started and kill the workers; return once they are gone.
+
+    Also waits for the executor's manager thread, which sees the killed workers and
+    closes its wake-up pipe. Left running, it can close that pipe while the
+    interpreter's exit hook (``concurrent.futures.process._python_exit``) is writing
+    to it: an ``OSError: Bad file descriptor`` traceback after the command has
+    already said it stopped (CPython 3.11 takes no lock there).
+    """
     procs = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         if p.is_alive():
@@ -59,6 +67,8 @@ def stop_workers(pool: ProcessPoolExecutor, timeout: float = 2.0) -> None:
     deadline = time.monotonic() + timeout
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(max(0.0, deadline - time.monotonic()))
 
 
 @contextmanager
