@@ -167,3 +167,58 @@ def test_posterior_draws_hold_every_other_parameter_as_fitted(fitted):
     drawn, values = drawn_scenario(sc, seed=2, draw=0)
     assert set(values) == set(sc.posterior.draws)  # nothing else is drawn
     assert drawn.workforce.ero.headcount.value == sc.workforce.ero.headcount.value
+
+
+def test_a_carried_posterior_also_draws_the_scenarios_other_assumptions(tmp_path):
+    """Operation At Large with the 2025 fit: the posterior's joint draw, and every other
+    ranged parameter drawn over its range (the fit never conditioned on them); a fitted
+    scenario's own posterior holds them at their values."""
+    oal = SCENARIOS / "operation-at-large.toml"
+    base = load_scenario(oal)
+    for carried in (True, False):
+        text = posterior_scenario_toml(str(oal), base, fake_doc(), fit_2025.PARAMS,
+                                       posterior_file="p.json", n=20, carried=carried)  # fmt: skip
+        path = tmp_path / f"carried-{carried}.toml"
+        path.write_text(text)
+        sc = load_scenario(path)
+        assert sc.posterior.others == ("drawn" if carried else "held")
+        others = {r.path for r in ranged_parameters(sc)} - set(sc.posterior.draws)
+        assert others  # the operation's regime, Guard and costs stay ranged
+        _, values = drawn_scenario(sc, seed=4, draw=2)
+        assert set(sc.posterior.draws) <= set(values)
+        assert (others <= set(values)) == carried
+        assert not (others & set(values)) or carried
+        assert ("ASSUMPTION" in sc.description) == carried
+
+
+def test_others_must_be_held_or_drawn(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        f'extends = "{IMPLEMENTED}"\n[posterior]\nmethod = "m"\nfitted_on = "f"\nfile = "x"\n'
+        'others = "sometimes"\n[posterior.draws]\n"collateral.per_at_large_arrest" = [0.2, 0.3]\n'
+    )
+    with pytest.raises(ScenarioError, match=r"posterior\.others"):
+        load_scenario(path)
+
+
+def test_the_shipped_operation_with_the_2025_fit_is_the_shipped_posterior_carried_over():
+    """scenarios/operation-at-large-fitted.toml is what `atlarge calibrate --method bayes`
+    writes from the shipped posterior (comment lines aside, which carry the version)."""
+    import json
+    import os
+
+    doc = json.loads(fit_2025.default_posterior_path().read_text())
+    path = fit_2025.carried_path(SCENARIOS / "operation-at-large.toml")
+    text = posterior_scenario_toml(
+        "operation-at-large.toml", load_scenario(SCENARIOS / "operation-at-large.toml"), doc,
+        fit_2025.PARAMS, carried=True,
+        posterior_file=os.path.relpath(fit_2025.default_posterior_path(), path.parent),
+    )  # fmt: skip
+
+    def body(t: str) -> list[str]:
+        return [line for line in t.splitlines() if not line.startswith("#")]
+
+    assert body(path.read_text()) == body(text)
+    sc = load_scenario(path)
+    assert sc.posterior.others == "drawn"
+    assert has_parameter_draws(sc)

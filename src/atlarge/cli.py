@@ -463,7 +463,10 @@ def calibrate(
         Path | None,
         typer.Option(help="Write the fit here (default: the package's data/calibration.json)."),
     ] = None,
-    reps: Annotated[int, typer.Option(min=1, help="Replications per year and step.")] = 8,
+    reps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Replications per point and step (default: 8; bayes-annual: 2)."),
+    ] = None,
     seed: Annotated[
         int,
         typer.Option(
@@ -480,13 +483,23 @@ def calibrate(
     method: Annotated[
         str,
         typer.Option(
-            help="fixed-point (FY2016-FY2024 annual figures) or bayes (the 2025 record, "
-            "month by month; emcee)."
+            help="fixed-point (FY2016-FY2024 annual figures), bayes (the 2025 record, "
+            "month by month; emcee) or bayes-annual (each fiscal year by emcee, then a "
+            "population of years; leave-one-year-out)."
         ),
     ] = "fixed-point",
-    walkers: Annotated[int, typer.Option(min=2, help="bayes: emcee walkers.")] = 16,
-    steps: Annotated[int, typer.Option(min=5, help="bayes: steps of every walker.")] = 240,
-    burn: Annotated[int, typer.Option(min=0, help="bayes: steps discarded as burn-in.")] = 120,
+    walkers: Annotated[
+        int | None, typer.Option(min=2, help="bayes: emcee walkers (default 16; annual 8).")
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=5, help="bayes: steps of every walker (default 240; annual 120)."),
+    ] = None,
+    burn: Annotated[
+        int | None,
+        typer.Option(min=0, help="bayes: steps discarded as burn-in (default 120; annual 60)."),
+    ] = None,
+    workers: WorkersOpt = None,
     holdout_from: Annotated[
         str | None,
         typer.Option(
@@ -503,14 +516,24 @@ def calibrate(
     bayes: the 2025 dynamics (scenarios/2025-as-implemented.toml against the 2025 record
     through September); writes data/posterior-2025.json and scenarios/2025-fitted.toml,
     whose runs draw from the posterior.
+    bayes-annual: each of FY2016-FY2024 by emcee, pooled into a population of years that
+    predicts each year left out; writes data/posterior-annual.json.
     """
     import json
 
     if method == "bayes":
-        _calibrate_bayes(out, reps, seed, walkers, steps, burn, holdout_from, scenario_out, quiet)
+        burn = 120 if burn is None else burn
+        _calibrate_bayes(out, reps or 8, seed, walkers or 16, steps or 240, burn,
+                         holdout_from, scenario_out, quiet)  # fmt: skip
+        return
+    if method == "bayes-annual":
+        burn = 60 if burn is None else burn
+        _calibrate_annual(out, scenario, reps or 2, seed, walkers or 8, steps or 120, burn,
+                          workers, quiet)  # fmt: skip
         return
     if method != "fixed-point":
-        raise OptionError("--method", f"must be fixed-point or bayes, got '{method}'")
+        raise OptionError("--method", f"must be fixed-point, bayes or bayes-annual, got '{method}'")
+    reps = reps or 8
 
     from atlarge.analysis.backtest_run import default_calibration_path, run_calibration
     from atlarge.analysis.fitted_scenario import fitted_scenario_toml
@@ -607,16 +630,80 @@ def _calibrate_bayes(
         fit_2025.PARAMS,
         posterior_file=os.path.relpath(path.resolve(), here),
     )
-    written, failure = write_files_or_elsewhere(
-        {path: json.dumps(doc, indent=2) + "\n", fitted_path: text}
-    )
+    files = {path: json.dumps(doc, indent=2) + "\n", fitted_path: text}
+    if held is None and scenario_out is None:  # the shipped fit: carried to the operation too
+        from atlarge.scenario import load_scenario
+
+        carried = fit_2025.carried_path()
+        files[carried] = posterior_scenario_toml(
+            fit_2025.CARRIED_TO.name,
+            load_scenario(fit_2025.CARRIED_TO),
+            doc,
+            fit_2025.PARAMS,
+            posterior_file=os.path.relpath(path.resolve(), carried.resolve().parent),
+            carried=True,
+        )
+    written, failure = write_files_or_elsewhere(files)
     _warn(failure)
     d = doc["diagnostics"]
     out_console.print(
         f"acceptance {d['acceptance_fraction']:.2f}; R-hat max {max(d['rhat']):.3f}; "
         f"fitted figures inside p5-p95: {doc['checks']['coverage']:.0%}"
     )
-    out_console.print(f"Wrote {written[0]} and {written[1]}")
+    out_console.print(f"Wrote {' and '.join(map(str, written))}")
+
+
+def _calibrate_annual(
+    out: Path | None,
+    scenario: Path,
+    reps: int,
+    seed: int,
+    walkers: int,
+    steps: int,
+    burn: int,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """``atlarge calibrate --method bayes-annual`` (see :mod:`atlarge.analysis.annual_bayes`)."""
+    import json
+
+    from atlarge.analysis import annual_bayes
+    from atlarge.runs.outdir import check_file_out, write_files_or_elsewhere
+    from atlarge.scenario import load_scenario
+
+    if burn > steps - 4:
+        raise OptionError("--burn", f"must leave at least 4 of --steps ({steps}), got {burn}")
+    ndim = len(annual_bayes.YEAR_PARAMS)
+    if walkers < 2 * ndim:
+        raise OptionError("--walkers", f"must be at least {2 * ndim} (twice the {ndim} fitted "
+                          f"quantities of a year), got {walkers}")  # fmt: skip
+    _check_scenario_option(scenario)
+    base = load_scenario(scenario)
+    n = min(_workers(workers), len(annual_bayes.FIT_YEARS))
+    _check_year_memory(base, reps * walkers * n)
+    if out is not None:
+        check_file_out(out, "out")
+    with _bar(quiet, TimeElapsedColumn()) as bar:
+        task = bar.add_task("Fitting the years", total=2 * len(annual_bayes.FIT_YEARS))
+
+        def progress(label: str) -> None:
+            bar.update(task, advance=1, description=label)
+
+        doc = annual_bayes.run_annual_fit(
+            base, reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn, workers=n,
+            progress=progress,
+        )  # fmt: skip
+    path = out or annual_bayes.default_annual_path()
+    written, failure = write_files_or_elsewhere({path: json.dumps(doc, indent=2) + "\n"})
+    _warn(failure)
+    for kind, label in (("fit", "in sample"), ("leave-one-year-out", "left out")):
+        errs = doc["errors"].get(kind, {})
+        parts = [
+            f"{m} median |error| {e['median_abs_error']:.1%}, inside p5-p95 {e['coverage']:.0%}"
+            for m, e in errs.items()
+        ]
+        out_console.print(f"{label}: " + "; ".join(parts))
+    out_console.print(f"Wrote {written[0]}")
 
 
 @app.command()

@@ -330,18 +330,25 @@ def simulate_year(
     memory check of backtest and calibrate counts it so).
     """
     inputs = build_inputs(year_scenario(base, year, p))
-    s = run_chunk(inputs, seed, np.arange(reps))
+    return year_metrics(run_chunk(inputs, seed, np.arange(reps)), year)
+
+
+def year_metrics(series: dict[str, np.ndarray], year: YearInputs) -> dict[str, np.ndarray]:
+    """Per-replication fiscal-year figures (the days after the warm-up): arrests, average
+    daily population, average length of stay (bed-days over exits), removals. Takes
+    office-level ``(reps, offices, days)`` or national ``(reps, days)`` series."""
     fy = slice(WARMUP_DAYS, None)
 
     def total(m: str) -> np.ndarray:
-        return s[m][..., fy].sum(axis=(1, 2), dtype=np.int64).astype(np.float64)
+        x = series[m][..., fy]
+        return x.sum(axis=tuple(range(1, x.ndim)), dtype=np.int64).astype(np.float64)
 
     bed_days = total("detained")
     exits = total("removed") + total("released") - total("released_capacity") + total("departed")
     return {
         "arrests": total("arrests"),
         "detention_adp": bed_days / year.days,
-        "alos": np.divide(bed_days, exits, out=np.full(reps, np.nan), where=exits > 0),
+        "alos": np.divide(bed_days, exits, out=np.full(len(bed_days), np.nan), where=exits > 0),
         "removals": total("removed"),
     }
 

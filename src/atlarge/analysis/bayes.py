@@ -194,12 +194,7 @@ class Problem:
     def log_likelihood(self, sims: np.ndarray) -> np.ndarray:
         """``(points,)`` synthetic log-likelihood of the record given ``(points, reps,
         summaries)`` simulations (module docstring)."""
-        logs = np.log(np.maximum(sims, 1e-9))
-        mean = logs.mean(axis=1)
-        var = logs.var(axis=1, ddof=1) if sims.shape[1] > 1 else np.zeros_like(mean)
-        var = var + self.obs_sd**2
-        resid = np.log(self.observed) - mean
-        return -0.5 * np.sum(resid**2 / var + np.log(2 * math.pi * var), axis=-1)
+        return synthetic_log_likelihood(sims, self.observed, self.obs_sd)
 
     def log_posterior(self, thetas: np.ndarray) -> np.ndarray:
         """``(points,)``: flat priors in the sampler's coordinates, -inf outside them."""
@@ -209,6 +204,19 @@ class Problem:
         if inside.any():
             out[inside] = self.log_likelihood(self.simulated(thetas[inside]))
         return out
+
+
+def synthetic_log_likelihood(
+    sims: np.ndarray, observed: np.ndarray, obs_sd: np.ndarray
+) -> np.ndarray:
+    """``(points,)``: the error model of the module docstring, for ``(points, reps,
+    summaries)`` simulations of ``observed`` figures with relative errors ``obs_sd``."""
+    logs = np.log(np.maximum(sims, 1e-9))
+    mean = logs.mean(axis=1)
+    var = logs.var(axis=1, ddof=1) if sims.shape[1] > 1 else np.zeros_like(mean)
+    var = var + obs_sd**2
+    resid = np.log(observed) - mean
+    return -0.5 * np.sum(resid**2 / var + np.log(2 * math.pi * var), axis=-1)
 
 
 def simulate_chunks(scenarios: Sequence[Scenario], seed: int, reps: int) -> list[Series]:

@@ -227,6 +227,15 @@ def run_fit(
     return document(main, post, settings=settings, held=held)
 
 
+CARRIED_TO = Path("scenarios/operation-at-large.toml")
+"""The scenario the shipped 2025 posterior is carried over to (its headline answers with
+posterior bands): written beside it as ``operation-at-large-fitted.toml``."""
+
+
+def carried_path(scenario: Path = CARRIED_TO) -> Path:
+    return scenario.with_name(f"{scenario.stem}-fitted.toml")
+
+
 def default_posterior_path() -> Path:
     """The package's posterior file (what fitted scenarios and forecasts read)."""
     return Path(__file__).resolve().parents[1] / "data" / "posterior-2025.json"

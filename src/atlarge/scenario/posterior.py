@@ -6,11 +6,16 @@ parameter path, all of one length, element ``i`` of every list together being on
 (the parameters are correlated in the posterior, so they are drawn together, never one by
 one). Each path's own value in the scenario is the posterior median, which a run with
 ``--fixed`` uses. Parameter draws of a run (``uncertainty_inner``) take, for draw ``k``,
-posterior draw ``i`` chosen by the draw's own generator, and draw every other ranged
-parameter over its range as before (:mod:`atlarge.scenario.uncertainty`).
+posterior draw ``i`` chosen by the draw's own generator (:mod:`atlarge.scenario.uncertainty`).
+The scenario's other ranged parameters are held at their values when the fit ran on this
+scenario (``others = "held"``, the default: the fit conditioned on them) and drawn over their
+ranges when the posterior was carried over to a scenario the fit never saw (``others =
+"drawn"``: Operation At Large with the 2025 fit).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -23,6 +28,11 @@ class Posterior(BaseModel):
     method: str = Field(min_length=1, description="How the draws were made.")
     fitted_on: str = Field(min_length=1, description="The figures the fit used.")
     file: str = Field(min_length=1, description="The posterior document the draws come from.")
+    others: Literal["held", "drawn"] = Field(
+        "held",
+        description="The scenario's other ranged parameters in a draw: held at their values "
+        "(the fit conditioned on them) or drawn over their ranges (a posterior carried over).",
+    )
     draws: dict[str, list[float]] = Field(
         min_length=1,
         description="Parameter path -> joint draws (element i of every list is draw i).",

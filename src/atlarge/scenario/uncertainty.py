@@ -180,8 +180,13 @@ def drawn_scenario(scenario: Scenario, seed: int, draw: int) -> tuple[Scenario, 
     rng = draw_generator(seed, draw)
     if posterior_applies(scenario):
         # As fitted: the posterior's joint draw, every other parameter at its value (the
-        # fit conditioned on them; drawing them too would not be the checked posterior).
-        values = scenario.posterior.draw(int(rng.integers(scenario.posterior.n)))
+        # fit conditioned on them; drawing them too would not be the checked posterior),
+        # unless the posterior was carried over from another scenario (others = "drawn").
+        post = scenario.posterior
+        values = post.draw(int(rng.integers(post.n)))
+        if post.others == "drawn":
+            values |= {r.path: r.draw(rng) for r in ranged_parameters(scenario)
+                       if r.path not in post.draws}  # fmt: skip
         return scenario.with_values(_consistent(scenario, values), f"posterior draw {draw}"), values
     values = {r.path: r.draw(rng) for r in ranged_parameters(scenario)}
     return scenario.with_values(_consistent(scenario, values), f"uncertainty draw {draw}"), values

@@ -1,0 +1,404 @@
+"""The annual record under the Bayesian method: each fiscal year fitted, then pooled (issue 16).
+
+Stage 1, a year at a time. Each fit year (``backtest.FIT_YEARS``) is the backtest's year
+scenario (:func:`atlarge.analysis.backtest.year_scenario`: the FY2024 pipeline with the
+year's officers, beds and priority policy) with four quantities drawn from their priors
+(:data:`YEAR_PARAMS`: residual posture, removal share, LOS scale and, where the year's
+book-ins are not published, non-ERO book-ins per day). The year's confirmed figures
+(arrests, average daily population, average length of stay, removals; never a figure
+recorded "from memory") are fitted by the same synthetic likelihood and error model as
+the 2025 fit (:func:`atlarge.analysis.bayes.synthetic_log_likelihood`; relative error by
+confidence class, ``trajectory.RELATIVE_SD``), sampled with emcee. A year's fit does not
+depend on any other year, so the years run side by side.
+
+Stage 2, the population of years. What a year that was not fitted looks like is drawn
+from the fitted years: per quantity, on the sampler's scale (log for multipliers), a
+normal whose mean is the mean of the years' posterior means and whose variance is the
+spread between those means (times ``1 + 1/J`` for ``J`` years: the mean itself is
+uncertain) plus the average spread within a year. Only years whose figures pin a
+quantity down enter its population (posterior sd below half the prior's): a year with no
+stay figure says nothing about stays. Quantities are drawn independently (six years
+cannot estimate their correlations). This two-stage reading of a hierarchical model is
+an approximation, stated as such: a joint fit of every year and the population (about
+30 dimensions) would need some ten times the simulations.
+
+Leave one year out: the population without that year (stage 1 needs no refit, since no
+year's fit sees another year) predicts it; the year's own non-ERO book-ins come from its
+published book-ins where they exist, as in the deterministic backtest. The aside year
+(FY2015) is predicted from the population of all fit years.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from atlarge._version import __version__
+from atlarge.analysis.backtest import (
+    ASIDE_YEARS,
+    FIT_YEARS,
+    YEARS,
+    YearInputs,
+    YearParams,
+    year_metrics,
+    year_scenario,
+)
+from atlarge.analysis.bayes import (
+    FitParameter,
+    Posterior,
+    simulate_chunks,
+    synthetic_log_likelihood,
+)
+from atlarge.analysis.observed import TARGET_METRICS, figure
+from atlarge.analysis.trajectory import RELATIVE_SD, confidence_class
+from atlarge.scenario import Scenario
+
+
+def _no_change(_base: Scenario, _v: float) -> dict[str, Any]:
+    return {}  # a year's quantities reach the scenario through YearParams
+
+
+YEAR_PARAMS = (
+    FitParameter("posture", 0.25, 4.0, "log", _no_change,
+                 "the year's enforcement intensity beyond its officers and priority policy"),
+    FitParameter("removal_share", 0.3, 0.98, "linear", _no_change,
+                 "share of book-ins on paths that end in removal"),
+    FitParameter("los_scale", 0.4, 2.5, "log", _no_change,
+                 "the year's stays relative to the FY2024 pipeline's"),
+    FitParameter("border_transfers_per_day", 0.0, 2500.0, "linear", _no_change,
+                 "book-ins not from ERO arrests (fitted only where book-ins are unpublished)"),
+)  # fmt: skip
+"""The quantities fitted per year, with their priors (the ranges are assumptions, wide
+around the deterministic calibration's values: posture 0.5-2.4, removal share 0.3-0.95,
+LOS scale about 1, inflow 0-1,500 a day)."""
+
+IDENTIFIED = 0.5
+"""A year's posterior sd (sampler scale) below this share of the prior's sd counts as
+informed by the year's figures; only such years enter the population of a quantity."""
+
+
+def relative_error(confidence: str) -> float:
+    """A published figure's relative error, by its confidence class (an assumption)."""
+    return RELATIVE_SD[confidence_class(confidence)]
+
+
+@dataclass
+class YearProblem:
+    """One fiscal year's fit: the year scenario, its fitted quantities, its figures."""
+
+    base: Scenario
+    year: YearInputs
+    reps: int = 4
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        self.border = self.year.border_from_book_ins()
+        self.params = tuple(
+            p for p in YEAR_PARAMS
+            if p.name != "border_transfers_per_day" or self.border is None
+        )  # fmt: skip
+        figs = [(m, figure(m, self.year.period)) for m in TARGET_METRICS]
+        self.figures = [(m, f) for m, f in figs if f is not None and not f.from_memory]
+        self.observed = np.array([f.value for _, f in self.figures])
+        self.obs_sd = np.array([relative_error(f.confidence) for _, f in self.figures])
+
+    def year_params(self, theta: np.ndarray) -> YearParams:
+        v = {p.name: float(p.from_unit(x)) for p, x in zip(self.params, theta, strict=True)}
+        if self.border is not None:
+            v["border_transfers_per_day"] = self.border
+        return YearParams(**v)
+
+    def simulate(self, thetas: np.ndarray, reps: int | None = None) -> list[dict[str, np.ndarray]]:
+        """Each point's per-replication figures (common random numbers across points)."""
+        reps = reps or self.reps
+        scenarios = [year_scenario(self.base, self.year, self.year_params(t))
+                     for t in np.atleast_2d(thetas)]  # fmt: skip
+        return [year_metrics(s, self.year) for s in simulate_chunks(scenarios, self.seed, reps)]
+
+    def simulated(self, thetas: np.ndarray) -> np.ndarray:
+        """``(points, reps, figures)``: the fitted figures at each point."""
+        runs = self.simulate(thetas)
+        return np.stack([np.column_stack([r[m] for m, _ in self.figures]) for r in runs])
+
+    def in_prior(self, thetas: np.ndarray) -> np.ndarray:
+        lo = np.array([p.bounds[0] for p in self.params])
+        hi = np.array([p.bounds[1] for p in self.params])
+        return np.all((thetas >= lo) & (thetas <= hi), axis=-1)
+
+    def log_posterior(self, thetas: np.ndarray) -> np.ndarray:
+        thetas = np.atleast_2d(thetas)
+        out = np.full(len(thetas), -np.inf)
+        inside = self.in_prior(thetas)
+        if inside.any():
+            sims = self.simulated(thetas[inside])
+            out[inside] = synthetic_log_likelihood(sims, self.observed, self.obs_sd)
+        return out
+
+
+@dataclass(frozen=True)
+class YearFit:
+    """A fitted year: its posterior draws on the sampler's scale, by quantity."""
+
+    period: str
+    names: tuple[str, ...]
+    unit: np.ndarray  # (draws, quantities)
+    diagnostics: dict[str, Any]
+
+    def column(self, name: str) -> np.ndarray | None:
+        return self.unit[:, self.names.index(name)] if name in self.names else None
+
+
+def _param(name: str) -> FitParameter:
+    return next(p for p in YEAR_PARAMS if p.name == name)
+
+
+def _prior_sd(p: FitParameter) -> float:
+    lo, hi = p.bounds
+    return (hi - lo) / math.sqrt(12.0)
+
+
+def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
+    """Per quantity, the normal (sampler scale) a year not fitted is drawn from, and the
+    years it rests on (module docstring)."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in YEAR_PARAMS:
+        used, means, within = [], [], []
+        for f in fits:
+            col = f.column(p.name)
+            if col is None or col.std() >= IDENTIFIED * _prior_sd(p):
+                continue
+            used.append(f.period)
+            means.append(col.mean())
+            within.append(col.var())
+        if len(used) >= 2:
+            j = len(used)
+            var = np.var(means, ddof=1) * (1 + 1 / j) + float(np.mean(within))
+            out[p.name] = {"mean": float(np.mean(means)), "sd": float(math.sqrt(var)),
+                           "years": used}  # fmt: skip
+        else:  # nothing pins it down: the prior itself
+            lo, hi = p.bounds
+            out[p.name] = {"mean": (lo + hi) / 2, "sd": _prior_sd(p), "years": used}
+    return out
+
+
+def draw_from_population(
+    pop: dict[str, dict[str, Any]], names: Sequence[str], n: int, seed: int
+) -> np.ndarray:
+    """``(n, len(names))`` draws on the sampler scale, each inside its prior's support."""
+    rng = np.random.default_rng(seed)
+    cols = []
+    for name in names:
+        lo, hi = _param(name).bounds
+        x = pop[name]["mean"] + pop[name]["sd"] * rng.standard_normal(n)
+        cols.append(np.clip(x, lo, hi))
+    return np.column_stack(cols)
+
+
+def figure_rows(
+    year: YearInputs, pooled: dict[str, np.ndarray], kind: str, fitted: set[str], seed: int
+) -> list[dict[str, Any]]:
+    """Each of the year's target figures against the predictive p5-p50-p95 of what would
+    be *observed* (the simulated figure times its observation error), so coverage compares
+    like with like; the error is the simulated median's."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for metric in TARGET_METRICS:
+        f = figure(metric, year.period)
+        if f is None:
+            continue
+        sim = pooled[metric][np.isfinite(pooled[metric])]
+        observed_like = sim * np.exp(relative_error(f.confidence) * rng.standard_normal(len(sim)))
+        p5, p95 = np.percentile(observed_like, [5, 95])
+        p50 = float(np.median(sim))
+        rows.append({
+            "metric": metric, "period": year.period, "observed": f.value, "kind": kind,
+            "sim_p5": float(p5), "sim_p50": p50, "sim_p95": float(p95),
+            "rel_error": p50 / f.value - 1.0, "inside": bool(p5 <= f.value <= p95),
+            "in_sample": metric in fitted, "from_memory": f.from_memory,
+            "confidence": f.confidence,
+        })  # fmt: skip
+    return rows
+
+
+def predict(
+    base: Scenario,
+    year: YearInputs,
+    unit: np.ndarray,
+    names: Sequence[str],
+    *,
+    reps: int,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Figures pooled over parameter points (sampler scale, columns ``names``) x reps."""
+    prob = YearProblem(base, year, reps=reps, seed=seed)
+    idx = [names.index(p.name) for p in prob.params]
+    runs = prob.simulate(unit[:, idx], reps)
+    return {m: np.concatenate([r[m] for r in runs]) for m in TARGET_METRICS}
+
+
+def fit_year(
+    base: Scenario,
+    fy: int,
+    *,
+    reps: int,
+    seed: int,
+    walkers: int,
+    steps: int,
+    burn: int,
+    start_search: int,
+) -> YearFit:
+    """Stage 1 for one year (emcee through :func:`atlarge.analysis.bayes.fit`)."""
+    from atlarge.analysis.bayes import fit
+
+    prob = YearProblem(base, YEARS[fy], reps=reps, seed=seed)
+    post: Posterior = fit(prob, walkers=walkers, steps=steps, burn=burn, thin=2, seed=seed + fy,
+                          start_search=start_search)  # type: ignore[arg-type]  # fmt: skip
+    unit = np.column_stack([p.to_unit(post.draws[:, i]) for i, p in enumerate(prob.params)])
+    return YearFit(YEARS[fy].period, post.names, unit, post.diagnostics)
+
+
+def _fit_year_job(args: tuple) -> YearFit:
+    base, fy, kw = args
+    return fit_year(base, fy, **kw)
+
+
+def run_annual_fit(
+    base: Scenario,
+    *,
+    reps: int = 4,
+    seed: int = 1,
+    walkers: int = 8,
+    steps: int = 120,
+    burn: int = 60,
+    start_search: int = 3,
+    check_draws: int = 40,
+    check_reps: int = 5,
+    workers: int = 1,
+    years: Sequence[int] = FIT_YEARS,
+    aside: Sequence[int] = ASIDE_YEARS,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Both stages, the in-sample checks, leave-one-year-out and the aside years; the
+    document ``atlarge calibrate --method bayes-annual`` writes."""
+    kw = dict(reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn,
+              start_search=start_search)  # fmt: skip
+    jobs = [(base, fy, kw) for fy in years]
+    fits: list[YearFit] = []
+    with ExitStack() as stack:
+        if workers > 1 and len(jobs) > 1:
+            from atlarge.runs.pools import worker_pool
+
+            pool = stack.enter_context(worker_pool(min(workers, len(jobs))))
+            done: Iterator[YearFit] = pool.map(_fit_year_job, jobs)
+        else:
+            done = map(_fit_year_job, jobs)
+        for f in done:  # in the years' order, as each finishes
+            fits.append(f)
+            if progress:
+                progress(f"{f.period} fitted")
+    names = tuple(p.name for p in YEAR_PARAMS)
+    rows: list[dict[str, Any]] = []
+    per_year: dict[str, Any] = {}
+    for f, fy in zip(fits, years, strict=True):
+        year = YEARS[fy]
+        pick = np.linspace(0, len(f.unit) - 1, min(check_draws, len(f.unit))).astype(int)
+        full = _fill(f, pick)
+        fitted = {m for m, _ in YearProblem(base, year).figures}
+        pooled = predict(base, year, full, names, reps=check_reps, seed=seed)
+        rows += figure_rows(year, pooled, "fit", fitted, seed)
+        others = [g for g in fits if g.period != f.period]
+        loo = draw_from_population(population(others), names, check_draws, seed + fy)
+        pooled = predict(base, year, loo, names, reps=check_reps, seed=seed)
+        rows += figure_rows(year, pooled, "leave-one-year-out", set(), seed)
+        per_year[f.period] = {
+            "quantities": list(f.names),
+            "posterior": _summary(f),
+            "diagnostics": f.diagnostics,
+            "fitted_on": sorted(fitted),
+        }
+        if progress:
+            progress(f"{year.period} checked")
+    pop = population(fits)
+    for fy in aside:
+        draws = draw_from_population(pop, names, check_draws, seed + fy)
+        pooled = predict(base, YEARS[fy], draws, names, reps=check_reps, seed=seed)
+        rows += figure_rows(YEARS[fy], pooled, "aside", set(), seed)
+    return {
+        "atlarge_version": __version__,
+        "method": (
+            "per fiscal year: Bayesian synthetic likelihood sampled with emcee (as the 2025 "
+            "fit); a population of years from the fitted years (two-stage hierarchical "
+            "approximation; atlarge.analysis.annual_bayes)"
+        ),
+        "scenario": base.name,
+        "settings": {
+            **kw,
+            "check_draws": check_draws,
+            "check_reps": check_reps,
+            "years": [YEARS[y].period for y in years],
+            "aside": [YEARS[y].period for y in aside],
+        },
+        "priors": [p.describe() for p in YEAR_PARAMS],
+        "years": per_year,
+        "population": {k: {**v, **_natural(k, v)} for k, v in pop.items()},
+        "rows": rows,
+        "errors": summarize(rows),
+    }
+
+
+def _fill(f: YearFit, pick: np.ndarray) -> np.ndarray:
+    """The year's draws at ``pick`` with every quantity (unfitted ones at the prior's
+    middle: they are replaced by the year's published inflow in the simulation)."""
+    cols = []
+    for p in YEAR_PARAMS:
+        col = f.column(p.name)
+        cols.append(col[pick] if col is not None else np.full(len(pick), np.mean(p.bounds)))
+    return np.column_stack(cols)
+
+
+def _summary(f: YearFit) -> dict[str, dict[str, float]]:
+    out = {}
+    for i, name in enumerate(f.names):
+        v = _param(name).from_unit(f.unit[:, i])
+        q = np.percentile(v, [5, 50, 95])
+        out[name] = {"p5": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
+    return out
+
+
+def _natural(name: str, v: dict[str, Any]) -> dict[str, float]:
+    p = _param(name)
+    q = p.from_unit(np.array([v["mean"] - 1.645 * v["sd"], v["mean"], v["mean"] + 1.645 * v["sd"]]))
+    return {"p5": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median and largest absolute error and coverage, by kind and metric (confirmed
+    figures only; figures recorded from memory are shown, never scored)."""
+    out: dict[str, Any] = {}
+    for kind in ("fit", "leave-one-year-out", "aside"):
+        for metric in TARGET_METRICS:
+            sel = [r for r in rows if r["kind"] == kind and r["metric"] == metric
+                   and not r["from_memory"]]  # fmt: skip
+            if not sel:
+                continue
+            err = np.abs([r["rel_error"] for r in sel])
+            worst = max(sel, key=lambda r: abs(r["rel_error"]))
+            out.setdefault(kind, {})[metric] = {
+                "median_abs_error": float(np.median(err)),
+                "max_abs_error": float(err.max()),
+                "worst_year": worst["period"],
+                "coverage": float(np.mean([r["inside"] for r in sel])),
+                "n": len(sel),
+            }
+    return out
+
+
+def default_annual_path() -> Path:
+    """The package's annual posterior file."""
+    return Path(__file__).resolve().parents[1] / "data" / "posterior-annual.json"
