@@ -352,8 +352,8 @@ def run(
     max_memory: MaxMemoryOpt = None,
     timeseries: TimeseriesOpt = "national",
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries) and
-    report.html to OUT.
+    """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries),
+    report.html and brief.md (its "In brief": the results in a few sentences) to OUT.
 
     By default the bands contain parameter uncertainty as well as chance: every ranged
     parameter (and a fitted scenario's posterior) is drawn, about 20 draws times the
@@ -389,7 +389,7 @@ def run(
     out_console.print(kpi_table(result.summary()))
     _warn(failure)
     table = "" if config.timeseries == "none" else " timeseries.parquet,"
-    out_console.print(f"Wrote {path}/summary.json,{table} report.html")
+    out_console.print(f"Wrote {path}/summary.json,{table} report.html, brief.md")
 
 
 def _draws_per_run(

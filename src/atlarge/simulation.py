@@ -20,6 +20,7 @@ from atlarge.analysis import summarize
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
+from atlarge.report.brief import brief_markdown
 from atlarge.runs import write_out_dir, write_out_dir_or_elsewhere
 from atlarge.runs.config import DEFAULT_CHUNK, RunConfig
 from atlarge.runs.executors import executor_for
@@ -68,7 +69,7 @@ class Simulation:
 
     def report(self, out_dir: str | Path) -> Path:
         """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
-        ``report.html`` and ``scenario.json``.
+        ``report.html``, ``brief.md`` (the report's "In brief") and ``scenario.json``.
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
@@ -95,6 +96,9 @@ class Simulation:
         def write_report(p: Path) -> None:
             p.write_text(render_report(self.output, summary), encoding="utf-8")
 
+        def write_brief(p: Path) -> None:
+            p.write_text(brief_markdown(summary), encoding="utf-8")
+
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
 
@@ -103,6 +107,7 @@ class Simulation:
             "summary.json": write_summary,
             **table,
             "report.html": write_report,
+            "brief.md": write_brief,
             "scenario.json": write_scenario,
         }
 
