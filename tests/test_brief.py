@@ -31,6 +31,7 @@ from atlarge.report.brief import (
     brief_text,
 )
 from tests.conftest import ROOT
+from tests.test_browser import browser  # noqa: F401  (the fixture: real Chromium or a skip)
 
 SMALL = ROOT / "tests" / "scenarios"
 REGIME = SMALL / "small-regime.toml"
@@ -558,3 +559,36 @@ def test_the_api_gives_the_page_the_same_brief(tmp_path):
     )
     assert page_text == brief_text(summary) == _brief_in_report(report)
     assert "/api/runs/{job_id}/brief" in spec["paths"]
+
+
+def test_the_explorer_page_shows_the_brief_above_the_results(browser):  # noqa: F811
+    """The page (real Chromium, when there is one; else skipped as in test_browser.py)
+    shows a finished run's brief, paragraph for paragraph the API's text."""
+    import httpx
+
+    from atlarge.api import ApiSettings
+    from tests.conftest import SCENARIOS
+    from tests.test_browser import serving
+
+    with serving(ApiSettings(scenarios_dir=SCENARIOS, max_jobs=1)) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = context.new_page()
+        pg.goto(url + "/")
+        pg.wait_for_selector("body[data-ready=true]", timeout=30_000)
+        pg.uncheck("#uncertainty")
+        pg.fill("#reps", "8")
+        pg.fill("#days", "30")
+        pg.click("#run-button")
+        pg.wait_for_function("document.querySelectorAll('#brief p').length > 0", timeout=120_000)
+        job = pg.get_attribute("#runs tr[data-job]", "data-job")
+        shown = pg.locator("#brief p").all_inner_texts()
+        heading = pg.inner_text("#brief h3")
+        above = pg.evaluate(
+            "document.getElementById('brief').compareDocumentPosition("
+            "document.getElementById('kpi-table')) & Node.DOCUMENT_POSITION_FOLLOWING"
+        )
+        context.close()
+        summary = httpx.get(f"{url}/api/runs/{job}/summary").json()
+    assert heading == TITLE and above
+    assert shown == brief_text(summary).split("\n\n")
+    assert FIXED in shown[0]
