@@ -592,3 +592,55 @@ def test_the_explorer_page_shows_the_brief_above_the_results(browser):  # noqa: 
     assert heading == TITLE and above
     assert shown == brief_text(summary).split("\n\n")
     assert FIXED in shown[0]
+
+
+SENSITIVITY = {
+    "method": "sobol",
+    "parameters": ["regime.productivity_dip", "detention.beds"],
+    "indices": {
+        "arrests_per_day": [
+            {"parameter": "regime.productivity_dip", "ST": 0.7},
+            {"parameter": "detention.beds", "ST": 0.1},
+        ],
+        "cost_total_usd": {"skipped": "not in these runs' summaries"},
+    },
+}
+
+
+def test_run_with_a_sensitivity_file_names_its_drivers(cli, tmp_path):
+    """``atlarge run --sensitivity FILE``: the brief in the folder and the report use it."""
+    path = tmp_path / "sensitivity.json"
+    path.write_text(json.dumps(SENSITIVITY))
+    out = tmp_path / "run"
+    res = cli("run", REGIME, "--reps", "2", "--days", "20", "--fixed", "--quiet",
+              "--sensitivity", path, "--out", out)  # fmt: skip
+    assert res.code == 0, res.err
+    summary = json.loads((out / "summary.json").read_text())
+    md = (out / "brief.md").read_text(encoding="utf-8")
+    assert md == brief_markdown(summary, SENSITIVITY)
+    full_check(summary, md, SENSITIVITY)
+    assert "(Sobol' indices), arrests per day moves most with `regime.productivity_dip`" in md
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert _brief_in_report(report) == brief_text(summary, SENSITIVITY)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("not json", "is not JSON"),
+        ("[1, 2]", "no 'indices'"),
+        (json.dumps({"indices": {"arrests_per_day": [{"parameter": "no.such"}]}}), "no.such"),
+        (json.dumps({"indices": {"nope": [{"parameter": "detention.beds"}]}}), "not a KPI"),
+        (json.dumps({"indices": {"arrests_per_day": [{"mu_star": 1}]}}), "without a parameter"),
+    ],
+)
+def test_a_sensitivity_file_that_does_not_fit_is_refused_before_the_run(
+    cli, tmp_path, content, says
+):
+    path = tmp_path / "s.json"
+    path.write_text(content)
+    res = cli("run", REGIME, "--reps", "2", "--days", "5", "--quiet", "--sensitivity", path,
+              "--out", tmp_path / "run")  # fmt: skip
+    assert res.code == 2 and "--sensitivity" in res.err and says in res.err, res.err
+    assert "Traceback" not in res.err
+    assert not (tmp_path / "run").exists()

@@ -261,6 +261,29 @@ def regime_sentence(summary: dict[str, Any], kind: str) -> str | None:
     )
 
 
+def sensitivity_problem(doc: Any, parameter_paths: set[str]) -> str | None:
+    """What makes ``doc`` unusable as the sensitivity result of a scenario with these
+    parameters (None when usable): not what ``atlarge sensitivity`` writes, or ranking
+    parameters the scenario does not have (a dated name, ``path@date``, counts as its
+    path)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("indices"), dict):
+        return "not a sensitivity.json written by atlarge sensitivity (no 'indices')"
+    names = set()
+    for key, rows in doc["indices"].items():
+        if not isinstance(rows, list):
+            continue
+        if key not in KPIS:
+            return f"'{key}' is not a KPI"
+        for row in rows:
+            if not isinstance(row, dict) or not isinstance(row.get("parameter"), str):
+                return f"indices of '{key}' have a row without a parameter"
+            names.add(row["parameter"])
+    unknown = sorted(n for n in names if n.split("@", 1)[0] not in parameter_paths)
+    if unknown:
+        return f"ranks parameters this scenario does not have: {', '.join(unknown[:3])}"
+    return None
+
+
 def _sensitivity_ranking(sensitivity: dict[str, Any]) -> list[tuple[str, list[str]]]:
     """(KPI key, parameters ranked by importance) for each KPI the analysis has indices of."""
     out = []
