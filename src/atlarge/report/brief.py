@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from atlarge.analysis.kpis import KPIS
+from atlarge.analysis.kpis import KPIS, Format
 from atlarge.report.format import format_as, format_value, plain_number, plural
 
 TITLE = "In brief"
@@ -104,13 +104,17 @@ def _complete(s: dict[str, Any] | None) -> bool:
     return bool(s) and all(s.get(q) is not None for q in ("p5", "p50", "p95"))
 
 
+def _formatted(fmt: str, value: float | None) -> str:
+    """A value as the report writes it: in its KPI's format, or in a registry format."""
+    return format_value(fmt, value) if fmt in KPIS else format_as(cast(Format, fmt), value)
+
+
 def band(fmt: str, s: dict[str, Any], kind: str | None = None, unit: str = "") -> str:
     """'MEDIAN UNIT (between LOW and HIGH in 90% of simulated outcomes, KIND)' in format
     ``fmt`` (a KPI key or a registry format); without ``kind`` the sentence has said it.
     A band whose ends read the same (so the median too) says so: 'MEDIAN (the same in
     90% ...)'."""
-    f = (lambda v: format_value(fmt, v)) if fmt in KPIS else (lambda v: format_as(fmt, v))  # type: ignore[arg-type]
-    lo, mid, hi = f(s["p5"]), f(s["p50"]), f(s["p95"])
+    lo, mid, hi = (_formatted(fmt, s[q]) for q in ("p5", "p50", "p95"))
     spread = "the same" if lo == hi else f"between {lo} and {hi}"
     tail = f" in {SHARE}, {kind}" if kind else ("" if lo != hi else f" in {SHARE}")
     return f"{mid}{unit} ({spread}{tail})"
@@ -137,6 +141,7 @@ def _target(summary: dict[str, Any]) -> str:
 
 
 def arrests_sentence(summary: dict[str, Any], kind: str) -> str | None:
+    """What was run and the headline: arrests a day, and the share of the target."""
     k = summary["kpis"]
     per_day = k.get("arrests_per_day")
     if not _complete(per_day):
@@ -153,6 +158,9 @@ def arrests_sentence(summary: dict[str, Any], kind: str) -> str | None:
 
 
 def detention_sentence(summary: dict[str, Any], kind: str) -> str | None:
+    """When detention is first full: a day with its band when it fills in at least 95% of
+    the runs, else in how many runs it fills at all (a median day would hide the split),
+    and the peak number detained."""
     k = summary["kpis"]
     full, peak = k.get("day_detention_full"), k.get("peak_detention")
     parts = []
@@ -188,6 +196,7 @@ def detention_sentence(summary: dict[str, Any], kind: str) -> str | None:
 
 
 def removals_sentence(summary: dict[str, Any], kind: str) -> str | None:
+    """Removals and releases over the horizon."""
     k = summary["kpis"]
     removed, released = k.get("removals_total"), k.get("releases_total")
     parts = []
@@ -202,6 +211,8 @@ def removals_sentence(summary: dict[str, Any], kind: str) -> str | None:
 
 
 def cost_sentence(summary: dict[str, Any], kind: str) -> str | None:
+    """Cost per removal (all costs over removals, as its definition says) and the total;
+    the total alone where no run removed anyone."""
     k = summary["kpis"]
     per, total = k.get("cost_per_removal_usd"), k.get("cost_total_usd")
     if _complete(per):
@@ -218,6 +229,7 @@ def cost_sentence(summary: dict[str, Any], kind: str) -> str | None:
 
 
 def agents_sentence(summary: dict[str, Any], kind: str) -> str | None:
+    """Agent-days taken from other agencies' missions; nothing when none are detailed."""
     s = summary["kpis"].get("agent_days_diverted")
     if not _complete(s) or not s["p95"]:
         return None
