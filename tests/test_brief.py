@@ -191,9 +191,6 @@ def check_brief(
     return fields
 
 
-full_check = check_brief
-
-
 # ---------------------------------------------------------------- varied summaries
 
 
@@ -332,7 +329,7 @@ def example_summary() -> dict[str, Any]:
 
 def test_the_example_brief_reads_as_intended():
     md = brief_markdown(example_summary())
-    fields = full_check(example_summary(), md)
+    fields = check_brief(example_summary(), md)
     assert fields == {
         "arrests_per_day": 1,
         "target_attainment": 1,
@@ -362,7 +359,7 @@ def test_the_example_brief_reads_as_intended():
 @given(summaries())
 def test_every_number_is_a_figure_of_the_summary_with_its_band_and_kind(summary):
     md = brief_markdown(summary)
-    fields = full_check(summary, md)
+    fields = check_brief(summary, md)
     k = summary["kpis"]
     # The headline KPIs are there whenever the summary has them.
     for key in ("arrests_per_day", "target_attainment", "removals_total", "releases_total"):
@@ -381,7 +378,7 @@ def test_a_wrong_or_made_up_number_fails_the_check():
     summary = example_summary()
     summary["kpis"]["removals_total"] = {"mean": 5.0, "p5": 1000.0, "p50": 2000.0, "p95": 3000.0}
     md = brief_markdown(summary)
-    full_check(summary, md)
+    check_brief(summary, md)
     for wrong in (
         md.replace("Removals total 2,000", "Removals total 1,000"),  # p5 shown as median
         md.replace("between 1,000 and 3,000", "between 1,000 and 3,100"),
@@ -389,7 +386,7 @@ def test_a_wrong_or_made_up_number_fails_the_check():
     ):
         assert wrong != md
         with pytest.raises(AssertionError):
-            full_check(summary, wrong)
+            check_brief(summary, wrong)
 
 
 # ---------------------------------------------------------------- the wording of bands
@@ -458,7 +455,7 @@ def test_sensitivity_results_name_what_drives_the_results_and_the_dominant_assum
         },
     }
     md = brief_markdown(summary, sensitivity)
-    full_check(summary, md, sensitivity)  # no index or other number of the analysis shown
+    check_brief(summary, md, sensitivity)  # no index or other number of the analysis shown
     assert (
         "(Morris screening), arrests per day moves most with `groups.pool` and "
         "`detention.beds`; peak detention population moves most with `detention.beds` and "
@@ -509,7 +506,7 @@ def test_the_run_folder_has_brief_md_matching_its_summary(run_folder):
     summary = json.loads((run_folder / "summary.json").read_text())
     md = (run_folder / "brief.md").read_text(encoding="utf-8")
     assert md == brief_markdown(summary)
-    fields = full_check(summary, md)
+    fields = check_brief(summary, md)
     assert {"arrests_per_day", "removals_total", "leadership_replacements"} <= set(fields)
     manifest = json.loads((run_folder / ".atlarge-manifest.json").read_text())
     assert "brief.md" in manifest["files"]
@@ -551,7 +548,7 @@ def test_the_api_gives_the_page_the_same_brief(tmp_path):
         report = client.get(f"/api/runs/{job}/report").text
         spec = client.get("/openapi.json").json()
     assert got == brief_json(summary)
-    full_check(summary, got["markdown"])
+    check_brief(summary, got["markdown"])
     # The page renders the segments; their text is the report's text.
     page_text = "\n\n".join(
         " ".join("".join(seg["text"] for seg in sentence) for sentence in paragraph)
@@ -618,7 +615,7 @@ def test_run_with_a_sensitivity_file_names_its_drivers(cli, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     md = (out / "brief.md").read_text(encoding="utf-8")
     assert md == brief_markdown(summary, SENSITIVITY)
-    full_check(summary, md, SENSITIVITY)
+    check_brief(summary, md, SENSITIVITY)
     assert "(Sobol' indices), arrests per day moves most with `regime.productivity_dip`" in md
     report = (out / "report.html").read_text(encoding="utf-8")
     assert _brief_in_report(report) == brief_text(summary, SENSITIVITY)
