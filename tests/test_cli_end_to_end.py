@@ -39,7 +39,7 @@ def run_dir(tmp_path_factory):
 
 def test_run_writes_the_three_files_and_prints_kpis(run_dir):
     out, proc = run_dir
-    for name in ("summary.json", "timeseries.parquet", "report.html", "scenario.json"):
+    for name in ("summary.json", "timeseries.parquet", "report.html", "brief.md", "scenario.json"):
         assert (out / name).is_file()
     assert "Arrests per day" in proc.stdout and "p95" in proc.stdout
     assert not list(out.parent.glob(".op.tmp-*"))
@@ -122,6 +122,7 @@ def test_full_and_national_runs_agree_and_none_writes_no_table(run_dir, full_dir
     assert res.code == 0, res.err
     assert sorted(p.name for p in (tmp_path / "none").iterdir()) == [
         ".atlarge-manifest.json",
+        "brief.md",
         "report.html",
         "scenario.json",
         "summary.json",

@@ -87,6 +87,7 @@ COMMANDS = {
         "scenario_arg": True,
         "ints": ["--reps", "--seed", "--days", "--workers", "--inner"],
         "folders_out": ["--out"],
+        "files_in": ["--sensitivity"],
     },
     "bench": {
         "args": ["--quick", "--scenario", SCENARIOS / "baseline-2024.toml"],

@@ -351,9 +351,16 @@ def run(
     ] = None,
     max_memory: MaxMemoryOpt = None,
     timeseries: TimeseriesOpt = "national",
+    sensitivity: Annotated[
+        Path | None,
+        typer.Option(
+            help="A sensitivity.json of this scenario (atlarge sensitivity): brief.md and the "
+            "report's In brief name the parameters it ranks highest."
+        ),
+    ] = None,
 ) -> None:
-    """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries) and
-    report.html to OUT.
+    """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries),
+    report.html and brief.md (its "In brief": the results in a few sentences) to OUT.
 
     By default the bands contain parameter uncertainty as well as chance: every ranged
     parameter (and a fitted scenario's posterior) is drawn, about 20 draws times the
@@ -366,6 +373,7 @@ def run(
     from atlarge.simulation import Simulation, with_days
 
     sc = load_scenario(scenario, set=_parse_sets(set_))
+    ranking = _sensitivity_file(sensitivity, sc)
     draws = _draws_per_run(sc, reps, fixed=fixed, asked=uncertainty, inner=inner)
     config = _run_config(
         reps=reps, seed=seed, days=days, workers=workers, executor=executor,
@@ -383,13 +391,36 @@ def run(
         run_config = dataclasses.replace(config, days=None)
         result = Simulation.run(as_run, run_config, progress=lambda n: bar.advance(task(), n))
         write = bar.add_task("Writing report", total=None)
-        path, failure = result.write_or_keep(out)
+        path, failure = result.write_or_keep(out, sensitivity=ranking)
         _on_stop(f"the run was written to {path}")
         bar.update(write, total=1, completed=1)
     out_console.print(kpi_table(result.summary()))
     _warn(failure)
     table = "" if config.timeseries == "none" else " timeseries.parquet,"
-    out_console.print(f"Wrote {path}/summary.json,{table} report.html")
+    out_console.print(f"Wrote {path}/summary.json,{table} report.html, brief.md")
+
+
+def _sensitivity_file(path: Path | None, sc: Any) -> dict[str, Any] | None:
+    """The sensitivity result a run's brief is to use, read and checked before the run."""
+    import json
+
+    from atlarge.report.brief import sensitivity_problem
+    from atlarge.scenario import iter_params
+
+    if path is None:
+        return None
+    if not path.is_file():
+        raise OptionError("--sensitivity", f"'{path}' {why_not_a_file(path)}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OptionError(
+            "--sensitivity", f"'{path}' is not JSON ({type(exc).__name__}: {exc})"[:300]
+        ) from None
+    problem = sensitivity_problem(doc, {p for p, _ in iter_params(sc)})
+    if problem:
+        raise OptionError("--sensitivity", f"'{path}': {problem}")
+    return doc
 
 
 def _draws_per_run(

@@ -20,6 +20,7 @@ from atlarge.analysis import summarize
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
+from atlarge.report.brief import brief_markdown
 from atlarge.runs import write_out_dir, write_out_dir_or_elsewhere
 from atlarge.runs.config import DEFAULT_CHUNK, RunConfig
 from atlarge.runs.executors import executor_for
@@ -66,15 +67,17 @@ class Simulation:
         per (rep, day) with office ``"national"`` by default; one column per measure."""
         return self.to_arrow().to_pandas()
 
-    def report(self, out_dir: str | Path) -> Path:
+    def report(self, out_dir: str | Path, *, sensitivity: dict[str, Any] | None = None) -> Path:
         """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
-        ``report.html`` and ``scenario.json``.
+        ``report.html``, ``brief.md`` (the report's "In brief") and ``scenario.json``.
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
+        ``sensitivity`` (a sensitivity.json of the scenario) tells the brief what drives
+        the results.
         """
         try:
-            return write_out_dir(out_dir, self._writers())
+            return write_out_dir(out_dir, self._writers(sensitivity))
         except OptionError as exc:
             raise OptionError(
                 exc.parameter,
@@ -82,7 +85,9 @@ class Simulation:
                 "with another folder)",
             ) from None
 
-    def _writers(self) -> dict[str, Callable[[Path], None]]:
+    def _writers(
+        self, sensitivity: dict[str, Any] | None = None
+    ) -> dict[str, Callable[[Path], None]]:
         """What a run folder holds: file name -> function writing it."""
         summary = self.summary()
 
@@ -93,7 +98,10 @@ class Simulation:
             pq.write_table(self.to_arrow(), p, compression="zstd")
 
         def write_report(p: Path) -> None:
-            p.write_text(render_report(self.output, summary), encoding="utf-8")
+            p.write_text(render_report(self.output, summary, sensitivity), encoding="utf-8")
+
+        def write_brief(p: Path) -> None:
+            p.write_text(brief_markdown(summary, sensitivity), encoding="utf-8")
 
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
@@ -103,15 +111,18 @@ class Simulation:
             "summary.json": write_summary,
             **table,
             "report.html": write_report,
+            "brief.md": write_brief,
             "scenario.json": write_scenario,
         }
 
-    def write_or_keep(self, out_dir: str | Path) -> tuple[Path, str | None]:
+    def write_or_keep(
+        self, out_dir: str | Path, *, sensitivity: dict[str, Any] | None = None
+    ) -> tuple[Path, str | None]:
         """Write the run to ``out_dir``, or to a temporary folder if that fails.
 
         Returns where it was written and, when that is not ``out_dir``, why.
         """
-        return write_out_dir_or_elsewhere(out_dir, self._writers())
+        return write_out_dir_or_elsewhere(out_dir, self._writers(sensitivity))
 
     @classmethod
     def run(

@@ -51,6 +51,7 @@ from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.summary import run_differences
 from atlarge.api.responses import (
     Bands,
+    Brief,
     Comparison,
     FormattedHomeRow,
     FormattedLine,
@@ -668,6 +669,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def run_summary(job_id: str) -> dict[str, Any]:
         """The run's summary.json, as ``atlarge run`` writes it."""
         return _run(job_id).result.summary()
+
+    @app.get("/api/runs/{job_id}/brief", response_model=Brief)
+    def run_brief(job_id: str) -> dict[str, Any]:
+        """The run's "In brief": a few plain sentences with every figure's band and kind
+        of band, as ``atlarge run`` writes brief.md and the top of report.html."""
+        from atlarge.report.brief import brief_json
+
+        return brief_json(_run(job_id).result.summary())
 
     @app.get("/api/runs/{job_id}/timeseries")
     def run_timeseries(job_id: str, format: Literal["json", "csv", "parquet"] = "json"):

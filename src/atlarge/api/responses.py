@@ -510,3 +510,19 @@ class Bands(_Closed):
         description="What the detailing agencies' home missions lose; null when the run "
         "takes no agent-days from another agency.",
     )
+
+
+class BriefSegment(_Closed):
+    text: str
+    code: bool = Field(description="True for a name shown as code (a parameter path).")
+
+
+class Brief(_Closed):
+    """A run's "In brief" (report/brief.py): what brief.md and the top of report.html say."""
+
+    title: str
+    markdown: str = Field(description="brief.md as `atlarge run` writes it.")
+    paragraphs: list[list[list[BriefSegment]]] = Field(
+        description="The same text as paragraphs of sentences of segments, for a page to "
+        "render without parsing Markdown."
+    )

@@ -17,6 +17,8 @@ from typing import Any
 
 from atlarge.analysis.kpis import shown_kpis
 from atlarge.model import ModelOutput
+from atlarge.report.brief import TITLE as BRIEF_TITLE
+from atlarge.report.brief import brief_paragraphs
 from atlarge.report.charts import MECHANISM_PATHS, Chart, budget_chart, build_charts
 from atlarge.report.format import (
     format_as,
@@ -462,8 +464,11 @@ def _chart_sections(out: ModelOutput, summary: dict[str, Any], start: str) -> li
     return [_figure(ch, summary, start) for ch in build_charts(out)]
 
 
-def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
-    """The whole report as one HTML string."""
+def render_report(
+    out: ModelOutput, summary: dict[str, Any], sensitivity: dict[str, Any] | None = None
+) -> str:
+    """The whole report as one HTML string, "In brief" at the top (``sensitivity``: a
+    sensitivity.json of the scenario, for what drives the results; see report/brief.py)."""
     sc = out.scenario
     params = summary["parameters"]
     start = sc.start_date.isoformat()
@@ -471,6 +476,8 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
         "report.html",
         version=summary["atlarge_version"],
         title=_title(sc.name, summary),
+        brief_title=BRIEF_TITLE,
+        brief=brief_paragraphs(summary, sensitivity),
         description=sc.description,
         n_changes=len(summary.get("overrides") or {}),
         sha256=summary["scenario"]["sha256"][:16],

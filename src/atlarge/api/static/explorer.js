@@ -37,7 +37,7 @@ const state = {
   meta: null,
   scenarios: [],
   scenario: null, // the picked scenario's detail (levers, parameters)
-  runs: new Map(), // job id -> {status, request, label, scenarioName, summary, bands}
+  runs: new Map(), // job id -> {status, request, label, scenarioName, summary, bands, brief}
   a: null,
   b: null,
 };
@@ -406,11 +406,32 @@ async function showPartial(run, drawn) {
 }
 
 // What only a finished run has (its summary, the comparison): hidden while a run is drawn so far.
-const WHOLE_RUN_ONLY = ["kpi-table", "compare-warning", "kpi-details", "chart-costs", "chart-groups"];
+const WHOLE_RUN_ONLY = ["brief", "kpi-table", "compare-warning", "kpi-details", "chart-costs", "chart-groups"];
 
 async function loadResults(run) {
   if (!run.summary) run.summary = await api(`/api/runs/${run.id}/summary`);
   if (!run.bands) run.bands = await api(`/api/runs/${run.id}/bands`);
+  if (!run.brief) run.brief = await api(`/api/runs/${run.id}/brief`);
+}
+
+// "In brief" of each run shown: the text of brief.md and the top of report.html, sent as
+// paragraphs of sentences of segments (a name as code), so nothing is parsed or injected.
+function renderBrief(runs) {
+  const box = $("brief");
+  const parts = [];
+  for (const [tag, run] of runs) {
+    const head = runs.length > 1 ? `${run.brief.title}, run ${tag}` : run.brief.title;
+    parts.push(el("h3", { text: head }));
+    for (const paragraph of run.brief.paragraphs) {
+      const p = el("p", { className: runs.length > 1 ? `run-${tag.toLowerCase()}` : null });
+      paragraph.forEach((sentence, i) => {
+        if (i) p.append(" ");
+        for (const seg of sentence) p.append(seg.code ? el("code", { text: seg.text }) : seg.text);
+      });
+      parts.push(p);
+    }
+  }
+  box.replaceChildren(...parts);
 }
 
 function setBusy(busy) {
@@ -510,6 +531,7 @@ async function renderResults() {
   );
   const query = runs.map(([tag, run]) => `${tag.toLowerCase()}=${run.id}`).join("&");
   const compared = await api(`/api/compare?${query}&allow_different=true`);
+  renderBrief(runs);
   renderDifferences(compared.differences || []);
   renderKpis(runs, compared);
   drawCharts(runs);
