@@ -190,7 +190,7 @@ def test_a_lever_moves_the_charts(page):
     beds = {t["name"]: t for t in _traces(pg, "detention")}
     assert set(beds["B: Beds"]["y"]) == {60000}
     downloads = pg.locator("#runs tbody tr").first.locator("a")
-    assert downloads.count() == 4
+    assert downloads.count() == 7  # summary, CSV, Parquet, report, KPIs, offices, XLSX
     with pg.expect_download() as dl:
         downloads.nth(1).click()  # the CSV
     assert dl.value.suggested_filename.endswith("-national.csv")

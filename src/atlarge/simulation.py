@@ -7,7 +7,7 @@ notebook and ``atlarge run`` give the same numbers for the same inputs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from atlarge.analysis import summarize
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
+from atlarge.report.exports import export_formats, file_writers
 from atlarge.runs import write_out_dir, write_out_dir_or_elsewhere
 from atlarge.runs.config import DEFAULT_CHUNK, RunConfig
 from atlarge.runs.executors import executor_for
@@ -66,15 +67,18 @@ class Simulation:
         per (rep, day) with office ``"national"`` by default; one column per measure."""
         return self.to_arrow().to_pandas()
 
-    def report(self, out_dir: str | Path) -> Path:
+    def report(self, out_dir: str | Path, exports: str | Sequence[str] = ()) -> Path:
         """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
-        ``report.html`` and ``scenario.json``.
+        ``report.html`` and ``scenario.json``; with ``exports`` (``"csv"``, ``"xlsx"``
+        or both) also the KPI and office tables as ``kpis.csv`` and ``offices.csv`` or
+        ``atlarge-results.xlsx`` (see :mod:`atlarge.report.exports`).
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
         """
+        writers = self._writers(export_formats(exports))
         try:
-            return write_out_dir(out_dir, self._writers())
+            return write_out_dir(out_dir, writers)
         except OptionError as exc:
             raise OptionError(
                 exc.parameter,
@@ -82,8 +86,9 @@ class Simulation:
                 "with another folder)",
             ) from None
 
-    def _writers(self) -> dict[str, Callable[[Path], None]]:
-        """What a run folder holds: file name -> function writing it."""
+    def _writers(self, exports: Sequence[str] = ()) -> dict[str, Callable[[Path], None]]:
+        """What a run folder holds: file name -> function writing it (``exports``: the
+        formats of :func:`~atlarge.report.exports.export_formats`, already checked)."""
         summary = self.summary()
 
         def write_summary(p: Path) -> None:
@@ -93,7 +98,7 @@ class Simulation:
             pq.write_table(self.to_arrow(), p, compression="zstd")
 
         def write_report(p: Path) -> None:
-            p.write_text(render_report(self.output, summary), encoding="utf-8")
+            p.write_text(render_report(self.output, summary, exports), encoding="utf-8")
 
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")
@@ -104,14 +109,18 @@ class Simulation:
             **table,
             "report.html": write_report,
             "scenario.json": write_scenario,
+            **file_writers(summary, exports),
         }
 
-    def write_or_keep(self, out_dir: str | Path) -> tuple[Path, str | None]:
-        """Write the run to ``out_dir``, or to a temporary folder if that fails.
+    def write_or_keep(
+        self, out_dir: str | Path, exports: Sequence[str] = ()
+    ) -> tuple[Path, str | None]:
+        """Write the run to ``out_dir`` (with the tables of ``exports``, as
+        :meth:`report` does), or to a temporary folder if that fails.
 
         Returns where it was written and, when that is not ``out_dir``, why.
         """
-        return write_out_dir_or_elsewhere(out_dir, self._writers())
+        return write_out_dir_or_elsewhere(out_dir, self._writers(export_formats(exports)))
 
     @classmethod
     def run(
