@@ -194,6 +194,13 @@ def test_a_lever_moves_the_charts(page):
     with pg.expect_download() as dl:
         downloads.nth(1).click()  # the CSV
     assert dl.value.suggested_filename.endswith("-national.csv")
+    with pg.expect_download() as dl:
+        downloads.nth(6).click()  # the KPI and office tables as a workbook
+    assert dl.value.suggested_filename.endswith("-results.xlsx")
+    from openpyxl import load_workbook
+
+    with open(dl.value.path(), "rb") as fh:  # saved without its extension
+        assert load_workbook(fh).sheetnames == ["KPIs", "Offices", "About"]
     # Every chart counts from 0 (detention from 38,000 would make a small rise look large).
     starts = pg.evaluate(
         "() => [...document.querySelectorAll('.chart')]"

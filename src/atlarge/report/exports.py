@@ -5,8 +5,7 @@ from rows to CSV text or XLSX bytes, so the CLI's run folder, the report's downl
 and the API's endpoints all write the same tables. Every value is the summary's own
 number, unrounded (the CSV in every digit; the XLSX to the 16 significant digits openpyxl
 writes, a spreadsheet keeping 15), so a figure quoted from a download can be checked
-against ``summary.json``. Each row says
-what its band contains (:func:`band_kind`).
+against ``summary.json``. Each row says what its band contains (:func:`band_kind`).
 
 Which KPIs are listed follows the report (:func:`~atlarge.analysis.kpis.shown_kpis`): a
 KPI of a mechanism the run has off is left out, as in the terminal table and the page.
@@ -268,9 +267,10 @@ def to_xlsx(summary: Mapping[str, Any]) -> bytes:
 
     wb = Workbook()
     kpis = wb.active
-    kpis.title = "KPIs"
-    _table(kpis, KPI_COLUMNS, kpi_rows(summary))
-    for i, row in enumerate(kpi_rows(summary), start=2):
+    kpis.title = SHEETS[0]
+    rows = kpi_rows(summary)
+    _table(kpis, KPI_COLUMNS, rows)
+    for i, row in enumerate(rows, start=2):
         for j, column in enumerate(KPI_COLUMNS, start=1):
             if column in STATS:
                 kpis.cell(i, j).number_format = _number_format(row["kpi"])
@@ -278,7 +278,7 @@ def to_xlsx(summary: Mapping[str, Any]) -> bytes:
                 kpis.cell(i, j).number_format = "0%"
     _widths(kpis, {"kpi": 28, "label": 40, "unit": 20, "band": 36, "definition": 80})
 
-    offices = wb.create_sheet("Offices")
+    offices = wb.create_sheet(SHEETS[1])
     columns = office_columns(summary)
     _table(offices, columns, office_rows(summary))
     for j, column in enumerate(columns, start=1):
@@ -288,7 +288,7 @@ def to_xlsx(summary: Mapping[str, Any]) -> bytes:
                 offices.cell(i, j).number_format = _number_format(key)
     _widths(offices, {"office": 24, "band": 36})
 
-    about = wb.create_sheet("About")
+    about = wb.create_sheet(SHEETS[2])
     for i, (what, text) in enumerate(about_rows(summary), start=1):
         _text(about.cell(i, 1), what).font = Font(bold=True)
         _text(about.cell(i, 2), text).alignment = Alignment(wrap_text=True, vertical="top")
