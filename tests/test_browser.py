@@ -190,10 +190,17 @@ def test_a_lever_moves_the_charts(page):
     beds = {t["name"]: t for t in _traces(pg, "detention")}
     assert set(beds["B: Beds"]["y"]) == {60000}
     downloads = pg.locator("#runs tbody tr").first.locator("a")
-    assert downloads.count() == 4
+    assert downloads.count() == 7  # summary, CSV, Parquet, report, KPIs, offices, XLSX
     with pg.expect_download() as dl:
         downloads.nth(1).click()  # the CSV
     assert dl.value.suggested_filename.endswith("-national.csv")
+    with pg.expect_download() as dl:
+        downloads.nth(6).click()  # the KPI and office tables as a workbook
+    assert dl.value.suggested_filename.endswith("-results.xlsx")
+    from openpyxl import load_workbook
+
+    with open(dl.value.path(), "rb") as fh:  # saved without its extension
+        assert load_workbook(fh).sheetnames == ["KPIs", "Offices", "About"]
     # Every chart counts from 0 (detention from 38,000 would make a small rise look large).
     starts = pg.evaluate(
         "() => [...document.querySelectorAll('.chart')]"

@@ -55,6 +55,7 @@ FLAGS = {
     "max_memory_gb": "--max-memory",
     "timeseries": "--timeseries",
     "out_dir": "--out",
+    "exports": "--export",
     "out": "--out",
     "db": "--db",
     "vary": "--vary",
@@ -358,20 +359,31 @@ def run(
             "report's In brief name the parameters it ranks highest."
         ),
     ] = None,
+    export: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--export",
+            help="Also write the KPI and field-office tables: csv (kpis.csv, offices.csv) "
+            "or xlsx (atlarge-results.xlsx); repeatable, or csv,xlsx.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario; write summary.json, timeseries.parquet (see --timeseries),
-    report.html and brief.md (its "In brief": the results in a few sentences) to OUT.
+    report.html and brief.md (its "In brief": the results in a few sentences) to OUT (and
+    the tables of --export).
 
     By default the bands contain parameter uncertainty as well as chance: every ranged
     parameter (and a fitted scenario's posterior) is drawn, about 20 draws times the
     replications each; --fixed holds every parameter at its value (chance alone).
     """
     from atlarge.report import kpi_table
+    from atlarge.report.exports import FILES, export_formats
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
     from atlarge.scenario.schedules import scenario_warnings
     from atlarge.simulation import Simulation, with_days
 
+    formats = export_formats(export)
     sc = load_scenario(scenario, set=_parse_sets(set_))
     ranking = _sensitivity_file(sensitivity, sc)
     draws = _draws_per_run(sc, reps, fixed=fixed, asked=uncertainty, inner=inner)
@@ -391,13 +403,14 @@ def run(
         run_config = dataclasses.replace(config, days=None)
         result = Simulation.run(as_run, run_config, progress=lambda n: bar.advance(task(), n))
         write = bar.add_task("Writing report", total=None)
-        path, failure = result.write_or_keep(out, sensitivity=ranking)
+        path, failure = result.write_or_keep(out, formats, sensitivity=ranking)
         _on_stop(f"the run was written to {path}")
         bar.update(write, total=1, completed=1)
     out_console.print(kpi_table(result.summary()))
     _warn(failure)
     table = "" if config.timeseries == "none" else " timeseries.parquet,"
-    out_console.print(f"Wrote {path}/summary.json,{table} report.html, brief.md")
+    extra = "".join(f", {name}" for f in formats for name in FILES[f])
+    out_console.print(f"Wrote {path}/summary.json,{table} report.html, brief.md{extra}")
 
 
 def _sensitivity_file(path: Path | None, sc: Any) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ notebook and ``atlarge run`` give the same numbers for the same inputs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
 from atlarge.report.brief import brief_markdown
+from atlarge.report.exports import export_formats, file_writers
 from atlarge.runs import write_out_dir, write_out_dir_or_elsewhere
 from atlarge.runs.config import DEFAULT_CHUNK, RunConfig
 from atlarge.runs.executors import executor_for
@@ -67,17 +68,27 @@ class Simulation:
         per (rep, day) with office ``"national"`` by default; one column per measure."""
         return self.to_arrow().to_pandas()
 
-    def report(self, out_dir: str | Path, *, sensitivity: dict[str, Any] | None = None) -> Path:
+    def report(
+        self,
+        out_dir: str | Path,
+        exports: str | Sequence[str] = (),
+        *,
+        sensitivity: dict[str, Any] | None = None,
+    ) -> Path:
         """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
-        ``report.html``, ``brief.md`` (the report's "In brief") and ``scenario.json``.
+        ``report.html``, ``brief.md`` (the report's "In brief") and ``scenario.json``;
+        with ``exports`` (``"csv"``, ``"xlsx"`` or both) also the KPI and office tables as
+        ``kpis.csv`` and ``offices.csv`` or ``atlarge-results.xlsx`` (see
+        :mod:`atlarge.report.exports`).
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
         ``sensitivity`` (a sensitivity.json of the scenario) tells the brief what drives
         the results.
         """
+        writers = self._writers(export_formats(exports), sensitivity)
         try:
-            return write_out_dir(out_dir, self._writers(sensitivity))
+            return write_out_dir(out_dir, writers)
         except OptionError as exc:
             raise OptionError(
                 exc.parameter,
@@ -86,9 +97,10 @@ class Simulation:
             ) from None
 
     def _writers(
-        self, sensitivity: dict[str, Any] | None = None
+        self, exports: Sequence[str] = (), sensitivity: dict[str, Any] | None = None
     ) -> dict[str, Callable[[Path], None]]:
-        """What a run folder holds: file name -> function writing it."""
+        """What a run folder holds: file name -> function writing it (``exports``: the
+        formats of :func:`~atlarge.report.exports.export_formats`, already checked)."""
         summary = self.summary()
 
         def write_summary(p: Path) -> None:
@@ -98,7 +110,9 @@ class Simulation:
             pq.write_table(self.to_arrow(), p, compression="zstd")
 
         def write_report(p: Path) -> None:
-            p.write_text(render_report(self.output, summary, sensitivity), encoding="utf-8")
+            p.write_text(
+                render_report(self.output, summary, exports, sensitivity), encoding="utf-8"
+            )
 
         def write_brief(p: Path) -> None:
             p.write_text(brief_markdown(summary, sensitivity), encoding="utf-8")
@@ -113,16 +127,23 @@ class Simulation:
             "report.html": write_report,
             "brief.md": write_brief,
             "scenario.json": write_scenario,
+            **file_writers(summary, exports),
         }
 
     def write_or_keep(
-        self, out_dir: str | Path, *, sensitivity: dict[str, Any] | None = None
+        self,
+        out_dir: str | Path,
+        exports: Sequence[str] = (),
+        *,
+        sensitivity: dict[str, Any] | None = None,
     ) -> tuple[Path, str | None]:
-        """Write the run to ``out_dir``, or to a temporary folder if that fails.
+        """Write the run to ``out_dir`` (with the tables of ``exports``, as
+        :meth:`report` does), or to a temporary folder if that fails.
 
         Returns where it was written and, when that is not ``out_dir``, why.
         """
-        return write_out_dir_or_elsewhere(out_dir, self._writers(sensitivity))
+        writers = self._writers(export_formats(exports), sensitivity)
+        return write_out_dir_or_elsewhere(out_dir, writers)
 
     @classmethod
     def run(

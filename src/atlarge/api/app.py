@@ -69,6 +69,7 @@ from atlarge.errors import (
     why_not_a_file,
 )
 from atlarge.model import COST_STAGES
+from atlarge.report.exports import XLSX_TYPE, kpis_csv, offices_csv, to_xlsx
 from atlarge.report.format import format_difference, format_value
 from atlarge.runs.config import MAX_SEED, RunConfig
 from atlarge.runs.jobs import Job, JobNotFound, JobQueue, QueueFull
@@ -699,6 +700,34 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             media_type="application/vnd.apache.parquet",
             headers=_download(job, "national.parquet"),
         )
+
+    @app.get(
+        "/api/runs/{job_id}/export.csv",
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}}, "description": "The table as CSV."}},
+    )
+    def run_export_csv(job_id: str, table: Literal["kpis", "offices"] = "kpis") -> Response:
+        """The run's KPI table (``table=kpis``) or field-office table (``offices``) as CSV,
+        as ``atlarge run`` writes kpis.csv and offices.csv: the numbers of the summary in
+        full, each row with the kind of its band."""
+        job = _job(job_id, finished=True)
+        summary = job.result.result.summary()
+        text = kpis_csv(summary) if table == "kpis" else offices_csv(summary)
+        return Response(
+            text, media_type="text/csv; charset=utf-8", headers=_download(job, f"{table}.csv")
+        )
+
+    @app.get(
+        "/api/runs/{job_id}/export.xlsx",
+        response_class=Response,
+        responses={200: {"content": {XLSX_TYPE: {}}, "description": "The workbook."}},
+    )
+    def run_export_xlsx(job_id: str) -> Response:
+        """The run's KPI and field-office tables as one workbook (sheets KPIs, Offices and
+        About), as ``atlarge run`` writes atlarge-results.xlsx."""
+        job = _job(job_id, finished=True)
+        data = to_xlsx(job.result.result.summary())
+        return Response(data, media_type=XLSX_TYPE, headers=_download(job, "results.xlsx"))
 
     @app.get("/api/compare", response_model=Comparison, response_model_exclude_unset=True)
     def compare(a: str, b: str | None = None, allow_different: bool = False) -> dict[str, Any]:

@@ -13,6 +13,7 @@ This module builds plain data (lists of dicts of strings) from the run; the mark
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from atlarge.analysis.kpis import shown_kpis
@@ -20,6 +21,7 @@ from atlarge.model import ModelOutput
 from atlarge.report.brief import TITLE as BRIEF_TITLE
 from atlarge.report.brief import brief_paragraphs
 from atlarge.report.charts import MECHANISM_PATHS, Chart, budget_chart, build_charts
+from atlarge.report.exports import FILES, csv_data_uri, kpis_csv, offices_csv
 from atlarge.report.format import (
     format_as,
     format_value,
@@ -464,11 +466,39 @@ def _chart_sections(out: ModelOutput, summary: dict[str, Any], start: str) -> li
     return [_figure(ch, summary, start) for ch in build_charts(out)]
 
 
+DOWNLOADS_NOTE = (
+    "The tables hold the numbers of summary.json in full, each row with the kind of its "
+    "band; the field-office table has every office's figures."
+)
+
+
+def _downloads(summary: dict[str, Any], exports: Sequence[str]) -> list[Row]:
+    """The report's download links: the KPI and office tables as CSV inside the file (the
+    report stays one file), and the run folder's XLSX beside it when the run wrote one."""
+    links = [
+        {"href": csv_data_uri(kpis_csv(summary)), "file": "kpis.csv", "text": "KPIs (CSV)"},
+        {
+            "href": csv_data_uri(offices_csv(summary)),
+            "file": "offices.csv",
+            "text": "field offices (CSV)",
+        },
+    ]
+    if "xlsx" in exports:
+        name = FILES["xlsx"][0]
+        links.append({"href": name, "file": name, "text": "both tables (XLSX, beside this report)"})
+    return links
+
+
 def render_report(
-    out: ModelOutput, summary: dict[str, Any], sensitivity: dict[str, Any] | None = None
+    out: ModelOutput,
+    summary: dict[str, Any],
+    exports: Sequence[str] = (),
+    sensitivity: dict[str, Any] | None = None,
 ) -> str:
-    """The whole report as one HTML string, "In brief" at the top (``sensitivity``: a
-    sensitivity.json of the scenario, for what drives the results; see report/brief.py)."""
+    """The whole report as one HTML string, "In brief" at the top (``exports``: the formats
+    the run folder also holds, :func:`~atlarge.report.exports.export_formats`; the report
+    links an XLSX there; ``sensitivity``: a sensitivity.json of the scenario, for what
+    drives the results; see report/brief.py)."""
     sc = out.scenario
     params = summary["parameters"]
     start = sc.start_date.isoformat()
@@ -492,6 +522,8 @@ def render_report(
         n_assumptions=sum(p["assumption"] for p in params),
         n_parameters=len(params),
         kpis=_kpi_rows(summary),
+        downloads=_downloads(summary, exports),
+        downloads_note=DOWNLOADS_NOTE,
         home=home_rows(summary),
         home_band=home_band_text(summary),
         home_definition=summary.get("home_output_forgone_definition", ""),

@@ -472,6 +472,10 @@ function renderRuns() {
           el("a", { href: `${base}/timeseries?format=csv`, download: `${file}-national.csv` }, "CSV"),
           el("a", { href: `${base}/timeseries?format=parquet`, download: `${file}-national.parquet` }, "Parquet"),
           el("a", { href: `${base}/report`, download: `${file}-report.html` }, "report"),
+          // The KPI and field-office tables, as `atlarge run --export` writes them.
+          el("a", { href: `${base}/export.csv?table=kpis`, download: `${file}-kpis.csv`, title: "The KPI table as CSV" }, "KPIs CSV"),
+          el("a", { href: `${base}/export.csv?table=offices`, download: `${file}-offices.csv`, title: "The field-office table as CSV" }, "offices CSV"),
+          el("a", { href: `${base}/export.xlsx`, download: `${file}-results.xlsx`, title: "Both tables as a workbook (sheets KPIs, Offices, About)" }, "XLSX"),
         )
       : el("span", {
           text: run.status.status === "failed" ? `failed: ${run.status.error}` : `${run.status.status} ${run.status.done}/${run.status.total}`,
