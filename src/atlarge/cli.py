@@ -713,6 +713,7 @@ def _calibrate_annual(
 
     from atlarge.analysis import annual_bayes
     from atlarge.runs.outdir import check_file_out, write_files_or_elsewhere
+    from atlarge.runs.pools import worker_pool
     from atlarge.scenario import load_scenario
 
     if burn > steps - 4:
@@ -733,10 +734,11 @@ def _calibrate_annual(
         def progress(label: str) -> None:
             bar.update(task, advance=1, description=label)
 
-        doc = annual_bayes.run_annual_fit(
-            base, reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn, workers=n,
-            progress=progress,
-        )  # fmt: skip
+        with worker_pool(n) as pool:
+            doc = annual_bayes.run_annual_fit(
+                base, reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn,
+                mapper=pool.map, progress=progress,
+            )  # fmt: skip
     path = out or annual_bayes.default_annual_path()
     written, failure = write_files_or_elsewhere({path: json.dumps(doc, indent=2) + "\n"})
     _warn(failure)

@@ -31,8 +31,7 @@ published book-ins where they exist, as in the deterministic backtest. The aside
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -279,29 +278,23 @@ def run_annual_fit(
     start_search: int = 3,
     check_draws: int = 40,
     check_reps: int = 5,
-    workers: int = 1,
+    mapper: Callable[[Callable[[Any], YearFit], list[Any]], Iterable[YearFit]] | None = None,
     years: Sequence[int] = FIT_YEARS,
     aside: Sequence[int] = ASIDE_YEARS,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Both stages, the in-sample checks, leave-one-year-out and the aside years; the
-    document ``atlarge calibrate --method bayes-annual`` writes."""
+    document ``atlarge calibrate --method bayes-annual`` writes. ``mapper`` runs the
+    years' fits (``map`` by default; the CLI passes a process pool's, since no year's
+    fit depends on another's and each is seeded by its year)."""
     kw = dict(reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn,
               start_search=start_search)  # fmt: skip
     jobs = [(base, fy, kw) for fy in years]
     fits: list[YearFit] = []
-    with ExitStack() as stack:
-        if workers > 1 and len(jobs) > 1:
-            from atlarge.runs.pools import worker_pool
-
-            pool = stack.enter_context(worker_pool(min(workers, len(jobs))))
-            done: Iterator[YearFit] = pool.map(_fit_year_job, jobs)
-        else:
-            done = map(_fit_year_job, jobs)
-        for f in done:  # in the years' order, as each finishes
-            fits.append(f)
-            if progress:
-                progress(f"{f.period} fitted")
+    for f in (mapper or map)(_fit_year_job, jobs):  # in the years' order, as each finishes
+        fits.append(f)
+        if progress:
+            progress(f"{f.period} fitted")
     names = tuple(p.name for p in YEAR_PARAMS)
     rows: list[dict[str, Any]] = []
     per_year: dict[str, Any] = {}
