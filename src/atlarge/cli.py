@@ -362,10 +362,12 @@ def run(
     from atlarge.report import kpi_table
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
+    from atlarge.scenario.diff import changes_from_parent
     from atlarge.scenario.schedules import scenario_warnings
     from atlarge.simulation import Simulation, with_days
 
     sc = load_scenario(scenario, set=_parse_sets(set_))
+    parent = changes_from_parent(scenario)  # for the report's "Changes from" table
     draws = _draws_per_run(sc, reps, fixed=fixed, asked=uncertainty, inner=inner)
     config = _run_config(
         reps=reps, seed=seed, days=days, workers=workers, executor=executor,
@@ -382,6 +384,7 @@ def run(
         # as_run already has the horizon: the scenario is not changed and validated again
         run_config = dataclasses.replace(config, days=None)
         result = Simulation.run(as_run, run_config, progress=lambda n: bar.advance(task(), n))
+        result.parent = parent
         write = bar.add_task("Writing report", total=None)
         path, failure = result.write_or_keep(out)
         _on_stop(f"the run was written to {path}")
@@ -997,6 +1000,39 @@ def _check_bind(host: str, port: int) -> None:
             raise OptionError(
                 "--host", f"cannot listen on '{host}' port {port} ({exc.strerror or exc})"
             ) from None
+
+
+@app.command()
+def diff(
+    scenario_a: Annotated[Path, typer.Argument(help="Scenario TOML file A.")],
+    scenario_b: Annotated[Path, typer.Argument(help="Scenario TOML file B.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the differences to this JSON file.")
+    ] = None,
+) -> None:
+    """What differs between two scenarios, path by path (each resolved with what it
+    extends): both values, the unit, both sources, and sections only one side has."""
+    import json
+
+    from atlarge.report.diff_view import diff_table, section_rows
+    from atlarge.runs.outdir import check_file_out, write_files
+    from atlarge.scenario import load_scenario
+    from atlarge.scenario.diff import diff_scenarios
+
+    if json_out is not None:
+        check_file_out(json_out, "json")
+    result = diff_scenarios(load_scenario(scenario_a), load_scenario(scenario_b))
+    if result:
+        out_console.print(diff_table(result, str(scenario_a), str(scenario_b)))
+    else:
+        same = "resolve to the same values"
+        out_console.print(f"No differences: {scenario_a} and {scenario_b} {same}.")
+    for row in section_rows(result):
+        out_console.print(Text(f"section {row['path']}: {row['status']}"))
+    if json_out is not None:
+        doc = {"a_file": str(scenario_a), "b_file": str(scenario_b), **result.as_dict()}
+        write_files({json_out: json.dumps(doc, indent=2) + "\n"})
+        out_console.print(f"Wrote {json_out}")
 
 
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)

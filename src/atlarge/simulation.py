@@ -27,6 +27,7 @@ from atlarge.runs.replications import run_model
 from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.runs.timeseries import daily_table
 from atlarge.scenario import Scenario
+from atlarge.scenario.diff import ParentChanges, changes_from_parent
 from atlarge.scenario.uncertainty import check_uncertainty
 
 
@@ -42,6 +43,15 @@ class Simulation:
 
     def __init__(self, output: ModelOutput) -> None:
         self.output = output
+        self.parent: ParentChanges | None = None
+        """What the scenario file changes from the one it extends, for the report's
+        "Changes from" table (:meth:`note_parent`); None: no table."""
+
+    def note_parent(self, scenario_file: str | Path) -> None:
+        """Show in the report what ``scenario_file`` (the file this run's scenario was
+        loaded from) changes from the scenario it extends. A result does not know its
+        file, so ``atlarge run`` (and a notebook) says it here."""
+        self.parent = changes_from_parent(scenario_file)
 
     @property
     def scenario(self) -> Scenario:
@@ -93,7 +103,7 @@ class Simulation:
             pq.write_table(self.to_arrow(), p, compression="zstd")
 
         def write_report(p: Path) -> None:
-            p.write_text(render_report(self.output, summary), encoding="utf-8")
+            p.write_text(render_report(self.output, summary, self.parent), encoding="utf-8")
 
         def write_scenario(p: Path) -> None:
             p.write_text(json.dumps(self.scenario.model_dump(mode="json"), indent=2) + "\n")

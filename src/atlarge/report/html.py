@@ -18,6 +18,7 @@ from typing import Any
 from atlarge.analysis.kpis import shown_kpis
 from atlarge.model import ModelOutput
 from atlarge.report.charts import MECHANISM_PATHS, Chart, budget_chart, build_charts
+from atlarge.report.diff_view import change_rows, section_rows
 from atlarge.report.format import (
     format_as,
     format_value,
@@ -27,6 +28,7 @@ from atlarge.report.format import (
     setting_value,
 )
 from atlarge.report.pages import render_page
+from atlarge.scenario.diff import ParentChanges
 
 Row = dict[str, Any]
 
@@ -462,8 +464,24 @@ def _chart_sections(out: ModelOutput, summary: dict[str, Any], start: str) -> li
     return [_figure(ch, summary, start) for ch in build_charts(out)]
 
 
-def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
-    """The whole report as one HTML string."""
+def _from_parent(parent: ParentChanges | None) -> dict[str, Any] | None:
+    """The "Changes from <parent>" table: each path the file changes from what it
+    extends, the parent's value and this one's, unit and this side's source."""
+    if parent is None:
+        return None
+    rows = []
+    for r in change_rows(parent.diff, "the parent", "this scenario") if parent.diff else []:
+        rows.append(r | {"source": r["source_b"] or r["source_a"]})
+    sections = section_rows(parent.diff, "the parent", "this scenario") if parent.diff else []
+    return {"name": parent.parent, "rows": rows, "sections": sections, "problem": parent.problem}
+
+
+def render_report(
+    out: ModelOutput, summary: dict[str, Any], parent: ParentChanges | None = None
+) -> str:
+    """The whole report as one HTML string; with ``parent`` (what the scenario file changes
+    from the scenario it extends: :func:`atlarge.scenario.diff.changes_from_parent`), a
+    table of those changes."""
     sc = out.scenario
     params = summary["parameters"]
     start = sc.start_date.isoformat()
@@ -480,6 +498,7 @@ def render_report(out: ModelOutput, summary: dict[str, Any]) -> str:
         reps=summary["reps"],
         seed=summary["seed"],
         changes=_changes(summary, start),
+        from_parent=_from_parent(parent),
         warnings=summary.get("warnings") or [],
         bands=_band_kind(summary),
         n_assumptions=sum(p["assumption"] for p in params),

@@ -24,10 +24,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 
+from atlarge.errors import ScenarioError
+from atlarge.scenario.loader import load_base, load_scenario
 from atlarge.scenario.params import Param
 from atlarge.scenario.schema import Scenario
 from atlarge.scenario.sources import format_source
@@ -259,4 +262,42 @@ def _param_side(p: Param) -> Side:
     return Side("parameter", p.value, p.unit, schedule, source, p.assumption, aspects)
 
 
-__all__ = ["PARAM_ASPECTS", "Change", "ScenarioDiff", "Side", "diff_scenarios"]
+@dataclass(frozen=True)
+class ParentChanges:
+    """What a scenario file changes from the scenario it extends (the report's table).
+
+    ``parent`` names the entries of ``extends`` as written (``a.toml + b.toml`` for a
+    list: their merge, in order, is the parent, see :func:`loader.load_base`). ``diff``
+    is parent (A) against the file as written (B), before any change made for a run;
+    ``problem`` says why there is none when the parent is not a whole scenario alone.
+    """
+
+    parent: str
+    diff: ScenarioDiff | None
+    problem: str | None = None
+
+
+def changes_from_parent(path: str | Path) -> ParentChanges | None:
+    """What the scenario file at ``path`` changes from what it extends; None when it
+    extends nothing. Errors in the file itself raise :class:`ScenarioError`."""
+    this = load_scenario(path)
+    try:
+        found = load_base(path)
+    except ScenarioError as exc:
+        names = this.extends[:1]
+        return ParentChanges(" + ".join(names), None, f"not a whole scenario alone ({exc})")
+    if found is None:
+        return None
+    names, base = found
+    return ParentChanges(" + ".join(names), diff_scenarios(base, this))
+
+
+__all__ = [
+    "PARAM_ASPECTS",
+    "Change",
+    "ParentChanges",
+    "ScenarioDiff",
+    "Side",
+    "changes_from_parent",
+    "diff_scenarios",
+]
