@@ -67,6 +67,8 @@ FLAGS = {
     "token_file": "--token-file",
     "host": "--host",
     "insecure_no_token": "--insecure-no-token",
+    "run_a": "RUN_A",
+    "run_b": "RUN_B",
 }
 """Parameter (as the layers below name it) -> the flag that sets it here."""
 SET_SHOWN = "command line (--set)"
@@ -392,7 +394,7 @@ def run(
     out_console.print(kpi_table(result.summary()))
     _warn(failure)
     table = "" if config.timeseries == "none" else " timeseries.parquet,"
-    out_console.print(f"Wrote {path}/summary.json,{table} report.html")
+    out_console.print(f"Wrote {path}/summary.json,{table} replications.parquet, report.html")
 
 
 def _draws_per_run(
@@ -1033,6 +1035,58 @@ def diff(
         doc = {"a_file": str(scenario_a), "b_file": str(scenario_b), **result.as_dict()}
         write_files({json_out: json.dumps(doc, indent=2) + "\n"})
         out_console.print(f"Wrote {json_out}")
+
+
+AllowDifferentOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-different",
+        help="Compare runs over different horizons or start dates (said loudly).",
+    ),
+]
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (written by atlarge run).")],
+    run_b: Annotated[Path, typer.Argument(help="Run folder B (written by atlarge run).")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    allow_different: AllowDifferentOpt = False,
+) -> None:
+    """Two run folders side by side: each KPI of A and B with its band, and B minus A
+    with its band (paired over replications when both runs used the same seed and
+    replications, else over independently resampled pairs); writes compare.html and
+    compare.json to OUT."""
+    import json
+
+    from atlarge.analysis.compare import compare_runs
+    from atlarge.report.compare import compare_table, render_compare
+    from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
+    from atlarge.runs.run_folder import read_run
+
+    check_out_dir(out)
+    doc = compare_runs(read_run(run_a, "run_a"), read_run(run_b, "run_b"))
+    blocking = [d["message"] for d in doc["differences"] if d["blocking"]]
+    if blocking and not allow_different:
+        raise OptionError(
+            "RUN_B",
+            f"differs from RUN_A in what was run ({'; '.join(blocking)}); its totals do not "
+            "compare with A's: pass --allow-different to compare them anyway",
+        )
+    for difference in doc["differences"]:
+        _warn(f"A and B differ: {difference['message']}")
+    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    page = render_compare(doc)
+    path, failure = write_out_dir_or_elsewhere(
+        out,
+        {
+            "compare.json": lambda p: p.write_text(text, encoding="utf-8"),
+            "compare.html": lambda p: p.write_text(page, encoding="utf-8"),
+        },
+    )
+    out_console.print(compare_table(doc))
+    _warn(failure)
+    out_console.print(f"Wrote {path}/compare.html, compare.json")
 
 
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)

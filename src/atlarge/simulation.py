@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from atlarge.analysis import summarize
+from atlarge.analysis.per_replication import replication_columns
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
@@ -78,7 +79,8 @@ class Simulation:
 
     def report(self, out_dir: str | Path) -> Path:
         """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
-        ``report.html`` and ``scenario.json``.
+        ``replications.parquet`` (each KPI per replication), ``report.html`` and
+        ``scenario.json``.
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
@@ -102,6 +104,10 @@ class Simulation:
         def write_parquet(p: Path) -> None:
             pq.write_table(self.to_arrow(), p, compression="zstd")
 
+        def write_replications(p: Path) -> None:
+            columns = replication_columns(self.output)
+            pq.write_table(pa.table(columns), p, compression="zstd")
+
         def write_report(p: Path) -> None:
             p.write_text(render_report(self.output, summary, self.parent), encoding="utf-8")
 
@@ -112,6 +118,8 @@ class Simulation:
         return {
             "summary.json": write_summary,
             **table,
+            # One row per replication, one column per KPI (atlarge compare pairs them).
+            "replications.parquet": write_replications,
             "report.html": write_report,
             "scenario.json": write_scenario,
         }
