@@ -210,7 +210,7 @@ def _walk(
                 continue  # an optional section or parameter left out: absent
             yield from _walk(value, path, sections)
         return
-    if isinstance(obj, dict) and any(isinstance(v, BaseModel) for v in obj.values()):
+    if isinstance(obj, dict) and any(isinstance(v, BaseModel | dict) for v in obj.values()):
         sections.add(prefix)
         for key, value in obj.items():
             yield from _walk(value, f"{prefix}.{key}", sections)
