@@ -206,8 +206,8 @@ def _walk(
                 continue
             value = getattr(obj, name)
             path = f"{prefix}.{name}" if prefix else name
-            if value is None and _holds_model(info.annotation):
-                continue  # an optional section or parameter left out: absent
+            if (value is None or value == {}) and _holds_model(info.annotation):
+                continue  # an optional section, parameter or table of them left out: absent
             yield from _walk(value, path, sections)
         return
     if isinstance(obj, dict) and any(isinstance(v, BaseModel | dict) for v in obj.values()):
