@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 from rich.table import Table
 
+from atlarge.analysis.kpis import KPIS
 from atlarge.model.measures import MEASURES
 from atlarge.report.charts import _layout, _rgba
 from atlarge.report.format import format_difference, format_value
@@ -35,7 +36,11 @@ def kpi_rows(doc: Mapping[str, Any]) -> list[dict[str, str]]:
     for key, k in doc["kpis"].items():
         d = k["b_minus_a"]
         defined = d.get("pairs_defined", 1.0)
-        note = "" if defined >= 1.0 else f" (defined in {defined:.0%} of pairs)"
+        band = _band(d, key, diff=True)
+        if not defined:
+            band = "undefined in every pair" + (" (never reached)" if KPIS[key].never else "")
+        elif defined < 1.0:
+            band += f" (defined in {defined:.0%} of pairs)"
         rows.append(
             {
                 "key": key,
@@ -45,7 +50,7 @@ def kpi_rows(doc: Mapping[str, Any]) -> list[dict[str, str]]:
                 "b": format_value(key, k["b"].get("p50")),
                 "b_band": _band(k["b"], key),
                 "diff": format_difference(key, d.get("p50")),
-                "diff_band": _band(d, key, diff=True) + note,
+                "diff_band": band,
                 "diff_mean": format_difference(key, d.get("mean")),
             }
         )
