@@ -101,11 +101,7 @@ def test_paired_exactly_when_seed_and_replications_agree(seeds, reps):
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=1, max_size=40
-    )
-)
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=1, max_size=40))
 def test_a_paired_band_is_the_percentiles_of_the_differences(pairs):
     a = np.array([p[0] for p in pairs])
     b = np.array([p[1] for p in pairs])
@@ -166,3 +162,14 @@ def test_cli_compare_refuses_other_horizons_unless_allowed(cli, runs, tmp_path):
     res = cli("compare", runs["a"], folder, "--out", tmp_path / "o", "--allow-different")
     assert res.code == 0, res.err
     assert "A and B differ: horizon" in res.err
+
+
+def test_the_overlaid_series_are_each_runs_national_bands(runs):
+    a, b = read_run(runs["a"], "run_a"), read_run(runs["b"], "run_b")
+    doc = compare_runs(a, b)
+    for side, folder in (("a", runs["a"]), ("b", runs["b"])):
+        ts = pq.read_table(folder / "timeseries.parquet").to_pandas()
+        daily = ts.groupby(["rep", "day"])["detained"].sum().to_numpy().reshape(4, 20)
+        band = doc["series"]["detained"][side]
+        for q in (5, 50, 95):
+            assert band[f"p{q}"] == pytest.approx(np.percentile(daily, q, axis=0).tolist())

@@ -30,11 +30,16 @@ def param_paths() -> list[str]:
     return [p for p, param in iter_params(operation()) if param.value > 0]
 
 
+SETTINGS = [("regime.enabled", False), ("detention.overflow", "release"), ("days", 90)]
+"""Settings a change may set too (switches, choices, the horizon)."""
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    picks=st.lists(st.tuples(st.integers(0, 10**6), st.floats(0.5, 0.95)), min_size=1, max_size=4)
+    picks=st.lists(st.tuples(st.integers(0, 10**6), st.floats(0.5, 0.95)), min_size=1, max_size=4),
+    setting=st.one_of(st.none(), st.sampled_from(SETTINGS)),
 )
-def test_diff_finds_exactly_the_paths_a_change_made(picks):
+def test_diff_finds_exactly_the_paths_a_change_made(picks, setting):
     a = operation()
     paths = param_paths()
     updates = {}
@@ -42,6 +47,8 @@ def test_diff_finds_exactly_the_paths_a_change_made(picks):
     for i, factor in picks:
         path = paths[i % len(paths)]
         updates[path] = values[path].value * factor
+    if setting is not None:
+        updates[setting[0]] = setting[1]
     try:
         b = a.with_values(updates, reason="a test")
     except ScenarioError:
@@ -52,6 +59,7 @@ def test_diff_finds_exactly_the_paths_a_change_made(picks):
     assert set(updates) <= d.paths
     for c in d.changes:
         assert c.status == "changed" and "value" in c.differs
+        assert c.b.kind == ("setting" if c.path in dict(SETTINGS) else "parameter")
         assert c.b.value == b.overrides[c.path].value
         assert c.a.value == b.overrides[c.path].file_value
     back = diff_scenarios(b, a)
