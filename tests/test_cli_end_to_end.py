@@ -123,6 +123,7 @@ def test_full_and_national_runs_agree_and_none_writes_no_table(run_dir, full_dir
     assert sorted(p.name for p in (tmp_path / "none").iterdir()) == [
         ".atlarge-manifest.json",
         "brief.md",
+        "replications.parquet",
         "report.html",
         "scenario.json",
         "summary.json",

@@ -126,6 +126,8 @@ COMMANDS = {
         "stores": ["--db"],
         "files_in": ["--token-file"],
     },
+    "diff": {"args": [SMALL, SMALL], "scenario_arg": True, "files_out": ["--json"]},
+    "compare": {"args": ["run-a", "run-b"], "folders_out": ["--out"]},
     "results list": {"args": [], "stores_in": ["--db"]},
     "results compare": {"args": ["abc", "def"], "stores_in": ["--db"]},
 }

@@ -68,6 +68,8 @@ FLAGS = {
     "token_file": "--token-file",
     "host": "--host",
     "insecure_no_token": "--insecure-no-token",
+    "run_a": "RUN_A",
+    "run_b": "RUN_B",
 }
 """Parameter (as the layers below name it) -> the flag that sets it here."""
 SET_SHOWN = "command line (--set)"
@@ -380,12 +382,14 @@ def run(
     from atlarge.report.exports import FILES, export_formats
     from atlarge.runs import check_out_dir, default_out_dir
     from atlarge.scenario import load_scenario
+    from atlarge.scenario.diff import changes_from_parent
     from atlarge.scenario.schedules import scenario_warnings
     from atlarge.simulation import Simulation, with_days
 
     formats = export_formats(export)
     sc = load_scenario(scenario, set=_parse_sets(set_))
     ranking = _sensitivity_file(sensitivity, sc)
+    parent = changes_from_parent(scenario)  # for the report's "Changes from" table
     draws = _draws_per_run(sc, reps, fixed=fixed, asked=uncertainty, inner=inner)
     config = _run_config(
         reps=reps, seed=seed, days=days, workers=workers, executor=executor,
@@ -402,6 +406,7 @@ def run(
         # as_run already has the horizon: the scenario is not changed and validated again
         run_config = dataclasses.replace(config, days=None)
         result = Simulation.run(as_run, run_config, progress=lambda n: bar.advance(task(), n))
+        result.parent = parent
         write = bar.add_task("Writing report", total=None)
         path, failure = result.write_or_keep(out, formats, sensitivity=ranking)
         _on_stop(f"the run was written to {path}")
@@ -410,7 +415,8 @@ def run(
     _warn(failure)
     table = "" if config.timeseries == "none" else " timeseries.parquet,"
     extra = "".join(f", {name}" for f in formats for name in FILES[f])
-    out_console.print(f"Wrote {path}/summary.json,{table} report.html, brief.md{extra}")
+    files = f"summary.json,{table} replications.parquet, report.html, brief.md{extra}"
+    out_console.print(f"Wrote {path}/{files}")
 
 
 def _sensitivity_file(path: Path | None, sc: Any) -> dict[str, Any] | None:
@@ -1130,6 +1136,91 @@ def _check_bind(host: str, port: int) -> None:
             raise OptionError(
                 "--host", f"cannot listen on '{host}' port {port} ({exc.strerror or exc})"
             ) from None
+
+
+@app.command()
+def diff(
+    scenario_a: Annotated[Path, typer.Argument(help="Scenario TOML file A.")],
+    scenario_b: Annotated[Path, typer.Argument(help="Scenario TOML file B.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the differences to this JSON file.")
+    ] = None,
+) -> None:
+    """What differs between two scenarios, path by path (each resolved with what it
+    extends): both values, the unit, both sources, and sections only one side has."""
+    import json
+
+    from atlarge.report.diff_view import diff_table, section_rows
+    from atlarge.runs.outdir import check_file_out, write_files
+    from atlarge.scenario import load_scenario
+    from atlarge.scenario.diff import diff_scenarios
+
+    if json_out is not None:
+        check_file_out(json_out, "json")
+    result = diff_scenarios(load_scenario(scenario_a), load_scenario(scenario_b))
+    if result:
+        out_console.print(diff_table(result, str(scenario_a), str(scenario_b)))
+    else:
+        same = "resolve to the same values"
+        out_console.print(f"No differences: {scenario_a} and {scenario_b} {same}.")
+    for row in section_rows(result):
+        out_console.print(Text(f"section {row['path']}: {row['status']}"))
+    if json_out is not None:
+        doc = {"a_file": str(scenario_a), "b_file": str(scenario_b), **result.as_dict()}
+        write_files({json_out: json.dumps(doc, indent=2) + "\n"})
+        out_console.print(f"Wrote {json_out}")
+
+
+AllowDifferentOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-different",
+        help="Compare runs over different horizons or start dates (said loudly).",
+    ),
+]
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (written by atlarge run).")],
+    run_b: Annotated[Path, typer.Argument(help="Run folder B (written by atlarge run).")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    allow_different: AllowDifferentOpt = False,
+) -> None:
+    """Two run folders side by side: each KPI of A and B with its band, and B minus A
+    with its band (paired over replications when both runs used the same seed and
+    replications, else over independently resampled pairs); writes compare.html and
+    compare.json to OUT."""
+    import json
+
+    from atlarge.analysis.compare import compare_runs
+    from atlarge.report.compare import compare_table, render_compare
+    from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
+    from atlarge.runs.run_folder import read_run
+
+    check_out_dir(out)
+    doc = compare_runs(read_run(run_a, "run_a"), read_run(run_b, "run_b"))
+    blocking = [d["message"] for d in doc["differences"] if d["blocking"]]
+    if blocking and not allow_different:
+        raise OptionError(
+            "RUN_B",
+            f"differs from RUN_A in what was run ({'; '.join(blocking)}); its totals do not "
+            "compare with A's: pass --allow-different to compare them anyway",
+        )
+    for difference in doc["differences"]:
+        _warn(f"A and B differ: {difference['message']}")
+    text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    page = render_compare(doc)
+    path, failure = write_out_dir_or_elsewhere(
+        out,
+        {
+            "compare.json": lambda p: p.write_text(text, encoding="utf-8"),
+            "compare.html": lambda p: p.write_text(page, encoding="utf-8"),
+        },
+    )
+    out_console.print(compare_table(doc))
+    _warn(failure)
+    out_console.print(f"Wrote {path}/compare.html, compare.json")
 
 
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from atlarge.analysis import summarize
+from atlarge.analysis.per_replication import replication_columns
 from atlarge.errors import OptionError
 from atlarge.model import ModelOutput
 from atlarge.report import render_report
@@ -29,6 +30,7 @@ from atlarge.runs.replications import run_model
 from atlarge.runs.resources import check_memory, run_estimate
 from atlarge.runs.timeseries import daily_table
 from atlarge.scenario import Scenario
+from atlarge.scenario.diff import ParentChanges, changes_from_parent
 from atlarge.scenario.uncertainty import check_uncertainty
 
 
@@ -44,6 +46,15 @@ class Simulation:
 
     def __init__(self, output: ModelOutput) -> None:
         self.output = output
+        self.parent: ParentChanges | None = None
+        """What the scenario file changes from the one it extends, for the report's
+        "Changes from" table (:meth:`note_parent`); None: no table."""
+
+    def note_parent(self, scenario_file: str | Path) -> None:
+        """Show in the report what ``scenario_file`` (the file this run's scenario was
+        loaded from) changes from the scenario it extends. A result does not know its
+        file, so ``atlarge run`` (and a notebook) says it here."""
+        self.parent = changes_from_parent(scenario_file)
 
     @property
     def scenario(self) -> Scenario:
@@ -76,10 +87,10 @@ class Simulation:
         sensitivity: dict[str, Any] | None = None,
     ) -> Path:
         """Write ``summary.json``, ``timeseries.parquet`` (unless the run kept none),
-        ``report.html``, ``brief.md`` (the report's "In brief") and ``scenario.json``;
-        with ``exports`` (``"csv"``, ``"xlsx"`` or both) also the KPI and office tables as
-        ``kpis.csv`` and ``offices.csv`` or ``atlarge-results.xlsx`` (see
-        :mod:`atlarge.report.exports`).
+        ``replications.parquet`` (each KPI per replication), ``report.html``, ``brief.md``
+        (the report's "In brief") and ``scenario.json``; with ``exports`` (``"csv"``,
+        ``"xlsx"`` or both) also the KPI and office tables as ``kpis.csv`` and
+        ``offices.csv`` or ``atlarge-results.xlsx`` (see :mod:`atlarge.report.exports`).
 
         The folder appears complete or not at all; see :mod:`atlarge.runs.outdir`.
         If it cannot be written, the error says so and the results stay here.
@@ -109,9 +120,14 @@ class Simulation:
         def write_parquet(p: Path) -> None:
             pq.write_table(self.to_arrow(), p, compression="zstd")
 
+        def write_replications(p: Path) -> None:
+            columns = replication_columns(self.output)
+            pq.write_table(pa.table(columns), p, compression="zstd")
+
         def write_report(p: Path) -> None:
             p.write_text(
-                render_report(self.output, summary, exports, sensitivity), encoding="utf-8"
+                render_report(self.output, summary, exports, sensitivity, self.parent),
+                encoding="utf-8",
             )
 
         def write_brief(p: Path) -> None:
@@ -124,6 +140,8 @@ class Simulation:
         return {
             "summary.json": write_summary,
             **table,
+            # One row per replication, one column per KPI (atlarge compare pairs them).
+            "replications.parquet": write_replications,
             "report.html": write_report,
             "brief.md": write_brief,
             "scenario.json": write_scenario,

@@ -59,6 +59,8 @@ def format_difference(key: str, value: float | None) -> str:
     if _in_days(key):
         return f"{value:+,.1f}" if round(value, 1) else "0.0"
     text = format_as(fmt, abs(value))
+    if not any(c in "123456789" for c in text):
+        return text  # rounds to nothing: '0', not '-0'
     if value > 0:
         return "+" + text
     return "-" + text if value < 0 else text

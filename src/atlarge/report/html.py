@@ -21,6 +21,7 @@ from atlarge.model import ModelOutput
 from atlarge.report.brief import TITLE as BRIEF_TITLE
 from atlarge.report.brief import brief_paragraphs
 from atlarge.report.charts import MECHANISM_PATHS, Chart, budget_chart, build_charts
+from atlarge.report.diff_view import change_rows, section_rows
 from atlarge.report.exports import FILES, csv_data_uri, kpis_csv, offices_csv
 from atlarge.report.format import (
     format_as,
@@ -31,6 +32,7 @@ from atlarge.report.format import (
     setting_value,
 )
 from atlarge.report.pages import render_page
+from atlarge.scenario.diff import ParentChanges
 
 Row = dict[str, Any]
 
@@ -489,16 +491,31 @@ def _downloads(summary: dict[str, Any], exports: Sequence[str]) -> list[Row]:
     return links
 
 
+def _from_parent(parent: ParentChanges | None) -> dict[str, Any] | None:
+    """The "Changes from <parent>" table: each path the file changes from what it
+    extends, the parent's value and this one's, unit and this side's source."""
+    if parent is None:
+        return None
+    rows = []
+    for r in change_rows(parent.diff, "the parent", "this scenario") if parent.diff else []:
+        rows.append(r | {"source": r["source_b"] or r["source_a"]})
+    sections = section_rows(parent.diff, "the parent", "this scenario") if parent.diff else []
+    return {"name": parent.parent, "rows": rows, "sections": sections, "problem": parent.problem}
+
+
 def render_report(
     out: ModelOutput,
     summary: dict[str, Any],
     exports: Sequence[str] = (),
     sensitivity: dict[str, Any] | None = None,
+    parent: ParentChanges | None = None,
 ) -> str:
     """The whole report as one HTML string, "In brief" at the top (``exports``: the formats
     the run folder also holds, :func:`~atlarge.report.exports.export_formats`; the report
     links an XLSX there; ``sensitivity``: a sensitivity.json of the scenario, for what
-    drives the results; see report/brief.py)."""
+    drives the results, see report/brief.py; ``parent``: what the scenario file changes
+    from the scenario it extends, :func:`atlarge.scenario.diff.changes_from_parent`, shown
+    as a table)."""
     sc = out.scenario
     params = summary["parameters"]
     start = sc.start_date.isoformat()
@@ -517,6 +534,7 @@ def render_report(
         reps=summary["reps"],
         seed=summary["seed"],
         changes=_changes(summary, start),
+        from_parent=_from_parent(parent),
         warnings=summary.get("warnings") or [],
         bands=_band_kind(summary),
         n_assumptions=sum(p["assumption"] for p in params),

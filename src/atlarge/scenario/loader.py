@@ -160,19 +160,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
         raise ScenarioError(
             path, "extends", "must be a file name (a string) or a list of file names"
         )
-    base: dict[str, Any] = {}
-    base_origins: dict[str, Path | str] = {}
-    names_chain: list[str] = []
-    for name in names:
-        # Several bases merge left to right (an operation, then a funding file, say), each
-        # over the ones before it by the same rule as a file over its base.
-        one, one_origins = _base(path, name, (*chain, resolved))
-        names_chain += [name, *one.pop("extends", [])]
-        if len(chain) + 1 + len(names_chain) > MAX_EXTENDS:
-            raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
-        base = _drop_replaced_forms(_merge(base, one), one)
-        kept_base = {k: v for k, v in base_origins.items() if not _supplies(one, k)}
-        base_origins = {**kept_base, **one_origins}
+    base, base_origins, names_chain = _merge_bases(path, names, (*chain, resolved))
     merged = _drop_replaced_forms(_merge(base, data), data)
     # The files read, for the record: each base as written, followed by its own chain (with
     # several bases the later one overrides the earlier, so this is not an override order).
@@ -180,6 +168,53 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[
     leaves = set(_leaf_paths(merged))
     kept = {k: v for k, v in base_origins.items() if k in leaves or k == "extends"}
     return merged, _merge_origins(merged, data, kept, path)
+
+
+def _merge_bases(
+    path: Path, names: list[str], chain: tuple[Path, ...]
+) -> tuple[dict[str, Any], dict[str, Path | str], list[str]]:
+    """The bases ``names`` of ``path`` merged, their key origins, and the files read."""
+    base: dict[str, Any] = {}
+    base_origins: dict[str, Path | str] = {}
+    names_chain: list[str] = []
+    for name in names:
+        # Several bases merge left to right (an operation, then a funding file, say), each
+        # over the ones before it by the same rule as a file over its base.
+        one, one_origins = _base(path, name, chain)
+        names_chain += [name, *one.pop("extends", [])]
+        if len(chain) + len(names_chain) > MAX_EXTENDS:
+            raise ScenarioError(path, "extends", f"chain is longer than {MAX_EXTENDS} files")
+        base = _drop_replaced_forms(_merge(base, one), one)
+        kept_base = {k: v for k, v in base_origins.items() if not _supplies(one, k)}
+        base_origins = {**kept_base, **one_origins}
+    return base, base_origins, names_chain
+
+
+def load_base(path: str | Path) -> tuple[list[str], Scenario] | None:
+    """What the scenario at ``path`` extends, resolved and validated as a scenario of its
+    own: the entries of its ``extends`` (as written) and their merge, or None when it
+    extends nothing.
+
+    With several entries the base is all of them merged left to right, exactly as
+    :func:`load_scenario` merges them before applying the file's own keys, so a diff
+    against it shows what the file itself changes. A base that is not a whole scenario
+    on its own raises :class:`ScenarioError` naming the base file that lacks a field.
+    """
+    path = Path(path)
+    data = _read_toml(path)
+    names = data.get("extends")
+    if names is None:
+        return None
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ScenarioError(
+            path, "extends", "must be a file name (a string) or a list of file names"
+        )
+    base, origins, chain = _merge_bases(path, names, (_real_path(path),))
+    if "overrides" in base:
+        where = _origin_of("overrides", origins, path)
+        raise ScenarioError(where, "overrides", "is recorded by atlarge, not a file key")
+    return names, _validate({**base, "extends": chain}, origins, path.parent / names[0])
 
 
 def _base(
