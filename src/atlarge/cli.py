@@ -871,22 +871,49 @@ def checks(
         Path | None,
         typer.Option(help="Posterior file (default: the package's data/posterior-2025.json)."),
     ] = None,
+    annual: Annotated[
+        Path | None,
+        typer.Option(
+            help="Annual fit file (atlarge calibrate --method bayes-annual; default: the "
+            "package's data/posterior-annual.json)."
+        ),
+    ] = None,
 ) -> None:
-    """Posterior predictive checks of the 2025 fit: writes checks.html (every fitted figure
-    with the fitted model's p5-p95 band, the share inside) and posterior.json."""
+    """Posterior predictive checks of the 2025 fit and of the annual record: writes
+    checks.html (every fitted figure with the fitted model's p5-p95 band, the share inside;
+    each fiscal year fitted and left out), posterior.json and posterior-annual.json."""
     import json
 
+    from atlarge.analysis.annual_bayes import default_annual_path
     from atlarge.analysis.fit_2025 import default_posterior_path
-    from atlarge.report.checks_page import render_checks
+    from atlarge.report.checks_page import annual_section, render_checks
     from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
 
+    def read(option: str, path: Path, what: str) -> dict[str, Any]:
+        if not path.is_file():
+            raise OptionError(option, f"'{path}' {why_not_a_file(path)}")
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise OptionError(
+                option, f"'{path}' is not {what} ({type(exc).__name__}: {exc})"[:300]
+            ) from None
+
     path = posterior or default_posterior_path()
-    if not path.is_file():
-        raise OptionError("--posterior", f"'{path}' {why_not_a_file(path)}")
+    doc = read("--posterior", path, "a posterior written by atlarge calibrate --method bayes")
+    annual = annual or default_annual_path()
+    annual_doc = read("--annual", annual, "an annual fit of atlarge calibrate")
     try:
-        doc = json.loads(path.read_text())
-        page = render_checks(doc)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        annual_section(annual_doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise OptionError(
+            "--annual",
+            f"'{annual}' is not an annual fit written by atlarge calibrate --method "
+            f"bayes-annual ({type(exc).__name__}: {exc})"[:300],
+        ) from None
+    try:
+        page = render_checks(doc, annual_doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise OptionError(
             "--posterior",
             f"'{path}' is not a posterior written by atlarge calibrate --method bayes "
@@ -898,6 +925,9 @@ def checks(
         {
             "checks.html": lambda p: p.write_text(page, encoding="utf-8"),
             "posterior.json": lambda p: p.write_text(json.dumps(doc, indent=2) + "\n"),
+            "posterior-annual.json": lambda p: p.write_text(
+                json.dumps(annual_doc, indent=2) + "\n"
+            ),
         },
     )
     _warn(failure)

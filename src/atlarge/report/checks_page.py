@@ -2,7 +2,9 @@
 
 Every fitted figure of the 2025 record with the fitted model's p5-p95 band over it
 (posterior draws x replications x observation error), the share inside, the held-out
-figures when the fit left some out, and the posterior of each fitted quantity.
+figures when the fit left some out, and the posterior of each fitted quantity; with the
+annual fit's document (``atlarge calibrate --method bayes-annual``), each fiscal year's
+figures fitted, left out and predicted, and the population of years.
 """
 
 from __future__ import annotations
@@ -50,8 +52,75 @@ def _share(x: float | None) -> str:
     return "-" if x is None else f"{x:.0%}"
 
 
-def render_checks(doc: dict[str, Any]) -> str:
-    """The checks page as one HTML string."""
+METRIC_LABELS = {
+    "arrests": "ICE ERO administrative arrests",
+    "detention_adp": "Average daily population",
+    "alos": "Average length of stay (days)",
+    "removals": "ICE removals",
+}
+KIND_LABELS = {
+    "fit": "fitted",
+    "leave-one-year-out": "left out, predicted",
+    "aside": "kept aside, predicted",
+}
+
+
+def _num(metric: str, x: float) -> str:
+    return f"{x:,.1f}" if metric == "alos" else f"{x:,.0f}"
+
+
+def _annual_row(r: dict[str, Any]) -> dict[str, str]:
+    m = r["metric"]
+    return {
+        "period": r["period"],
+        "metric": METRIC_LABELS.get(m, m),
+        "kind": KIND_LABELS.get(r["kind"], r["kind"]),
+        "observed": _num(m, r["observed"]),
+        "p5": _num(m, r["sim_p5"]),
+        "p50": _num(m, r["sim_p50"]),
+        "p95": _num(m, r["sim_p95"]),
+        "inside": "yes" if r["inside"] else "no",
+        "error": f"{r['rel_error']:+.1%}",
+        "confidence": "from memory: shown, not scored" if r["from_memory"] else r["confidence"],
+    }
+
+
+def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
+    """The annual record's part of the page: every year's figures by kind, the errors and
+    coverage by kind and figure, each year's posterior, the population of years."""
+    order = list(KIND_LABELS)
+    ordered = sorted(doc["rows"], key=lambda r: (r["period"], order.index(r["kind"])))
+    rows = [_annual_row(r) for r in ordered]
+    errors = [
+        {"kind": KIND_LABELS.get(kind, kind), "metric": METRIC_LABELS.get(m, m),
+         "median": f"{e['median_abs_error']:.1%}", "max": f"{e['max_abs_error']:.1%}",
+         "worst": e["worst_year"], "coverage": _share(e["coverage"]), "n": e["n"]}
+        for kind, by in doc["errors"].items() for m, e in by.items()
+    ]  # fmt: skip
+    years = [
+        {"period": period, "fitted_on": ", ".join(METRIC_LABELS.get(m, m) for m in y["fitted_on"]),
+         "quantities": "; ".join(f"{k} {v['p50']:.3g} ({v['p5']:.3g}-{v['p95']:.3g})"
+                                 for k, v in y["posterior"].items()),
+         "rhat": f"{max(y['diagnostics']['rhat']):.2f}"}
+        for period, y in doc["years"].items()
+    ]  # fmt: skip
+    population = [
+        {"name": k, "p5": f"{v['p5']:.3g}", "p50": f"{v['p50']:.3g}", "p95": f"{v['p95']:.3g}",
+         "years": ", ".join(v["years"]) or "none (the prior)"}
+        for k, v in doc["population"].items()
+    ]  # fmt: skip
+    s = doc["settings"]
+    settings = (
+        f"{s['walkers']} walkers x {s['steps']} steps per year ({s['burn']} burn-in), "
+        f"{s['reps']} replications per point; checks {s['check_draws']} draws x "
+        f"{s['check_reps']} replications"
+    )
+    return {"rows": rows, "errors": errors, "years": years, "population": population,
+            "settings": settings}  # fmt: skip
+
+
+def render_checks(doc: dict[str, Any], annual: dict[str, Any] | None = None) -> str:
+    """The checks page as one HTML string (``annual``: the annual fit's document)."""
     rows = [r | {"used": "fitted"} for r in doc["checks"]["fitted"]]
     rows += [r | {"used": "held out"} for r in doc["checks"].get("held_out", [])]
     figures = [_figure(s, [r for r in rows if r["series"] == s])
@@ -98,4 +167,5 @@ def render_checks(doc: dict[str, Any]) -> str:
         figures=figures,
         rows=table,
         params=params,
+        annual=annual_section(annual) if annual is not None else None,
     )
