@@ -1,7 +1,7 @@
 # make run   - create .venv if missing, install, run Operation At Large, write its report
 # make test  - create .venv if missing, install with test extras, run the test suite
 # make serve - the explorer page and HTTP API on http://127.0.0.1:8000/
-# make docs  - build the documentation site (mkdocs, strict) and serve it on http://127.0.0.1:8001/
+# make docs  - build the documentation site (mkdocs, strict; the gallery runs its questions) and serve it on http://127.0.0.1:8001/ (ATLARGE_DOCS_GALLERY=0: without the gallery runs)
 # make bench - speed: pytest-benchmark timings, atlarge bench --quick and the speed targets (benchmarks/targets.py; not part of make test)
 PYTHON ?= python3.11
 VENV := .venv
@@ -38,7 +38,7 @@ serve: $(STAMP)
 	$(BIN)/atlarge serve
 
 docs: $(STAMP)
-	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8001
 
 profile: $(STAMP)
 	$(BIN)/python benchmarks/profile_engine.py
