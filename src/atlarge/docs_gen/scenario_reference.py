@@ -25,6 +25,7 @@ from pydantic.fields import FieldInfo
 from atlarge.analysis.summary import RECORD_FIELDS
 from atlarge.cli import FLAGS
 from atlarge.docs_gen.markdown import anchor, cell, code, table, text
+from atlarge.docs_gen.meanings import meaning_of
 from atlarge.report.format import param_value
 from atlarge.scenario import iter_params, load_scenario
 from atlarge.scenario.params import Param, ParamSpec, fmt_number, spec_in
@@ -49,9 +50,10 @@ NESTED_KEYS: dict[str, tuple[str, ...]] = {"home_missions": ("agency", "measure"
 """Tables of tables: ``home_missions.<agency>.<measure>``."""
 
 
-NO_DESCRIPTION = (
-    "not described in the schema yet: the section's description and the sources of the "
-    "shipped values say what it measures."
+NO_DESCRIPTION = "not described in the schema yet."
+NO_DESCRIPTION_PARAM = (
+    "not described in the schema yet: the sources of the shipped values below say what "
+    "they measure."
 )
 
 
@@ -260,9 +262,10 @@ def _value(p: Param) -> str:
     return shown
 
 
-def values_table(paths: list[str], shipped: list[Shipped]) -> str:
+def values_table(paths: list[str], shipped: list[Shipped], template: str = "") -> str:
     """The shipped scenarios' values of ``paths``: scenarios that share a value and its
-    provenance (through ``extends``) share a row."""
+    provenance (through ``extends``) share a row. The path column is left out when the
+    only path is the ``template`` itself (no key to tell apart)."""
     rows = []
     for path in paths:
         groups: dict[tuple[str, str], list[str]] = {}
@@ -274,7 +277,10 @@ def values_table(paths: list[str], shipped: list[Shipped]) -> str:
             rows.append([code(path), cell(", ".join(files)), cell(value), cell(provenance)])
     if not rows:
         return "No shipped scenario sets it.\n"
-    return table(["Path", "Scenarios", "Value", "Source, assumption or fit"], rows)
+    header = ["Path", "Scenarios", "Value", "Source, assumption or fit"]
+    if paths == [template]:
+        return table(header[1:], (row[1:] for row in rows))
+    return table(header, rows)
 
 
 def scenario_reference(scenarios_dir: Path) -> str:
@@ -319,11 +325,13 @@ def scenario_reference(scenarios_dir: Path) -> str:
             lines.append(f"- Bounds: {text(bounds(e.spec))}")
         else:
             lines.append(f"- Allowed: {e.allowed}")
-            if e.default is not None:
+            if e.default is not None and e.default != "":
                 lines.append(f"- Default: {code(e.default)}")
-        meaning = text(e.description) if e.description else NO_DESCRIPTION
+        fallback = NO_DESCRIPTION_PARAM if e.kind == "parameter" else NO_DESCRIPTION
+        described = e.description or meaning_of(e.path)
+        meaning = text(described) if described else fallback
         lines.append(f"- Meaning: {meaning}")
         out.append("\n".join(lines) + "\n")
         if e.kind == "parameter":
-            out.append(values_table(by_template.get(e.path, []), shipped))
+            out.append(values_table(by_template.get(e.path, []), shipped, e.path))
     return "\n".join(out)
