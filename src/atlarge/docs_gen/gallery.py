@@ -48,12 +48,16 @@ class Arm:
 
     def code(self, reps: int, days: int | None = None) -> str:
         """The Python that runs this arm (what the page shows and :func:`run_arm` runs)."""
-        sets = f", set={self.sets!r}" if self.sets else ""
         horizon = f", days={days}" if days is not None else ""
+        if self.sets:
+            sets = ", ".join(f'"{k}": "{v}"' for k, v in self.sets.items())
+            load = f'sc = atlarge.load_scenario(\n    "{self.scenario}",\n    set={{{sets}}},\n)\n'
+        else:
+            load = f'sc = atlarge.load_scenario("{self.scenario}")\n'
         return (
-            "import atlarge\n"
-            f'sc = atlarge.load_scenario("{self.scenario}"{sets})\n'
-            f"res = atlarge.simulate(sc, reps={reps}, seed={SEED}{horizon})\n"
+            "import atlarge\n\n"
+            + load
+            + f"res = atlarge.simulate(sc, reps={reps}, seed={SEED}{horizon})\n"
         )
 
 
@@ -354,15 +358,20 @@ def question_page(q: Question, ra: ArmResult, rb: ArmResult, plotly_src: str) ->
     out.append("## Key results\n")
     out.append(
         table(
-            ["KPI", text(ra.arm.label), text(rb.arm.label), "B - A, paired"],
+            [
+                "KPI",
+                f"{text(ra.arm.label)}: median (p5 to p95)",
+                f"{text(rb.arm.label)}: median (p5 to p95)",
+                "B - A, paired: median (p5 to p95)",
+            ],
             kpi_rows(ra, rb, q.kpis),
         )
     )
     moved, not_moved = _steady(ra, rb, q.kpis)
     if moved:
         out.append(
-            "In at least 90% of the paired replications B differs from A in the same "
-            f"direction for: {text('; '.join(moved))}."
+            "The paired 5th-95th percentile band of B - A lies wholly on one side of zero "
+            f"for: {text('; '.join(moved))}."
             + (
                 f" For {text(', '.join(not_moved))} the paired band holds zero."
                 if not_moved
@@ -397,6 +406,17 @@ def index_page(questions: tuple[Question, ...] = QUESTIONS) -> str:
     )
 
 
+_RUNS: dict[tuple[str, int, int, int | None], ArmResult] = {}
+"""Finished runs of this process (see :func:`run_questions`)."""
+
+
+def _scenario_key(arm: Arm, root: Path) -> str:
+    """The sha256 of the arm's scenario as loaded, with its changes."""
+    from atlarge.scenario import load_scenario, scenario_sha256
+
+    return scenario_sha256(load_scenario(root / arm.scenario, set=arm.sets))
+
+
 def run_questions(
     root: Path,
     reps: int | None = None,
@@ -404,19 +424,25 @@ def run_questions(
     questions: tuple[Question, ...] = QUESTIONS,
     on_arm: Callable[[Arm], None] | None = None,
 ) -> dict[str, tuple[ArmResult, ArmResult]]:
-    """Run every question's two arms (an arm shared by questions runs once)."""
+    """Run every question's two arms (an arm shared by questions runs once).
+
+    Runs are kept for the life of the process, keyed by what determines their numbers
+    (the scenario as loaded, with its changes: its sha256; replications, seed, days), so
+    ``mkdocs serve`` rebuilding after an edit to a page does not run them again, while an
+    edited scenario file is run again. (The model's code cannot change under a running
+    process: it is imported once.)
+    """
     reps = reps or gallery_reps()
-    done: dict[tuple[str, tuple[tuple[str, str], ...]], ArmResult] = {}
     results = {}
     for q in questions:
         pair = []
         for arm in (q.a, q.b):
-            key = (arm.scenario, tuple(sorted(arm.sets.items())))
-            if key not in done:
+            key = (_scenario_key(arm, root), reps, SEED, days)
+            if key not in _RUNS:
                 if on_arm:
                     on_arm(arm)
-                done[key] = run_arm(arm, root, reps, days)
-            r = done[key]
+                _RUNS[key] = run_arm(arm, root, reps, days)
+            r = _RUNS[key]
             pair.append(ArmResult(arm, r.code, r.output, r.summary, r.values))
         results[q.slug] = (pair[0], pair[1])
     return results
