@@ -163,6 +163,16 @@ def test_every_code_block_on_the_site_runs_or_is_not_code():
         assert len(runnable) == sum(k in RUN_KINDS for k in kinds), page
 
 
+def test_getting_started_includes_the_readmes_two_commands():
+    """The page includes the README's first block by line numbers: they must still
+    select that block, whole."""
+    page = (DOCS / "getting-started.md").read_text()
+    first, last = map(int, re.search(r'--8<-- "README.md:(\d+):(\d+)"', page).groups())
+    lines = (ROOT / "README.md").read_text().splitlines()[first - 1 : last]
+    assert lines[0] == "```sh" and lines[-1] == "```"
+    assert [line.split()[:2] for line in lines[1:-1]] == [["make", "run"], ["make", "test"]]
+
+
 def test_the_site_has_examples_to_run():
     """The how-to guides are worked through by the README test, command by command."""
     blocks = {p.name: readme_blocks(p.read_text()) for p in (DOCS / "how-to").glob("*.md")}
