@@ -380,6 +380,18 @@ def test_gallery_code_is_the_code_that_ran(guard_runs):
     assert again.summary["kpis"] == ra.summary["kpis"]
 
 
+def test_gallery_inputs_are_read_from_the_scenarios_as_run(guard_runs):
+    """The inputs table holds what differs between A and B and nothing else; the changes
+    from the file are the run's own record (here the shortened horizon)."""
+    _, ra, rb = guard_runs
+    rows = [r for r in gallery.inputs_table(ra, rb).splitlines() if r.startswith("| `")]
+    assert len(rows) == 1 and rows[0].startswith("| `support.national_guard.headcount` |")
+    guard = ra.output.scenario.support.national_guard.headcount.value
+    assert f"{guard:,.0f} troops" in rows[0] and "| 0 troops |" in rows[0]
+    assert "- `days`: 30 (in the file: 365)" in gallery.changes_from_file(ra)
+    assert "None: the two runs have the same inputs" in gallery.inputs_table(ra, ra)
+
+
 def test_gallery_figures_overlay_both_runs(guard_runs):
     q, ra, rb = guard_runs
     fig = gallery.figure(ra, rb, q.measures[0])

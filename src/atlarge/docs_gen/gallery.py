@@ -23,11 +23,12 @@ import plotly.graph_objects as go
 
 from atlarge.analysis import bands, trailing_mean
 from atlarge.analysis.kpis import KPIS, kpi_values
-from atlarge.analysis.summary import stats
+from atlarge.analysis.summary import setting_rows, stats
 from atlarge.cli import FLAGS
-from atlarge.docs_gen.markdown import cell, table, text
+from atlarge.docs_gen.markdown import cell, code, table, text
 from atlarge.model.measures import MEASURES
-from atlarge.report.format import format_difference, format_value
+from atlarge.report.format import format_difference, format_value, param_value, setting_value
+from atlarge.scenario import iter_params
 
 REPS_ENV = "ATLARGE_DOCS_REPS"
 """Replications per run of the gallery (default :data:`DEFAULT_REPS`): fewer for a quick
@@ -85,7 +86,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "guard",
         "Operation At Large with and without the National Guard",
-        "What do the 21,000 Guard troops change: arrests, removals, detention, cost?",
+        "What do the National Guard troops change: arrests, removals, detention, cost?",
         "The Guard supports book-in and removal transport (it makes no arrests) and is paid "
         "per troop-day. `operation-at-large-no-guard.toml` is Operation At Large with the "
         "Guard's headcount at 0 (its deployment had not been approved when the operation "
@@ -125,7 +126,7 @@ QUESTIONS: tuple[Question, ...] = (
         "judges",
         "How many immigration judges?",
         "What would 800 judges (the bench Congress funded in 2025) change against the "
-        "scenario's bench of 714 falling to 600?",
+        "scenario's own bench, which falls over the year?",
         "Judges are a parameter of the `[courts]` section: `courts.judges` (dated in the "
         f"scenario). `{FLAGS['sets']} courts.judges=800` on the command line, or `set=` in "
         "Python, makes it 800 for the whole run.",
@@ -149,9 +150,9 @@ QUESTIONS: tuple[Question, ...] = (
         "`detention.overflow` decides what happens to a book-in no office has a bed for: "
         "`'hold'` (Operation At Large's setting: people wait in short-term holding, and when "
         "that is full arrests wait) or `'transfer'` (moved to an office with a free bed, "
-        "released when none is free nationally). Both runs have 32,000 beds instead of "
-        "41,500, and 30,000 people detained on the first day instead of 37,745, so that "
-        "beds fill within days.",
+        "released when none is free nationally). Both runs have fewer beds than the "
+        "scenario, and fewer people detained on the first day so that they fit, so that "
+        "beds fill within days (the inputs below).",
         Arm("A: hold (no release)", OAL, SHORT_BEDS),
         Arm(
             "B: transfer, release when full", OAL, {**SHORT_BEDS, "detention.overflow": "transfer"}
@@ -257,6 +258,63 @@ def kpi_rows(ra: ArmResult, rb: ArmResult, keys: tuple[str, ...]) -> list[list[s
     return rows
 
 
+def _inputs(sc: Any) -> dict[str, str]:
+    """Every parameter and setting of a scenario as people read it, by path."""
+    shown = {path: param_value(p.value, p.schedule, p.unit) for path, p in iter_params(sc)}
+    for row in setting_rows(sc):
+        shown[row["path"]] = setting_value(row["path"], row["value"])
+    return shown
+
+
+ABSENT = "absent"
+LABELS = ("name", "description")
+"""Scenario fields that name it rather than set anything (left out of the inputs table)."""
+FOLD_ROWS = 12
+"""A table of inputs longer than this is folded (a funded scenario adds dozens)."""
+
+
+def inputs_table(ra: ArmResult, rb: ArmResult) -> str:
+    """The parameters and settings whose values differ between A's and B's scenarios as
+    run (read from the scenarios, so the page never restates an input by hand); an
+    optional section one of them leaves out reads 'absent'."""
+
+    def shown(values: dict[str, str], path: str) -> str:
+        value = values.get(path, ABSENT)
+        return ABSENT if value.startswith(ABSENT) else value
+
+    a, b = _inputs(ra.output.scenario), _inputs(rb.output.scenario)
+    rows = [
+        [code(path), cell(shown(a, path)), cell(shown(b, path))]
+        for path in [*a, *(p for p in b if p not in a)]
+        if shown(a, path) != shown(b, path) and path not in LABELS
+    ]
+    if not rows:
+        return "None: the two runs have the same inputs.\n"
+    body = table(["Path", text(ra.arm.label), text(rb.arm.label)], rows)
+    if len(rows) <= FOLD_ROWS:
+        return body
+    indented = "".join(f"    {line}\n" for line in body.splitlines())
+    return f'??? info "{len(rows)} parameters and settings differ"\n\n{indented}'
+
+
+def changes_from_file(r: ArmResult) -> str:
+    """What an arm changed from its scenario file (``set=``): each path as run and as in
+    the file, from the run's own record of its changes."""
+    summary = r.summary
+    params = {p["path"]: p for p in summary["parameters"]}
+    start = summary["scenario"].get("start_date")
+    items = []
+    for path, o in (summary.get("overrides") or {}).items():
+        p = params.get(path)
+        if p is not None:
+            run = param_value(o["value"], o.get("schedule"), p["unit"], start)
+            was = param_value(o["file_value"], o.get("file_schedule"), p["unit"], start)
+        else:
+            run, was = setting_value(path, o["value"]), setting_value(path, o["file_value"])
+        items.append(f"- {code(path)}: {text(run)} (in the file: {text(was)})\n")
+    return ("Changed from the file:\n\n" + "".join(items)) if items else ""
+
+
 def _series(out: Any, key: str) -> np.ndarray:
     series = out.national(key).astype(np.float64)
     if series.ndim == 3:  # by priority group: summed
@@ -355,6 +413,11 @@ def question_page(q: Question, ra: ArmResult, rb: ArmResult, plotly_src: str) ->
     for r in (ra, rb):
         out.append(f"**{text(r.arm.label)}** ({text(r.summary['scenario']['name'])}):\n")
         out.append(f"```python\n{r.code}```\n")
+        changes = changes_from_file(r)
+        if changes:
+            out.append(changes)
+    out.append("## Inputs that differ\n")
+    out.append(inputs_table(ra, rb))
     out.append("## Key results\n")
     out.append(
         table(
