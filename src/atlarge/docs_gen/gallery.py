@@ -208,7 +208,7 @@ def run_arm(arm: Arm, root: Path, reps: int, days: int | None = None) -> ArmResu
 def _band_text(key: str, s: dict[str, Any] | None) -> str:
     """'631 (629-633)': median and p5-p95, in the KPI's format."""
     if s is None:
-        return "not run"
+        return "not in this run (its stage is off)"
     p50, p5, p95 = (format_value(key, s.get(q)) for q in ("p50", "p5", "p95"))
     return f"{p50} ({p5} to {p95})"
 
