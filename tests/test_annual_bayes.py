@@ -3,6 +3,7 @@ leave-one-year-out (atlarge.analysis.annual_bayes)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -137,3 +138,39 @@ def test_rows_score_coverage_against_observation_error_and_errors_against_the_me
     summary = ab.summarize(rows)["fit"]["arrests"]
     assert summary["median_abs_error"] == pytest.approx(0.5)
     assert summary["coverage"] == 0.0 and summary["worst_year"] == "FY2024"
+def test_the_shipped_annual_posterior_says_what_it_was_fitted_to_and_how_it_did():
+    doc = json.loads(ab.default_annual_path().read_text())
+    assert set(doc["years"]) == {YEARS[y].period for y in ab.FIT_YEARS}
+    kinds = {r["kind"] for r in doc["rows"]}
+    assert kinds == {"fit", "leave-one-year-out", "aside"}
+    for period, year in doc["years"].items():
+        assert year["fitted_on"], period
+        assert set(year["posterior"]) <= set(NAMES)
+    for kind in ("fit", "leave-one-year-out"):
+        for metric, e in doc["errors"][kind].items():
+            assert 0 <= e["coverage"] <= 1 and e["median_abs_error"] >= 0, (kind, metric)
+    assert {p["name"] for p in doc["priors"]} == set(NAMES)
+
+
+def test_the_checks_page_shows_every_year_fitted_and_left_out(cli, tmp_path):
+    res = cli("checks", "--out", tmp_path / "c")
+    assert res.code == 0, res.err
+    page = (tmp_path / "c/checks.html").read_text()
+    doc = json.loads((tmp_path / "c/posterior-annual.json").read_text())
+    assert doc == json.loads(ab.default_annual_path().read_text())
+    assert "The annual record" in page
+    for year in ab.FIT_YEARS:
+        assert page.count(f"<td>FY{year}</td>") >= 2  # its rows and its posterior
+    for label in ("fitted", "left out, predicted", "kept aside, predicted"):
+        assert label in page
+    loo = doc["errors"]["leave-one-year-out"]["arrests"]
+    assert f"{loo['median_abs_error']:.1%}" in page
+
+
+@pytest.mark.parametrize("text", ["{", '{"rows": 3}'])
+def test_a_bad_annual_file_is_refused_by_its_option(cli, tmp_path, text):
+    bad = tmp_path / "bad.json"
+    bad.write_text(text)
+    res = cli("checks", "--annual", bad, "--out", tmp_path / "c")
+    assert res.code == 2 and "--annual" in res.err, res.err
+    assert not (tmp_path / "c").exists()
