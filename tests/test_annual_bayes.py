@@ -174,3 +174,34 @@ def test_a_bad_annual_file_is_refused_by_its_option(cli, tmp_path, text):
     res = cli("checks", "--annual", bad, "--out", tmp_path / "c")
     assert res.code == 2 and "--annual" in res.err, res.err
     assert not (tmp_path / "c").exists()
+
+
+def test_calibrate_bayes_annual_writes_what_the_fit_returns(cli, tmp_path, monkeypatch):
+    """The command passes its settings through and writes the document whole (the fit
+    itself, about half an hour, is stubbed; its parts are tested above)."""
+    seen = {}
+
+    def fake(base, **kw):
+        seen.update(kw)
+        for y in ab.FIT_YEARS:
+            kw["progress"](f"FY{y} fitted")
+        return json.loads(ab.default_annual_path().read_text())
+
+    monkeypatch.setattr(ab, "run_annual_fit", fake)
+    out = tmp_path / "annual.json"
+    res = cli("calibrate", "--method", "bayes-annual", "--steps", "10", "--burn", "4",
+              "--workers", "1", "--out", out, "--quiet")  # fmt: skip
+    assert res.code == 0, res.err
+    assert (seen["steps"], seen["burn"], seen["walkers"], seen["reps"]) == (10, 4, 8, 2)
+    assert json.loads(out.read_text()) == json.loads(ab.default_annual_path().read_text())
+    assert "left out: arrests median |error|" in res.out
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [(["--walkers", "6"], "--walkers"), (["--steps", "10", "--burn", "8"], "--burn")],
+)
+def test_calibrate_bayes_annual_refuses_what_emcee_cannot_do(cli, tmp_path, args, option):
+    res = cli("calibrate", "--method", "bayes-annual", *args, "--out", tmp_path / "a.json")
+    assert res.code == 2 and option in res.err, res.err
+    assert not (tmp_path / "a.json").exists()
