@@ -66,6 +66,18 @@ def test_captions_name_the_posterior_and_the_ranged_assumptions_only_when_drawn(
         assert "every other parameter held at its value" in report
     if d.case == "fixed":
         assert caption.startswith("p5-p95: chance variation only")
+    elif u["replications_per_draw"] == 1:
+        assert caption.endswith(", 1 replication each.")
+
+
+def test_the_terminal_caption_counts_in_words():
+    u = {"kind": "stochastic and parameter", "draws": 4, "replications_per_draw": 1,
+         "drawn_parameters": ["a"], "posterior": False}  # fmt: skip
+    caption = band_caption({"uncertainty": u})
+    assert caption == (
+        "p5-p95: parameter uncertainty and chance: 4 draws of the ranged assumptions, "
+        "1 replication each."
+    )
 
 
 def test_a_summary_from_before_posterior_others_splits_by_the_fitted_rows():

@@ -14,7 +14,7 @@ from rich.text import Text
 from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.observed import METRIC_LABELS
 from atlarge.report.band_draws import band_draws
-from atlarge.report.format import format_difference, format_value, plain_number
+from atlarge.report.format import format_difference, format_value, plain_number, plural
 
 
 def kpi_table(summary: dict[str, Any]) -> Table:
@@ -52,8 +52,11 @@ def band_caption(summary: dict[str, Any]) -> str:
         "posterior_drawn": "the fitted parameters' posterior and the ranged assumptions",
     }[drawn.case]
     per = (summary.get("uncertainty") or {}).get("replications_per_draw")
-    each = f", {per} replications each" if per else ""
-    return f"p5-p95: parameter uncertainty and chance: {drawn.draws} draws of {source}{each}."
+    each = f", {plural(per, 'replication')} each" if per else ""
+    return (
+        "p5-p95: parameter uncertainty and chance: "
+        f"{plural(drawn.draws, 'draw')} of {source}{each}."
+    )
 
 
 SWEEP_KPIS = (
