@@ -17,17 +17,19 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from atlarge.report.brief import (
     BAND_KINDS,
     FIXED,
     POSTERIOR,
+    POSTERIOR_VARIED,
     TITLE,
     VARIED,
     brief_json,
     brief_markdown,
+    brief_paragraphs,
     brief_text,
 )
 from tests.conftest import ROOT
@@ -86,7 +88,7 @@ def triple_field(summary: dict[str, Any], m: re.Match, sentence: str) -> tuple[s
     k = summary["kpis"]
     if "arrests a day" in unit:
         return "arrests_per_day", k["arrests_per_day"]
-    if "field office leaderships" in unit:
+    if "field office leadership" in unit:
         return "leadership_replacements", k["leadership_replacements"]
     if "agent-days" in unit:
         return "agent_days_diverted", k["agent_days_diverted"]
@@ -123,6 +125,10 @@ def scalar_fields(summary: dict[str, Any]) -> dict[str, float]:
         "uncertainty.draws": u.get("draws"),
         "uncertainty.replications_per_draw": u.get("replications_per_draw"),
         "len(uncertainty.drawn_parameters)": len(u.get("drawn_parameters") or []),
+        "len(uncertainty.posterior_parameters)": len(u.get("posterior_parameters") or []),
+        "parameters drawn independently": len(
+            set(u.get("drawn_parameters") or []) - set(u.get("posterior_parameters") or [])
+        ),
         "labelled assumptions": sum(p["assumption"] and not p.get("fitted") for p in params),
         "len(parameters)": len(params),
         "kpis.day_detention_full.share_reached": full.get("share_reached"),
@@ -158,12 +164,26 @@ def check_brief(
     dates = DATE.findall(md)
     assert all(d == summary["scenario"]["start_date"] for d in dates), dates
 
-    # The band's kind: one sentence with a band says it, in the run's words, once.
+    # The band's kind: one sentence with a band says it, in the run's words, once. A
+    # posterior is named only when the run used it, and ranged assumptions as varied only
+    # when they were drawn (summary.json's posterior and posterior_others).
     u = summary.get("uncertainty") or {}
+    independent = set(u.get("drawn_parameters") or []) - set(u.get("posterior_parameters") or [])
     if u.get("kind") != "stochastic and parameter":
         kind = FIXED
+    elif not u.get("posterior"):
+        kind = VARIED
     else:
-        kind = POSTERIOR if u.get("posterior") else VARIED
+        others = u.get("posterior_others") == "drawn" and independent
+        kind = POSTERIOR_VARIED if others else POSTERIOR
+    if not u.get("posterior"):
+        assert "posterior" not in md
+    varied = kind != FIXED and bool(independent)
+    assert ("correlations between the uncertain parameters" in md) == varied
+    assert ("each independently over its range" in md) == (varied and not sensitivity)
+    if u.get("posterior") and not sensitivity:
+        held = kind == POSTERIOR
+        assert ("every other parameter held at its value" in md) == held
     fields: dict[str, int] = {}
     scalars = scalar_fields(summary)
     for sentence in said:
@@ -207,7 +227,7 @@ def summaries(draw) -> dict[str, Any]:
     """Summaries as summary.json has them, with figures over wide ranges and every case
     of the brief: bands of each kind, detention full always / sometimes / never, agents
     detailed or not, removals or none, the regime on or off, a target that is a schedule."""
-    band = draw(st.sampled_from(["fixed", "varied", "posterior"]))
+    band = draw(st.sampled_from(["fixed", "varied", "posterior_held", "posterior_drawn", "unused"]))
     kpis: dict[str, Any] = {
         "arrests_total": _stats(draw, 0, 5e6),
         "arrests_per_day": _stats(draw, 0, 2e4),
@@ -265,13 +285,18 @@ def summaries(draw) -> dict[str, Any]:
     reps = draw(st.integers(1, 2000))
     if band == "fixed":
         u = {"kind": "stochastic", "draws": 0, "replications_per_draw": None, "inner": reps}
-        u |= {"drawn_parameters": [], "posterior": False}
+        u |= {"drawn_parameters": [], "posterior": False, "posterior_parameters": []}
+        u |= {"posterior_others": None}
     else:
         n = draw(st.integers(1, 40))
         per = draw(st.one_of(st.none(), st.integers(1, 50)))
         u = {"kind": "stochastic and parameter", "draws": n, "replications_per_draw": per}
-        u |= {"drawn_parameters": [p["path"] for p in params[:-1]]}
-        u |= {"posterior": band == "posterior"}
+        paths = [p["path"] for p in params[:-1]]
+        # Under a posterior, its paths are drawn jointly ("held": nothing else is drawn).
+        joint = paths[: draw(st.integers(1, len(paths)))] if band.startswith("post") else []
+        drawn = joint if band == "posterior_held" else paths
+        u |= {"drawn_parameters": sorted(set(drawn)), "posterior_parameters": sorted(set(joint))}
+        u |= {"posterior": bool(joint), "posterior_others": band[10:] if joint else None}
     return {
         "scenario": {"name": "S", "sha256": "0" * 64, "start_date": "2025-01-20"},
         "reps": reps,
@@ -409,6 +434,27 @@ def _base(kind: str) -> dict[str, Any]:
             "replications_per_draw": 10,
             "drawn_parameters": ["groups.a"],
             "posterior": True,
+            "posterior_parameters": ["groups.a"],
+            "posterior_others": "held",
+        },
+        "posterior_drawn": {
+            "kind": "stochastic and parameter",
+            "draws": 20,
+            "replications_per_draw": 10,
+            "drawn_parameters": ["groups.a", "groups.b", "workforce.c"],
+            "posterior": True,
+            "posterior_parameters": ["groups.a"],
+            "posterior_others": "drawn",
+        },
+        # A scenario with a posterior whose path a change moved: the posterior unused.
+        "unused": {
+            "kind": "stochastic and parameter",
+            "draws": 20,
+            "replications_per_draw": 10,
+            "drawn_parameters": ["groups.b", "workforce.c"],
+            "posterior": False,
+            "posterior_parameters": [],
+            "posterior_others": None,
         },
     }[kind]
     return summary
@@ -425,9 +471,34 @@ def test_bands_of_randomness_alone_and_of_varied_assumptions_are_worded_apart():
     assert "in 90% of simulated outcomes, with the uncertain assumptions varied" in varied
     assert "randomness alone" not in varied.replace("show randomness alone", "")
     assert "with the fitted parameters drawn from their posterior" in posterior
-    assert "The bands draw 2 uncertain parameters, each over its range (20 draws, 10" in varied
-    assert "jointly from the posterior" in posterior
+    assert (
+        "The bands draw 2 uncertain parameters, each independently over its range (20 draws, 10"
+        in varied
+    )
     assert "held at its stated value, so the bands show randomness alone" in fixed
+
+
+def test_bands_under_a_posterior_say_what_was_drawn_jointly_and_what_independently():
+    held = brief_markdown(_base("posterior"))
+    assert (
+        "The bands draw 1 fitted parameter jointly from their posterior, every other parameter "
+        "held at its value (20 draws" in held
+    )
+    assert "correlations" not in held  # the posterior's parameters are drawn jointly
+    assert "uncertain assumptions varied" not in held
+    drawn = brief_markdown(_base("posterior_drawn"))
+    assert (
+        "with the fitted parameters' posterior and the other uncertain assumptions varied" in drawn
+    )
+    assert (
+        "The bands draw 1 fitted parameter jointly from their posterior and 2 other uncertain "
+        "parameters, each independently over its range (20 draws" in drawn
+    )
+    assert "correlations between the uncertain parameters drawn independently" in drawn
+    unused = brief_markdown(_base("unused"))
+    assert "posterior" not in unused
+    assert "The bands draw 2 uncertain parameters, each independently over its range" in unused
+    assert "with the uncertain assumptions varied" in unused
 
 
 # ---------------------------------------------------------------- drivers and caveats
@@ -457,9 +528,9 @@ def test_sensitivity_results_name_what_drives_the_results_and_the_dominant_assum
     md = brief_markdown(summary, sensitivity)
     check_brief(summary, md, sensitivity)  # no index or other number of the analysis shown
     assert (
-        "(Morris screening), arrests per day moves most with `groups.pool` and "
-        "`detention.beds`; peak detention population moves most with `detention.beds` and "
-        "`groups.pool`." in md
+        '(Morris screening), the results for "Arrests per day" move most with `groups.pool` '
+        'and `detention.beds`; the results for "Peak detention population" move most with '
+        "`detention.beds` and `groups.pool`." in md
     )
     # Only labelled assumptions are named as the assumptions that dominate.
     assert "of which the analysis ranks `groups.pool` highest" in md
@@ -484,7 +555,7 @@ def test_no_judging_words():
         r"success\w*|impressive|disappointing|shocking|mere|good|bad|worse|better)\b",
         re.I,
     )
-    for kind in ("fixed", "varied", "posterior"):
+    for kind in ("fixed", "varied", "posterior", "posterior_drawn", "unused"):
         md = brief_markdown(_base(kind))
         assert not words.search(md), words.search(md)
 
@@ -616,7 +687,10 @@ def test_run_with_a_sensitivity_file_names_its_drivers(cli, tmp_path):
     md = (out / "brief.md").read_text(encoding="utf-8")
     assert md == brief_markdown(summary, SENSITIVITY)
     check_brief(summary, md, SENSITIVITY)
-    assert "(Sobol' indices), arrests per day moves most with `regime.productivity_dip`" in md
+    assert (
+        '(Sobol\' indices), the results for "Arrests per day" move most with '
+        "`regime.productivity_dip`" in md
+    )
     report = (out / "report.html").read_text(encoding="utf-8")
     assert _brief_in_report(report) == brief_text(summary, SENSITIVITY)
 
@@ -641,3 +715,159 @@ def test_a_sensitivity_file_that_does_not_fit_is_refused_before_the_run(
     assert res.code == 2 and "--sensitivity" in res.err and says in res.err, res.err
     assert "Traceback" not in res.err
     assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------- scenario text in the brief
+
+LABEL_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("`<>[]*_#&\\!()\"' "),
+        st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+def _markdown_inline(md: str) -> list[list[tuple[str, str]]]:
+    """brief.md as a CommonMark reader sees it: per paragraph, (token type, content)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(md)
+    paragraphs = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
+            paragraphs.append([(c.type, c.content) for c in tok.children or []])
+    return paragraphs
+
+
+@settings(max_examples=80, deadline=None)
+@given(labels=st.lists(LABEL_TEXT, min_size=1, max_size=3))
+@example(labels=["Nei`ther <img src=x onerror=alert(1)>", "a`b"])
+@example(labels=["*a* [b](c) &amp; _d_", "# e"])
+def test_a_group_label_stays_plain_text_in_every_form_of_the_brief(labels):
+    """A label (scenario text) is plain text: no figure turns into code, and brief.md read
+    as CommonMark has no tag, link or emphasis, and reads as the plain text."""
+    summary = example_summary()
+    summary["by_group"] = [
+        {"group": label, "key": f"g{i}", "share_of_arrests": s}
+        for i, (label, s) in enumerate(
+            zip(labels, [{"mean": 0.2, "p5": 0.1, "p50": 0.2, "p95": 0.3}] * 3, strict=False)
+        )
+    ]
+    names = {p["path"] for p in summary["parameters"]} | {"regime.enabled", "atlarge sensitivity"}
+    paragraphs = brief_paragraphs(summary)
+    codes = [seg.text for p in paragraphs for sent in p for seg in sent if seg.code]
+    assert set(codes) <= names, codes
+    text = brief_text(summary)
+    for label in labels:
+        assert f'"{label}"' in text
+    md = brief_markdown(summary)
+    seen = _markdown_inline(md)
+    assert [" ".join(t.split()) for t in text.split("\n\n")] == [
+        " ".join("".join(c for _, c in p).split()) for p in seen
+    ]
+    assert {t for p in seen for t, _ in p} <= {"text", "code_inline", "softbreak"}
+    assert [c for p in seen for t, c in p if t == "code_inline"] == codes
+
+
+def test_the_reviewed_label_reads_as_text_in_brief_md_and_in_the_segments():
+    summary = example_summary()
+    label = "Nei`ther <img src=x onerror=alert(1)>"
+    summary["by_group"][0]["group"] = label
+    md = brief_markdown(summary)
+    assert r'"Nei\`ther \<img src=x onerror=alert(1)\>" 57.0%' in md
+    assert not re.search(r"(?<!\\)[<`]img", md) and "`57.0%" not in md
+    # The segments the report and the page render (escaped): the label is plain text, and
+    # the names shown as code are the setting and the command the sentences name.
+    paragraphs = brief_paragraphs(summary)
+    codes = [seg.text for p in paragraphs for s in p for seg in s if seg.code]
+    assert codes == ["regime.enabled", "atlarge sensitivity"]
+    assert f'"{label}" 57.0% (between 45.0% and 66.0%' in brief_text(summary)
+
+
+def test_markdown_escapes_a_heading_at_the_start_of_a_paragraph():
+    from atlarge.report.brief import markdown_escaped
+
+    assert markdown_escaped("# not a heading", line_start=True) == r"\# not a heading"
+    assert markdown_escaped("a # b") == "a # b"
+    assert markdown_escaped("a*b_c[d](e)") == r"a\*b\_c\[d\](e)"
+
+
+# ---------------------------------------------------------------- one of a thing
+
+
+def test_one_day_and_one_leadership_read_in_the_singular():
+    summary = example_summary()
+    summary["days"] = 1
+    summary["kpis"]["leadership_replacements"] = {"mean": 1.0, "p5": 0.0, "p50": 1.0, "p95": 3.0}
+    md = brief_markdown(summary)
+    assert "over 1 day from" in md and "over 1 days" not in md
+    assert "1 field office leadership (between 0 and 3 in 90% of simulated outcomes" in md
+    assert "leaderships" not in md and ") is replaced;" in md
+    check_brief(summary, md)
+    summary["kpis"]["leadership_replacements"]["p50"] = 2.0
+    assert "2 field office leaderships (between 0 and 3" in brief_markdown(summary)
+
+
+def test_a_kpi_label_with_a_comma_is_its_own_name_in_the_drivers_sentence():
+    summary = _base("varied")
+    sensitivity = {
+        "method": "sobol",
+        "indices": {"arrests_total": [{"parameter": "groups.a"}], "cost_total_usd": []},
+    }
+    md = brief_markdown(summary, sensitivity)
+    assert 'the results for "Arrests, total" move most with `groups.a`.' in md
+    assert "arrests, total moves" not in md
+
+
+# ---------------------------------------------------------------- fitted scenarios, as run
+
+
+@pytest.fixture(scope="module")
+def fitted_summaries():
+    """Small runs with parameter draws of the two fitted scenarios (others drawn, others
+    held) and of 2025-fitted with a posterior path changed (the posterior unused)."""
+    from atlarge.scenario import load_scenario
+    from atlarge.simulation import simulate
+
+    cases = {
+        "drawn": ("operation-at-large-fitted", {}),
+        "held": ("2025-fitted", {}),
+        "unused": ("2025-fitted", {"groups.no_criminal.arrests_per_agent_day": 0.13}),
+    }
+    out = {}
+    for case, (name, changes) in cases.items():
+        sc = load_scenario(ROOT / "scenarios" / f"{name}.toml", set={"days": 6, **changes})
+        out[case] = simulate(sc, reps=4, seed=3, workers=1, uncertainty_inner=2).summary()
+    return out
+
+
+def test_summary_says_whether_the_posterior_was_used_and_what_the_others_did(fitted_summaries):
+    drawn, held, unused = (fitted_summaries[k]["uncertainty"] for k in ("drawn", "held", "unused"))
+    assert drawn["posterior"] and drawn["posterior_others"] == "drawn"
+    assert set(drawn["posterior_parameters"]) < set(drawn["drawn_parameters"])
+    assert held["posterior"] and held["posterior_others"] == "held"
+    assert held["posterior_parameters"] == held["drawn_parameters"]  # nothing else drawn
+    assert not unused["posterior"] and unused["posterior_others"] is None
+    assert unused["posterior_parameters"] == []
+    assert not set(unused["drawn_parameters"]) & set(held["posterior_parameters"])
+
+
+def test_the_brief_of_fitted_scenarios_says_what_was_drawn(fitted_summaries):
+    for case, summary in fitted_summaries.items():
+        md = brief_markdown(summary)
+        check_brief(summary, md)
+        u = summary["uncertainty"]
+        if case == "drawn":
+            n, m = len(u["posterior_parameters"]), len(u["drawn_parameters"])
+            assert (
+                f"The bands draw {n} fitted parameters jointly from their posterior and "
+                f"{m - n} other uncertain parameters, each independently over its range" in md
+            )
+        elif case == "held":
+            assert "every other parameter held at its value" in md
+            assert "correlations" not in md and "varied" not in md
+        else:
+            assert "posterior" not in md
+            assert f"The bands draw {len(u['drawn_parameters'])} uncertain parameters" in md

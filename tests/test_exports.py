@@ -23,6 +23,7 @@ from atlarge.report.exports import (
     KPI_COLUMNS,
     STATS,
     band_kind,
+    band_sentence,
     export_formats,
     kpis_csv,
     office_columns,
@@ -239,10 +240,45 @@ def test_text_that_looks_like_a_formula_stays_text(run_dir):
     assert _read_csv(offices_csv(summary))[0]["office"] == "'=1+1"
 
 
+def _with_posterior(summary: dict, others: str | None, joint: list[str]) -> dict:
+    """``summary`` as if its draws had used a posterior of ``joint`` (None: a posterior
+    left unused, every ranged parameter drawn)."""
+    out = copy.deepcopy(summary)
+    u = out["uncertainty"]
+    u |= {"posterior": others is not None, "posterior_others": others}
+    u["posterior_parameters"] = joint if others else []
+    if others == "held":
+        u["drawn_parameters"] = joint
+    elif others == "drawn":
+        u["drawn_parameters"] = sorted(set(u["drawn_parameters"]) | set(joint))
+    return out
+
+
 def test_band_kind_says_what_the_bands_contain(run_dir):
-    summary = copy.deepcopy(run_dir[2])
-    summary["uncertainty"]["posterior"] = True
-    assert band_kind(summary) == "posterior and assumption draws x replications"
+    summary = run_dir[2]
+    joint = summary["uncertainty"]["drawn_parameters"][:2]
+    drawn = _with_posterior(summary, "drawn", joint)
+    assert band_kind(drawn) == "posterior and assumption draws x replications"
+    assert "posterior (drawn jointly) and the ranged assumptions (each drawn independently" in (
+        band_sentence(drawn)
+    )
+    # Others held: no ranged assumption is drawn, and neither the cell nor the About sheet
+    # says one is.
+    held = _with_posterior(summary, "held", joint)
+    assert band_kind(held) == "posterior draws x replications"
+    assert {r["band"] for r in _read_csv(kpis_csv(held))} == {"posterior draws x replications"}
+    assert "assumption" not in band_sentence(held)
+    assert "every other parameter held at its value" in band_sentence(held)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(to_xlsx(held)))["About"]
+    about = {r[0].value: r[1].value for r in sheet.iter_rows()}
+    assert about["Bands"] == band_sentence(held) and "assumptions" not in about["Bands"]
+    # A posterior left unused (a posterior path changed): the ranged assumptions alone.
+    unused = _with_posterior(summary, None, joint)
+    assert band_kind(unused) == "assumption draws x replications"
+    assert "posterior" not in band_sentence(unused)
+    summary = copy.deepcopy(summary)
     summary["uncertainty"] = {"kind": "stochastic", "draws": 0}
     assert band_kind(summary) == "randomness alone"
     assert {r["band"] for r in _read_csv(kpis_csv(summary))} == {"randomness alone"}

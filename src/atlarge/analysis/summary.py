@@ -23,6 +23,7 @@ from atlarge.scenario import Scenario, iter_params, scenario_sha256
 from atlarge.scenario.params import Param
 from atlarge.scenario.schedules import scenario_warnings
 from atlarge.scenario.sources import format_source
+from atlarge.scenario.uncertainty import posterior_applies
 
 PERCENTILES = (5, 50, 95)
 
@@ -189,7 +190,14 @@ def summarize(out: ModelOutput) -> dict[str, Any]:
 
 def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
     """What the spread over replications contains, as run: the number of parameter draws
-    and the replications each draw got (``inner`` is the older name of the largest)."""
+    and the replications each draw got (``inner`` is the older name of the largest).
+
+    ``posterior`` says whether the draws came from the scenario's ``[posterior]`` (not
+    whether it has one: a posterior path changed by a ``set`` leaves it unused and every
+    ranged parameter drawn), ``posterior_parameters`` which paths were drawn jointly from
+    it, and ``posterior_others`` what the other ranged parameters did ("held" at their
+    values or "drawn" over their ranges; None without a posterior), so the brief, the
+    reports and the exports word the bands as they were drawn."""
     if not out.uncertainty:
         return {
             "kind": "stochastic",
@@ -198,6 +206,8 @@ def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
             "inner": out.reps,
             "drawn_parameters": [],
             "posterior": False,
+            "posterior_parameters": [],
+            "posterior_others": None,
         }
     per_draw = np.bincount(out.draw_of_rep, minlength=len(out.draws))
     even = int(per_draw.min()) == int(per_draw.max())
@@ -208,7 +218,19 @@ def uncertainty_note(out: ModelOutput) -> dict[str, Any]:
         "replications_by_draw": [int(n) for n in per_draw],
         "inner": int(per_draw.max()),
         "drawn_parameters": sorted(out.drawn_values[0]),
-        "posterior": out.scenario.posterior is not None,
+        **posterior_note(out.scenario),
+    }
+
+
+def posterior_note(sc: Scenario) -> dict[str, Any]:
+    """The posterior keys of a run with parameter draws (see :func:`uncertainty_note`)."""
+    post = sc.posterior
+    if post is None or not posterior_applies(sc):
+        return {"posterior": False, "posterior_parameters": [], "posterior_others": None}
+    return {
+        "posterior": True,
+        "posterior_parameters": sorted(post.draws),
+        "posterior_others": post.others,
     }
 
 

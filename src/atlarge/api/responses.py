@@ -122,7 +122,17 @@ class UncertaintyNote(_Open):
     inner: int
     drawn_parameters: list[str]
     posterior: bool = Field(
-        default=False, description="Whether the draws include a fit's posterior draws."
+        default=False,
+        description="Whether the draws came from a fit's posterior (false when the "
+        "scenario has one but a changed posterior path left it unused).",
+    )
+    posterior_parameters: list[str] = Field(
+        default_factory=list, description="The paths drawn jointly from the posterior."
+    )
+    posterior_others: Literal["held", "drawn"] | None = Field(
+        default=None,
+        description="Under a posterior, the other ranged parameters: held at their values "
+        "or drawn independently over their ranges.",
     )
 
 

@@ -7,15 +7,18 @@ report.html and the explorer page all show the same text.
 Every figure is written as the report writes it (``report.format``) and carries its
 band, the 5th-95th percentile over replications, and the kind of band in words: with the
 uncertain assumptions varied (parameter draws x replications), with the fitted
-parameters drawn from their posterior, or with the assumptions held fixed (randomness
-alone). A band reads "(between LOW and HIGH ...)" after its median, always in that form,
-so that readers, and the tests, can find each one. Wording is neutral: it says what the
+parameters drawn from their posterior (the other assumptions held, or varied too: see
+:mod:`atlarge.report.band_draws`), or with the assumptions held fixed (randomness alone).
+A band reads "(between LOW and HIGH ...)" after its median, always in that form, so that
+readers, and the tests, can find each one. Wording is neutral: it says what the
 runs give, never whether that is good.
 
 A paragraph is a list of sentences; a sentence a list of :class:`Segment` (plain text, or
-a parameter path or command shown as code). :func:`brief_markdown` writes them as
-Markdown, :func:`brief_text` as plain text, and the report template and the page render
-the segments themselves (escaped), so the three never drift apart.
+a parameter path or command shown as code), built piece by piece and never re-parsed, so
+text from the scenario (a group's label with a backtick or a tag in it) stays plain text.
+:func:`brief_markdown` writes them as Markdown (plain text with its Markdown-active
+characters escaped), :func:`brief_text` as plain text, and the report template and the
+page render the segments themselves (escaped), so the three never drift apart.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from atlarge.analysis.kpis import KPIS, Format
+from atlarge.report.band_draws import band_draws
 from atlarge.report.format import format_as, format_value, plain_number, plural
 
 TITLE = "In brief"
@@ -38,8 +42,11 @@ SHARE = f"{HIGH - LOW}% of simulated outcomes"
 
 VARIED = "with the uncertain assumptions varied"
 POSTERIOR = "with the fitted parameters drawn from their posterior"
+POSTERIOR_VARIED = (
+    "with the fitted parameters' posterior and the other uncertain assumptions varied"
+)
 FIXED = "with the assumptions held fixed: randomness alone"
-BAND_KINDS = (VARIED, POSTERIOR, FIXED)
+BAND_KINDS = (VARIED, POSTERIOR, POSTERIOR_VARIED, FIXED)
 """The kinds of band, in the words each sentence uses (summary.json ``uncertainty``)."""
 
 MOST = 3
@@ -85,10 +92,12 @@ Paragraph = list[Sentence]
 
 def band_kind(summary: dict[str, Any]) -> str:
     """The kind of band of a run, in the words of :data:`BAND_KINDS`."""
-    u = summary.get("uncertainty") or {}
-    if u.get("kind") != "stochastic and parameter":
-        return FIXED
-    return POSTERIOR if u.get("posterior") else VARIED
+    return {
+        "fixed": FIXED,
+        "ranged": VARIED,
+        "posterior_held": POSTERIOR,
+        "posterior_drawn": POSTERIOR_VARIED,
+    }[band_draws(summary).case]
 
 
 def share_text(share: float) -> str:
@@ -125,10 +134,38 @@ def _words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _plain(text: str) -> Sentence:
-    """A sentence of plain text with `code` spans split out."""
-    parts = re.split(r"`([^`]*)`", text)
-    return [Segment(p, code=bool(i % 2)) for i, p in enumerate(parts) if p]
+def code(name: str) -> Segment:
+    """A name (a parameter path, a command) shown as code."""
+    return Segment(name, code=True)
+
+
+def sentence(*parts: str | Segment) -> Sentence:
+    """A sentence of plain strings and code segments, adjacent plain strings joined."""
+    out: Sentence = []
+    for part in parts:
+        seg = part if isinstance(part, Segment) else Segment(part)
+        if not seg.text:
+            continue
+        if out and not seg.code and not out[-1].code:
+            out[-1] = Segment(out[-1].text + seg.text)
+        else:
+            out.append(seg)
+    return out
+
+
+def _words_of(items: list[list[str | Segment]]) -> list[str | Segment]:
+    """:func:`_words` over pieces of sentences: 'a', 'a and b', 'a, b and c'."""
+    out: list[str | Segment] = []
+    for i, item in enumerate(items):
+        if i:
+            out.append(" and " if i == len(items) - 1 else ", ")
+        out.extend(item)
+    return out
+
+
+def _codes(names: list[str]) -> list[str | Segment]:
+    """Names as code, joined as words: `a`, `b` and `c`."""
+    return _words_of([[code(n)] for n in names])
 
 
 def _target(summary: dict[str, Any]) -> str:
@@ -147,7 +184,8 @@ def arrests_sentence(summary: dict[str, Any], kind: str) -> str | None:
     if not _complete(per_day):
         return None
     text = (
-        f"Across {plural(summary['reps'], 'simulated run')} over {summary['days']:,} days "
+        f"Across {plural(summary['reps'], 'simulated run')} over "
+        f"{plural(summary['days'], 'day')} "
         f"from {summary['scenario']['start_date']}, the median outcome is "
         f"{band('arrests_per_day', per_day, kind, ' arrests a day')}"
     )
@@ -240,7 +278,7 @@ def agents_sentence(summary: dict[str, Any], kind: str) -> str | None:
     )
 
 
-def regime_sentence(summary: dict[str, Any], kind: str) -> str | None:
+def regime_sentence(summary: dict[str, Any], kind: str) -> Sentence | None:
     """The performance regime: leaderships replaced, and the priority groups' shares of
     arrests under it. The summary holds no run without the regime, so the shift itself is
     left to a second run, and the sentence says which."""
@@ -250,10 +288,12 @@ def regime_sentence(summary: dict[str, Any], kind: str) -> str | None:
     groups = [g for g in summary.get("by_group") or [] if _complete(g.get("share_of_arrests"))]
     parts = []
     if _complete(replaced):
+        one = format_value("leadership_replacements", replaced["p50"]) == "1"
+        unit = " field office leadership" if one else " field office leaderships"
         parts.append(
             "With the performance regime on, "
-            f"{band('leadership_replacements', replaced, kind, ' field office leaderships')} "
-            "are replaced"
+            f"{band('leadership_replacements', replaced, kind, unit)} "
+            f"{'is' if one else 'are'} replaced"
         )
     if groups:
         shares = _words(
@@ -266,10 +306,11 @@ def regime_sentence(summary: dict[str, Any], kind: str) -> str | None:
         parts.append(f"{lead} between the priority groups as {shares}")
     if not parts:
         return None
-    return (
-        "; ".join(parts)
-        + "; the shift the regime causes between the groups is the difference from a run "
-        "with `regime.enabled` = false."
+    return sentence(
+        "; ".join(parts),
+        "; the shift the regime causes between the groups is the difference from a run with ",
+        code("regime.enabled"),
+        " = false.",
     )
 
 
@@ -305,7 +346,7 @@ def _sensitivity_ranking(sensitivity: dict[str, Any]) -> list[tuple[str, list[st
     return out
 
 
-def drivers_sentence(summary: dict[str, Any], sensitivity: dict[str, Any] | None) -> str:
+def drivers_sentence(summary: dict[str, Any], sensitivity: dict[str, Any] | None) -> Sentence:
     """What moves the results most: from a sensitivity analysis when one is given, else
     what the bands vary (and that nothing here ranks it)."""
     ranking = _sensitivity_ranking(sensitivity) if sensitivity else []
@@ -314,36 +355,45 @@ def drivers_sentence(summary: dict[str, Any], sensitivity: dict[str, Any] | None
             str(sensitivity.get("method")),
             str(sensitivity.get("method")),  # type: ignore[union-attr]
         )
-        clauses = [
-            f"{KPIS[key].label.lower()} moves most with "
-            + _words([f"`{p}`" for p in params[:MOST]])
-            for key, params in ranking[:SENSITIVITY_OUTPUTS]
-        ]
-        return (
-            f"In the sensitivity analysis given with this run ({method}), "
-            + "; ".join(clauses)
-            + "."
+        # The KPI's label quoted as a name of its own ('"Arrests, total"'), so a label with
+        # a comma does not run into the sentence.
+        clauses: list[str | Segment] = []
+        for key, params in ranking[:SENSITIVITY_OUTPUTS]:
+            lead = "; " if clauses else ""
+            clauses += [
+                f'{lead}the results for "{KPIS[key].label}" move most with ',
+                *_codes(params[:MOST]),
+            ]
+        return sentence(
+            f"In the sensitivity analysis given with this run ({method}), ", *clauses, "."
+        )
+    drawn = band_draws(summary)
+    if drawn.case == "fixed":
+        return sentence(
+            "Every parameter is held at its stated value, so the bands show randomness alone "
+            "and not how the results move with the assumptions; ",
+            code("atlarge sensitivity"),
+            " ranks the assumptions that move them most.",
         )
     u = summary.get("uncertainty") or {}
-    if u.get("kind") != "stochastic and parameter":
-        return (
-            "Every parameter is held at its stated value, so the bands show randomness alone "
-            "and not how the results move with the assumptions; `atlarge sensitivity` ranks "
-            "the assumptions that move them most."
-        )
     per = u.get("replications_per_draw")
     each = f", {plural(per, 'replication')} each" if per else ""
-    how = (
-        "jointly from the posterior of the fitted ones"
-        if u.get("posterior")
-        else "each over its range"
-    )
-    drawn = plural(len(u.get("drawn_parameters") or []), "uncertain parameter")
-    return (
-        f"The bands draw {drawn}, {how} "
-        f"({plural(u['draws'], 'draw')}{each}), so they show the assumptions' joint effect; "
-        "no sensitivity analysis came with this run to rank which of them moves the results "
-        "most (`atlarge sensitivity` does)."
+    joint = plural(len(drawn.joint), "fitted parameter")
+    independent = plural(len(drawn.independent), "uncertain parameter")
+    how = {
+        "ranged": f"{independent}, each independently over its range",
+        "posterior_held": f"{joint} jointly from their posterior, every other parameter held "
+        "at its value",
+        "posterior_drawn": f"{joint} jointly from their posterior and "
+        f"{plural(len(drawn.independent), 'other uncertain parameter')}, each independently "
+        "over its range",
+    }[drawn.case]
+    return sentence(
+        f"The bands draw {how} ({plural(drawn.draws, 'draw')}{each}), so they show the "
+        "joint effect of what they draw; no sensitivity analysis came with this run to rank "
+        "which of them moves the results most (",
+        code("atlarge sensitivity"),
+        " does).",
     )
 
 
@@ -353,11 +403,18 @@ def _topic(path: str) -> str:
 
 
 def omissions(summary: dict[str, Any]) -> list[str]:
-    """What the model leaves out that bears on this run (docs/model.md, section 7)."""
+    """What the model leaves out that bears on this run (docs/model.md, section 7). The
+    posterior's parameters are drawn jointly, so the correlations left out are those of
+    the parameters drawn independently, when there are any."""
     on = summary.get("mechanisms") or {}
     items = []
-    if (summary.get("uncertainty") or {}).get("kind") == "stochastic and parameter":
-        items.append("correlations between the uncertain parameters")
+    drawn = band_draws(summary)
+    if drawn.independent:
+        items.append(
+            "correlations between the uncertain parameters drawn independently"
+            if drawn.posterior
+            else "correlations between the uncertain parameters"
+        )
     items.append("differences between field offices beyond one population weight")
     if on.get("courts"):
         items.append("court-by-court calendars and appeals")
@@ -366,12 +423,14 @@ def omissions(summary: dict[str, Any]) -> list[str]:
     return items
 
 
-def caveats_sentence(summary: dict[str, Any], sensitivity: dict[str, Any] | None) -> str:
+def caveats_sentence(summary: dict[str, Any], sensitivity: dict[str, Any] | None) -> Sentence:
     """The assumptions that dominate (those a sensitivity analysis ranks first, else the
     topics with most labelled assumptions) and what the model leaves out."""
     params = summary.get("parameters") or []
     assumed = [p["path"] for p in params if p["assumption"] and not p.get("fitted")]
-    text = f"{len(assumed):,} of {len(params):,} parameters are labelled assumptions"
+    parts: list[str | Segment] = [
+        f"{len(assumed):,} of {len(params):,} parameters are labelled assumptions"
+    ]
     ranked: list[str] = []
     for _key, names in _sensitivity_ranking(sensitivity) if sensitivity else []:
         for name in names:
@@ -379,19 +438,15 @@ def caveats_sentence(summary: dict[str, Any], sensitivity: dict[str, Any] | None
             if base in assumed and name not in ranked:
                 ranked.append(name)
     if ranked:
-        text += (
-            ", of which the analysis ranks "
-            + _words([f"`{p}`" for p in ranked[:MOST]])
-            + " highest"
-        )
+        parts += [", of which the analysis ranks ", *_codes(ranked[:MOST]), " highest"]
     elif assumed:
         topics = [t for t, _ in Counter(_topic(p) for p in assumed).most_common(MOST)]
-        text += f", the most of them on {_words(topics)}"
-    return (
-        text
-        + "; the model leaves out "
-        + _words(omissions(summary))
-        + " (docs/model.md, section 7)."
+        parts.append(f", the most of them on {_words(topics)}")
+    return sentence(
+        *parts,
+        "; the model leaves out ",
+        _words(omissions(summary)),
+        " (docs/model.md, section 7).",
     )
 
 
@@ -411,25 +466,59 @@ def brief_paragraphs(
         regime_sentence(summary, kind),
     ]
     reading = [drivers_sentence(summary, sensitivity), caveats_sentence(summary, sensitivity)]
-    return [[_plain(s) for s in results if s], [_plain(s) for s in reading]]
+    return [
+        [sentence(s) if isinstance(s, str) else s for s in results if s],
+        reading,
+    ]
 
 
-def _join(paragraph: Paragraph, code: str) -> str:
-    return " ".join(
-        "".join(f"{code}{seg.text}{code}" if seg.code else seg.text for seg in sentence)
-        for sentence in paragraph
-    )
+MARKDOWN_ACTIVE = re.compile(r"([\\`<>\[\]*_&])")
+"""Characters that make Markdown of plain text (a code span, a tag, a link, emphasis, an
+entity such as '&amp;')."""
+
+
+def markdown_escaped(text: str, *, line_start: bool = False) -> str:
+    """Plain text as Markdown that reads as the same text: each Markdown-active character
+    backslash-escaped, and a '#' that would start a heading too."""
+    out = MARKDOWN_ACTIVE.sub(r"\\\1", " ".join(text.splitlines()))
+    if line_start and out.startswith("#"):
+        out = "\\" + out
+    return out
+
+
+def _code_span(name: str) -> str:
+    """A code span that holds ``name`` whatever backticks it has (CommonMark: a longer
+    fence, padded when the name starts or ends with a backtick)."""
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", name)), default=0) + 1)
+    pad = " " if name.startswith("`") or name.endswith("`") else ""
+    return f"{fence}{pad}{name}{pad}{fence}"
+
+
+def _markdown(paragraph: Paragraph) -> str:
+    pieces = []
+    for sentence_ in paragraph:
+        for seg in sentence_:
+            first = not pieces
+            pieces.append(
+                _code_span(seg.text) if seg.code else markdown_escaped(seg.text, line_start=first)
+            )
+        pieces.append(" ")
+    return "".join(pieces).rstrip(" ")
+
+
+def _join(paragraph: Paragraph) -> str:
+    return " ".join("".join(seg.text for seg in sentence_) for sentence_ in paragraph)
 
 
 def brief_markdown(summary: dict[str, Any], sensitivity: dict[str, Any] | None = None) -> str:
     """brief.md: a heading and the paragraphs, names of parameters as `code`."""
     paragraphs = brief_paragraphs(summary, sensitivity)
-    return f"## {TITLE}\n\n" + "\n\n".join(_join(p, "`") for p in paragraphs) + "\n"
+    return f"## {TITLE}\n\n" + "\n\n".join(_markdown(p) for p in paragraphs) + "\n"
 
 
 def brief_text(summary: dict[str, Any], sensitivity: dict[str, Any] | None = None) -> str:
     """The brief as plain text (what a page shows): paragraphs separated by a blank line."""
-    return "\n\n".join(_join(p, "") for p in brief_paragraphs(summary, sensitivity))
+    return "\n\n".join(_join(p) for p in brief_paragraphs(summary, sensitivity))
 
 
 def brief_json(
@@ -441,7 +530,7 @@ def brief_json(
         "title": TITLE,
         "markdown": brief_markdown(summary, sensitivity),
         "paragraphs": [
-            [[{"text": s.text, "code": s.code} for s in sentence] for sentence in paragraph]
+            [[{"text": s.text, "code": s.code} for s in words] for words in paragraph]
             for paragraph in brief_paragraphs(summary, sensitivity)
         ],
     }

@@ -23,6 +23,7 @@ from typing import Any
 from atlarge._version import __version__
 from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.errors import OptionError
+from atlarge.report.band_draws import band_draws
 from atlarge.report.format import plural
 
 Row = dict[str, Any]
@@ -87,31 +88,39 @@ def export_formats(requested: str | Iterable[str] | None) -> tuple[str, ...]:
 
 def band_kind(summary: Mapping[str, Any]) -> str:
     """What a p5-p95 band of this run contains, in a few words a table cell can hold:
-    draws of the uncertain parameters times replications, or randomness alone."""
-    u = summary.get("uncertainty") or {}
-    if u.get("kind") == "stochastic and parameter":
-        drawn = "posterior and assumption draws" if u.get("posterior") else "assumption draws"
-        return f"{drawn} x replications"
-    return "randomness alone"
+    draws of the uncertain parameters (as drawn: see :mod:`atlarge.report.band_draws`)
+    times replications, or randomness alone."""
+    drawn = {
+        "fixed": None,
+        "ranged": "assumption draws",
+        "posterior_held": "posterior draws",
+        "posterior_drawn": "posterior and assumption draws",
+    }[band_draws(summary).case]
+    return f"{drawn} x replications" if drawn else "randomness alone"
 
 
 def band_sentence(summary: Mapping[str, Any]) -> str:
     """:func:`band_kind` in a sentence, with the numbers of draws and replications."""
     u = summary.get("uncertainty") or {}
     reps = summary["reps"]
-    if u.get("kind") == "stochastic and parameter":
-        what = "the fitted parameters' posterior and the ranged assumptions"
-        if not u.get("posterior"):
-            what = "the ranged assumptions"
-        per = u.get("replications_per_draw")
-        each = f", {plural(per, 'replication')} each" if per else ", of unequal sizes"
+    drawn = band_draws(summary)
+    if drawn.case == "fixed":
         return (
-            f"The bands span parameter uncertainty and chance: {plural(u['draws'], 'draw')} "
-            f"of {what}{each} ({plural(reps, 'replication')} in all)."
+            f"The bands span randomness alone: {plural(reps, 'replication')} with every "
+            "parameter held at its value."
         )
+    what = {
+        "ranged": "the ranged assumptions, each drawn independently over its range",
+        "posterior_held": "the fitted parameters' posterior (drawn jointly), every other "
+        "parameter held at its value",
+        "posterior_drawn": "the fitted parameters' posterior (drawn jointly) and the ranged "
+        "assumptions (each drawn independently over its range)",
+    }[drawn.case]
+    per = u.get("replications_per_draw")
+    each = f"{plural(per, 'replication')} each" if per else "of unequal sizes"
     return (
-        f"The bands span randomness alone: {plural(reps, 'replication')} with every "
-        "parameter held at its value."
+        f"The bands span parameter uncertainty and chance: {plural(drawn.draws, 'draw')} "
+        f"of {what}; {each} ({plural(reps, 'replication')} in all)."
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from atlarge.analysis.kpis import shown_kpis
 from atlarge.model import ModelOutput
+from atlarge.report.band_draws import band_draws
 from atlarge.report.brief import TITLE as BRIEF_TITLE
 from atlarge.report.brief import brief_paragraphs
 from atlarge.report.charts import MECHANISM_PATHS, Chart, budget_chart, build_charts
@@ -447,16 +448,22 @@ def _band_kind(summary: dict[str, Any]) -> dict[str, str]:
             + ", ".join(str(n) for n in u.get("replications_by_draw", []))
             + ")"
         )
-        fitted = (
-            " together with joint draws from the posterior of the fitted parameters"
-            if u.get("posterior")
-            else ""
+        drawn = band_draws(summary)
+        ranged = (
+            f"{plural(len(drawn.independent), 'ranged parameter')} (uniform over each range, "
+            "triangular where stated, each drawn independently)"
         )
+        joint = (
+            f"the posterior of the {plural(len(drawn.joint), 'fitted parameter')} (drawn jointly)"
+        )
+        what = {
+            "ranged": f"the {ranged}",
+            "posterior_held": f"{joint} (every other parameter held at its value)",
+            "posterior_drawn": f"{joint} and of the {ranged}",
+        }[drawn.case]
         return {
             "lead": "They contain both kinds of uncertainty:",
-            "text": f"{plural(u['draws'], 'draw')} of the "
-            f"{plural(len(u['drawn_parameters']), 'ranged parameter')} (uniform over each "
-            f"range, triangular where stated){fitted}, times {each}.",
+            "text": f"{plural(u['draws'], 'draw')} of {what}, times {each}.",
         }
     return {
         "lead": "They contain stochastic uncertainty only:",

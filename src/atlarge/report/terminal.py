@@ -13,7 +13,8 @@ from rich.text import Text
 
 from atlarge.analysis.kpis import KPIS, shown_kpis
 from atlarge.analysis.observed import METRIC_LABELS
-from atlarge.report.format import format_difference, format_value, plain_number
+from atlarge.report.band_draws import band_draws
+from atlarge.report.format import format_difference, format_value, plain_number, plural
 
 
 def kpi_table(summary: dict[str, Any]) -> Table:
@@ -40,17 +41,22 @@ def kpi_table(summary: dict[str, Any]) -> Table:
 
 
 def band_caption(summary: dict[str, Any]) -> str:
-    """What the p5-p95 columns contain, in one sentence a reader can quote."""
-    u = summary.get("uncertainty") or {}
-    if u.get("kind") == "stochastic and parameter":
-        source = "posterior draws of the fitted parameters and " if u.get("posterior") else ""
-        per = u.get("replications_per_draw")
-        each = f", {per} replications each" if per else ""
-        return (
-            f"p5-p95: parameter uncertainty and chance: {u['draws']} draws of "
-            f"{source}the ranged assumptions{each}."
-        )
-    return "p5-p95: chance variation only; every parameter at its stated value."
+    """What the p5-p95 columns contain, in one sentence a reader can quote (as drawn:
+    :mod:`atlarge.report.band_draws`)."""
+    drawn = band_draws(summary)
+    if drawn.case == "fixed":
+        return "p5-p95: chance variation only; every parameter at its stated value."
+    source = {
+        "ranged": "the ranged assumptions",
+        "posterior_held": "the fitted parameters' posterior (every other parameter held)",
+        "posterior_drawn": "the fitted parameters' posterior and the ranged assumptions",
+    }[drawn.case]
+    per = (summary.get("uncertainty") or {}).get("replications_per_draw")
+    each = f", {plural(per, 'replication')} each" if per else ""
+    return (
+        "p5-p95: parameter uncertainty and chance: "
+        f"{plural(drawn.draws, 'draw')} of {source}{each}."
+    )
 
 
 SWEEP_KPIS = (

@@ -547,9 +547,19 @@ async function renderResults() {
 function bandsContain(u) {
   if (!u || !u.draws) return "Bands: chance variation only, every parameter at its stated value.";
   const per = u.replications_per_draw ?? u.inner;
+  // Under a posterior (summary.json says whether it was used), its parameters are drawn
+  // jointly and the others held or drawn over their ranges (posterior_others).
+  const joint = u.posterior ? (u.posterior_parameters || []) : [];
+  const ranged = u.drawn_parameters.filter((p) => !joint.includes(p));
+  const what = !u.posterior
+    ? plural(ranged.length, "ranged parameter")
+    : u.posterior_others === "drawn"
+      ? `the posterior of ${plural(joint.length, "fitted parameter")} and ` +
+        plural(ranged.length, "ranged parameter")
+      : `the posterior of ${plural(joint.length, "fitted parameter")}, every other held`;
   return (
     `Bands: chance variation and parameter uncertainty (${plural(u.draws, "draw")} of ` +
-    `${plural(u.drawn_parameters.length, "ranged parameter")}, ${plural(per, "replication")} each).`
+    `${what}, ${plural(per, "replication")} each).`
   );
 }
 
