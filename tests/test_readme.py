@@ -139,8 +139,10 @@ def test_every_readme_block_runs_in_order(tmp_path):
     cksum = subprocess.run(
         ["cksum"], input=(ROOT / "pyproject.toml").read_bytes(), capture_output=True, check=True
     ).stdout.split()[0].decode()
-    if not (Path(sys.prefix) / f".installed-{cksum}").exists():
-        # make would install the copy into this environment: never do that
+    stamp = Path(sys.prefix) / f".installed-{cksum}"
+    if not stamp.exists() or stamp.stat().st_mtime < (ROOT / "pyproject.toml").stat().st_mtime:
+        # make would install the copy into this environment: never do that (a stamp older
+        # than pyproject.toml makes make reinstall, as a missing one does)
         pytest.skip(f"{sys.prefix} was not set up by make for this pyproject.toml")
     clone = tmp_path / "clone"
     clone.mkdir()
