@@ -164,3 +164,20 @@ def test_cli_diff_names_the_bad_file_and_field(cli, tmp_path):
     assert str(bad) in res.err and "detention.beds" in res.err
     missing = cli("diff", tmp_path / "none.toml", OPERATION)
     assert missing.code == 2 and "none.toml" in missing.err and "not found" in missing.err
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(word=st.sampled_from(["[/x]", "[sic]", "[bold]", "[/]", "[link=x]"]))
+def test_cli_diff_prints_brackets_in_scenario_text_as_written(word, cli, tmp_path, monkeypatch):
+    """Names, descriptions, values and sources are their authors' words: Rich must not
+    read '[sic]' as a style (dropped) or '[/x]' as a closing tag (a crash)."""
+    monkeypatch.setenv("COLUMNS", "400")
+    other = tmp_path / f"other-{abs(hash(word))}.toml"
+    other.write_text(
+        f'extends = "{SMALL}"\nname = "Renamed {word}"\ndescription = "Edited {word}"\n'
+        f'[detention.beds]\nvalue = 11000\nunit = "beds"\nsource = "A note {word}"\n'
+    )
+    res = cli("diff", SMALL, other)
+    assert res.code == 0, res.err
+    assert f"Renamed {word}" in res.out and f"Edited {word}" in res.out
+    assert f"A note {word}" in res.out
