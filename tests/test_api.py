@@ -348,6 +348,21 @@ def test_downloads_name_their_run(client):
     assert client.get(f"/api/runs/{job}").json()["request"]["reps"] == 4
 
 
+def test_the_report_shows_what_the_scenario_file_changes_from_its_parent(client):
+    """As atlarge run's: the API knows the file a run started from, so its report has the
+    table "Changes from" the scenario that file extends."""
+    from atlarge.scenario.diff import changes_from_parent
+
+    job = _run(client, scenario="operation-at-large-no-guard")
+    report = client.get(f"/api/runs/{job}/report").text
+    start = report.index("id=from-parent")
+    section = report[start : report.index("</section>", start)]
+    assert "Changes from operation-at-large.toml" in section
+    assert "national_guard" in section and "21,000" in section
+    expected = changes_from_parent(SCENARIOS / "operation-at-large-no-guard.toml").diff
+    assert section.count("<tr>") == len(expected.changes) + 1  # a row each, and the head
+
+
 def test_runs_are_recorded_in_the_results_store_with_db(tmp_path):
     from atlarge.runs.store import Store
 

@@ -173,3 +173,146 @@ def test_the_overlaid_series_are_each_runs_national_bands(runs):
         band = doc["series"]["detained"][side]
         for q in (5, 50, 95):
             assert band[f"p{q}"] == pytest.approx(np.percentile(daily, q, axis=0).tolist())
+
+
+DRAWN = ("detention.beds", "inflow.border_transfers_per_day", "workforce.ero.headcount")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    drawn=st.tuples(st.sets(st.sampled_from(DRAWN)), st.sets(st.sampled_from(DRAWN))),
+    posterior=st.tuples(st.booleans(), st.booleans()),
+)
+def test_runs_with_draws_pair_only_when_they_drew_the_same_parameters_alike(drawn, posterior):
+    """Draw k applies one generator to the ranged parameters in turn: other sets of drawn
+    parameters (or a posterior on one side) give other values even to shared ones."""
+
+    def summary(i):
+        note = {
+            "kind": "stochastic and parameter",
+            "draws": 2,
+            "replications_by_draw": [2, 2],
+            "drawn_parameters": sorted(drawn[i]),
+            "posterior": posterior[i],
+        }
+        return {"seed": 1, "reps": 4, "uncertainty": note}
+
+    how, why = pairing(summary(0), summary(1))
+    assert (how == "paired") == (drawn[0] == drawn[1] and posterior[0] == posterior[1])
+    if drawn[0] != drawn[1]:
+        assert "different parameters" in why
+    if posterior[0] != posterior[1]:
+        assert "posterior" in why
+    old = summary(0)
+    del old["uncertainty"]["drawn_parameters"]  # a summary that does not say what it drew
+    how, why = pairing(old, summary(0))
+    assert how == "unpaired" and "does not list the parameters" in why
+
+
+def test_pairing_says_paired_only_where_the_draws_gave_the_same_values():
+    """small-courts ranges over fewer parameters than small-open: their draw k differs even
+    in the parameters both draw, so a comparison of the two is unpaired; a change of a
+    value that keeps the drawn parameters keeps every drawn value, and stays paired."""
+    from atlarge.scenario import load_scenario
+    from atlarge.scenario.uncertainty import drawn_scenario
+
+    courts = ROOT / "tests" / "scenarios" / "small-courts.toml"
+    scenarios = {
+        "open": load_scenario(SMALL, set={"days": 3}),
+        "courts": load_scenario(courts, set={"days": 3}),
+        "open_more_agents": load_scenario(SMALL, set={"days": 3, "workforce.ero.headcount": 1600}),
+    }
+    summaries = {
+        k: simulate(sc, reps=2, seed=3, uncertainty_inner=1, timeseries="none").summary()
+        for k, sc in scenarios.items()
+    }
+    for other in ("courts", "open_more_agents"):
+        how, why = pairing(summaries["open"], summaries[other])
+        same = True
+        for draw in (0, 1):
+            _, va = drawn_scenario(scenarios["open"], 3, draw)
+            _, vb = drawn_scenario(scenarios[other], 3, draw)
+            same &= all(va[p] == vb[p] for p in set(va) & set(vb)) and set(va) == set(vb)
+        assert (how == "paired") == same, (other, why)
+    assert pairing(summaries["open"], summaries["courts"])[0] == "unpaired"
+    assert pairing(summaries["open"], summaries["open_more_agents"])[0] == "paired"
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "holds"])
+def test_cli_compare_refuses_an_out_folder_on_a_run_folder(cli, runs, tmp_path, where):
+    """Every file of a run folder is in its manifest, so the out folder check alone would
+    let --out A replace run A: the run folders themselves are refused as OUT."""
+    import shutil
+
+    a = tmp_path / "a"
+    shutil.copytree(runs["a"], a)
+    before = {p.name: p.read_bytes() for p in a.iterdir()}
+    out = {"same": a, "inside": a / "cmp", "holds": tmp_path}[where]
+    for args in ((a, runs["b"]), (runs["b"], a)):
+        res = cli("compare", *args, "--out", out)
+        assert res.code == 2, res.err
+        assert "--out" in res.err and ("RUN_A" if args[0] == a else "RUN_B") in res.err
+        assert {p.name: p.read_bytes() for p in a.iterdir()} == before  # untouched
+    same_name = cli("compare", runs["a"], runs["b"], "--out", tmp_path / "elsewhere")
+    assert same_name.code == 0, same_name.err
+
+
+@pytest.mark.parametrize("word", ["[/x]", "[sic]", "[bold]"])
+def test_cli_compare_prints_brackets_in_scenario_names_as_written(
+    cli, runs, tmp_path, monkeypatch, word
+):
+    from atlarge.scenario import load_scenario
+
+    monkeypatch.setenv("COLUMNS", "300")
+    sc = load_scenario(SMALL, set={"days": 20, "name": f"Beds {word} cut"})
+    b = simulate(sc, reps=4, seed=1).report(tmp_path / "b")
+    out = tmp_path / "cmp"
+    res = cli("compare", runs["a"], b, "--out", out)
+    assert res.code == 0, res.err
+    assert f"Beds {word} cut" in res.out and "Wrote" in res.out
+    assert json.loads((out / "compare.json").read_text())["b"]["scenario"] == f"Beds {word} cut"
+
+
+BROKEN = {
+    "a KPI's statistics are null": lambda s: s["kpis"].update(arrests_total=None),
+    "a KPI statistic is text": lambda s: s["kpis"]["arrests_total"].update(p50="many"),
+    "kpis is a list": lambda s: s.update(kpis=[]),
+    "scenario lacks its name": lambda s: s["scenario"].pop("name"),
+    "scenario is text": lambda s: s.update(scenario="x"),
+    "uncertainty is a number": lambda s: s.update(uncertainty=3),
+    "drawn parameters are not a list": lambda s: s["uncertainty"].update(drawn_parameters=7),
+    "seed is text": lambda s: s.update(seed="one"),
+    "days is null": lambda s: s.update(days=None),
+}
+
+
+@pytest.mark.parametrize("problem", list(BROKEN))
+def test_cli_compare_names_the_run_whose_summary_is_malformed(cli, runs, tmp_path, problem):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(runs["b"], bad)
+    summary = json.loads((bad / "summary.json").read_text())
+    BROKEN[problem](summary)
+    (bad / "summary.json").write_text(json.dumps(summary))
+    for args, name in (((runs["a"], bad), "RUN_B"), ((bad, runs["a"]), "RUN_A")):
+        res = cli("compare", *args, "--out", tmp_path / "o")
+        assert res.code == 2, (problem, res.err)
+        assert name in res.err and "summary.json" in res.err, res.err
+        assert "internal error" not in res.err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_compare_shows_its_table_before_it_writes(cli, runs, tmp_path, monkeypatch):
+    """The terminal table is rendered before the files are written: a failure to show it
+    leaves no folder behind that the error message would say was not written."""
+    import atlarge.report.compare as view
+
+    def broken(doc):
+        raise RuntimeError("cannot show")
+
+    monkeypatch.setattr(view, "compare_table", broken)
+    out = tmp_path / "cmp"
+    res = cli("compare", runs["a"], runs["b"], "--out", out)
+    assert res.code == 1 and "cannot show" in res.err
+    assert not out.exists()

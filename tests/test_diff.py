@@ -164,3 +164,38 @@ def test_cli_diff_names_the_bad_file_and_field(cli, tmp_path):
     assert str(bad) in res.err and "detention.beds" in res.err
     missing = cli("diff", tmp_path / "none.toml", OPERATION)
     assert missing.code == 2 and "none.toml" in missing.err and "not found" in missing.err
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(word=st.sampled_from(["[/x]", "[sic]", "[bold]", "[/]", "[link=x]"]))
+def test_cli_diff_prints_brackets_in_scenario_text_as_written(word, cli, tmp_path, monkeypatch):
+    """Names, descriptions, values and sources are their authors' words: Rich must not
+    read '[sic]' as a style (dropped) or '[/x]' as a closing tag (a crash)."""
+    monkeypatch.setenv("COLUMNS", "400")
+    other = tmp_path / f"other-{abs(hash(word))}.toml"
+    other.write_text(
+        f'extends = "{SMALL}"\nname = "Renamed {word}"\ndescription = "Edited {word}"\n'
+        f'[detention.beds]\nvalue = 11000\nunit = "beds"\nsource = "A note {word}"\n'
+    )
+    res = cli("diff", SMALL, other)
+    assert res.code == 0, res.err
+    assert f"Renamed {word}" in res.out and f"Edited {word}" in res.out
+    assert f"A note {word}" in res.out
+
+
+def test_a_parent_that_is_no_whole_scenario_is_named_as_written(tmp_path):
+    """When the merged parent is not a whole scenario alone (no table), it is still named
+    by the entries of extends as written, 'a + b', as when it is."""
+    (tmp_path / "crowded.toml").write_text(
+        f'extends = "{SMALL}"\n[detention.initial_population]\nvalue = 50000\n'
+        'unit = "persons"\nsource = "Test: more than the beds"\n'
+    )
+    (tmp_path / "named.toml").write_text('name = "Renamed"\n')
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'extends = ["crowded.toml", "named.toml"]\n[detention.initial_population]\n'
+        'value = 2000\nunit = "persons"\nsource = "Test: fits the beds"\n'
+    )
+    found = changes_from_parent(child)
+    assert found.diff is None and "not a whole scenario alone" in found.problem
+    assert found.parent == "crowded.toml + named.toml"

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from atlarge.analysis import bands, stats, trailing_mean
+from atlarge.analysis.kpis import KPIS
 
 
 def test_four_statistics():
@@ -78,7 +79,10 @@ def test_bands_are_ordered_and_bracket_the_median(series):
     [
         ("cost_total_usd", -886.6e6, "-$886.6m"),
         ("cost_total_usd", 2.5e9, "+$2.50bn"),
-        ("target_attainment", 0.0, "+0.0 pts"),
+        ("target_attainment", 0.0, "0.0 pts"),
+        ("target_attainment", -4e-5, "0.0 pts"),
+        ("day_detention_full", -1e-9, "0 days"),
+        ("day_detention_full", 0.4, "0 days"),
         ("target_attainment", -0.025, "-2.5 pts"),
         ("day_detention_full", 3.0, "+3 days"),
         ("removals_total", -993.0, "-993"),
@@ -90,3 +94,24 @@ def test_differences_read_as_people_read_them(key, value, text):
     from atlarge.report.format import format_difference
 
     assert format_difference(key, value) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.sampled_from(sorted(KPIS)),
+    value=st.one_of(
+        st.floats(-1e13, 1e13, allow_nan=False),
+        st.floats(-1e-3, 1e-3, allow_nan=False),
+        st.sampled_from([0.0, -0.0, -0.4, 0.4, -0.04, -5e-4]),
+    ),
+)
+def test_a_difference_carries_a_sign_exactly_when_it_shows_one_digit(key, value):
+    """Rounds to nothing, reads with no sign ('0', '0.0 pts', '0 days'); else '+' or '-'
+    as the difference goes, in every KPI's format."""
+    from atlarge.report.format import format_difference
+
+    text = format_difference(key, value)
+    shows_digit = any(c in "123456789" for c in text)
+    assert (text[0] in "+-") == shows_digit, text
+    if shows_digit:
+        assert text[0] == ("+" if value > 0 else "-"), text

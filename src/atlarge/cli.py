@@ -504,7 +504,7 @@ def bench(
 
         doc = {"cases": [c.as_dict() for c in cases]}
         write_files({json_out: json.dumps(doc, indent=2) + "\n"})
-        out_console.print(f"Wrote {json_out}")
+        out_console.print(Text(f"Wrote {json_out}"))
 
 
 @app.command()
@@ -1192,13 +1192,13 @@ def diff(
         out_console.print(diff_table(result, str(scenario_a), str(scenario_b)))
     else:
         same = "resolve to the same values"
-        out_console.print(f"No differences: {scenario_a} and {scenario_b} {same}.")
+        out_console.print(Text(f"No differences: {scenario_a} and {scenario_b} {same}."))
     for row in section_rows(result):
         out_console.print(Text(f"section {row['path']}: {row['status']}"))
     if json_out is not None:
         doc = {"a_file": str(scenario_a), "b_file": str(scenario_b), **result.as_dict()}
         write_files({json_out: json.dumps(doc, indent=2) + "\n"})
-        out_console.print(f"Wrote {json_out}")
+        out_console.print(Text(f"Wrote {json_out}"))
 
 
 AllowDifferentOpt = Annotated[
@@ -1219,8 +1219,8 @@ def compare(
 ) -> None:
     """Two run folders side by side: each KPI of A and B with its band, and B minus A
     with its band (paired over replications when both runs used the same seed and
-    replications, else over independently resampled pairs); writes compare.html and
-    compare.json to OUT."""
+    replications and drew the same parameters alike, else over independently resampled
+    pairs); writes compare.html and compare.json to OUT."""
     import json
 
     from atlarge.analysis.compare import compare_runs
@@ -1228,6 +1228,7 @@ def compare(
     from atlarge.runs import check_out_dir, write_out_dir_or_elsewhere
     from atlarge.runs.run_folder import read_run
 
+    _out_apart_from_runs(out, {"RUN_A": run_a, "RUN_B": run_b})
     check_out_dir(out)
     doc = compare_runs(read_run(run_a, "run_a"), read_run(run_b, "run_b"))
     blocking = [d["message"] for d in doc["differences"] if d["blocking"]]
@@ -1241,6 +1242,8 @@ def compare(
         _warn(f"A and B differ: {difference['message']}")
     text = json.dumps(doc, indent=2, allow_nan=False) + "\n"
     page = render_compare(doc)
+    with out_console.capture() as shown:  # rendered before anything is written, so
+        out_console.print(compare_table(doc))  # no failure to print follows the files
     path, failure = write_out_dir_or_elsewhere(
         out,
         {
@@ -1248,9 +1251,31 @@ def compare(
             "compare.html": lambda p: p.write_text(page, encoding="utf-8"),
         },
     )
-    out_console.print(compare_table(doc))
+    out_console.print(Text.from_ansi(shown.get()), end="", soft_wrap=True)
     _warn(failure)
-    out_console.print(f"Wrote {path}/compare.html, compare.json")
+    out_console.print(Text(f"Wrote {path}/compare.html, compare.json"))
+
+
+def _out_apart_from_runs(out: Path, runs: dict[str, Path]) -> None:
+    """Refuse an output folder that is, holds or lies inside a run folder being compared:
+    writing it would replace (or move) that run's files, which atlarge wrote and so would
+    otherwise accept to replace."""
+    here = out.resolve()
+    for name, run in runs.items():
+        there = run.resolve()
+        if here == there:
+            where = f"is {name}"
+        elif there in here.parents:
+            where = f"lies inside {name} ('{run}')"
+        elif here in there.parents:
+            where = f"holds {name} ('{run}')"
+        else:
+            continue
+        raise OptionError(
+            "--out",
+            f"'{out}' {where}: writing it would replace that run's files; choose a folder "
+            "apart from both runs",
+        )
 
 
 results_app = typer.Typer(help="Show and compare stored runs.", no_args_is_help=True)

@@ -10,10 +10,16 @@ between the scenarios does under the same chance. Their comparison is **paired**
 band of B - A is the 5th-95th percentile of the per-replication differences
 ``B[i] - A[i]``, narrower than the spread of either run when chance moves both alike.
 
+With parameter draws, sharing the streams also takes drawing the same parameters from
+the same source: draw ``k`` applies one generator to the ranged parameters in turn, so
+two scenarios ranging over other sets of parameters draw other values even for those they
+share. Such runs pair only when their summaries list the same ``drawn_parameters`` and
+the same use of a posterior (``uncertainty.posterior``).
+
 Runs that do not share their streams (another seed, another number of replications or
-of parameter draws) are compared **unpaired**: the band of B - A is the 5th-95th
-percentile of ``B[j] - A[i]`` over ``RESAMPLED_PAIRS`` pairs ``(i, j)`` drawn
-independently and uniformly (a generator seeded with ``RESAMPLE_SEED``, so the same two
+of parameter draws, other drawn parameters) are compared **unpaired**: the band of B - A
+is the 5th-95th percentile of ``B[j] - A[i]`` over ``RESAMPLED_PAIRS`` pairs ``(i, j)``
+drawn independently and uniformly (a generator seeded with ``RESAMPLE_SEED``, so the same two
 runs always give the same file). That is the spread of the difference of two independent
 outcomes: wider than a paired band, and said so in the output.
 
@@ -58,7 +64,14 @@ class RunData:
 
 
 def pairing(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[Pairing, str]:
-    """Whether two runs' summaries say they shared their random streams, and why."""
+    """Whether two runs' summaries say they shared their random streams, and why.
+
+    Runs without parameter draws pair on seed and replications. Runs with parameter
+    draws must also have drawn the same parameters from the same source: draw ``k``
+    applies one generator to the ranged parameters in turn (or to a posterior), so two
+    scenarios that range over different parameters get other values even for the
+    parameters they share, and their replication ``i`` did not run under the same chance.
+    """
     ua, ub = a.get("uncertainty") or {}, b.get("uncertainty") or {}
     layout_a = (ua.get("kind"), ua.get("draws"), ua.get("replications_by_draw"))
     layout_b = (ub.get("kind"), ub.get("draws"), ub.get("replications_by_draw"))
@@ -69,18 +82,47 @@ def pairing(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[Pairing, str]:
         reasons.append(f"replications differ (A {a['reps']}, B {b['reps']})")
     if layout_a != layout_b:
         reasons.append("their parameter draws are laid out differently")
+    elif ua.get("draws"):
+        reasons.extend(_draw_reasons(ua, ub))
     if reasons:
         return "unpaired", (
-            f"unpaired: {'; '.join(reasons)}, so replication i of A and of B did not share "
-            f"random streams. The band of B - A is the 5th-95th percentile of B - A over "
-            f"{RESAMPLED_PAIRS:,} independently resampled pairs of replications (wider than "
-            "a paired band)."
+            f"unpaired: {'; '.join(reasons)}, so replication i of A and of B did not run "
+            f"under the same chance. The band of B - A is the 5th-95th percentile of B - A "
+            f"over {RESAMPLED_PAIRS:,} independently resampled pairs of replications (wider "
+            "than a paired band)."
         )
+    drawn = ""
+    if ua.get("draws"):
+        n = len(ua["drawn_parameters"])
+        drawn = f", the same {n:,} drawn parameter{'' if n == 1 else 's'}"
     return "paired", (
-        f"paired: same seed ({a['seed']}) and replications ({a['reps']}), so replication i "
-        "of A and of B shared random streams (common random numbers). The band of B - A is "
-        "the 5th-95th percentile of the per-replication differences."
+        f"paired: same seed ({a['seed']}) and replications ({a['reps']}){drawn}, so "
+        "replication i of A and of B shared random streams (common random numbers). The "
+        "band of B - A is the 5th-95th percentile of the per-replication differences."
     )
+
+
+def _draw_reasons(ua: Mapping[str, Any], ub: Mapping[str, Any]) -> list[str]:
+    """Why two runs with the same layout of parameter draws did not draw alike: other
+    drawn parameters, or a posterior on one side only (none when they drew alike)."""
+    drawn_a, drawn_b = ua.get("drawn_parameters"), ub.get("drawn_parameters")
+    reasons = []
+    unknown = [s for s, d in (("A", drawn_a), ("B", drawn_b)) if not isinstance(d, list)]
+    if unknown:
+        reasons.append(
+            f"the summary of {' and '.join(unknown)} does not list the parameters it drew"
+        )
+    elif drawn_a != drawn_b:
+        shared = len(set(drawn_a) & set(drawn_b))
+        reasons.append(
+            f"they draw different parameters (A {len(drawn_a):,}, B {len(drawn_b):,}, "
+            f"{shared:,} shared), so parameter draw k gave even the shared ones other values"
+        )
+    post_a, post_b = bool(ua.get("posterior")), bool(ub.get("posterior"))
+    if post_a != post_b:
+        with_post = "A" if post_a else "B"
+        reasons.append(f"only {with_post} draws from a fitted posterior")
+    return reasons
 
 
 def differences(a: np.ndarray, b: np.ndarray, how: Pairing) -> np.ndarray:

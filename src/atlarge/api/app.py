@@ -78,6 +78,7 @@ from atlarge.runs.resources import run_estimate
 from atlarge.runs.store import Store, run_row, utc_now
 from atlarge.runs.timeseries import national_table
 from atlarge.scenario import load_scenario
+from atlarge.scenario.diff import ParentChanges, changes_from_parent
 from atlarge.scenario.levers import scenario_levers
 from atlarge.scenario.loader import SET_ORIGIN
 from atlarge.scenario.uncertainty import draws_problem
@@ -348,6 +349,16 @@ def _status(job: Job, request: RunRequest) -> JobStatus:
     )
 
 
+def _parent_changes(path: Path) -> ParentChanges | None:
+    """What the scenario file a run starts from changes from the scenario it extends, for
+    its report (None when it extends nothing). The file has just loaded, so an error here
+    can only be a file changed since: the report then goes without the table."""
+    try:
+        return changes_from_parent(path)
+    except AtlargeInputError:
+        return None
+
+
 def _scenario_ids(settings: ApiSettings) -> dict[str, Path]:
     folder = settings.scenarios_dir
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
@@ -553,6 +564,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             key = _failing_override(path, req.overrides)
             loc = ["body", "overrides"] + ([key] if key else [])
             raise _unprocessable(loc, f"unusable value: {exc}"[:300]) from None
+        parent = _parent_changes(path)  # the report's "Changes from" table, as atlarge run's
         days = req.days or sc.days
         offices = len(sc.offices.include or []) or 25
         if req.reps * days * offices > settings.max_cells:
@@ -577,6 +589,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 partial.seen(None)
                 raise
             result.summary()
+            result.parent = parent
             finished = Finished(result)
             if store is not None:
                 try:
@@ -661,7 +674,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         from atlarge.report import render_report
 
         job = _job(job_id, finished=True)
-        html = render_report(job.result.result.output, job.result.result.summary())
+        result = job.result.result
+        html = render_report(result.output, result.summary(), parent=result.parent)
         return Response(html, media_type="text/html", headers=_download(job, "report.html"))
 
     @app.get(

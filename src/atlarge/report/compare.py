@@ -14,6 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 from rich.table import Table
+from rich.text import Text
 
 from atlarge.analysis.kpis import KPIS
 from atlarge.model.measures import MEASURES
@@ -60,13 +61,13 @@ def kpi_rows(doc: Mapping[str, Any]) -> list[dict[str, str]]:
 def compare_table(doc: Mapping[str, Any]) -> Table:
     """``atlarge compare``: medians with their p5-p95 bands, and B - A with its band."""
     title = f"A: {doc['a']['scenario']}  B: {doc['b']['scenario']} ({doc['pairing']})"
-    table = Table(title=title, title_justify="left", caption=doc["pairing_note"])
+    # Text, never markup: scenario names are their authors' words ('[sic]' prints as such).
+    table = Table(title=Text(title), title_justify="left", caption=Text(doc["pairing_note"]))
     for col in ("KPI", "A", "A p5–p95", "B", "B p5–p95", "B − A", "B − A p5–p95"):
         table.add_column(col, justify="left" if col == "KPI" else "right")
     for r in kpi_rows(doc):
-        table.add_row(
-            r["label"], r["a"], r["a_band"], r["b"], r["b_band"], r["diff"], r["diff_band"]
-        )
+        cells = (r["label"], r["a"], r["a_band"], r["b"], r["b_band"], r["diff"], r["diff_band"])
+        table.add_row(*(Text(c) for c in cells))
     return table
 
 

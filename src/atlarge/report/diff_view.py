@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from atlarge.report.format import param_value, plain_number, setting_value
 from atlarge.scenario.diff import Change, ScenarioDiff, Side
@@ -81,13 +82,15 @@ def diff_table(diff: ScenarioDiff, a_file: str, b_file: str) -> Table:
         f"A: {a_file} ('{diff.a_name}')  B: {b_file} ('{diff.b_name}'): "
         f"{len(diff.changes):,} differences"
     )
-    table = Table(title=title, title_justify="left", caption=TERMINAL_CAPTION)
+    # Every text is a Text, never markup: a scenario's name, values and sources are the
+    # author's words, and '[sic]' or '[/x]' in them must print as written.
+    table = Table(title=Text(title), title_justify="left", caption=TERMINAL_CAPTION)
     table.add_column("path", overflow="fold", min_width=24, ratio=3)
     for col in ("A", "B", "unit", "what differs", "source in A", "source in B"):
         table.add_column(col, overflow="fold", min_width=10, ratio=2)
     for r in change_rows(diff):
         same = r["source_a"] == r["source_b"] and r["source_a"]
-        table.add_row(
+        cells = (
             r["path"],
             r["a"],
             r["b"],
@@ -96,6 +99,7 @@ def diff_table(diff: ScenarioDiff, a_file: str, b_file: str) -> Table:
             _cut(r["source_a"], SOURCE_WIDTH),
             "same as A" if same else _cut(r["source_b"], SOURCE_WIDTH),
         )
+        table.add_row(*(Text(c) for c in cells))
     return table
 
 

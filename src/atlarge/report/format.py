@@ -48,17 +48,20 @@ def format_as(fmt: Format, value: float | None) -> str:
 
 
 def format_difference(key: str, value: float | None) -> str:
-    """A difference of two KPI values: '+1,234', '-$886.6m', '+2.5 pts', '+3 days'."""
+    """A difference of two KPI values: '+1,234', '-$886.6m', '+2.5 pts', '+3 days'. One
+    that rounds to nothing reads without a sign in every format ('0', '0.0 pts', '0 days',
+    never '-0.0 pts' or '+0 days'): a sign says which way B moved, and it did not."""
     fmt = KPIS[key].format
     if value is None:
         return "n/a"
     if fmt == "percent":
-        return f"{100 * value:+.1f} pts"
-    if fmt == "day":
-        return f"{value:+.0f} days"
-    if _in_days(key):
-        return f"{value:+,.1f}" if round(value, 1) else "0.0"
-    text = format_as(fmt, abs(value))
+        text = f"{100 * abs(value):.1f} pts"
+    elif fmt == "day":
+        text = f"{abs(value):.0f} days"
+    elif _in_days(key):
+        text = f"{abs(value):,.1f}"
+    else:
+        text = format_as(fmt, abs(value))
     if not any(c in "123456789" for c in text):
         return text  # rounds to nothing: '0', not '-0'
     if value > 0:

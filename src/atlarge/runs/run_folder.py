@@ -49,10 +49,74 @@ def _summary(path: Path, parameter: str) -> dict[str, Any]:
     missing = [k for k in SUMMARY_KEYS if not isinstance(doc, dict) or k not in doc]
     if missing:
         raise OptionError(parameter, f"'{path}' lacks {', '.join(missing)}: not a run summary")
-    reps = doc["reps"]
-    if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-        raise OptionError(parameter, f"'{path}': reps is {reps!r}, not a count of replications")
+    problem = summary_problem(doc)
+    if problem:
+        raise OptionError(parameter, f"'{path}': {problem}: not a run summary atlarge wrote")
     return doc
+
+
+def _count(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _number(value: Any) -> bool:
+    """A statistic as summary.json writes it: a number, or null where undefined."""
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def summary_problem(doc: dict[str, Any]) -> str | None:
+    """What in a run summary is not of the shape a comparison reads (the field and what is
+    wrong), or None. Checked up front so that a summary edited by hand or cut short is
+    refused naming its run, not met as a failure halfway through the comparison."""
+    counts = (
+        ("reps", 1, "a count of replications"),
+        ("seed", 0, "a seed"),
+        ("days", 1, "a count of days"),
+    )
+    for key, least, what in counts:
+        if not _count(doc[key], least):
+            return f"{key} is {doc[key]!r}, not {what}"
+    scenario = doc["scenario"]
+    if not isinstance(scenario, dict):
+        return f"scenario is {type(scenario).__name__}, not a table of name, sha256, start_date"
+    for key in ("name", "sha256", "start_date"):
+        if not isinstance(scenario.get(key), str):
+            return f"scenario.{key} is {scenario.get(key)!r}, not text"
+    kpis = doc["kpis"]
+    if not isinstance(kpis, dict):
+        return f"kpis is {type(kpis).__name__}, not a table of KPIs"
+    for name, kpi in kpis.items():
+        if not isinstance(kpi, dict):
+            return f"kpis.{name} is {kpi!r}, not a table of statistics (mean, p5, p50, p95)"
+        for stat, value in kpi.items():
+            if not _number(value):
+                return f"kpis.{name}.{stat} is {value!r}, not a number or null"
+    for key in ("uncertainty", "mechanisms"):
+        if doc.get(key) is not None and not isinstance(doc[key], dict):
+            return f"{key} is {doc[key]!r}, not a table"
+    return _uncertainty_problem(doc.get("uncertainty") or {})
+
+
+def _uncertainty_problem(u: dict[str, Any]) -> str | None:
+    """What in ``uncertainty`` (what the bands contain, how draws were laid out) is not of
+    the shape the pairing of two runs reads, or None."""
+    if "kind" in u and not isinstance(u["kind"], str):
+        return f"uncertainty.kind is {u['kind']!r}, not text"
+    if "draws" in u and not _count(u["draws"], 0):
+        return f"uncertainty.draws is {u['draws']!r}, not a count of parameter draws"
+    by_draw = u.get("replications_by_draw")
+    if by_draw is not None and not (
+        isinstance(by_draw, list) and all(_count(n, 0) for n in by_draw)
+    ):
+        return f"uncertainty.replications_by_draw is {by_draw!r}, not a list of counts"
+    drawn = u.get("drawn_parameters")
+    if drawn is not None and not (
+        isinstance(drawn, list) and all(isinstance(p, str) for p in drawn)
+    ):
+        return f"uncertainty.drawn_parameters is {drawn!r}, not a list of parameter paths"
+    if "posterior" in u and not isinstance(u["posterior"], bool):
+        return f"uncertainty.posterior is {u['posterior']!r}, not true or false"
+    return None
 
 
 def _table(path: Path, parameter: str, columns: list[str] | None = None) -> Any:

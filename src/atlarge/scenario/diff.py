@@ -30,7 +30,7 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel
 
 from atlarge.errors import ScenarioError
-from atlarge.scenario.loader import load_base, load_scenario
+from atlarge.scenario.loader import extends_as_written, load_base, load_scenario
 from atlarge.scenario.params import Param
 from atlarge.scenario.schema import Scenario
 from atlarge.scenario.sources import format_source
@@ -284,7 +284,9 @@ def changes_from_parent(path: str | Path) -> ParentChanges | None:
     try:
         found = load_base(path)
     except ScenarioError as exc:
-        names = this.extends[:1]
+        # Named as in the normal case: the entries of extends as written (this.extends
+        # lists every file read, each base's own chain after it).
+        names = extends_as_written(path) or []
         return ParentChanges(" + ".join(names), None, f"not a whole scenario alone ({exc})")
     if found is None:
         return None

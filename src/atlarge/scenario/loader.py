@@ -190,6 +190,22 @@ def _merge_bases(
     return base, base_origins, names_chain
 
 
+def extends_as_written(path: str | Path) -> list[str] | None:
+    """The entries of the ``extends`` of the file at ``path`` as written (a single name as
+    a list of one), or None when it extends nothing: what names its parent, where a
+    loaded scenario's ``extends`` lists every file read, each base's own chain too."""
+    path = Path(path)
+    names = _read_toml(path).get("extends")
+    if names is None:
+        return None
+    names = [names] if isinstance(names, str) else names
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ScenarioError(
+            path, "extends", "must be a file name (a string) or a list of file names"
+        )
+    return names
+
+
 def load_base(path: str | Path) -> tuple[list[str], Scenario] | None:
     """What the scenario at ``path`` extends, resolved and validated as a scenario of its
     own: the entries of its ``extends`` (as written) and their merge, or None when it
@@ -201,15 +217,9 @@ def load_base(path: str | Path) -> tuple[list[str], Scenario] | None:
     on its own raises :class:`ScenarioError` naming the base file that lacks a field.
     """
     path = Path(path)
-    data = _read_toml(path)
-    names = data.get("extends")
+    names = extends_as_written(path)
     if names is None:
         return None
-    names = [names] if isinstance(names, str) else names
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
-        raise ScenarioError(
-            path, "extends", "must be a file name (a string) or a list of file names"
-        )
     base, origins, chain = _merge_bases(path, names, (_real_path(path),))
     if "overrides" in base:
         where = _origin_of("overrides", origins, path)
