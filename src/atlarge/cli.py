@@ -515,7 +515,9 @@ def calibrate(
     ] = None,
     reps: Annotated[
         int | None,
-        typer.Option(min=1, help="Replications per point and step (default: 8; bayes-annual: 2)."),
+        typer.Option(
+            min=1, help="Replications per point and step (default: 8; bayes: 4; bayes-annual: 2)."
+        ),
     ] = None,
     seed: Annotated[
         int,
@@ -539,15 +541,15 @@ def calibrate(
         ),
     ] = "fixed-point",
     walkers: Annotated[
-        int | None, typer.Option(min=2, help="bayes: emcee walkers (default 16; annual 8).")
+        int | None, typer.Option(min=2, help="bayes: emcee walkers (default 32; annual 8).")
     ] = None,
     steps: Annotated[
         int | None,
-        typer.Option(min=5, help="bayes: steps of every walker (default 240; annual 120)."),
+        typer.Option(min=5, help="bayes: steps of every walker (default 300; annual 120)."),
     ] = None,
     burn: Annotated[
         int | None,
-        typer.Option(min=0, help="bayes: steps discarded as burn-in (default 120; annual 60)."),
+        typer.Option(min=0, help="bayes: steps discarded as burn-in (default 150; annual 60)."),
     ] = None,
     workers: WorkersOpt = None,
     holdout_from: Annotated[
@@ -572,8 +574,8 @@ def calibrate(
     import json
 
     if method == "bayes":
-        burn = 120 if burn is None else burn
-        _calibrate_bayes(out, reps or 8, seed, walkers or 16, steps or 240, burn,
+        burn = 150 if burn is None else burn
+        _calibrate_bayes(out, reps or 4, seed, walkers or 32, steps or 300, burn,
                          holdout_from, scenario_out, quiet)  # fmt: skip
         return
     if method == "bayes-annual":

@@ -202,9 +202,9 @@ def _share_inside(rows: list[dict[str, Any]]) -> float | None:
 
 def run_fit(
     *,
-    reps: int = 8,
+    reps: int = 4,
     seed: int = 1,
-    walkers: int = 16,
+    walkers: int = 32,
     steps: int = 300,
     burn: int = 150,
     thin: int = 5,
