@@ -180,9 +180,9 @@ def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
             var = np.var(means, ddof=1) * (1 + 1 / j) + float(np.mean(within))
             out[p.name] = {"mean": float(np.mean(means)), "sd": float(math.sqrt(var)),
                            "years": used}  # fmt: skip
-        else:  # nothing pins it down: the prior itself
+        else:  # fewer than two years pin it down: no spread between years, so the prior
             lo, hi = p.bounds
-            out[p.name] = {"mean": (lo + hi) / 2, "sd": _prior_sd(p), "years": used}
+            out[p.name] = {"mean": (lo + hi) / 2, "sd": _prior_sd(p), "years": []}
     return out
 
 
