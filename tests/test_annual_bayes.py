@@ -205,3 +205,14 @@ def test_calibrate_bayes_annual_refuses_what_emcee_cannot_do(cli, tmp_path, args
     res = cli("calibrate", "--method", "bayes-annual", *args, "--out", tmp_path / "a.json")
     assert res.code == 2 and option in res.err, res.err
     assert not (tmp_path / "a.json").exists()
+
+
+def test_calibrate_bayes_annual_checks_memory_before_any_work(cli, tmp_path, monkeypatch):
+    def never(*_a, **_k):
+        raise AssertionError("the fit started")
+
+    monkeypatch.setattr(ab, "run_annual_fit", never)
+    res = cli("calibrate", "--method", "bayes-annual", "--reps", str(10**7), "--workers", "1",
+              "--out", tmp_path / "a.json")  # fmt: skip
+    assert res.code == 2 and "--reps" in res.err, res.err
+    assert ab.batch_rows(2, 8, 2) == max(2 * 20 * 2, ab.CHECK_DRAWS * ab.CHECK_REPS)

@@ -733,7 +733,7 @@ def _calibrate_annual(
     _check_scenario_option(scenario)
     base = load_scenario(scenario)
     n = min(_workers(workers), len(annual_bayes.FIT_YEARS))
-    _check_year_memory(base, reps * walkers * n)
+    _check_year_memory(base, annual_bayes.batch_rows(reps, walkers, n))
     if out is not None:
         check_file_out(out, "out")
     with _bar(quiet, TimeElapsedColumn()) as bar:

@@ -77,6 +77,11 @@ YEAR_PARAMS = (
 around the deterministic calibration's values: posture 0.5-2.4, removal share 0.3-0.95,
 LOS scale about 1, inflow 0-1,500 a day)."""
 
+CHECK_DRAWS, CHECK_REPS = 40, 5
+"""The checks' parameter points x replications per year (one parameter batch)."""
+SEARCH_POPULATION = 5
+"""Differential evolution's population per fitted quantity (``bayes.search_start``)."""
+
 IDENTIFIED = 0.5
 """A year's posterior sd (sampler scale) below this share of the prior's sd counts as
 informed by the year's figures; only such years enter the population of a quantity."""
@@ -267,6 +272,13 @@ def _fit_year_job(args: tuple) -> YearFit:
     return fit_year(base, fy, **kw)
 
 
+def batch_rows(reps: int, walkers: int, workers: int) -> int:
+    """The most replication rows simulated at once: a search generation or a walker half
+    in each of ``workers`` processes, or the checks' batch in one."""
+    points = max(walkers, SEARCH_POPULATION * len(YEAR_PARAMS))
+    return max(reps * points * workers, CHECK_DRAWS * CHECK_REPS)
+
+
 def run_annual_fit(
     base: Scenario,
     *,
@@ -276,8 +288,8 @@ def run_annual_fit(
     steps: int = 120,
     burn: int = 60,
     start_search: int = 3,
-    check_draws: int = 40,
-    check_reps: int = 5,
+    check_draws: int = CHECK_DRAWS,
+    check_reps: int = CHECK_REPS,
     mapper: Callable[[Callable[[Any], YearFit], list[Any]], Iterable[YearFit]] | None = None,
     years: Sequence[int] = FIT_YEARS,
     aside: Sequence[int] = ASIDE_YEARS,
