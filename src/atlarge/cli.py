@@ -623,6 +623,18 @@ def calibrate(
     out_console.print(f"Wrote {written[0]} and {written[1]}")
 
 
+def _check_chain(walkers: int, steps: int, burn: int, ndim: int, what: str) -> None:
+    """What emcee needs of the options: steps left after burn-in, two walkers per
+    fitted dimension (both Bayesian methods of ``calibrate``)."""
+    if burn > steps - 4:
+        raise OptionError("--burn", f"must leave at least 4 of --steps ({steps}), got {burn}")
+    if walkers < 2 * ndim:
+        raise OptionError(
+            "--walkers",
+            f"must be at least {2 * ndim} (twice the {ndim} fitted {what}), got {walkers}",
+        )
+
+
 def _calibrate_bayes(
     out: Path | None,
     reps: int,
@@ -642,12 +654,7 @@ def _calibrate_bayes(
     from atlarge.analysis.posterior_scenario import posterior_scenario_toml
     from atlarge.runs.outdir import check_file_out, write_files_or_elsewhere
 
-    if burn > steps - 4:
-        raise OptionError("--burn", f"must leave at least 4 of --steps ({steps}), got {burn}")
-    ndim = len(fit_2025.PARAMS)
-    if walkers < 2 * ndim:
-        raise OptionError("--walkers", f"must be at least {2 * ndim} (twice the {ndim} fitted "
-                          f"quantities), got {walkers}")  # fmt: skip
+    _check_chain(walkers, steps, burn, len(fit_2025.PARAMS), "quantities")
     held = None
     if holdout_from is not None and (out is None or scenario_out is None):
         raise OptionError(
@@ -724,12 +731,7 @@ def _calibrate_annual(
     from atlarge.runs.pools import worker_pool
     from atlarge.scenario import load_scenario
 
-    if burn > steps - 4:
-        raise OptionError("--burn", f"must leave at least 4 of --steps ({steps}), got {burn}")
-    ndim = len(annual_bayes.YEAR_PARAMS)
-    if walkers < 2 * ndim:
-        raise OptionError("--walkers", f"must be at least {2 * ndim} (twice the {ndim} fitted "
-                          f"quantities of a year), got {walkers}")  # fmt: skip
+    _check_chain(walkers, steps, burn, len(annual_bayes.YEAR_PARAMS), "quantities of a year")
     _check_scenario_option(scenario)
     base = load_scenario(scenario)
     n = min(_workers(workers), len(annual_bayes.FIT_YEARS))
@@ -906,7 +908,7 @@ def checks(
     annual = annual or default_annual_path()
     annual_doc = read("--annual", annual, "an annual fit of atlarge calibrate")
     try:
-        annual_section(annual_doc)
+        annual_rows = annual_section(annual_doc)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise OptionError(
             "--annual",
@@ -914,7 +916,7 @@ def checks(
             f"bayes-annual ({type(exc).__name__}: {exc})"[:300],
         ) from None
     try:
-        page = render_checks(doc, annual_doc)
+        page = render_checks(doc, annual_rows)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise OptionError(
             "--posterior",

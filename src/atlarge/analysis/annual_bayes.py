@@ -52,6 +52,7 @@ from atlarge.analysis.bayes import (
     FitParameter,
     Posterior,
     simulate_chunks,
+    spaced,
     synthetic_log_likelihood,
 )
 from atlarge.analysis.observed import TARGET_METRICS, figure
@@ -312,7 +313,7 @@ def run_annual_fit(
     per_year: dict[str, Any] = {}
     for f, fy in zip(fits, years, strict=True):
         year = YEARS[fy]
-        pick = np.linspace(0, len(f.unit) - 1, min(check_draws, len(f.unit))).astype(int)
+        pick = spaced(len(f.unit), check_draws)
         full = _fill(f, pick)
         fitted = {m for m, _ in YearProblem(base, year).figures}
         pooled = predict(base, year, full, names, reps=check_reps, seed=seed)

@@ -206,6 +206,12 @@ class Problem:
         return out
 
 
+def spaced(total: int, n: int) -> np.ndarray:
+    """``min(n, total)`` indices evenly spread over ``0..total-1``: draws taken from the
+    whole chain, not its end (checks, fitted scenarios)."""
+    return np.linspace(0, total - 1, min(n, total)).astype(int)
+
+
 def synthetic_log_likelihood(
     sims: np.ndarray, observed: np.ndarray, obs_sd: np.ndarray
 ) -> np.ndarray:

@@ -46,6 +46,7 @@ from atlarge.analysis.bayes import (
     coverage,
     data_version,
     predictive,
+    spaced,
     summaries,
     with_observation_error,
 )
@@ -162,7 +163,7 @@ def document(
     ppc_draws: int = 40,
 ) -> dict[str, Any]:
     """The posterior file: method, priors, figures fitted, draws, diagnostics, checks."""
-    pick = np.linspace(0, len(post.draws) - 1, min(ppc_draws, len(post.draws))).astype(int)
+    pick = spaced(len(post.draws), ppc_draws)
     unit = np.column_stack([p.to_unit(post.draws[pick, i]) for i, p in enumerate(main.params)])
     fit_rows = coverage(main, with_observation_error(main, predictive(main, unit)))
     doc: dict[str, Any] = {

@@ -16,7 +16,7 @@ import numpy as np
 import tomlkit
 
 from atlarge._version import __version__
-from atlarge.analysis.bayes import FitParameter
+from atlarge.analysis.bayes import FitParameter, spaced
 from atlarge.analysis.fitted_scenario import _param_table, _put, _source
 from atlarge.scenario import Scenario, iter_params
 
@@ -28,7 +28,7 @@ def path_draws(
 ) -> dict[str, list[float]]:
     """``n`` posterior draws (evenly spaced over the chain) as parameter path -> values."""
     total = len(next(iter(draws.values())))
-    pick = np.linspace(0, total - 1, min(n, total)).astype(int)
+    pick = spaced(total, n)
     out: dict[str, list[float]] = {}
     for i in pick:
         values: dict[str, Any] = {}

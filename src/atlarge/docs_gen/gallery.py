@@ -27,7 +27,9 @@ from atlarge.analysis.summary import setting_rows, stats
 from atlarge.cli import FLAGS
 from atlarge.docs_gen.markdown import cell, code, table, text
 from atlarge.model.measures import MEASURES
+from atlarge.report.charts import band_traces
 from atlarge.report.format import format_difference, format_value, param_value, setting_value
+from atlarge.report.html import override_rows
 from atlarge.scenario import iter_params
 
 REPS_ENV = "ATLARGE_DOCS_REPS"
@@ -223,20 +225,10 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict[str, float | None] |
     return stats(diff)
 
 
-def _shown_difference(key: str, value: float | None) -> str:
-    """A difference as the KPI's format writes it, with one that rounds to nothing
-    written as 0 (never '-0' or '+0')."""
-    if value is not None:
-        text_ = format_difference(key, value)
-        if text_.lstrip("+-") == format_difference(key, 0.0).lstrip("+-"):
-            return format_difference(key, 0.0).lstrip("+")
-    return format_difference(key, value)
-
-
 def _difference_text(key: str, d: dict[str, float | None] | None) -> str:
     if d is None:
         return "not defined in every replication"
-    p50, p5, p95 = (_shown_difference(key, d[q]) for q in ("p50", "p5", "p95"))
+    p50, p5, p95 = (format_difference(key, d[q]) for q in ("p50", "p5", "p95"))
     return f"{p50} ({p5} to {p95})"
 
 
@@ -301,17 +293,10 @@ def changes_from_file(r: ArmResult) -> str:
     """What an arm changed from its scenario file (``set=``): each path as run and as in
     the file, from the run's own record of its changes."""
     summary = r.summary
-    params = {p["path"]: p for p in summary["parameters"]}
-    start = summary["scenario"].get("start_date")
-    items = []
-    for path, o in (summary.get("overrides") or {}).items():
-        p = params.get(path)
-        if p is not None:
-            run = param_value(o["value"], o.get("schedule"), p["unit"], start)
-            was = param_value(o["file_value"], o.get("file_schedule"), p["unit"], start)
-        else:
-            run, was = setting_value(path, o["value"]), setting_value(path, o["file_value"])
-        items.append(f"- {code(path)}: {text(run)} (in the file: {text(was)})\n")
+    items = [
+        f"- {code(c['path'])}: {text(c['run'])} (in the file: {text(c['was'])})\n"
+        for c in override_rows(summary, summary["scenario"].get("start_date"))
+    ]
     return ("Changed from the file:\n\n" + "".join(items)) if items else ""
 
 
@@ -329,30 +314,8 @@ def figure(ra: ArmResult, rb: ArmResult, key: str) -> go.Figure:
     for name, r in (("A", ra), ("B", rb)):
         x = r.output.inputs.dates.astype("datetime64[D]").astype(str)
         b = bands(_series(r.output, key))
-        color = COLORS[name]
-        fill = f"rgba({int(color[1:3], 16)},{int(color[3:5], 16)},{int(color[5:7], 16)},0.2)"
-        edge = {"x": x, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-        fig.add_trace(go.Scatter(y=b["p95"], showlegend=False, legendgroup=name, **edge))
-        fig.add_trace(
-            go.Scatter(
-                y=b["p5"],
-                fill="tonexty",
-                fillcolor=fill,
-                name=f"{name} p5-p95",
-                legendgroup=name,
-                **edge,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=b["p50"],
-                mode="lines",
-                line={"color": color, "width": 2},
-                name=f"{r.arm.label} (median)",
-                legendgroup=name,
-            )
-        )
+        band_traces(fig, x, b, color=COLORS[name], group=name, band_name=name,
+                    median_name=f"{r.arm.label} (median)")  # fmt: skip
     m = MEASURES[key]
     title = m.label + (f" (trailing {m.smooth_days}-day average)" if m.smooth_days > 1 else "")
     fig.update_yaxes(rangemode="tozero", title=m.unit)

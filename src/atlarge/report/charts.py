@@ -79,36 +79,36 @@ def _band(
     if smooth > 1:
         series = trailing_mean(series, smooth)
     b = bands(series)
-    edge = {
-        "x": x,
-        "mode": "lines",
-        "line": {"width": 0},
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "legendgroup": name,
-    }
-    for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
+    band_traces(fig, x, b, color=color, group=name, band_name=name,
+                median_name=median_name or f"{name} (median)",
+                levels=(("p5", "p95", 0.15), ("p25", "p75", 0.3)), band_legend=False)  # fmt: skip
+
+
+def band_traces(
+    fig: go.Figure,
+    x,
+    b: dict[str, np.ndarray],
+    *,
+    color: str,
+    group: str,
+    band_name: str,
+    median_name: str,
+    levels: tuple[tuple[str, str, float], ...] = (("p5", "p95", 0.2),),
+    band_legend: bool = True,
+) -> None:
+    """Percentile bands (``levels``: lower, upper, fill opacity) and the median line of
+    ``b`` in one legend group: the one drawing of a band for the report, ``atlarge
+    compare`` and the docs' gallery."""
+    edge = {"x": x, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip",
+            "legendgroup": group}  # fmt: skip
+    legend = {} if band_legend else {"showlegend": False}
+    for lo, hi, alpha in levels:
         # The lower edge fills up to the upper edge drawn just before it.
-        fig.add_trace(go.Scatter(y=b[hi], **edge))
-        fig.add_trace(
-            go.Scatter(
-                y=b[lo],
-                fill="tonexty",
-                fillcolor=_rgba(color, alpha),
-                name=f"{name} {lo}-{hi}",
-                **edge,
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=b["p50"],
-            mode="lines",
-            line={"color": color, "width": 2},
-            name=median_name or f"{name} (median)",
-            legendgroup=name,
-        )
-    )
+        fig.add_trace(go.Scatter(y=b[hi], showlegend=False, **edge))
+        fig.add_trace(go.Scatter(y=b[lo], fill="tonexty", fillcolor=_rgba(color, alpha),
+                                 name=f"{band_name} {lo}-{hi}", **legend, **edge))  # fmt: skip
+    fig.add_trace(go.Scatter(x=x, y=b["p50"], mode="lines", line={"color": color, "width": 2},
+                             name=median_name, legendgroup=group))  # fmt: skip
 
 
 def _measure_band(fig: go.Figure, x, out: ModelOutput, key: str, color: str) -> None:

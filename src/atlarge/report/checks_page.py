@@ -120,7 +120,8 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_checks(doc: dict[str, Any], annual: dict[str, Any] | None = None) -> str:
-    """The checks page as one HTML string (``annual``: the annual fit's document)."""
+    """The checks page as one HTML string (``annual``: the annual fit's part of the page,
+    :func:`annual_section` of its document)."""
     rows = [r | {"used": "fitted"} for r in doc["checks"]["fitted"]]
     rows += [r | {"used": "held out"} for r in doc["checks"].get("held_out", [])]
     figures = [_figure(s, [r for r in rows if r["series"] == s])
@@ -167,5 +168,5 @@ def render_checks(doc: dict[str, Any], annual: dict[str, Any] | None = None) -> 
         figures=figures,
         rows=table,
         params=params,
-        annual=annual_section(annual) if annual is not None else None,
+        annual=annual,
     )

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from atlarge.analysis.kpis import KPIS
 from atlarge.model.measures import MEASURES
-from atlarge.report.charts import _layout, _rgba
+from atlarge.report.charts import _layout, band_traces
 from atlarge.report.format import format_difference, format_value
 from atlarge.report.pages import render_page
 
@@ -77,30 +77,9 @@ def _series_figure(measure: str, sides: Mapping[str, Any], names: Mapping[str, s
     for side in ("a", "b"):
         b = sides[side]
         x = list(range(1, len(b["p50"]) + 1))
-        color = COLORS[side]
         name = f"{side.upper()}: {names[side]}"
-        edge = {"x": x, "mode": "lines", "line": {"width": 0}, "hoverinfo": "skip"}
-        fig.add_trace(go.Scatter(y=b["p95"], showlegend=False, legendgroup=side, **edge))
-        fig.add_trace(
-            go.Scatter(
-                y=b["p5"],
-                fill="tonexty",
-                fillcolor=_rgba(color, 0.2),
-                name=f"{name} p5-p95",
-                legendgroup=side,
-                **edge,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=b["p50"],
-                mode="lines",
-                line={"color": color, "width": 2},
-                name=f"{name} (median)",
-                legendgroup=side,
-            )
-        )
+        band_traces(fig, x, b, color=COLORS[side], group=side, band_name=name,
+                    median_name=f"{name} (median)")  # fmt: skip
     fig.update_xaxes(title_text="day of the run")
     _layout(fig, MEASURES[measure].unit if measure in MEASURES else "")
     return fig.to_html(

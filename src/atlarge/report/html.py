@@ -163,8 +163,9 @@ def _setting_rows(summary: dict[str, Any]) -> list[Row]:
     ]
 
 
-def _changes(summary: dict[str, Any], start: str) -> list[Row]:
-    """What this run changed from the file: each override, as run and as in the file."""
+def override_rows(summary: dict[str, Any], start: str) -> list[Row]:
+    """What this run changed from the file: each override, as run and as in the file (the
+    report's table and the docs gallery's list)."""
     params = {p["path"]: p for p in summary["parameters"]}
     rows = []
     for path, o in (summary.get("overrides") or {}).items():
@@ -540,7 +541,7 @@ def render_report(
         days=summary["days"],
         reps=summary["reps"],
         seed=summary["seed"],
-        changes=_changes(summary, start),
+        changes=override_rows(summary, start),
         from_parent=_from_parent(parent),
         warnings=summary.get("warnings") or [],
         bands=_band_kind(summary),
