@@ -3,6 +3,7 @@ leave-one-year-out (atlarge.analysis.annual_bayes)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from atlarge.analysis import annual_bayes as ab
 from atlarge.analysis.backtest import YEARS, YearParams, simulate_year, year_metrics
 from atlarge.analysis.observed import Figure
+from atlarge.analysis.pooling import MIN_COVARIATE_SPREAD, predictive
 from atlarge.scenario import load_scenario
 from tests.conftest import ROOT
 
@@ -21,29 +23,95 @@ BASE = ROOT / "scenarios" / "baseline-2024.toml"
 NAMES = tuple(p.name for p in ab.YEAR_PARAMS)
 
 
-def _fit(period: str, means: dict[str, float], sd: float, n: int = 400, seed: int = 0):
+def _fit(period, means, sd, n=400, seed=0, figures=("arrests", "alos", "removals"),
+         title42=0.0, border=None):  # fmt: skip
     rng = np.random.default_rng(seed)
     names = tuple(means)
     unit = np.column_stack([means[k] + sd * rng.standard_normal(n) for k in names])
-    return ab.YearFit(period, names, unit, {})
+    return ab.YearFit(period, names, unit, {}, tuple(figures), title42, border)
 
 
-def test_the_population_pools_years_that_pin_a_quantity_down():
+def test_the_population_pools_the_years_that_measure_a_quantity():
     fits = [_fit("A", {"posture": 0.0, "los_scale": 0.1}, 0.05, seed=1),
             _fit("B", {"posture": 0.4, "los_scale": -0.1}, 0.05, seed=2),
-            _fit("C", {"posture": 0.2, "los_scale": 0.0}, 0.9, seed=3)]  # fmt: skip
+            # C's posterior is as narrow, but it has no arrests or stay figure: it
+            # measures neither, so it is left out of both
+            _fit("C", {"posture": 2.0, "los_scale": 0.9}, 0.05, seed=3,
+                 figures=("removals",))]  # fmt: skip
     pop = ab.population(fits)
-    # C's posture is as wide as the prior: it says nothing and is left out
-    assert pop["posture"]["years"] == ["A", "B"]
+    assert pop["posture"]["years"] == ["A", "B"] and pop["los_scale"]["years"] == ["A", "B"]
     means = [f.unit[:, 0].mean() for f in fits[:2]]
     within = np.mean([f.unit[:, 0].var() for f in fits[:2]])
-    assert pop["posture"]["mean"] == pytest.approx(np.mean(means))
-    expected = math.sqrt(np.var(means, ddof=1) * 1.5 + within)
-    assert pop["posture"]["sd"] == pytest.approx(expected)
-    # no year fits the inflow: its population is the prior
+    mean, sd = predictive(pop["posture"])
+    assert mean == pytest.approx(np.mean(means))
+    assert sd == pytest.approx(math.sqrt(np.var(means, ddof=1) * 1.5 + within))
+    # no year measures the inflow: its population is the prior
     lo, hi = next(p for p in ab.YEAR_PARAMS if p.name == "border_transfers_per_day").bounds
-    assert pop["border_transfers_per_day"]["mean"] == pytest.approx((lo + hi) / 2)
+    mean, sd = predictive(pop["border_transfers_per_day"])
+    assert mean == pytest.approx((lo + hi) / 2) and sd == pytest.approx((hi - lo) / math.sqrt(12))
     assert pop["border_transfers_per_day"]["years"] == []
+
+
+def test_published_book_ins_enter_the_inflow_as_exact_values():
+    fits = [_fit("A", {"posture": 0.0}, 0.05, border=600.0),
+            _fit("B", {"posture": 0.0}, 0.05, border=900.0),
+            _fit("C", {"posture": 0.0, "border_transfers_per_day": 1500.0}, 30.0, seed=4,
+                 figures=("arrests", "detention_adp")),
+            # D has no population figure: its inflow is not measured
+            _fit("D", {"posture": 0.0, "border_transfers_per_day": 100.0}, 30.0, seed=5,
+                 figures=("arrests", "removals"))]  # fmt: skip
+    entry = ab.population(fits)["border_transfers_per_day"]
+    assert entry["years"] == ["A", "B", "C"]
+    c = fits[2].column("border_transfers_per_day")
+    values = [600.0, 900.0, c.mean()]
+    mean, sd = predictive(entry)
+    assert mean == pytest.approx(np.mean(values))
+    assert sd == pytest.approx(math.sqrt(np.var(values, ddof=1) * (1 + 1 / 3) + c.var() / 3))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    a=st.floats(0.4, 0.9),
+    b=st.floats(-0.5, 0.0),
+    shares=st.lists(st.floats(0.0, 1.0), min_size=3, max_size=7),
+    noise=st.floats(0.0, 0.05),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_removal_share_is_a_line_in_the_years_share_under_title_42(a, b, shares, noise, seed):
+    rng = np.random.default_rng(seed)
+    c = np.array(shares)
+    fits = [_fit(f"Y{i}", {"removal_share": a + b * x + noise * rng.standard_normal()}, 0.01,
+                 n=50, seed=i, title42=x) for i, x in enumerate(c)]  # fmt: skip
+    entry = ab.population(fits)["removal_share"]
+    means = np.array([f.unit[:, 0].mean() for f in fits])
+    within = np.mean([f.unit[:, 0].var() for f in fits])
+    if np.ptp(c) < MIN_COVARIATE_SPREAD:  # nothing to fit a line to: the plain mean
+        assert entry["covariate"] is None
+        assert predictive(entry, 1.0)[0] == pytest.approx(means.mean())
+        return
+    assert entry["covariate"] == "title42_share"
+    x = np.column_stack([np.ones(len(c)), c])
+    coef, *_ = np.linalg.lstsq(x, means, rcond=None)
+    resid = means - x @ coef
+    s2 = resid @ resid / (len(c) - 2)
+    for at in (0.0, 0.5, 1.0):
+        x0 = np.array([1.0, at])
+        lev = x0 @ np.linalg.inv(x.T @ x) @ x0
+        mean, sd = predictive(entry, at)
+        assert mean == pytest.approx(x0 @ coef, abs=1e-9)
+        assert sd == pytest.approx(math.sqrt(s2 * (1 + lev) + within), rel=1e-6, abs=1e-12)
+    if noise == 0 and np.ptp(c) >= 0.5:  # an exact line, well spread: recovered
+        assert predictive(entry, 1.0)[0] == pytest.approx(a + b, abs=0.02)
+
+
+def test_two_years_make_no_line():
+    fits = [
+        _fit("A", {"removal_share": 0.8}, 0.01, figures=("removals",)),
+        _fit("B", {"removal_share": 0.4}, 0.01, figures=("removals",), title42=1.0),
+    ]
+    entry = ab.population(fits)["removal_share"]
+    assert entry["covariate"] is None
+    assert predictive(entry, 1.0)[0] == pytest.approx(0.6, abs=0.01)
 
 
 @settings(max_examples=30, deadline=None)
@@ -52,15 +120,17 @@ def test_the_population_pools_years_that_pin_a_quantity_down():
     sd=st.floats(0.0, 10.0),
     n=st.integers(1, 50),
     seed=st.integers(0, 2**32 - 1),
+    title42=st.floats(0.0, 1.0),
 )
-def test_population_draws_stay_inside_the_priors(mean, sd, n, seed):
-    pop = {k: {"mean": mean, "sd": sd} for k in NAMES}
-    draws = ab.draw_from_population(pop, NAMES, n, seed)
+def test_population_draws_stay_inside_the_priors(mean, sd, n, seed, title42):
+    pop = {k: {"coef": [mean, -mean], "xtx_inv": [[0.5, 0.0], [0.0, 0.5]],
+               "between_var": sd**2, "within_var": 0.0} for k in NAMES}  # fmt: skip
+    draws = ab.draw_from_population(pop, NAMES, n, seed, title42)
     assert draws.shape == (n, len(NAMES))
     for i, p in enumerate(ab.YEAR_PARAMS):
         lo, hi = p.bounds
         assert np.all((draws[:, i] >= lo) & (draws[:, i] <= hi))
-    assert np.array_equal(draws, ab.draw_from_population(pop, NAMES, n, seed))
+    assert np.array_equal(draws, ab.draw_from_population(pop, NAMES, n, seed, title42))
 
 
 def test_year_metrics_take_office_or_national_series_alike():
@@ -138,6 +208,8 @@ def test_rows_score_coverage_against_observation_error_and_errors_against_the_me
     summary = ab.summarize(rows)["fit"]["arrests"]
     assert summary["median_abs_error"] == pytest.approx(0.5)
     assert summary["coverage"] == 0.0 and summary["worst_year"] == "FY2024"
+
+
 def test_the_shipped_annual_posterior_says_what_it_was_fitted_to_and_how_it_did():
     doc = json.loads(ab.default_annual_path().read_text())
     assert set(doc["years"]) == {YEARS[y].period for y in ab.FIT_YEARS}
@@ -216,3 +288,42 @@ def test_calibrate_bayes_annual_checks_memory_before_any_work(cli, tmp_path, mon
               "--out", tmp_path / "a.json")  # fmt: skip
     assert res.code == 2 and "--reps" in res.err, res.err
     assert ab.batch_rows(2, 8, 2) == max(2 * 20 * 2, ab.CHECK_DRAWS * ab.CHECK_REPS)
+
+
+def test_the_years_share_under_title_42_counts_its_days():
+    from atlarge.analysis.backtest import TITLE_42, title42_share
+
+    assert title42_share(YEARS[2022]) == 1.0
+    # FY2023: 1 October 2022 to 11 May 2023 inclusive
+    assert title42_share(YEARS[2023]) == pytest.approx(223 / 365)
+    for fy in (2015, 2016, 2017, 2018, 2024):
+        assert title42_share(YEARS[fy]) == 0.0
+    # FY2020: from 21 March 2020 to the year's end (a leap year)
+    assert TITLE_42.share_of(dt.date(2019, 10, 1), dt.date(2020, 10, 1)) == pytest.approx(194 / 366)
+
+
+def test_the_shipped_population_is_the_one_its_stored_draws_give():
+    doc = json.loads(ab.default_annual_path().read_text())
+    fits = ab.fits_from_document(doc)
+    assert [f.period for f in fits] == list(doc["years"])
+    pop = ab.population(fits)
+    for name, entry in pop.items():
+        stored = doc["population"][name]
+        assert stored["years"] == entry["years"], name
+        np.testing.assert_allclose(stored["coef"], entry["coef"], rtol=1e-12)
+        assert stored["between_var"] == pytest.approx(entry["between_var"], rel=1e-12)
+    assert doc["errors"] == ab.summarize(doc["rows"])
+    # the Title 42 line is in the file and lowers the share
+    line = doc["population"]["removal_share"]
+    assert line["covariate"] == "title42_share" and line["coef"][1] < 0
+    assert line["under_title42"]["p50"] < line["p50"]
+
+
+def test_an_annual_document_is_recomputed_whole_from_its_own_file():
+    base = load_scenario(BASE)
+    shipped = json.loads(ab.default_annual_path().read_text())
+    fits = ab.fits_from_document(shipped)
+    small = dict(check_draws=2, check_reps=1)
+    doc = json.loads(json.dumps(ab.annual_document(base, fits, shipped["settings"], **small)))
+    again = ab.annual_document(base, ab.fits_from_document(doc), doc["settings"], **small)
+    assert json.loads(json.dumps(again)) == doc

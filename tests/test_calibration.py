@@ -276,3 +276,22 @@ def test_fitted_scenario_carries_the_custodial_yield_times_the_residual(channels
     assert sc.custodial.arrests_per_agent_day.value == table["value"]
     assert sc.custodial.group_mix == channels.custodial.group_mix
     assert sc.policy.priority == channels.policy.priority  # the base's policy, not a year's
+
+
+def test_a_held_out_years_removal_share_follows_its_share_under_title_42():
+    """The other years' shares on a line in their share under Title 42 (FY2022 wholly,
+    FY2023 61%): a left-out year is read off the line at its own share."""
+    from atlarge.analysis.backtest import title42_share
+    from atlarge.analysis.calibrate import Calibration
+
+    def share(fy):
+        return 0.8 - 0.4 * title42_share(YEARS[fy])
+
+    years = {f"FY{fy}": YearParams(1.0, share(fy), 100.0) for fy in (2016, 2018, 2023, 2024)}
+    fit = Calibration(los_scale=1.0, years=years, border_fitted={}, fitted_on={})
+    assert held_out_params(fit, YEARS[2022]).removal_share == pytest.approx(0.4)
+    assert held_out_params(fit, YEARS[2017]).removal_share == pytest.approx(0.8)
+    # without a year under the order among the others, no line: their mean
+    flat = Calibration(los_scale=1.0, years={k: v for k, v in years.items() if k != "FY2023"},
+                       border_fitted={}, fitted_on={})  # fmt: skip
+    assert held_out_params(flat, YEARS[2022]).removal_share == pytest.approx(0.8)

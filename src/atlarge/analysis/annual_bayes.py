@@ -15,17 +15,37 @@ Stage 2, the population of years. What a year that was not fitted looks like is 
 from the fitted years: per quantity, on the sampler's scale (log for multipliers), a
 normal whose mean is the mean of the years' posterior means and whose variance is the
 spread between those means (times ``1 + 1/J`` for ``J`` years: the mean itself is
-uncertain) plus the average spread within a year. Only years whose figures pin a
-quantity down enter its population (posterior sd below half the prior's): a year with no
-stay figure says nothing about stays. Quantities are drawn independently (six years
-cannot estimate their correlations). This two-stage reading of a hierarchical model is
-an approximation, stated as such: a joint fit of every year and the population (about
-30 dimensions) would need some ten times the simulations.
+uncertain) plus the average spread within a year. Only the years whose figures measure a
+quantity enter its population (:data:`INFORMED_BY`): a year with no stay or population
+figure says nothing about stays, whatever its posterior looks like; a year's inflow
+derived from its published book-ins enters as an exact value. Quantities are drawn
+independently (six years cannot estimate their correlations). This two-stage reading of
+a hierarchical model is an approximation, stated as such: a joint fit of every year and
+the population (about 30 dimensions) would need some ten times the simulations.
+
+One quantity moves with a dated input (:data:`COVARIATES`): the removal share with the
+share of the year under the Title 42 order (``backtest.TITLE_42``, March 2020 to May
+2023). Encounters expelled under it never reached ICE detention, and ICE counts its Title
+42 expulsions apart from its removals, so the years under it removed a smaller share of
+their book-ins (fitted: FY2022 about 0.37, FY2023 0.52, the other years 0.62-0.87). The
+population of the removal share is a least-squares line in that share, its predictive
+variance the residual spread times ``1 + x0'(X'X)^-1 x0`` (the line's leverage at the
+year predicted) plus the spread within a year; with fewer than three years, or none
+with a different share, it is the plain mean.
 
 Leave one year out: the population without that year (stage 1 needs no refit, since no
 year's fit sees another year) predicts it; the year's own non-ERO book-ins come from its
 published book-ins where they exist, as in the deterministic backtest. The aside year
-(FY2015) is predicted from the population of all fit years.
+(FY2015) is predicted from the population of all fit years. The document keeps every
+year's draws, so stage 2 and the checks can be recomputed from the file
+(:func:`fits_from_document`, :func:`annual_document`).
+
+How these rules were chosen, said plainly: the first shipped population took a year into
+a quantity when its posterior was narrower than half the prior's, and pooled the removal
+share over all years; its left-out removals missed by 40% (median; FY2022 by 179%). The
+measured-by rule and the Title 42 line replaced it after that miss was seen, so the
+left-out errors of the years are no longer a test the rules were blind to. FY2015, kept
+aside, and the 2025 record are.
 """
 
 from __future__ import annotations
@@ -42,9 +62,11 @@ from atlarge._version import __version__
 from atlarge.analysis.backtest import (
     ASIDE_YEARS,
     FIT_YEARS,
+    TITLE_42,
     YEARS,
     YearInputs,
     YearParams,
+    title42_share,
     year_metrics,
     year_scenario,
 )
@@ -56,6 +78,7 @@ from atlarge.analysis.bayes import (
     synthetic_log_likelihood,
 )
 from atlarge.analysis.observed import TARGET_METRICS, figure
+from atlarge.analysis.pooling import pool, predictive
 from atlarge.analysis.trajectory import RELATIVE_SD, confidence_class
 from atlarge.scenario import Scenario
 
@@ -83,9 +106,26 @@ CHECK_DRAWS, CHECK_REPS = 40, 5
 SEARCH_POPULATION = 5
 """Differential evolution's population per fitted quantity (``bayes.search_start``)."""
 
-IDENTIFIED = 0.5
-"""A year's posterior sd (sampler scale) below this share of the prior's sd counts as
-informed by the year's figures; only such years enter the population of a quantity."""
+INFORMED_BY = {
+    "posture": ("arrests",),
+    "removal_share": ("removals",),
+    "los_scale": ("alos", "detention_adp"),
+    "border_transfers_per_day": ("detention_adp",),
+}
+"""The figures that measure each quantity: a year enters a quantity's population only if
+its fit used one of them (arrests measure the posture, removals the removal share, stays
+or the population the stay; the population, over the stay, the inflow). A year's posterior
+can narrow for other reasons (the priors' edges, a trade-off with another quantity: FY2022's
+stay, from its arrests and removals alone), and such a narrowing is not a measurement."""
+
+COVARIATES = {"removal_share": "title42_share"}
+"""Quantities whose population moves with a dated input: the removal share with the share
+of the year under Title 42 (``backtest.TITLE_42``), fitted as a straight line over the
+years (module docstring)."""
+
+DRAW_DECIMALS = 6
+"""A year's posterior draws are kept to this many decimals on the sampler's scale, in the
+run and in the file alike, so the checks recomputed from the file are the run's own."""
 
 
 def relative_error(confidence: str) -> float:
@@ -154,6 +194,9 @@ class YearFit:
     names: tuple[str, ...]
     unit: np.ndarray  # (draws, quantities)
     diagnostics: dict[str, Any]
+    figures: tuple[str, ...] = ()  # the figures the fit used
+    title42: float = 0.0  # share of the year under Title 42
+    border: float | None = None  # the year's inflow from its published book-ins, if any
 
     def column(self, name: str) -> np.ndarray | None:
         return self.unit[:, self.names.index(name)] if name in self.names else None
@@ -170,38 +213,59 @@ def _prior_sd(p: FitParameter) -> float:
 
 def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
     """Per quantity, the normal (sampler scale) a year not fitted is drawn from, and the
-    years it rests on (module docstring)."""
+    years it rests on (module docstring): :func:`predictive` gives its mean and sd for a
+    year.
+
+    The years that measure a quantity (:data:`INFORMED_BY`; for the inflow, also every
+    year whose book-ins are published, an exact value) enter it. With two or more of
+    them, the mean is the years' average and the variance the spread between years
+    (times ``1 + 1/J``) plus the average spread within one; a quantity with a covariate
+    (:data:`COVARIATES`) is a straight line in it instead, when at least three years
+    enter and differ in the covariate by at least
+    :data:`~atlarge.analysis.pooling.MIN_COVARIATE_SPREAD` (the same formula with the line's
+    leverage in place of ``1/J``). With fewer than two years, the prior."""
     out: dict[str, dict[str, Any]] = {}
     for p in YEAR_PARAMS:
-        used, means, within = [], [], []
+        used, means, within, cov = [], [], [], []
+        covariate = COVARIATES.get(p.name)
         for f in fits:
             col = f.column(p.name)
-            if col is None or col.std() >= IDENTIFIED * _prior_sd(p):
+            if p.name == "border_transfers_per_day" and f.border is not None:
+                value, spread = float(f.border), 0.0
+            elif col is not None and set(INFORMED_BY[p.name]) & set(f.figures):
+                value, spread = float(col.mean()), float(col.var())
+            else:
                 continue
             used.append(f.period)
-            means.append(col.mean())
-            within.append(col.var())
+            means.append(value)
+            within.append(spread)
+            cov.append(f.title42)
         if len(used) >= 2:
-            j = len(used)
-            var = np.var(means, ddof=1) * (1 + 1 / j) + float(np.mean(within))
-            out[p.name] = {"mean": float(np.mean(means)), "sd": float(math.sqrt(var)),
-                           "years": used}  # fmt: skip
-        else:  # fewer than two years pin it down: no spread between years, so the prior
+            entry = pool(means, within, cov if covariate else None)
+        else:  # fewer than two years measure it: no spread between years, so the prior
             lo, hi = p.bounds
-            out[p.name] = {"mean": (lo + hi) / 2, "sd": _prior_sd(p), "years": []}
+            entry = {"coef": [(lo + hi) / 2], "xtx_inv": [[0.0]], "by_line": False,
+                     "between_var": _prior_sd(p) ** 2, "within_var": 0.0}  # fmt: skip
+        by_line = entry.pop("by_line")
+        out[p.name] = {**entry, "covariate": covariate if by_line else None, "years": used}
     return out
 
 
 def draw_from_population(
-    pop: dict[str, dict[str, Any]], names: Sequence[str], n: int, seed: int
+    pop: dict[str, dict[str, Any]],
+    names: Sequence[str],
+    n: int,
+    seed: int,
+    title42: float = 0.0,
 ) -> np.ndarray:
-    """``(n, len(names))`` draws on the sampler scale, each inside its prior's support."""
+    """``(n, len(names))`` draws on the sampler scale for a year with ``title42`` of its
+    days under Title 42, each inside its prior's support."""
     rng = np.random.default_rng(seed)
     cols = []
     for name in names:
         lo, hi = _param(name).bounds
-        x = pop[name]["mean"] + pop[name]["sd"] * rng.standard_normal(n)
-        cols.append(np.clip(x, lo, hi))
+        mean, sd = predictive(pop[name], title42)
+        cols.append(np.clip(mean + sd * rng.standard_normal(n), lo, hi))
     return np.column_stack(cols)
 
 
@@ -265,7 +329,17 @@ def fit_year(
     post: Posterior = fit(prob, walkers=walkers, steps=steps, burn=burn, thin=2, seed=seed + fy,
                           start_search=start_search)  # type: ignore[arg-type]  # fmt: skip
     unit = np.column_stack([p.to_unit(post.draws[:, i]) for i, p in enumerate(prob.params)])
-    return YearFit(YEARS[fy].period, post.names, unit, post.diagnostics)
+    return year_fit(prob, post.names, unit, post.diagnostics)
+
+
+def year_fit(
+    prob: YearProblem, names: Sequence[str], unit: np.ndarray, diagnostics: dict[str, Any]
+) -> YearFit:
+    """A fitted year with what its population needs to know of it (draws rounded to
+    :data:`DRAW_DECIMALS`)."""
+    return YearFit(prob.year.period, tuple(names), np.round(unit, DRAW_DECIMALS), diagnostics,
+                   tuple(m for m, _ in prob.figures), title42_share(prob.year),
+                   prob.border)  # fmt: skip
 
 
 def _fit_year_job(args: tuple) -> YearFit:
@@ -308,18 +382,39 @@ def run_annual_fit(
         fits.append(f)
         if progress:
             progress(f"{f.period} fitted")
+    settings = {**kw, "years": [YEARS[y].period for y in years]}
+    return annual_document(base, fits, settings, check_draws=check_draws,
+                           check_reps=check_reps, aside=aside, progress=progress)  # fmt: skip
+
+
+def annual_document(
+    base: Scenario,
+    fits: Sequence[YearFit],
+    settings: dict[str, Any],
+    *,
+    check_draws: int = CHECK_DRAWS,
+    check_reps: int = CHECK_REPS,
+    aside: Sequence[int] = ASIDE_YEARS,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Stage 2 and the checks from fitted years (a fresh fit's, or a file's:
+    :func:`fits_from_document`): each year in sample and left out, the aside years, the
+    population, the errors; the whole document, with every year's draws so that all of
+    it can be recomputed from the file without refitting."""
     names = tuple(p.name for p in YEAR_PARAMS)
+    seed = settings["seed"]
     rows: list[dict[str, Any]] = []
     per_year: dict[str, Any] = {}
-    for f, fy in zip(fits, years, strict=True):
+    for f in fits:
+        fy = int(f.period.removeprefix("FY"))
         year = YEARS[fy]
-        pick = spaced(len(f.unit), check_draws)
-        full = _fill(f, pick)
+        full = _fill(f, spaced(len(f.unit), check_draws))
         fitted = {m for m, _ in YearProblem(base, year).figures}
         pooled = predict(base, year, full, names, reps=check_reps, seed=seed)
         rows += figure_rows(year, pooled, "fit", fitted, seed)
         others = [g for g in fits if g.period != f.period]
-        loo = draw_from_population(population(others), names, check_draws, seed + fy)
+        loo = draw_from_population(population(others), names, check_draws, seed + fy,
+                                   title42_share(year))  # fmt: skip
         pooled = predict(base, year, loo, names, reps=check_reps, seed=seed)
         rows += figure_rows(year, pooled, "leave-one-year-out", set(), seed)
         per_year[f.period] = {
@@ -327,35 +422,51 @@ def run_annual_fit(
             "posterior": _summary(f),
             "diagnostics": f.diagnostics,
             "fitted_on": sorted(fitted),
+            "title42_share": f.title42,
+            "border_from_book_ins": f.border,
+            "draws": f.unit.tolist(),
         }
         if progress:
             progress(f"{year.period} checked")
     pop = population(fits)
     for fy in aside:
-        draws = draw_from_population(pop, names, check_draws, seed + fy)
+        draws = draw_from_population(pop, names, check_draws, seed + fy, title42_share(YEARS[fy]))
         pooled = predict(base, YEARS[fy], draws, names, reps=check_reps, seed=seed)
         rows += figure_rows(YEARS[fy], pooled, "aside", set(), seed)
     return {
         "atlarge_version": __version__,
         "method": (
             "per fiscal year: Bayesian synthetic likelihood sampled with emcee (as the 2025 "
-            "fit); a population of years from the fitted years (two-stage hierarchical "
-            "approximation; atlarge.analysis.annual_bayes)"
+            "fit); a population of years from the years that measure each quantity, the "
+            "removal share a line in the year's share under Title 42 (two-stage "
+            "hierarchical approximation; atlarge.analysis.annual_bayes)"
         ),
         "scenario": base.name,
         "settings": {
-            **kw,
+            **settings,
             "check_draws": check_draws,
             "check_reps": check_reps,
-            "years": [YEARS[y].period for y in years],
             "aside": [YEARS[y].period for y in aside],
         },
         "priors": [p.describe() for p in YEAR_PARAMS],
+        "informed_by": {k: list(v) for k, v in INFORMED_BY.items()},
+        "title_42": TITLE_42.as_dict(),
         "years": per_year,
         "population": {k: {**v, **_natural(k, v)} for k, v in pop.items()},
         "rows": rows,
         "errors": summarize(rows),
     }
+
+
+def fits_from_document(doc: dict[str, Any]) -> list[YearFit]:
+    """The fitted years of an annual fit's document (its stored draws), in its order."""
+    out = []
+    for period, y in doc["years"].items():
+        unit = np.asarray(y["draws"], dtype=np.float64)
+        out.append(YearFit(period, tuple(y["quantities"]), unit, y["diagnostics"],
+                           tuple(y["fitted_on"]), y["title42_share"],
+                           y["border_from_book_ins"]))  # fmt: skip
+    return out
 
 
 def _fill(f: YearFit, pick: np.ndarray) -> np.ndarray:
@@ -377,10 +488,21 @@ def _summary(f: YearFit) -> dict[str, dict[str, float]]:
     return out
 
 
-def _natural(name: str, v: dict[str, Any]) -> dict[str, float]:
+def _natural(name: str, v: dict[str, Any]) -> dict[str, Any]:
+    """The population on the quantity's own scale: p5-p50-p95 for a year without Title 42
+    (and, for a quantity that moves with it, for a year wholly under it)."""
     p = _param(name)
-    q = p.from_unit(np.array([v["mean"] - 1.645 * v["sd"], v["mean"], v["mean"] + 1.645 * v["sd"]]))
-    return {"p5": float(q[0]), "p50": float(q[1]), "p95": float(q[2])}
+
+    def q(title42: float) -> dict[str, float]:
+        mean, sd = predictive(v, title42)
+        x = p.from_unit(np.clip(np.array([mean - 1.645 * sd, mean, mean + 1.645 * sd]),
+                                *p.bounds))  # fmt: skip
+        return {"p5": float(x[0]), "p50": float(x[1]), "p95": float(x[2])}
+
+    out: dict[str, Any] = q(0.0)
+    if v.get("covariate"):
+        out["under_title42"] = q(1.0)
+    return out
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:

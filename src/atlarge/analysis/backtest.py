@@ -187,6 +187,46 @@ since the whole of FY2015 and FY2016 is taken as narrow (the ICE priorities of 2
 the Johnson memorandum replaced also set priorities)."""
 
 
+@dataclass(frozen=True)
+class BorderOrder:
+    """A border order in force from ``effective`` to ``ended`` (both days included), as a
+    public document set it."""
+
+    effective: dt.date
+    ended: dt.date
+    publisher: str
+    document: str
+    note: str = ""
+
+    def share_of(self, start: dt.date, end: dt.date) -> float:
+        """The share of the days from ``start`` up to (not including) ``end`` under the
+        order."""
+        a, b = max(start, self.effective), min(end, self.ended + dt.timedelta(days=1))
+        return max((b - a).days, 0) / (end - start).days
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+
+
+TITLE_42 = BorderOrder(
+    dt.date(2020, 3, 21),
+    dt.date(2023, 5, 11),
+    "Centers for Disease Control and Prevention",
+    "Order suspending the introduction of certain persons from countries where a "
+    "communicable disease exists (42 U.S.C. 265 and 268; 85 FR 17060, 2020-03-26)",
+    "ended with the COVID-19 public health emergency on 2023-05-11; ICE's FY2023 annual "
+    "report counts its 62,545 Title 42 expulsions apart from its 142,580 removals",
+)
+"""The Title 42 order: border encounters expelled under it were not booked in and removed
+through ICE detention, so a year under it removes a smaller share of its book-ins (the
+annual record's removal share: :mod:`atlarge.analysis.annual_bayes`)."""
+
+
+def title42_share(year: YearInputs) -> float:
+    """The share of the fiscal year's days (warm-up not counted) under Title 42."""
+    return TITLE_42.share_of(year.start, dt.date(year.fy, 10, 1))
+
+
 def policy_in_force(when: dt.date) -> PolicyInput:
     """The policy in force on ``when``: the last entry effective on or before it (the first
     entry before any)."""

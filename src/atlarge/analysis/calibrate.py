@@ -44,8 +44,16 @@ from typing import Any
 
 import numpy as np
 
-from atlarge.analysis.backtest import FIT_YEARS, YEARS, YearInputs, YearParams, simulate_year
+from atlarge.analysis.backtest import (
+    FIT_YEARS,
+    YEARS,
+    YearInputs,
+    YearParams,
+    simulate_year,
+    title42_share,
+)
 from atlarge.analysis.observed import TARGET_METRICS, figure
+from atlarge.analysis.pooling import pool, predictive
 from atlarge.model.outcomes import Outcome
 from atlarge.scenario import Scenario
 
@@ -198,18 +206,26 @@ def calibrate(
 def held_out_params(fit: Calibration, year: YearInputs) -> YearParams:
     """Parameters for a year the fit did not see: the other years' typical values.
 
-    Residual posture: geometric mean; removal share and inflow: arithmetic means;
-    the inflow is derived from book-ins instead where they are published. The
-    year's priority policy is not a parameter: it is an input, so the year keeps
-    its own (``year_scenario`` takes it from the year).
+    Residual posture: geometric mean; inflow: arithmetic mean, or the year's own from its
+    published book-ins; removal share: the other years' shares pooled by the same rule as
+    the annual Bayesian fit (:func:`atlarge.analysis.pooling.pool`: a least-squares line
+    in the share of the year under Title 42 where the years differ in it, else the mean),
+    read at the year's own share under it, kept in [0.05, 0.98]. The year's priority
+    policy and its share under Title 42 are inputs, not parameters: the year keeps its own.
     """
-    others = [p for k, p in fit.years.items() if k != year.period]
+    others = {k: p for k, p in fit.years.items() if k != year.period}
     border = year.border_from_book_ins()
     if border is None:
-        border = float(np.mean([p.border_transfers_per_day for p in others]))
+        border = float(np.mean([p.border_transfers_per_day for p in others.values()]))
+    shares = [p.removal_share for p in others.values()]
+    under = [title42_share(YEARS[int(k.removeprefix("FY"))]) for k in others]
+    if len(shares) >= 2:
+        share = predictive(pool(shares, np.zeros(len(shares)), under), title42_share(year))[0]
+    else:  # one other year: its own
+        share = float(np.mean(shares))
     return YearParams(
-        posture=float(np.exp(np.mean([np.log(p.posture) for p in others]))),
-        removal_share=float(np.mean([p.removal_share for p in others])),
+        posture=float(np.exp(np.mean([np.log(p.posture) for p in others.values()]))),
+        removal_share=min(max(share, 0.05), 0.98),
         border_transfers_per_day=border,
         los_scale=fit.los_scale,
     )

@@ -106,9 +106,15 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
     ]  # fmt: skip
     population = [
         {"name": k, "p5": f"{v['p5']:.3g}", "p50": f"{v['p50']:.3g}", "p95": f"{v['p95']:.3g}",
-         "years": ", ".join(v["years"]) or "none (the prior)"}
+         "years": ", ".join(v["years"]) or "none (the prior)", "title42": _under(v)}
         for k, v in doc["population"].items()
     ]  # fmt: skip
+    informed = "; ".join(
+        f"{k}: {' or '.join(METRIC_LABELS.get(m, m).lower() for m in ms)}"
+        for k, ms in doc.get("informed_by", {}).items()
+    )
+    t42 = doc.get("title_42")
+    title_42 = f"in force {t42['effective']} to {t42['ended']}, {t42['publisher']}" if t42 else ""
     s = doc["settings"]
     settings = (
         f"{s['walkers']} walkers x {s['steps']} steps per year ({s['burn']} burn-in), "
@@ -116,7 +122,13 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
         f"{s['check_reps']} replications"
     )
     return {"rows": rows, "errors": errors, "years": years, "population": population,
-            "settings": settings}  # fmt: skip
+            "settings": settings, "informed_by": informed, "title_42": title_42}  # fmt: skip
+
+
+def _under(v: dict[str, Any]) -> str:
+    """A quantity's population for a year wholly under Title 42, if it moves with it."""
+    u = v.get("under_title42")
+    return f"{u['p50']:.3g} ({u['p5']:.3g}-{u['p95']:.3g})" if u else "as without"
 
 
 def render_checks(doc: dict[str, Any], annual: dict[str, Any] | None = None) -> str:
