@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atlarge.analysis import annual_bayes as ab
-from atlarge.analysis.backtest import YEARS, YearParams, simulate_year, year_metrics
+from atlarge.analysis.backtest import (
+    YEARS,
+    YearParams,
+    simulate_year,
+    year_covariates,
+    year_metrics,
+)
 from atlarge.analysis.observed import Figure
 from atlarge.analysis.pooling import MIN_COVARIATE_SPREAD, predictive
 from atlarge.scenario import load_scenario
@@ -24,11 +30,12 @@ NAMES = tuple(p.name for p in ab.YEAR_PARAMS)
 
 
 def _fit(period, means, sd, n=400, seed=0, figures=("arrests", "alos", "removals"),
-         title42=0.0, border=None):  # fmt: skip
+         title42=0.0, broad=0.0, border=None):  # fmt: skip
     rng = np.random.default_rng(seed)
     names = tuple(means)
     unit = np.column_stack([means[k] + sd * rng.standard_normal(n) for k in names])
-    return ab.YearFit(period, names, unit, {}, tuple(figures), title42, border)
+    covariates = {"title42_share": title42, "broad_share": broad}
+    return ab.YearFit(period, names, unit, {}, tuple(figures), covariates, border)
 
 
 def test_the_population_pools_the_years_that_measure_a_quantity():
@@ -120,17 +127,38 @@ def test_two_years_make_no_line():
     sd=st.floats(0.0, 10.0),
     n=st.integers(1, 50),
     seed=st.integers(0, 2**32 - 1),
-    title42=st.floats(0.0, 1.0),
+    at=st.floats(0.0, 1.0),
 )
-def test_population_draws_stay_inside_the_priors(mean, sd, n, seed, title42):
-    pop = {k: {"coef": [mean, -mean], "xtx_inv": [[0.5, 0.0], [0.0, 0.5]],
-               "between_var": sd**2, "within_var": 0.0} for k in NAMES}  # fmt: skip
-    draws = ab.draw_from_population(pop, NAMES, n, seed, title42)
+def test_population_draws_stay_inside_the_priors(mean, sd, n, seed, at):
+    pop = {k: {"coef": [mean, -mean], "xtx_inv": [[0.5, 0.0], [0.0, 0.5]], "between_var": sd**2,
+               "within_var": 0.0, "covariate": "broad_share"} for k in NAMES}  # fmt: skip
+    draws = ab.draw_from_population(pop, NAMES, n, seed, {"broad_share": at})
     assert draws.shape == (n, len(NAMES))
     for i, p in enumerate(ab.YEAR_PARAMS):
         lo, hi = p.bounds
         assert np.all((draws[:, i] >= lo) & (draws[:, i] <= hi))
-    assert np.array_equal(draws, ab.draw_from_population(pop, NAMES, n, seed, title42))
+    assert np.array_equal(draws, ab.draw_from_population(pop, NAMES, n, seed, {"broad_share": at}))
+
+
+def test_each_quantity_is_read_at_its_own_covariate():
+    """The posture moves with the share under a broad policy, the removal share with the
+    share under Title 42: a year under one and not the other moves only its quantity."""
+    fits = [
+        _fit("A", {"posture": 0.0, "removal_share": 0.8}, 1e-4, broad=0.0, title42=0.0),
+        _fit("B", {"posture": 0.2, "removal_share": 0.8}, 1e-4, broad=0.5, title42=0.0),
+        _fit("C", {"posture": 0.4, "removal_share": 0.4}, 1e-4, broad=1.0, title42=1.0),
+        _fit("D", {"posture": 0.0, "removal_share": 0.4}, 1e-4, broad=0.0, title42=1.0),
+    ]
+    pop = ab.population(fits)
+    assert pop["posture"]["covariate"] == "broad_share"
+    assert pop["removal_share"]["covariate"] == "title42_share"
+    names = ("posture", "removal_share", "los_scale", "border_transfers_per_day")
+    broad = ab.draw_from_population(pop, names, 200, 0, {"broad_share": 1.0, "title42_share": 0})
+    t42 = ab.draw_from_population(pop, names, 200, 0, {"broad_share": 0.0, "title42_share": 1})
+    assert np.median(broad[:, 0]) == pytest.approx(0.4, abs=0.01)
+    assert np.median(broad[:, 1]) == pytest.approx(0.8, abs=0.01)
+    assert np.median(t42[:, 0]) == pytest.approx(0.0, abs=0.01)
+    assert np.median(t42[:, 1]) == pytest.approx(0.4, abs=0.01)
 
 
 def test_year_metrics_take_office_or_national_series_alike():
@@ -290,6 +318,18 @@ def test_calibrate_bayes_annual_checks_memory_before_any_work(cli, tmp_path, mon
     assert ab.batch_rows(2, 8, 2) == max(2 * 20 * 2, ab.CHECK_DRAWS * ab.CHECK_REPS)
 
 
+def test_the_years_share_under_a_broad_policy_counts_its_days():
+    from atlarge.analysis.backtest import broad_share
+
+    assert broad_share(YEARS[2016]) == 0.0 and broad_share(YEARS[2024]) == 0.0
+    assert broad_share(YEARS[2018]) == 1.0
+    # the Kelly memorandum from 20 February 2017; the vacatur from 10 June 2022; the
+    # guidelines back from 23 June 2023
+    assert broad_share(YEARS[2017]) == pytest.approx(223 / 365)
+    assert broad_share(YEARS[2022]) == pytest.approx(113 / 365)
+    assert broad_share(YEARS[2023]) == pytest.approx(265 / 365)
+
+
 def test_the_years_share_under_title_42_counts_its_days():
     from atlarge.analysis.backtest import TITLE_42, title42_share
 
@@ -316,7 +356,13 @@ def test_the_shipped_population_is_the_one_its_stored_draws_give():
     # the Title 42 line is in the file and lowers the share
     line = doc["population"]["removal_share"]
     assert line["covariate"] == "title42_share" and line["coef"][1] < 0
-    assert line["under_title42"]["p50"] < line["p50"]
+    assert line["at_one"]["p50"] < line["p50"]
+    # and the residual posture rises with the share of the year under a broad policy
+    line = doc["population"]["posture"]
+    assert line["covariate"] == "broad_share" and line["coef"][1] > 0
+    assert line["at_one"]["p50"] > line["p50"]
+    for period, year in doc["years"].items():
+        assert year["covariates"] == year_covariates(YEARS[int(period[2:])])
 
 
 def test_an_annual_document_is_recomputed_whole_from_its_own_file():

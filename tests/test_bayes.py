@@ -104,10 +104,11 @@ def test_the_same_seed_gives_the_same_log_posterior():
 
 
 @pytest.mark.slow
-def test_emcee_recovers_known_parameters_within_their_credible_intervals():
+@pytest.mark.parametrize("moves", ["stretch", "de"])
+def test_emcee_recovers_known_parameters_within_their_credible_intervals(moves):
     truth = {"posture": 1.3, "los_scale": 0.85}
     problem = synthetic_problem(truth)
-    post = fit(problem, walkers=8, steps=60, burn=30, thin=2, seed=3)
+    post = fit(problem, walkers=8, steps=60, burn=30, thin=2, seed=3, moves=moves)
     summary = post.summary()
     for name, value in truth.items():
         assert summary[name]["p5"] <= value <= summary[name]["p95"], (name, summary[name])
@@ -134,6 +135,12 @@ def test_too_few_walkers_are_refused():
     problem = synthetic_problem({"posture": 1.0, "los_scale": 1.0})
     with pytest.raises(ValueError, match="walkers"):
         fit(problem, walkers=3, steps=2, burn=0)
+
+
+def test_an_unknown_move_is_refused():
+    problem = synthetic_problem({"posture": 1.0, "los_scale": 1.0})
+    with pytest.raises(ValueError, match="moves must be one of stretch, de"):
+        fit(problem, walkers=4, steps=5, burn=0, moves="gibbs")
 
 
 def test_walkers_run_as_one_batch_equal_to_one_run_each():

@@ -23,15 +23,23 @@ independently (six years cannot estimate their correlations). This two-stage rea
 a hierarchical model is an approximation, stated as such: a joint fit of every year and
 the population (about 30 dimensions) would need some ten times the simulations.
 
-One quantity moves with a dated input (:data:`COVARIATES`): the removal share with the
-share of the year under the Title 42 order (``backtest.TITLE_42``, March 2020 to May
-2023). Encounters expelled under it never reached ICE detention, and ICE counts its Title
-42 expulsions apart from its removals, so the years under it removed a smaller share of
-their book-ins (fitted: FY2022 about 0.37, FY2023 0.52, the other years 0.62-0.87). The
-population of the removal share is a least-squares line in that share, its predictive
-variance the residual spread times ``1 + x0'(X'X)^-1 x0`` (the line's leverage at the
-year predicted) plus the spread within a year; with fewer than three years, or none
-with a different share, it is the plain mean.
+Two quantities move with a dated input (``backtest.COVARIATES``), each a share of the
+year's days, and their populations are least-squares lines in it (the predictive variance the
+residual spread times ``1 + x0'(X'X)^-1 x0``, the line's leverage where it predicts,
+plus the spread within a year; with fewer than three years, or years too alike in it,
+the plain mean: :mod:`atlarge.analysis.pooling`):
+
+* the residual posture with the share under a broad priority policy
+  (``backtest.POLICY``). The policy is already an input of every year's scenario (who
+  is eligible); the years' residual postures still follow it (fitted: 0.85-0.88 in the
+  narrow years FY2016 and FY2024, 1.10-1.26 in the years mostly broad), so the input
+  carries less of the policy's effect than the record shows, and a year's predicted
+  posture is read at its own policy.
+* the removal share with the share under the Title 42 order (``backtest.TITLE_42``,
+  March 2020 to May 2023). Encounters expelled under it never reached ICE detention, and
+  ICE counts its Title 42 expulsions apart from its removals, so the years under it
+  removed a smaller share of their book-ins (fitted: FY2022 about 0.37, FY2023 0.52,
+  the other years 0.62-0.87).
 
 Leave one year out: the population without that year (stage 1 needs no refit, since no
 year's fit sees another year) predicts it; the year's own non-ERO book-ins come from its
@@ -41,18 +49,18 @@ year's draws, so stage 2 and the checks can be recomputed from the file
 (:func:`fits_from_document`, :func:`annual_document`).
 
 How these rules were chosen, said plainly: the first shipped population took a year into
-a quantity when its posterior was narrower than half the prior's, and pooled the removal
-share over all years; its left-out removals missed by 40% (median; FY2022 by 179%). The
-measured-by rule and the Title 42 line replaced it after that miss was seen, so the
-left-out errors of the years are no longer a test the rules were blind to. FY2015, kept
-aside, and the 2025 record are.
+a quantity when its posterior was narrower than half the prior's, and pooled every
+quantity over all years; its left-out removals missed by 40% (median; FY2022 by 179%)
+and arrests by 15% (FY2024 by 25%). The measured-by rule and the two lines replaced it
+after those misses were seen, so the left-out errors of the years are no longer a test
+the rules were blind to. FY2015, kept aside, and the 2025 record are.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +69,14 @@ import numpy as np
 from atlarge._version import __version__
 from atlarge.analysis.backtest import (
     ASIDE_YEARS,
+    COVARIATES,
     FIT_YEARS,
+    POLICY,
     TITLE_42,
     YEARS,
     YearInputs,
     YearParams,
-    title42_share,
+    year_covariates,
     year_metrics,
     year_scenario,
 )
@@ -117,11 +127,6 @@ its fit used one of them (arrests measure the posture, removals the removal shar
 or the population the stay; the population, over the stay, the inflow). A year's posterior
 can narrow for other reasons (the priors' edges, a trade-off with another quantity: FY2022's
 stay, from its arrests and removals alone), and such a narrowing is not a measurement."""
-
-COVARIATES = {"removal_share": "title42_share"}
-"""Quantities whose population moves with a dated input: the removal share with the share
-of the year under Title 42 (``backtest.TITLE_42``), fitted as a straight line over the
-years (module docstring)."""
 
 DRAW_DECIMALS = 6
 """A year's posterior draws are kept to this many decimals on the sampler's scale, in the
@@ -195,7 +200,7 @@ class YearFit:
     unit: np.ndarray  # (draws, quantities)
     diagnostics: dict[str, Any]
     figures: tuple[str, ...] = ()  # the figures the fit used
-    title42: float = 0.0  # share of the year under Title 42
+    covariates: dict[str, float] = field(default_factory=dict)  # the year's dated inputs
     border: float | None = None  # the year's inflow from its published book-ins, if any
 
     def column(self, name: str) -> np.ndarray | None:
@@ -220,10 +225,10 @@ def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
     year whose book-ins are published, an exact value) enter it. With two or more of
     them, the mean is the years' average and the variance the spread between years
     (times ``1 + 1/J``) plus the average spread within one; a quantity with a covariate
-    (:data:`COVARIATES`) is a straight line in it instead, when at least three years
+    (``backtest.COVARIATES``) is a straight line in it instead, when at least three years
     enter and differ in the covariate by at least
-    :data:`~atlarge.analysis.pooling.MIN_COVARIATE_SPREAD` (the same formula with the line's
-    leverage in place of ``1/J``). With fewer than two years, the prior."""
+    :data:`~atlarge.analysis.pooling.MIN_COVARIATE_SPREAD` (the same formula with the
+    line's leverage in place of ``1/J``). With fewer than two years, the prior."""
     out: dict[str, dict[str, Any]] = {}
     for p in YEAR_PARAMS:
         used, means, within, cov = [], [], [], []
@@ -239,7 +244,7 @@ def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
             used.append(f.period)
             means.append(value)
             within.append(spread)
-            cov.append(f.title42)
+            cov.append(f.covariates.get(covariate, 0.0) if covariate else 0.0)
         if len(used) >= 2:
             entry = pool(means, within, cov if covariate else None)
         else:  # fewer than two years measure it: no spread between years, so the prior
@@ -256,15 +261,16 @@ def draw_from_population(
     names: Sequence[str],
     n: int,
     seed: int,
-    title42: float = 0.0,
+    covariates: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """``(n, len(names))`` draws on the sampler scale for a year with ``title42`` of its
-    days under Title 42, each inside its prior's support."""
+    """``(n, len(names))`` draws on the sampler scale for a year with ``covariates`` (its
+    dated inputs; none: every one 0), each inside its prior's support."""
     rng = np.random.default_rng(seed)
     cols = []
     for name in names:
         lo, hi = _param(name).bounds
-        mean, sd = predictive(pop[name], title42)
+        entry = pop[name]
+        mean, sd = predictive(entry, (covariates or {}).get(entry.get("covariate") or "", 0.0))
         cols.append(np.clip(mean + sd * rng.standard_normal(n), lo, hi))
     return np.column_stack(cols)
 
@@ -338,7 +344,7 @@ def year_fit(
     """A fitted year with what its population needs to know of it (draws rounded to
     :data:`DRAW_DECIMALS`)."""
     return YearFit(prob.year.period, tuple(names), np.round(unit, DRAW_DECIMALS), diagnostics,
-                   tuple(m for m, _ in prob.figures), title42_share(prob.year),
+                   tuple(m for m, _ in prob.figures), year_covariates(prob.year),
                    prob.border)  # fmt: skip
 
 
@@ -414,7 +420,7 @@ def annual_document(
         rows += figure_rows(year, pooled, "fit", fitted, seed)
         others = [g for g in fits if g.period != f.period]
         loo = draw_from_population(population(others), names, check_draws, seed + fy,
-                                   title42_share(year))  # fmt: skip
+                                   year_covariates(year))  # fmt: skip
         pooled = predict(base, year, loo, names, reps=check_reps, seed=seed)
         rows += figure_rows(year, pooled, "leave-one-year-out", set(), seed)
         per_year[f.period] = {
@@ -422,7 +428,7 @@ def annual_document(
             "posterior": _summary(f),
             "diagnostics": f.diagnostics,
             "fitted_on": sorted(fitted),
-            "title42_share": f.title42,
+            "covariates": f.covariates,
             "border_from_book_ins": f.border,
             "draws": f.unit.tolist(),
         }
@@ -430,7 +436,7 @@ def annual_document(
             progress(f"{year.period} checked")
     pop = population(fits)
     for fy in aside:
-        draws = draw_from_population(pop, names, check_draws, seed + fy, title42_share(YEARS[fy]))
+        draws = draw_from_population(pop, names, check_draws, seed + fy, year_covariates(YEARS[fy]))
         pooled = predict(base, YEARS[fy], draws, names, reps=check_reps, seed=seed)
         rows += figure_rows(YEARS[fy], pooled, "aside", set(), seed)
     return {
@@ -438,8 +444,9 @@ def annual_document(
         "method": (
             "per fiscal year: Bayesian synthetic likelihood sampled with emcee (as the 2025 "
             "fit); a population of years from the years that measure each quantity, the "
-            "removal share a line in the year's share under Title 42 (two-stage "
-            "hierarchical approximation; atlarge.analysis.annual_bayes)"
+            "residual posture a line in the year's share under a broad priority policy and "
+            "the removal share one in its share under Title 42 (two-stage hierarchical "
+            "approximation; atlarge.analysis.annual_bayes)"
         ),
         "scenario": base.name,
         "settings": {
@@ -451,6 +458,7 @@ def annual_document(
         "priors": [p.describe() for p in YEAR_PARAMS],
         "informed_by": {k: list(v) for k, v in INFORMED_BY.items()},
         "title_42": TITLE_42.as_dict(),
+        "priority_policy": [p.as_dict() for p in POLICY],
         "years": per_year,
         "population": {k: {**v, **_natural(k, v)} for k, v in pop.items()},
         "rows": rows,
@@ -464,7 +472,7 @@ def fits_from_document(doc: dict[str, Any]) -> list[YearFit]:
     for period, y in doc["years"].items():
         unit = np.asarray(y["draws"], dtype=np.float64)
         out.append(YearFit(period, tuple(y["quantities"]), unit, y["diagnostics"],
-                           tuple(y["fitted_on"]), y["title42_share"],
+                           tuple(y["fitted_on"]), y["covariates"],
                            y["border_from_book_ins"]))  # fmt: skip
     return out
 
@@ -489,19 +497,19 @@ def _summary(f: YearFit) -> dict[str, dict[str, float]]:
 
 
 def _natural(name: str, v: dict[str, Any]) -> dict[str, Any]:
-    """The population on the quantity's own scale: p5-p50-p95 for a year without Title 42
-    (and, for a quantity that moves with it, for a year wholly under it)."""
+    """The population on the quantity's own scale: p5-p50-p95 for a year whose covariate
+    is 0 (and, for a quantity that moves with one, ``at_one``: a year wholly under it)."""
     p = _param(name)
 
-    def q(title42: float) -> dict[str, float]:
-        mean, sd = predictive(v, title42)
+    def q(at: float) -> dict[str, float]:
+        mean, sd = predictive(v, at)
         x = p.from_unit(np.clip(np.array([mean - 1.645 * sd, mean, mean + 1.645 * sd]),
                                 *p.bounds))  # fmt: skip
         return {"p5": float(x[0]), "p50": float(x[1]), "p95": float(x[2])}
 
     out: dict[str, Any] = q(0.0)
     if v.get("covariate"):
-        out["under_title42"] = q(1.0)
+        out["at_one"] = q(1.0)
     return out
 
 

@@ -227,6 +227,36 @@ def title42_share(year: YearInputs) -> float:
     return TITLE_42.share_of(year.start, dt.date(year.fy, 10, 1))
 
 
+def broad_share(year: YearInputs) -> float:
+    """The share of the fiscal year's days (warm-up not counted) under a broad priority
+    policy (:data:`POLICY`)."""
+    end = dt.date(year.fy, 10, 1)
+    spans = year_policy(year)
+    days = 0
+    for (when, p), nxt in zip(spans, [*(w for w, _ in spans[1:]), end], strict=True):
+        if p.scope == "broad":
+            days += max((min(nxt, end) - max(when, year.start)).days, 0)
+    return days / (end - year.start).days
+
+
+YEAR_COVARIATES = {"broad_share": broad_share, "title42_share": title42_share}
+"""A year's dated inputs that a left-out year's prediction may move with
+(:mod:`atlarge.analysis.pooling`), each a share of the fiscal year's days."""
+
+
+COVARIATES = {"posture": "broad_share", "removal_share": "title42_share"}
+"""The fitted quantities whose left-out prediction moves with a dated input, in both
+calibrations (:func:`atlarge.analysis.calibrate.held_out_params`,
+:func:`atlarge.analysis.annual_bayes.population`): the residual posture with the share of
+the year under a broad priority policy, the removal share with its share under Title 42.
+Why, in :mod:`atlarge.analysis.annual_bayes`."""
+
+
+def year_covariates(year: YearInputs) -> dict[str, float]:
+    """The year's dated inputs of :data:`YEAR_COVARIATES`."""
+    return {k: f(year) for k, f in YEAR_COVARIATES.items()}
+
+
 def policy_in_force(when: dt.date) -> PolicyInput:
     """The policy in force on ``when``: the last entry effective on or before it (the first
     entry before any)."""

@@ -262,6 +262,10 @@ class Posterior:
                 for i, n in enumerate(self.names)}  # fmt: skip
 
 
+MOVES = ("stretch", "de")
+"""emcee's proposal moves :func:`fit` can use."""
+
+
 def fit(
     problem: Problem,
     *,
@@ -271,6 +275,7 @@ def fit(
     thin: int = 5,
     seed: int = 1,
     start_search: int = 0,
+    moves: str = "stretch",
     progress: Callable[[int, int], None] | None = None,
 ) -> Posterior:
     """Sample the posterior with emcee (every walker simulated in one call per step).
@@ -279,8 +284,15 @@ def fit(
     ball (2% of each prior's width) around the best point of ``G`` generations of a
     differential-evolution search (:func:`search_start`): an ensemble started over the
     whole prior leaves walkers stranded in far, flat regions for hundreds of steps.
+
+    ``moves``: ``stretch``, emcee's default affine-invariant move, or ``de``, its
+    differential-evolution moves (80% ``DEMove``, 20% ``DESnookerMove``), which travel
+    along long, narrow ridges (quantities that trade off against each other) faster.
     """
     import emcee
+
+    if moves not in MOVES:
+        raise ValueError(f"moves must be one of {', '.join(MOVES)}, got {moves!r}")
 
     ndim = len(problem.params)
     if walkers < 2 * ndim:
@@ -296,7 +308,9 @@ def fit(
         start = np.clip(best + ball, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
     else:
         start = lo + (hi - lo) * rng.uniform(0.1, 0.9, size=(walkers, ndim))
-    sampler = emcee.EnsembleSampler(walkers, ndim, problem.log_posterior, vectorize=True)
+    chosen = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    sampler = emcee.EnsembleSampler(walkers, ndim, problem.log_posterior, vectorize=True,
+                                    moves=chosen if moves == "de" else None)  # fmt: skip
     sampler.random_state = np.random.RandomState(seed).get_state()
     for i, _ in enumerate(sampler.sample(start, iterations=steps)):
         if progress:

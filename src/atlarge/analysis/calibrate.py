@@ -45,12 +45,13 @@ from typing import Any
 import numpy as np
 
 from atlarge.analysis.backtest import (
+    COVARIATES,
     FIT_YEARS,
     YEARS,
     YearInputs,
     YearParams,
     simulate_year,
-    title42_share,
+    year_covariates,
 )
 from atlarge.analysis.observed import TARGET_METRICS, figure
 from atlarge.analysis.pooling import pool, predictive
@@ -206,25 +207,32 @@ def calibrate(
 def held_out_params(fit: Calibration, year: YearInputs) -> YearParams:
     """Parameters for a year the fit did not see: the other years' typical values.
 
-    Residual posture: geometric mean; inflow: arithmetic mean, or the year's own from its
-    published book-ins; removal share: the other years' shares pooled by the same rule as
-    the annual Bayesian fit (:func:`atlarge.analysis.pooling.pool`: a least-squares line
-    in the share of the year under Title 42 where the years differ in it, else the mean),
-    read at the year's own share under it, kept in [0.05, 0.98]. The year's priority
-    policy and its share under Title 42 are inputs, not parameters: the year keeps its own.
+    Inflow: the other years' mean, or the year's own from its published book-ins. The
+    residual posture (on its log) and the removal share: the other years' values pooled
+    by the same rule as the annual Bayesian fit (:func:`atlarge.analysis.pooling.pool`: a
+    least-squares line in a dated input where the years differ in it, else the mean;
+    ``backtest.COVARIATES``: the share of the year under a broad priority policy for
+    the posture, under Title 42 for the removal share), read at the year's own inputs;
+    the share kept in [0.05, 0.98]. The year's priority policy is an input, not a
+    parameter: the year keeps its own.
     """
     others = {k: p for k, p in fit.years.items() if k != year.period}
     border = year.border_from_book_ins()
     if border is None:
         border = float(np.mean([p.border_transfers_per_day for p in others.values()]))
-    shares = [p.removal_share for p in others.values()]
-    under = [title42_share(YEARS[int(k.removeprefix("FY"))]) for k in others]
-    if len(shares) >= 2:
-        share = predictive(pool(shares, np.zeros(len(shares)), under), title42_share(year))[0]
-    else:  # one other year: its own
-        share = float(np.mean(shares))
+    inputs = [year_covariates(YEARS[int(k.removeprefix("FY"))]) for k in others]
+    own = year_covariates(year)
+
+    def pooled(values: list[float], covariate: str) -> float:
+        if len(values) < 2:  # one other year: its own
+            return float(np.mean(values))
+        line = pool(values, np.zeros(len(values)), [c[covariate] for c in inputs])
+        return predictive(line, own[covariate])[0]
+
+    log_posture = pooled([math.log(p.posture) for p in others.values()], COVARIATES["posture"])
+    share = pooled([p.removal_share for p in others.values()], COVARIATES["removal_share"])
     return YearParams(
-        posture=float(np.exp(np.mean([np.log(p.posture) for p in others.values()]))),
+        posture=math.exp(log_posture),
         removal_share=min(max(share, 0.05), 0.98),
         border_transfers_per_day=border,
         los_scale=fit.los_scale,

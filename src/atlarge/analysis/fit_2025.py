@@ -212,6 +212,7 @@ def run_fit(
     holdout_from: date | None = None,
     base: Scenario | None = None,
     start_search: int = 12,
+    moves: str = "stretch",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the 2025 problem and return the posterior document (see :func:`document`)."""
@@ -219,11 +220,11 @@ def run_fit(
 
     main, held = problem(base, reps=reps, seed=seed, holdout_from=holdout_from)
     post = fit(main, walkers=walkers, steps=steps, burn=burn, thin=thin, seed=seed,
-               start_search=start_search, progress=progress)  # fmt: skip
+               start_search=start_search, moves=moves, progress=progress)  # fmt: skip
     settings = {
         "reps": reps, "seed": seed, "walkers": walkers, "steps": steps, "burn": burn,
         "thin": thin, "holdout_from": str(holdout_from) if holdout_from else None,
-        "start_search_generations": start_search,
+        "start_search_generations": start_search, "moves": moves,
     }  # fmt: skip
     return document(main, post, settings=settings, held=held)
 

@@ -106,7 +106,7 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
     ]  # fmt: skip
     population = [
         {"name": k, "p5": f"{v['p5']:.3g}", "p50": f"{v['p50']:.3g}", "p95": f"{v['p95']:.3g}",
-         "years": ", ".join(v["years"]) or "none (the prior)", "title42": _under(v)}
+         "years": ", ".join(v["years"]) or "none (the prior)", "at_one": _under(v)}
         for k, v in doc["population"].items()
     ]  # fmt: skip
     informed = "; ".join(
@@ -115,6 +115,9 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
     )
     t42 = doc.get("title_42")
     title_42 = f"in force {t42['effective']} to {t42['ended']}, {t42['publisher']}" if t42 else ""
+    policy = "; ".join(
+        f"{p['scope']} from {p['effective']}" for p in doc.get("priority_policy", [])
+    )
     s = doc["settings"]
     settings = (
         f"{s['walkers']} walkers x {s['steps']} steps per year ({s['burn']} burn-in), "
@@ -122,13 +125,23 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
         f"{s['check_reps']} replications"
     )
     return {"rows": rows, "errors": errors, "years": years, "population": population,
-            "settings": settings, "informed_by": informed, "title_42": title_42}  # fmt: skip
+            "settings": settings, "informed_by": informed, "title_42": title_42,
+            "policy": policy}  # fmt: skip
+
+
+COVARIATE_LABELS = {
+    "broad_share": "share of the year under a broad priority policy",
+    "title42_share": "share of the year under Title 42",
+}
 
 
 def _under(v: dict[str, Any]) -> str:
-    """A quantity's population for a year wholly under Title 42, if it moves with it."""
-    u = v.get("under_title42")
-    return f"{u['p50']:.3g} ({u['p5']:.3g}-{u['p95']:.3g})" if u else "as without"
+    """A quantity's population for a year wholly under its covariate, if it moves with
+    one."""
+    u, c = v.get("at_one"), v.get("covariate")
+    if not u or not c:
+        return "does not move"
+    return f"{COVARIATE_LABELS.get(c, c)}: {u['p50']:.3g} ({u['p5']:.3g}-{u['p95']:.3g})"
 
 
 def render_checks(doc: dict[str, Any], annual: dict[str, Any] | None = None) -> str:
