@@ -293,6 +293,7 @@ def test_calibrate_bayes_annual_writes_what_the_fit_returns(cli, tmp_path, monke
               "--workers", "1", "--out", out, "--quiet")  # fmt: skip
     assert res.code == 0, res.err
     assert (seen["steps"], seen["burn"], seen["walkers"], seen["reps"]) == (10, 4, 8, 2)
+    assert seen["moves"] == "de"
     assert json.loads(out.read_text()) == json.loads(ab.default_annual_path().read_text())
     assert "left out: arrests median |error|" in res.out
 

@@ -222,3 +222,42 @@ def test_the_shipped_operation_with_the_2025_fit_is_the_shipped_posterior_carrie
     sc = load_scenario(path)
     assert sc.posterior.others == "drawn"
     assert has_parameter_draws(sc)
+
+
+def test_calibrate_bayes_passes_its_chain_and_moves_to_the_fit(cli, tmp_path, monkeypatch):
+    """The command's defaults (32 walkers x 600 steps, 300 burn-in, DE moves) reach the
+    fit, and what it returns is written whole (the fit itself, about 25 minutes, is
+    stubbed)."""
+    import json
+
+    seen = {}
+    shipped = json.loads(fit_2025.default_posterior_path().read_text())
+
+    def fake(**kw):
+        seen.update(kw)
+        return shipped
+
+    monkeypatch.setattr(fit_2025, "run_fit", fake)
+    out, sc = tmp_path / "p.json", tmp_path / "fitted.toml"
+    res = cli("calibrate", "--method", "bayes", "--out", out, "--scenario-out", sc, "--quiet")
+    assert res.code == 0, res.err
+    assert (seen["walkers"], seen["steps"], seen["burn"], seen["moves"]) == (32, 600, 300, "de")
+    assert json.loads(out.read_text()) == shipped
+    assert load_scenario(sc).posterior is not None
+    res = cli("calibrate", "--method", "bayes", "--moves", "stretch", "--out", out,
+              "--scenario-out", sc, "--quiet")  # fmt: skip
+    assert res.code == 0 and seen["moves"] == "stretch", res.err
+
+
+@pytest.mark.parametrize("method", ["bayes", "bayes-annual"])
+def test_an_unknown_move_is_refused_before_any_work(cli, tmp_path, monkeypatch, method):
+    from atlarge.analysis import annual_bayes
+
+    def never(*_a, **_k):
+        raise AssertionError("the fit started")
+
+    monkeypatch.setattr(fit_2025, "run_fit", never)
+    monkeypatch.setattr(annual_bayes, "run_annual_fit", never)
+    res = cli("calibrate", "--method", method, "--moves", "gibbs", "--out", tmp_path / "p.json")
+    assert res.code == 2 and "--moves" in res.err and "stretch or de" in res.err, res.err
+    assert not (tmp_path / "p.json").exists()

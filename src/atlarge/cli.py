@@ -545,12 +545,19 @@ def calibrate(
     ] = None,
     steps: Annotated[
         int | None,
-        typer.Option(min=5, help="bayes: steps of every walker (default 300; annual 120)."),
+        typer.Option(min=5, help="bayes: steps of every walker (default 600; annual 120)."),
     ] = None,
     burn: Annotated[
         int | None,
-        typer.Option(min=0, help="bayes: steps discarded as burn-in (default 150; annual 60)."),
+        typer.Option(min=0, help="bayes: steps discarded as burn-in (default 300; annual 60)."),
     ] = None,
+    moves: Annotated[
+        str,
+        typer.Option(
+            help="bayes: emcee's proposal moves, de (differential evolution: travels along "
+            "quantities that trade off) or stretch (emcee's default)."
+        ),
+    ] = "de",
     workers: WorkersOpt = None,
     holdout_from: Annotated[
         str | None,
@@ -573,15 +580,19 @@ def calibrate(
     """
     import json
 
+    from atlarge.analysis.bayes import MOVES
+
+    if method in ("bayes", "bayes-annual") and moves not in MOVES:
+        raise OptionError("--moves", f"must be {' or '.join(MOVES)}, got '{moves}'")
     if method == "bayes":
-        burn = 150 if burn is None else burn
-        _calibrate_bayes(out, reps or 4, seed, walkers or 32, steps or 300, burn,
-                         holdout_from, scenario_out, quiet)  # fmt: skip
+        burn = 300 if burn is None else burn
+        _calibrate_bayes(out, reps or 4, seed, walkers or 32, steps or 600, burn,
+                         holdout_from, scenario_out, quiet, moves)  # fmt: skip
         return
     if method == "bayes-annual":
         burn = 60 if burn is None else burn
         _calibrate_annual(out, scenario, reps or 2, seed, walkers or 8, steps or 120, burn,
-                          workers, quiet)  # fmt: skip
+                          workers, quiet, moves)  # fmt: skip
         return
     if method != "fixed-point":
         raise OptionError("--method", f"must be fixed-point, bayes or bayes-annual, got '{method}'")
@@ -645,6 +656,7 @@ def _calibrate_bayes(
     holdout_from: str | None,
     scenario_out: Path | None,
     quiet: bool,
+    moves: str = "de",
 ) -> None:
     """``atlarge calibrate --method bayes`` (see :mod:`atlarge.analysis.fit_2025`)."""
     import datetime as dt
@@ -676,7 +688,7 @@ def _calibrate_bayes(
         task = bar.add_task("Sampling the posterior", total=steps)
         doc = fit_2025.run_fit(
             reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn, holdout_from=held,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            moves=moves, progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
     path = out or fit_2025.default_posterior_path()
     base_path = fit_2025.SCENARIO
@@ -722,6 +734,7 @@ def _calibrate_annual(
     burn: int,
     workers: int | None,
     quiet: bool,
+    moves: str = "de",
 ) -> None:
     """``atlarge calibrate --method bayes-annual`` (see :mod:`atlarge.analysis.annual_bayes`)."""
     import json
@@ -747,7 +760,7 @@ def _calibrate_annual(
         with worker_pool(n) as pool:
             doc = annual_bayes.run_annual_fit(
                 base, reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn,
-                mapper=pool.map, progress=progress,
+                moves=moves, mapper=pool.map, progress=progress,
             )  # fmt: skip
     path = out or annual_bayes.default_annual_path()
     written, failure = write_files_or_elsewhere({path: json.dumps(doc, indent=2) + "\n"})

@@ -327,13 +327,14 @@ def fit_year(
     steps: int,
     burn: int,
     start_search: int,
+    moves: str = "de",
 ) -> YearFit:
     """Stage 1 for one year (emcee through :func:`atlarge.analysis.bayes.fit`)."""
     from atlarge.analysis.bayes import fit
 
     prob = YearProblem(base, YEARS[fy], reps=reps, seed=seed)
     post: Posterior = fit(prob, walkers=walkers, steps=steps, burn=burn, thin=2, seed=seed + fy,
-                          start_search=start_search)  # type: ignore[arg-type]  # fmt: skip
+                          start_search=start_search, moves=moves)  # type: ignore[arg-type]  # fmt: skip
     unit = np.column_stack([p.to_unit(post.draws[:, i]) for i, p in enumerate(prob.params)])
     return year_fit(prob, post.names, unit, post.diagnostics)
 
@@ -369,6 +370,7 @@ def run_annual_fit(
     steps: int = 120,
     burn: int = 60,
     start_search: int = 3,
+    moves: str = "de",
     check_draws: int = CHECK_DRAWS,
     check_reps: int = CHECK_REPS,
     mapper: Callable[[Callable[[Any], YearFit], list[Any]], Iterable[YearFit]] | None = None,
@@ -381,7 +383,7 @@ def run_annual_fit(
     years' fits (``map`` by default; the CLI passes a process pool's, since no year's
     fit depends on another's and each is seeded by its year)."""
     kw = dict(reps=reps, seed=seed, walkers=walkers, steps=steps, burn=burn,
-              start_search=start_search)  # fmt: skip
+              start_search=start_search, moves=moves)  # fmt: skip
     jobs = [(base, fy, kw) for fy in years]
     fits: list[YearFit] = []
     for f in (mapper or map)(_fit_year_job, jobs):  # in the years' order, as each finishes

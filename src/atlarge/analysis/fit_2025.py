@@ -169,8 +169,9 @@ def document(
     doc: dict[str, Any] = {
         "atlarge_version": __version__,
         "method": (
-            "Bayesian synthetic likelihood (Wood 2010) sampled with emcee's affine-invariant "
-            "ensemble; common random numbers; see atlarge.analysis.bayes"
+            "Bayesian synthetic likelihood (Wood 2010) sampled with emcee's ensemble "
+            f"({settings.get('moves', 'stretch')} moves); common random numbers; see "
+            "atlarge.analysis.bayes"
         ),
         "error_model": (
             "log observed ~ Normal(mean log simulated, var log simulated + relative_sd^2); "
@@ -206,13 +207,13 @@ def run_fit(
     reps: int = 4,
     seed: int = 1,
     walkers: int = 32,
-    steps: int = 300,
-    burn: int = 150,
+    steps: int = 600,
+    burn: int = 300,
     thin: int = 5,
     holdout_from: date | None = None,
     base: Scenario | None = None,
     start_search: int = 12,
-    moves: str = "stretch",
+    moves: str = "de",
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Fit the 2025 problem and return the posterior document (see :func:`document`)."""
