@@ -351,8 +351,11 @@ def test_the_shipped_population_is_the_one_its_stored_draws_give():
     for name, entry in pop.items():
         stored = doc["population"][name]
         assert stored["years"] == entry["years"], name
+        assert stored["covariate"] == entry["covariate"], name
         np.testing.assert_allclose(stored["coef"], entry["coef"], rtol=1e-12)
+        np.testing.assert_allclose(stored["xtx_inv"], entry["xtx_inv"], rtol=1e-12)
         assert stored["between_var"] == pytest.approx(entry["between_var"], rel=1e-12)
+        assert stored["within_var"] == pytest.approx(entry["within_var"], rel=1e-12)
     assert doc["errors"] == ab.summarize(doc["rows"])
     # the Title 42 line is in the file and lowers the share
     line = doc["population"]["removal_share"]
@@ -374,3 +377,53 @@ def test_an_annual_document_is_recomputed_whole_from_its_own_file():
     doc = json.loads(json.dumps(ab.annual_document(base, fits, shipped["settings"], **small)))
     again = ab.annual_document(base, ab.fits_from_document(doc), doc["settings"], **small)
     assert json.loads(json.dumps(again)) == doc
+
+
+def test_the_population_on_its_own_scale_is_clipped_to_the_prior_and_read_at_one():
+    p = next(q for q in ab.YEAR_PARAMS if q.name == "removal_share")
+    lo, hi = p.bounds
+    # a line from 0.8 (no Title 42) to 0.4 (a year wholly under it), very wide
+    entry = {"coef": [0.8, -0.4], "xtx_inv": [[0.0, 0.0], [0.0, 0.0]], "between_var": 1.0,
+             "within_var": 0.0, "covariate": "title42_share"}  # fmt: skip
+    out = ab._natural("removal_share", entry)
+    assert out["p50"] == pytest.approx(0.8) and out["at_one"]["p50"] == pytest.approx(0.4)
+    assert out["p5"] == lo and out["p95"] == hi  # the band cut at the prior's support
+    plain = ab._natural("removal_share", {**entry, "coef": [0.7], "xtx_inv": [[0.0]],
+                                          "covariate": None})  # fmt: skip
+    assert "at_one" not in plain
+
+
+def _older(doc: dict) -> dict:
+    """The shipped document as annual fits wrote it before they kept draws, what measures
+    each quantity and the dated inputs."""
+    old = json.loads(json.dumps(doc))
+    for key in ("informed_by", "title_42", "priority_policy"):
+        old.pop(key)
+    for year in old["years"].values():
+        for key in ("draws", "covariates", "border_from_book_ins"):
+            year.pop(key)
+    for entry in old["population"].values():
+        for key in ("coef", "xtx_inv", "between_var", "within_var", "covariate", "at_one"):
+            entry.pop(key, None)
+    return old
+
+
+def test_a_file_without_draws_says_it_must_be_refitted():
+    old = _older(json.loads(ab.default_annual_path().read_text()))
+    with pytest.raises(ValueError, match="refit"):
+        ab.fits_from_document(old)
+
+
+def test_the_checks_page_reads_an_older_annual_file_without_the_new_note(cli, tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(_older(json.loads(ab.default_annual_path().read_text()))))
+    res = cli("checks", "--annual", old, "--out", tmp_path / "c")
+    assert res.code == 0, res.err
+    page = (tmp_path / "c/checks.html").read_text()
+    assert "The population of years" in page and "does not move" in page
+    assert "measures it ()" not in page and "A year enters a quantity only if" not in page
+    res = cli("checks", "--out", tmp_path / "n")
+    assert res.code == 0, res.err
+    page = (tmp_path / "n/checks.html").read_text()
+    assert "A year enters a quantity only if" in page and "broad from 2017-02-20" in page
+    assert "share of the year under Title 42: " in page

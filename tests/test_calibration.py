@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -295,3 +296,24 @@ def test_a_held_out_years_removal_share_follows_its_share_under_title_42():
     flat = Calibration(los_scale=1.0, years={k: v for k, v in years.items() if k != "FY2023"},
                        border_fitted={}, fitted_on={})  # fmt: skip
     assert held_out_params(flat, YEARS[2022]).removal_share == pytest.approx(0.8)
+
+
+def test_a_held_out_year_takes_only_the_years_that_measure_each_quantity():
+    """FY2017 has no removals figure: its removal share is only the starting value, so it
+    does not enter the line; every year measures arrests, and the posture is a line in
+    the share of the year under a broad priority policy."""
+    from atlarge.analysis.backtest import broad_share, title42_share
+    from atlarge.analysis.calibrate import Calibration
+
+    def params(fy, share):
+        return YearParams(math.exp(-0.15 + 0.3 * broad_share(YEARS[fy])), share, 100.0)
+
+    years = {f"FY{fy}": params(fy, 0.8 - 0.4 * title42_share(YEARS[fy]))
+             for fy in (2016, 2018, 2022, 2023, 2024)}  # fmt: skip
+    years["FY2017"] = params(2017, 0.05)  # far off the line: would pull it if used
+    fitted_on = {k: ["arrests", "removals"] for k in years} | {"FY2017": ["arrests", "alos"]}
+    fit = Calibration(los_scale=1.0, years=years, border_fitted={}, fitted_on=fitted_on)
+    held = held_out_params(fit, YEARS[2022])
+    assert held.removal_share == pytest.approx(0.4)
+    assert held.posture == pytest.approx(math.exp(-0.15 + 0.3 * broad_share(YEARS[2022])))
+    assert held_out_params(fit, YEARS[2018]).posture == pytest.approx(math.exp(0.15))

@@ -244,9 +244,10 @@ def test_calibrate_bayes_passes_its_chain_and_moves_to_the_fit(cli, tmp_path, mo
     assert (seen["walkers"], seen["steps"], seen["burn"], seen["moves"]) == (32, 600, 300, "de")
     assert json.loads(out.read_text()) == shipped
     assert load_scenario(sc).posterior is not None
-    res = cli("calibrate", "--method", "bayes", "--moves", "stretch", "--out", out,
-              "--scenario-out", sc, "--quiet")  # fmt: skip
+    res = cli("calibrate", "--method", "bayes", "--moves", "stretch", "--steps", "300",
+              "--out", out, "--scenario-out", sc, "--quiet")  # fmt: skip
     assert res.code == 0 and seen["moves"] == "stretch", res.err
+    assert (seen["steps"], seen["burn"]) == (300, 150)  # burn-in: half the steps given
 
 
 @pytest.mark.parametrize("method", ["bayes", "bayes-annual"])
@@ -261,3 +262,9 @@ def test_an_unknown_move_is_refused_before_any_work(cli, tmp_path, monkeypatch, 
     res = cli("calibrate", "--method", method, "--moves", "gibbs", "--out", tmp_path / "p.json")
     assert res.code == 2 and "--moves" in res.err and "stretch or de" in res.err, res.err
     assert not (tmp_path / "p.json").exists()
+
+
+def test_moves_are_refused_where_nothing_samples(cli, tmp_path):
+    res = cli("calibrate", "--moves", "de", "--out", tmp_path / "c.json")
+    assert res.code == 2 and "--moves" in res.err and "bayes" in res.err, res.err
+    assert not (tmp_path / "c.json").exists()

@@ -549,15 +549,15 @@ def calibrate(
     ] = None,
     burn: Annotated[
         int | None,
-        typer.Option(min=0, help="bayes: steps discarded as burn-in (default 300; annual 60)."),
+        typer.Option(min=0, help="bayes: steps discarded as burn-in (default half the steps)."),
     ] = None,
     moves: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="bayes: emcee's proposal moves, de (differential evolution: travels along "
-            "quantities that trade off) or stretch (emcee's default)."
+            "quantities that trade off; the default) or stretch (emcee's own default)."
         ),
-    ] = "de",
+    ] = None,
     workers: WorkersOpt = None,
     holdout_from: Annotated[
         str | None,
@@ -582,17 +582,20 @@ def calibrate(
 
     from atlarge.analysis.bayes import MOVES
 
-    if method in ("bayes", "bayes-annual") and moves not in MOVES:
-        raise OptionError("--moves", f"must be {' or '.join(MOVES)}, got '{moves}'")
+    if method in ("bayes", "bayes-annual"):
+        if moves is not None and moves not in MOVES:
+            raise OptionError("--moves", f"must be {' or '.join(MOVES)}, got '{moves}'")
+        steps = steps or (600 if method == "bayes" else 120)
+        burn = steps // 2 if burn is None else burn
+    elif moves is not None:
+        raise OptionError("--moves", "applies to --method bayes and bayes-annual only")
     if method == "bayes":
-        burn = 300 if burn is None else burn
-        _calibrate_bayes(out, reps or 4, seed, walkers or 32, steps or 600, burn,
-                         holdout_from, scenario_out, quiet, moves)  # fmt: skip
+        _calibrate_bayes(out, reps or 4, seed, walkers or 32, steps, burn,
+                         holdout_from, scenario_out, quiet, moves or "de")  # fmt: skip
         return
     if method == "bayes-annual":
-        burn = 60 if burn is None else burn
-        _calibrate_annual(out, scenario, reps or 2, seed, walkers or 8, steps or 120, burn,
-                          workers, quiet, moves)  # fmt: skip
+        _calibrate_annual(out, scenario, reps or 2, seed, walkers or 8, steps, burn,
+                          workers, quiet, moves or "de")  # fmt: skip
         return
     if method != "fixed-point":
         raise OptionError("--method", f"must be fixed-point, bayes or bayes-annual, got '{method}'")

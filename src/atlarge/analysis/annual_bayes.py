@@ -16,7 +16,7 @@ from the fitted years: per quantity, on the sampler's scale (log for multipliers
 normal whose mean is the mean of the years' posterior means and whose variance is the
 spread between those means (times ``1 + 1/J`` for ``J`` years: the mean itself is
 uncertain) plus the average spread within a year. Only the years whose figures measure a
-quantity enter its population (:data:`INFORMED_BY`): a year with no stay or population
+quantity enter its population (``backtest.INFORMED_BY``): a year with no stay or population
 figure says nothing about stays, whatever its posterior looks like; a year's inflow
 derived from its published book-ins enters as an exact value. Quantities are drawn
 independently (six years cannot estimate their correlations). This two-stage reading of
@@ -71,6 +71,7 @@ from atlarge.analysis.backtest import (
     ASIDE_YEARS,
     COVARIATES,
     FIT_YEARS,
+    INFORMED_BY,
     POLICY,
     TITLE_42,
     YEARS,
@@ -115,18 +116,6 @@ CHECK_DRAWS, CHECK_REPS = 40, 5
 """The checks' parameter points x replications per year (one parameter batch)."""
 SEARCH_POPULATION = 5
 """Differential evolution's population per fitted quantity (``bayes.search_start``)."""
-
-INFORMED_BY = {
-    "posture": ("arrests",),
-    "removal_share": ("removals",),
-    "los_scale": ("alos", "detention_adp"),
-    "border_transfers_per_day": ("detention_adp",),
-}
-"""The figures that measure each quantity: a year enters a quantity's population only if
-its fit used one of them (arrests measure the posture, removals the removal share, stays
-or the population the stay; the population, over the stay, the inflow). A year's posterior
-can narrow for other reasons (the priors' edges, a trade-off with another quantity: FY2022's
-stay, from its arrests and removals alone), and such a narrowing is not a measurement."""
 
 DRAW_DECIMALS = 6
 """A year's posterior draws are kept to this many decimals on the sampler's scale, in the
@@ -221,7 +210,7 @@ def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
     years it rests on (module docstring): :func:`predictive` gives its mean and sd for a
     year.
 
-    The years that measure a quantity (:data:`INFORMED_BY`; for the inflow, also every
+    The years that measure a quantity (``backtest.INFORMED_BY``; for the inflow, also every
     year whose book-ins are published, an exact value) enter it. With two or more of
     them, the mean is the years' average and the variance the spread between years
     (times ``1 + 1/J``) plus the average spread within one; a quantity with a covariate
@@ -444,10 +433,11 @@ def annual_document(
     return {
         "atlarge_version": __version__,
         "method": (
-            "per fiscal year: Bayesian synthetic likelihood sampled with emcee (as the 2025 "
-            "fit); a population of years from the years that measure each quantity, the "
-            "residual posture a line in the year's share under a broad priority policy and "
-            "the removal share one in its share under Title 42 (two-stage hierarchical "
+            "per fiscal year: Bayesian synthetic likelihood sampled with emcee (the 2025 "
+            "fit's likelihood and error model); a population of years from the years that "
+            "measure each quantity, the residual posture a line in the year's share under a "
+            "broad priority policy and the removal share one in its share under Title 42 "
+            "(two-stage hierarchical "
             "approximation; atlarge.analysis.annual_bayes)"
         ),
         "scenario": base.name,
@@ -472,6 +462,11 @@ def fits_from_document(doc: dict[str, Any]) -> list[YearFit]:
     """The fitted years of an annual fit's document (its stored draws), in its order."""
     out = []
     for period, y in doc["years"].items():
+        if "draws" not in y or "covariates" not in y:
+            raise ValueError(
+                f"{period} has no stored draws or covariates: the file was written before "
+                "annual fits kept them; refit with atlarge calibrate --method bayes-annual"
+            )
         unit = np.asarray(y["draws"], dtype=np.float64)
         out.append(YearFit(period, tuple(y["quantities"]), unit, y["diagnostics"],
                            tuple(y["fitted_on"]), y["covariates"],

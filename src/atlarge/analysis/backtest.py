@@ -252,6 +252,21 @@ the year under a broad priority policy, the removal share with its share under T
 Why, in :mod:`atlarge.analysis.annual_bayes`."""
 
 
+INFORMED_BY = {
+    "posture": ("arrests",),
+    "removal_share": ("removals",),
+    "los_scale": ("alos", "detention_adp"),
+    "border_transfers_per_day": ("detention_adp",),
+}
+"""The figures that measure each fitted quantity: a left-out year is predicted only from
+the years whose fit used one of them (arrests measure the posture, removals the removal
+share, stays or the population the stay; the population, over the stay, the inflow; a
+year's inflow from its published book-ins is measured directly). A Bayesian year's
+posterior can narrow for other reasons (the priors' edges, a trade-off with another
+quantity: FY2022's stay, from its arrests and removals alone), and a fixed-point year
+keeps its starting value where nothing measures it; neither is a measurement."""
+
+
 def year_covariates(year: YearInputs) -> dict[str, float]:
     """The year's dated inputs of :data:`YEAR_COVARIATES`."""
     return {k: f(year) for k, f in YEAR_COVARIATES.items()}

@@ -47,6 +47,7 @@ import numpy as np
 from atlarge.analysis.backtest import (
     COVARIATES,
     FIT_YEARS,
+    INFORMED_BY,
     YEARS,
     YearInputs,
     YearParams,
@@ -207,33 +208,45 @@ def calibrate(
 def held_out_params(fit: Calibration, year: YearInputs) -> YearParams:
     """Parameters for a year the fit did not see: the other years' typical values.
 
-    Inflow: the other years' mean, or the year's own from its published book-ins. The
-    residual posture (on its log) and the removal share: the other years' values pooled
-    by the same rule as the annual Bayesian fit (:func:`atlarge.analysis.pooling.pool`: a
-    least-squares line in a dated input where the years differ in it, else the mean;
-    ``backtest.COVARIATES``: the share of the year under a broad priority policy for
-    the posture, under Title 42 for the removal share), read at the year's own inputs;
-    the share kept in [0.05, 0.98]. The year's priority policy is an input, not a
-    parameter: the year keeps its own.
+    By the same rule as the annual Bayesian fit's population: only the other years whose
+    figures measure a quantity (``backtest.INFORMED_BY``; all of them if fewer than two
+    do) enter it. Inflow: their mean, or the year's own from its published book-ins. The
+    residual posture (on its log) and the removal share: their values pooled by
+    :func:`atlarge.analysis.pooling.pool` (a least-squares line in a dated input where
+    the years differ in it, else the mean; ``backtest.COVARIATES``: the share of the year
+    under a broad priority policy for the posture, under Title 42 for the removal share),
+    read at the year's own inputs; the share kept in [0.05, 0.98]. The year's priority
+    policy is an input, not a parameter: the year keeps its own.
     """
     others = {k: p for k, p in fit.years.items() if k != year.period}
-    border = year.border_from_book_ins()
-    if border is None:
-        border = float(np.mean([p.border_transfers_per_day for p in others.values()]))
-    inputs = [year_covariates(YEARS[int(k.removeprefix("FY"))]) for k in others]
     own = year_covariates(year)
 
-    def pooled(values: list[float], covariate: str) -> float:
+    def measured(quantity: str) -> list[str]:
+        def informs(k: str) -> bool:
+            if quantity == "border_transfers_per_day" and not fit.border_fitted.get(k, True):
+                return True  # from the year's published book-ins
+            return bool(set(INFORMED_BY[quantity]) & set(fit.fitted_on.get(k, ())))
+
+        keys = [k for k in others if informs(k)]
+        return keys if len(keys) >= 2 else list(others)
+
+    def pooled(quantity: str, value: Callable[[YearParams], float]) -> float:
+        keys = measured(quantity)
+        values = [value(others[k]) for k in keys]
         if len(values) < 2:  # one other year: its own
             return float(np.mean(values))
-        line = pool(values, np.zeros(len(values)), [c[covariate] for c in inputs])
-        return predictive(line, own[covariate])[0]
+        covariate = COVARIATES.get(quantity)
+        if covariate is None:
+            return float(np.mean(values))
+        inputs = [year_covariates(YEARS[int(k.removeprefix("FY"))])[covariate] for k in keys]
+        return predictive(pool(values, np.zeros(len(values)), inputs), own[covariate])[0]
 
-    log_posture = pooled([math.log(p.posture) for p in others.values()], COVARIATES["posture"])
-    share = pooled([p.removal_share for p in others.values()], COVARIATES["removal_share"])
+    border = year.border_from_book_ins()
+    if border is None:
+        border = pooled("border_transfers_per_day", lambda p: p.border_transfers_per_day)
     return YearParams(
-        posture=math.exp(log_posture),
-        removal_share=min(max(share, 0.05), 0.98),
+        posture=math.exp(pooled("posture", lambda p: math.log(p.posture))),
+        removal_share=min(max(pooled("removal_share", lambda p: p.removal_share), 0.05), 0.98),
         border_transfers_per_day=border,
         los_scale=fit.los_scale,
     )

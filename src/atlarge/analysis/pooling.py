@@ -4,8 +4,9 @@ Both calibrations predict a left-out year from the others: the fixed-point backt
 (:func:`atlarge.analysis.calibrate.held_out_params`, from the other years' fitted values)
 and the annual Bayesian fit (:func:`atlarge.analysis.annual_bayes.population`, from their
 posteriors). One rule serves both, so that the two left-out checks differ only in what
-they pool: the years' mean, or a least-squares line in a dated input (the share of the
-year under Title 42, ``backtest.TITLE_42``) where the years differ in it.
+they pool: the years' mean, or a least-squares line in a dated input where the years
+differ in it (``backtest.COVARIATES``: the share of the year under a broad priority
+policy for the residual posture, under Title 42 for the removal share).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from typing import Any
 import numpy as np
 
 MIN_COVARIATE_SPREAD = 0.1
-"""A line in a covariate needs years that differ in it by at least this much (a tenth of a
-year under Title 42); closer years would make the line's slope a matter of noise."""
+"""A line in a covariate needs years that differ in it by at least this much (each
+covariate is a share of the year's days: a tenth of a year); closer years would make the
+line's slope a matter of noise."""
 
 
 def pool(
