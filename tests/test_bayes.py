@@ -151,3 +151,30 @@ def test_walkers_run_as_one_batch_equal_to_one_run_each():
     batched = problem.simulated(theta)
     problem.simulate = simulate_one_by_one
     np.testing.assert_array_equal(batched, problem.simulated(theta))
+
+
+def test_a_walker_that_never_moved_is_counted_and_its_nan_times_are_written_as_null():
+    """emcee's autocorrelation of a walker that never moved is 0/0; the diagnostics say
+    null (JSON has no NaN) and count the walker."""
+    import json
+
+    from atlarge.analysis.bayes import diagnostics, stuck_walkers
+
+    rng = np.random.default_rng(0)
+    chain = rng.normal(size=(40, 6, 2))
+    chain[:, 3, :] = chain[0, 3, :]  # walker 3 never moves
+
+    class Sampler:
+        acceptance_fraction = np.full(6, 0.3)
+
+        def get_chain(self, discard=0):
+            return chain[discard:]
+
+        def get_autocorr_time(self, discard=0, quiet=True, tol=0):
+            return np.array([np.nan, 4.0])
+
+    d = diagnostics(Sampler(), 0)
+    assert stuck_walkers(chain) == 1 and d["stuck_walkers"] == 1
+    assert d["autocorr_time"] == [None, 4.0] and d["effective_samples"][0] is None
+    assert d["effective_samples"][1] == pytest.approx(40 * 6 / 4.0)
+    json.dumps(d, allow_nan=False)  # valid JSON

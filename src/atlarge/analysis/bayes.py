@@ -348,18 +348,31 @@ def search_start(problem: Problem, *, seed: int, generations: int) -> np.ndarray
 
 def diagnostics(sampler: Any, burn: int) -> dict[str, Any]:
     """Acceptance, autocorrelation times, effective sample size and split R-hat (over
-    walkers) of the chain after ``burn``."""
+    walkers) of the chain after ``burn``, and how many walkers never moved after it.
+
+    A walker that never moved makes emcee's autocorrelation estimate 0/0: such a time
+    (and its effective sample size) is written as null, never as NaN (which is not
+    JSON), and ``stuck_walkers`` says why."""
     chain = sampler.get_chain(discard=burn)  # (steps, walkers, ndim)
-    tau = sampler.get_autocorr_time(discard=burn, quiet=True, tol=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = sampler.get_autocorr_time(discard=burn, quiet=True, tol=0)
     n_steps, n_walkers, _ = chain.shape
     return {
         "acceptance_fraction": float(np.mean(sampler.acceptance_fraction)),
-        "autocorr_time": [float(t) for t in tau],
-        "effective_samples": [float(n_steps * n_walkers / max(t, 1.0)) for t in tau],
+        "autocorr_time": [float(t) if np.isfinite(t) else None for t in tau],
+        "effective_samples": [
+            float(n_steps * n_walkers / max(t, 1.0)) if np.isfinite(t) else None for t in tau
+        ],
         "rhat": [float(r) for r in split_rhat(chain)],
+        "stuck_walkers": stuck_walkers(chain),
         "steps_after_burn": int(n_steps),
         "walkers": int(n_walkers),
     }
+
+
+def stuck_walkers(chain: np.ndarray) -> int:
+    """Walkers whose position never changed over ``chain`` ``(steps, walkers, ndim)``."""
+    return int(np.sum(np.all(chain == chain[:1], axis=(0, 2))))
 
 
 def split_rhat(chain: np.ndarray) -> np.ndarray:

@@ -101,7 +101,7 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
         {"period": period, "fitted_on": ", ".join(METRIC_LABELS.get(m, m) for m in y["fitted_on"]),
          "quantities": "; ".join(f"{k} {v['p50']:.3g} ({v['p5']:.3g}-{v['p95']:.3g})"
                                  for k, v in y["posterior"].items()),
-         "rhat": f"{max(y['diagnostics']['rhat']):.2f}"}
+         "rhat": f"{max(y['diagnostics']['rhat']):.2f}{_stuck(y['diagnostics'])}"}
         for period, y in doc["years"].items()
     ]  # fmt: skip
     population = [
@@ -127,6 +127,12 @@ def annual_section(doc: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "errors": errors, "years": years, "population": population,
             "settings": settings, "informed_by": informed, "title_42": title_42,
             "policy": policy}  # fmt: skip
+
+
+def _stuck(d: dict[str, Any]) -> str:
+    """What the diagnostics say of walkers that never moved after burn-in, if any."""
+    n = d.get("stuck_walkers") or 0
+    return f" ({n} of {d['walkers']} walkers never moved after burn-in)" if n else ""
 
 
 COVARIATE_LABELS = {
@@ -158,8 +164,8 @@ def render_checks(doc: dict[str, Any], annual: dict[str, Any] | None = None) -> 
         "bands may be too narrow or off"
         if rhat > 1.1
         else f"split R-hat up to {rhat:.2f}; effective samples from "
-        f"{min(d['effective_samples']):.0f}"
-    )
+        f"{min(e for e in d['effective_samples'] if e is not None):.0f}"
+    ) + _stuck(d)
     diagnostics = (
         f"{d['walkers']} walkers, {d['steps_after_burn']} steps after burn-in, acceptance "
         f"{d['acceptance_fraction']:.2f}, {mixing}"
