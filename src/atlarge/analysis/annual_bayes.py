@@ -31,15 +31,15 @@ the plain mean: :mod:`atlarge.analysis.pooling`):
 
 * the residual posture with the share under a broad priority policy
   (``backtest.POLICY``). The policy is already an input of every year's scenario (who
-  is eligible); the years' residual postures still follow it (fitted: 0.85-0.88 in the
-  narrow years FY2016 and FY2024, 1.10-1.26 in the years mostly broad), so the input
+  is eligible); the years' residual postures still follow it (fitted: about 0.87 in the
+  narrow years FY2016 and FY2024, 1.08-1.27 in the years mostly broad), so the input
   carries less of the policy's effect than the record shows, and a year's predicted
   posture is read at its own policy.
 * the removal share with the share under the Title 42 order (``backtest.TITLE_42``,
   March 2020 to May 2023). Encounters expelled under it never reached ICE detention, and
   ICE counts its Title 42 expulsions apart from its removals, so the years under it
-  removed a smaller share of their book-ins (fitted: FY2022 about 0.37, FY2023 0.52,
-  the other years 0.62-0.87).
+  removed a smaller share of their book-ins (fitted: FY2022 about 0.38, FY2023 0.52,
+  the other years 0.62-0.83).
 
 Leave one year out: the population without that year (stage 1 needs no refit, since no
 year's fit sees another year) predicts it; the year's own non-ERO book-ins come from its
