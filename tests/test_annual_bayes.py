@@ -410,7 +410,7 @@ def _older(doc: dict) -> dict:
 
 def test_a_file_without_draws_says_it_must_be_refitted():
     old = _older(json.loads(ab.default_annual_path().read_text()))
-    with pytest.raises(ValueError, match="refit"):
+    with pytest.raises(ValueError, match="fit the annual record again"):
         ab.fits_from_document(old)
 
 

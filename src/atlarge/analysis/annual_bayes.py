@@ -465,7 +465,7 @@ def fits_from_document(doc: dict[str, Any]) -> list[YearFit]:
         if "draws" not in y or "covariates" not in y:
             raise ValueError(
                 f"{period} has no stored draws or covariates: the file was written before "
-                "annual fits kept them; refit with atlarge calibrate --method bayes-annual"
+                "annual fits kept them; fit the annual record again (method bayes-annual)"
             )
         unit = np.asarray(y["draws"], dtype=np.float64)
         out.append(YearFit(period, tuple(y["quantities"]), unit, y["diagnostics"],
