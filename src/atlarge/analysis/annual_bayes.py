@@ -77,6 +77,7 @@ from atlarge.analysis.backtest import (
     YEARS,
     YearInputs,
     YearParams,
+    measures,
     year_covariates,
     year_metrics,
     year_scenario,
@@ -224,9 +225,11 @@ def population(fits: Sequence[YearFit]) -> dict[str, dict[str, Any]]:
         covariate = COVARIATES.get(p.name)
         for f in fits:
             col = f.column(p.name)
+            if not measures(p.name, f.figures, f.border is not None):
+                continue
             if p.name == "border_transfers_per_day" and f.border is not None:
                 value, spread = float(f.border), 0.0
-            elif col is not None and set(INFORMED_BY[p.name]) & set(f.figures):
+            elif col is not None:
                 value, spread = float(col.mean()), float(col.var())
             else:
                 continue
@@ -406,12 +409,12 @@ def annual_document(
         fy = int(f.period.removeprefix("FY"))
         year = YEARS[fy]
         full = _fill(f, spaced(len(f.unit), check_draws))
-        fitted = {m for m, _ in YearProblem(base, year).figures}
+        fitted = set(f.figures)
         pooled = predict(base, year, full, names, reps=check_reps, seed=seed)
         rows += figure_rows(year, pooled, "fit", fitted, seed)
         others = [g for g in fits if g.period != f.period]
         loo = draw_from_population(population(others), names, check_draws, seed + fy,
-                                   year_covariates(year))  # fmt: skip
+                                   f.covariates)  # fmt: skip
         pooled = predict(base, year, loo, names, reps=check_reps, seed=seed)
         rows += figure_rows(year, pooled, "leave-one-year-out", set(), seed)
         per_year[f.period] = {

@@ -24,6 +24,7 @@ steady state; metrics cover the fiscal year only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -110,6 +111,17 @@ YEARS: dict[int, YearInputs] = {
 DHS = "U.S. Department of Homeland Security"
 
 
+def _dated_dict(record: Any) -> dict[str, str]:
+    """A dated public record (a policy, an order) as JSON-ready text, dates ISO."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(record).items()}
+
+
+def _days_within(lo: dt.date, hi: dt.date, start: dt.date, end: dt.date) -> int:
+    """Days from ``lo`` up to (not including) ``hi`` that fall within ``start``..``end``
+    (``end`` not included)."""
+    return max((min(hi, end) - max(lo, start)).days, 0)
+
+
 @dataclass(frozen=True)
 class PolicyInput:
     """An enforcement-priority policy in force from ``effective``, as a public document set it.
@@ -128,7 +140,7 @@ class PolicyInput:
     note: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+        return _dated_dict(self)
 
 
 POLICY: tuple[PolicyInput, ...] = (
@@ -201,11 +213,11 @@ class BorderOrder:
     def share_of(self, start: dt.date, end: dt.date) -> float:
         """The share of the days from ``start`` up to (not including) ``end`` under the
         order."""
-        a, b = max(start, self.effective), min(end, self.ended + dt.timedelta(days=1))
-        return max((b - a).days, 0) / (end - start).days
+        last = self.ended + dt.timedelta(days=1)
+        return _days_within(self.effective, last, start, end) / (end - start).days
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in asdict(self).items()}
+        return _dated_dict(self)
 
 
 TITLE_42 = BorderOrder(
@@ -232,10 +244,9 @@ def broad_share(year: YearInputs) -> float:
     policy (:data:`POLICY`)."""
     end = dt.date(year.fy, 10, 1)
     spans = year_policy(year)
-    days = 0
-    for (when, p), nxt in zip(spans, [*(w for w, _ in spans[1:]), end], strict=True):
-        if p.scope == "broad":
-            days += max((min(nxt, end) - max(when, year.start)).days, 0)
+    ends = [*(when for when, _ in spans[1:]), end]
+    broad = [(when, nxt) for (when, p), nxt in zip(spans, ends, strict=True) if p.scope == "broad"]
+    days = sum(_days_within(when, nxt, year.start, end) for when, nxt in broad)
     return days / (end - year.start).days
 
 
@@ -265,6 +276,14 @@ year's inflow from its published book-ins is measured directly). A Bayesian year
 posterior can narrow for other reasons (the priors' edges, a trade-off with another
 quantity: FY2022's stay, from its arrests and removals alone), and a fixed-point year
 keeps its starting value where nothing measures it; neither is a measurement."""
+
+
+def measures(quantity: str, figures: Iterable[str], inflow_published: bool) -> bool:
+    """Whether a year whose fit used ``figures`` measures ``quantity`` (:data:`INFORMED_BY`;
+    a year's inflow from its published book-ins is measured directly)."""
+    if quantity == "border_transfers_per_day" and inflow_published:
+        return True
+    return bool(set(INFORMED_BY[quantity]) & set(figures))
 
 
 def year_covariates(year: YearInputs) -> dict[str, float]:

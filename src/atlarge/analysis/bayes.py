@@ -310,9 +310,9 @@ def fit(
         start = np.clip(best + ball, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
     else:
         start = lo + (hi - lo) * rng.uniform(0.1, 0.9, size=(walkers, ndim))
-    chosen = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    de = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
     sampler = emcee.EnsembleSampler(walkers, ndim, problem.log_posterior, vectorize=True,
-                                    moves=chosen if moves == "de" else None)  # fmt: skip
+                                    moves=de if moves == "de" else None)  # fmt: skip
     sampler.random_state = np.random.RandomState(seed).get_state()
     for i, _ in enumerate(sampler.sample(start, iterations=steps)):
         if progress:

@@ -47,10 +47,10 @@ import numpy as np
 from atlarge.analysis.backtest import (
     COVARIATES,
     FIT_YEARS,
-    INFORMED_BY,
     YEARS,
     YearInputs,
     YearParams,
+    measures,
     simulate_year,
     year_covariates,
 )
@@ -221,23 +221,16 @@ def held_out_params(fit: Calibration, year: YearInputs) -> YearParams:
     others = {k: p for k, p in fit.years.items() if k != year.period}
     own = year_covariates(year)
 
-    def measured(quantity: str) -> list[str]:
-        def informs(k: str) -> bool:
-            if quantity == "border_transfers_per_day" and not fit.border_fitted.get(k, True):
-                return True  # from the year's published book-ins
-            return bool(set(INFORMED_BY[quantity]) & set(fit.fitted_on.get(k, ())))
-
-        keys = [k for k in others if informs(k)]
-        return keys if len(keys) >= 2 else list(others)
-
     def pooled(quantity: str, value: Callable[[YearParams], float]) -> float:
-        keys = measured(quantity)
+        keys = [k for k in others if measures(quantity, fit.fitted_on.get(k, ()),
+                                              not fit.border_fitted.get(k, True))]  # fmt: skip
+        keys = keys if len(keys) >= 2 else list(others)
         values = [value(others[k]) for k in keys]
         if len(values) < 2:  # one other year: its own
             return float(np.mean(values))
         covariate = COVARIATES.get(quantity)
         if covariate is None:
-            return float(np.mean(values))
+            return predictive(pool(values, np.zeros(len(values))))[0]
         inputs = [year_covariates(YEARS[int(k.removeprefix("FY"))])[covariate] for k in keys]
         return predictive(pool(values, np.zeros(len(values)), inputs), own[covariate])[0]
 
